@@ -1,0 +1,13 @@
+namespace Webhooks.Contracts;
+
+/// <summary>The sending tools. The lower-case name is the wire name (URLs, queue names, admin API).</summary>
+public enum Provider
+{
+    Jira,
+    GitHub,
+    Rally,
+    Asana,
+    Salesforce,
+    Smartsheet,
+    Trello,
+}

@@ -1,0 +1,16 @@
+namespace Webhooks.Contracts;
+
+/// <summary>The one place queue and exchange names are made: one queue per provider.</summary>
+public static class QueueNames
+{
+    public static string For(Provider provider) => $"webhooks-{provider.ToWireName()}";
+
+    /// <summary>MassTransit's dead-letter queue for a provider's queue.</summary>
+    public static string ErrorQueueFor(Provider provider) => $"{For(provider)}_error";
+
+    /// <summary>
+    /// Send through the fanout exchange, never <c>queue:</c>: a <c>queue:</c> address re-declares the queue
+    /// without <c>x-queue-type</c>, which RabbitMQ 3.10 refuses for a quorum queue (406).
+    /// </summary>
+    public static Uri SendAddressFor(Provider provider) => new($"exchange:{For(provider)}");
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Webhooks.Ingress;
+
+/// <summary>Settings of the ingress, section <c>Ingress</c> (environment: <c>Ingress__MaxBodyBytes</c> …). Checked at start.</summary>
+public sealed class IngressOptions
+{
+    public const string SectionName = "Ingress";
+
+    /// <summary>Bodies above this are answered 413 without being read to the end.</summary>
+    [Range(1024, 100 * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
+
+    /// <summary>The public base URL senders call; callback URLs (and Trello's signatures) are built from it.</summary>
+    [Required, Url]
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>Bearer key of the admin API. When empty the admin API is not served at all.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>How often each replica polls for integration and account changes (disable, suspend, rotate).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
+    public TimeSpan DirectoryRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Seconds a sender is told to wait (Retry-After) when nothing durable could take its payload.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>Most deliveries one group commit writes; concurrent requests share it.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchSize { get; set; } = 512;
+}

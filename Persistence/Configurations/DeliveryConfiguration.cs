@@ -1,0 +1,24 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Persistence.Configurations;
+
+internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
+{
+    public void Configure(EntityTypeBuilder<Delivery> builder)
+    {
+        builder.ToTable("deliveries");
+        builder.Property(d => d.Provider).HasMaxLength(20);
+        builder.Property(d => d.Status).HasMaxLength(20);
+        builder.Property(d => d.Headers).HasColumnType("jsonb");
+        builder.Property(d => d.ContentType).HasMaxLength(200);
+        builder.Property(d => d.SourceDeliveryId).HasMaxLength(200);
+        // No foreign key to integrations: the ingress writes with COPY at full speed, and the delivery log
+        // outlives a deleted integration.
+        builder.HasIndex(d => new { d.IntegrationId, d.ReceivedAt }).IsDescending(false, true);
+        builder.HasIndex(d => new { d.IntegrationId, d.SourceDeliveryId }).HasFilter("source_delivery_id IS NOT NULL");
+        // The outbox: only unpublished rows are in this index, so the relay's claim stays cheap however big the table grows.
+        builder.HasIndex(d => d.ReceivedAt).HasDatabaseName("ix_deliveries_unpublished").HasFilter("published_at IS NULL AND status = 'accepted'");
+    }
+}

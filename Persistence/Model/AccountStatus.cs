@@ -1,0 +1,8 @@
+namespace Webhooks.Persistence.Model;
+
+public enum AccountStatus
+{
+    Active,
+    Disabled,
+    Suspended,
+}

@@ -1,0 +1,30 @@
+using Webhooks.Contracts;
+
+namespace Webhooks.Persistence.Model;
+
+/// <summary>One received webhook, raw body and all. It is also the outbox: <see cref="PublishedAt"/> null means not yet on the bus.</summary>
+public sealed class Delivery
+{
+    public Guid Id { get; set; }
+    public Guid IntegrationId { get; set; }
+    public Provider Provider { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+    /// <summary>JSON object of the headers worth keeping (event names, delivery ids); never signatures or secrets.</summary>
+    public string Headers { get; set; } = "{}";
+    public string? ContentType { get; set; }
+    public byte[] Body { get; set; } = [];
+    /// <summary>The sender's own delivery id, when it sends one (e.g. <c>X-GitHub-Delivery</c>).</summary>
+    public string? SourceDeliveryId { get; set; }
+    /// <summary>False when the integration has no secret, so nothing could be verified.</summary>
+    public bool SignatureVerified { get; set; }
+    public DeliveryStatus Status { get; set; }
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+    public int Applied { get; set; }
+    public int Duplicates { get; set; }
+    public int NoTarget { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
+    /// <summary>An outbox relay holds the row until then; another replica may take it after.</summary>
+    public DateTimeOffset? PublishLeaseUntil { get; set; }
+    public DateTimeOffset? ProcessedAt { get; set; }
+}

@@ -1,0 +1,28 @@
+# Shared settings for the local stack. Sourced by the deploy scripts; every value can be overridden from the environment.
+# shellcheck shell=bash
+export WEBHOOKS_PG_HOST="${WEBHOOKS_PG_HOST:-127.0.0.1}"
+export WEBHOOKS_PG_PORT="${WEBHOOKS_PG_PORT:-5432}"
+export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks}"
+export WEBHOOKS_PG_USER="${WEBHOOKS_PG_USER:-webhooks}"
+export WEBHOOKS_PG_PASSWORD="${WEBHOOKS_PG_PASSWORD:-webhooks}"
+
+export WEBHOOKS_RABBITMQ_HOST="${WEBHOOKS_RABBITMQ_HOST:-127.0.0.1}"
+export WEBHOOKS_RABBITMQ_PORT="${WEBHOOKS_RABBITMQ_PORT:-5672}"
+export WEBHOOKS_RABBITMQ_MANAGEMENT_PORT="${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT:-15672}"
+export WEBHOOKS_RABBITMQ_VHOST="${WEBHOOKS_RABBITMQ_VHOST:-webhooks}"
+export WEBHOOKS_RABBITMQ_USER="${WEBHOOKS_RABBITMQ_USER:-webhooks}"
+export WEBHOOKS_RABBITMQ_PASSWORD="${WEBHOOKS_RABBITMQ_PASSWORD:-webhooks}"
+
+# What the .NET programs read (ASP.NET Core maps __ to :).
+export ConnectionStrings__Webhooks="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_USER};Password=${WEBHOOKS_PG_PASSWORD}"
+export RabbitMqTransport__Host="${WEBHOOKS_RABBITMQ_HOST}"
+export RabbitMqTransport__Port="${WEBHOOKS_RABBITMQ_PORT}"
+export RabbitMqTransport__VHost="${WEBHOOKS_RABBITMQ_VHOST}"
+export RabbitMqTransport__User="${WEBHOOKS_RABBITMQ_USER}"
+export RabbitMqTransport__Pass="${WEBHOOKS_RABBITMQ_PASSWORD}"
+export RabbitMqTransport__ManagementPort="${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT}"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MASSTRANSIT_USAGE_TELEMETRY=false
+
+log() { printf '\033[1m[webhooks]\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs Debian's PostgreSQL 15 and RabbitMQ when they are missing. Needs root for apt-get; does nothing if both exist.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/env.sh"
+
+missing=()
+command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /usr/lib/postgresql/15 ] || missing+=(postgresql-15)
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+if [ "${WEBHOOKS_INSTALL_WRK:-0}" = 1 ]; then command -v wrk >/dev/null 2>&1 || missing+=(wrk); fi
+
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  die "missing ${missing[*]}: run this script as root once (sudo $0), or install them with apt-get."
+fi
+log "installing ${missing[*]} from Debian's packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d on containers may refuse to start services at install time; start.sh starts them itself.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

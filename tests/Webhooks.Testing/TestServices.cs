@@ -1,0 +1,59 @@
+using Npgsql;
+using RabbitMQ.Client;
+
+namespace Webhooks.Testing;
+
+/// <summary>
+/// Where the real PostgreSQL and RabbitMQ are. Read from the same environment variables the programs use
+/// (deploy/services/env.sh sets them), with loopback defaults. A missing service fails the run loudly.
+/// </summary>
+public static class TestServices
+{
+    public static string PostgresConnectionString { get; } =
+        Environment.GetEnvironmentVariable("ConnectionStrings__Webhooks")
+        ?? "Host=127.0.0.1;Port=5432;Database=webhooks;Username=webhooks;Password=webhooks";
+
+    public static string RabbitHost { get; } = Env("RabbitMqTransport__Host", "127.0.0.1");
+    public static ushort RabbitPort { get; } = ushort.Parse(Env("RabbitMqTransport__Port", "5672"));
+    public static ushort RabbitManagementPort { get; } = ushort.Parse(Env("RabbitMqTransport__ManagementPort", "15672"));
+    public static string RabbitUser { get; } = Env("RabbitMqTransport__User", "webhooks");
+    public static string RabbitPassword { get; } = Env("RabbitMqTransport__Pass", "webhooks");
+
+    private const string HowToStart = "Start them with deploy/test.sh (or deploy/services/start.sh as root).";
+
+    public static async Task EnsureReachableAsync()
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(PostgresConnectionString);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await connection.OpenAsync(timeout.Token);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"PostgreSQL is not reachable ({Describe(PostgresConnectionString)}): {e.Message}. {HowToStart}", e);
+        }
+
+        try
+        {
+            var factory = new ConnectionFactory
+            {
+                HostName = RabbitHost, Port = RabbitPort, UserName = RabbitUser, Password = RabbitPassword,
+                RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
+            };
+            await using var connection = await factory.CreateConnectionAsync();
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"RabbitMQ is not reachable at {RabbitHost}:{RabbitPort} as {RabbitUser}: {e.Message}. {HowToStart}", e);
+        }
+    }
+
+    private static string Describe(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}/{builder.Database} as {builder.Username}";
+    }
+
+    private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+}
