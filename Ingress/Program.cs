@@ -17,6 +17,7 @@ builder.AddProviders();
 builder.AddWebhookIngress();
 builder.AddOutboxRelay();
 builder.AddAdminApi();
+builder.AddHealth();
 
 var app = builder.Build();
 app.MapWebhookEndpoint();

@@ -1,0 +1,15 @@
+namespace Webhooks.Ingress.Outbox;
+
+public static class OutboxExtensions
+{
+    public static WebApplicationBuilder AddOutboxRelay(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OutboxOptions>()
+            .BindConfiguration(OutboxOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxRelay>());
+        return builder;
+    }
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Webhooks.Ingress.Outbox;
+
+/// <summary>Section <c>Outbox</c>: how the relay hands stored deliveries to the broker.</summary>
+public sealed class OutboxOptions
+{
+    public const string SectionName = "Outbox";
+
+    /// <summary>Rows claimed per pass.</summary>
+    [Range(1, 5000)]
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long a claim holds a row; after it another replica may publish it (its claimer died).</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A pass runs at least this often even when nothing woke the relay.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A send not confirmed by the broker within this counts as failed and is retried later.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,31 @@
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Ingress.Providers;
+
+/// <summary>
+/// The one seam for what a sender needs answered while it waits. One implementation per provider, in its folder;
+/// registering it is one line in <see cref="ProvidersExtensions"/>. The endpoint never switches on the provider.
+/// </summary>
+public interface IProviderReceiver
+{
+    Provider Provider { get; }
+
+    /// <summary>Request headers worth keeping with the delivery (event names, delivery ids). Never signatures.</summary>
+    IReadOnlyList<string> KeptHeaders { get; }
+
+    /// <summary>A request answered 200 and logged but never queued (GitHub's ping, Asana's heartbeat).</summary>
+    bool IsHandshake(ReceivedWebhook webhook) => false;
+
+    /// <summary>The sender's authentication check over the raw bytes, constant-time.</summary>
+    SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings);
+
+    /// <summary>The sender's own id of this delivery, the same on its retries; null when it sends none.</summary>
+    string? FindSourceDeliveryId(ReceivedWebhook webhook);
+
+    /// <summary>The 200 answer once the payload is stored. Salesforce needs its SOAP acknowledgement instead of JSON.</summary>
+    IResult Accepted(Guid deliveryId) => WebhookResults.Accepted(deliveryId);
+
+    /// <summary>The 401 answer.</summary>
+    IResult Rejected() => WebhookResults.Unauthorized();
+}

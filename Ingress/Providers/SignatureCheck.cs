@@ -1,0 +1,14 @@
+namespace Webhooks.Ingress.Providers;
+
+/// <summary>What a sender's authentication check concluded.</summary>
+public enum SignatureCheck
+{
+    /// <summary>Signed (or, for Salesforce and Rally, the organization or subscription matched) and verified.</summary>
+    Valid,
+    /// <summary>The integration has no secret: accepted and recorded as unverified.</summary>
+    NoSecret,
+    /// <summary>A secret is configured but the request carries no signature: 401.</summary>
+    NotSigned,
+    /// <summary>The signature, organization or subscription does not match: 401.</summary>
+    Mismatch,
+}

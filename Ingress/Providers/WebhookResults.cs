@@ -1,0 +1,37 @@
+using Webhooks.Ingress.Webhook;
+
+namespace Webhooks.Ingress.Providers;
+
+/// <summary>The JSON answers every sender gets (Salesforce overrides the 200).</summary>
+public static class WebhookResults
+{
+    public static IResult Accepted(Guid deliveryId) =>
+        Results.Json(new AcceptedResponse("accepted", deliveryId), IngressJsonContext.Default.AcceptedResponse);
+
+    public static IResult Acknowledged(string status) =>
+        Results.Json(new StatusResponse(status), IngressJsonContext.Default.StatusResponse);
+
+    public static IResult Gone() =>
+        Results.Json(new ErrorResponse("gone", "This webhook URL is not active. Ask the integration's owner for a new one."),
+            IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status410Gone);
+
+    public static IResult Unauthorized() =>
+        Results.Json(new ErrorResponse("invalid_signature", "The request's signature does not verify with this integration's secret."),
+            IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status401Unauthorized);
+
+    public static IResult TooLarge(long limit) =>
+        Results.Json(new ErrorResponse("payload_too_large", $"The body exceeds the limit of {limit} bytes."),
+            IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    public static IResult Unavailable(int retryAfterSeconds) => new UnavailableResult(retryAfterSeconds);
+
+    private sealed class UnavailableResult(int retryAfterSeconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(new ErrorResponse("unavailable", "The webhook could not be stored. Nothing was accepted; retry later."),
+                IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Webhooks.Ingress.Webhook;
+
+public sealed record AcceptedResponse(string Status, Guid DeliveryId);
+
+public sealed record StatusResponse(string Status);
+
+public sealed record ErrorResponse(string Error, string Detail);
+
+public sealed record SmartsheetChallengeResponse(string SmartsheetHookResponse);
+
+/// <summary>Source-generated serialisation for the answers on the hot path.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(AcceptedResponse))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(SmartsheetChallengeResponse))]
+public sealed partial class IngressJsonContext : JsonSerializerContext;

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Webhooks.Contracts;
+using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Ingress.Webhook;
+
+/// <summary>
+/// Every integration, keyed by token hash, in memory: a token is answered without a database query, unknown ones
+/// included (a flood of random tokens never reaches PostgreSQL), and tokens still resolve while PostgreSQL is down.
+/// Each replica polls for rows whose directory_version moved (a trigger numbers every change to integrations and
+/// accounts, in commit order), so a disable, suspension or rotation made anywhere takes effect within one interval.
+/// The admin API refreshes its own replica at once.
+/// </summary>
+public sealed partial class IntegrationDirectory(
+    NpgsqlDataSource dataSource,
+    IOptions<IngressOptions> options,
+    ILogger<IntegrationDirectory> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, LiveIntegration> _byTokenHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, string> _tokenHashById = new();
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private long _version = -1;
+    private volatile bool _loaded;
+
+    public bool IsLoaded => _loaded;
+
+    public int Count => _byTokenHash.Count;
+
+    /// <summary>The integration a token belongs to, live or not; null when no integration has this token.</summary>
+    public LiveIntegration? Find(string token) =>
+        _byTokenHash.TryGetValue(Convert.ToHexString(WebhookToken.Hash(token.ToLowerInvariant())), out var integration) ? integration : null;
+
+    public LiveIntegration? FindById(Guid id) =>
+        _tokenHashById.TryGetValue(id, out var hash) && _byTokenHash.TryGetValue(hash, out var integration) ? integration : null;
+
+    /// <summary>Reads every change since the last refresh. Called by the poller, and by the admin API after a write.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = dataSource.CreateCommand("""
+                SELECT i.id, i.account_id, i.provider, i.enabled, i.token_hash, i.signing_secret, i.settings::text, a.status,
+                       GREATEST(i.directory_version, a.directory_version)
+                FROM integrations i JOIN accounts a ON a.id = i.account_id
+                WHERE i.directory_version > $1 OR a.directory_version > $1
+                """);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _version });
+            var highest = _version;
+            var changed = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var integration = new LiveIntegration(
+                        reader.GetGuid(0),
+                        reader.GetGuid(1),
+                        ProviderNames.TryParse(reader.GetString(2), out var provider) ? provider.Value : throw new InvalidOperationException("Unknown provider in integrations."),
+                        reader.GetBoolean(3),
+                        SnakeCaseEnumConverter<AccountStatus>.TryParse(reader.GetString(7), out var status) ? status : AccountStatus.Disabled,
+                        reader.IsDBNull(5) ? null : reader.GetString(5),
+                        IntegrationSettings.Parse(reader.IsDBNull(6) ? null : reader.GetString(6)));
+                    Put(integration, Convert.ToHexString((byte[])reader.GetValue(4)));
+                    highest = Math.Max(highest, reader.GetInt64(8));
+                    changed++;
+                }
+            }
+            _version = highest;
+            if (!_loaded)
+            {
+                _loaded = true;
+                Log.Loaded(logger, changed);
+            }
+            else if (changed > 0)
+            {
+                Log.Refreshed(logger, changed);
+            }
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    private void Put(LiveIntegration integration, string tokenHash)
+    {
+        // A rotated token's old hash must stop resolving.
+        if (_tokenHashById.TryGetValue(integration.Id, out var previous) && previous != tokenHash)
+        {
+            _byTokenHash.TryRemove(previous, out _);
+        }
+        _byTokenHash[tokenHash] = integration;
+        _tokenHashById[integration.Id] = tokenHash;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.DirectoryRefreshInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Keep answering from what is known; the next poll tries again.
+                Log.RefreshFailed(logger, e.GetType().Name, e.Message);
+            }
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _refreshing.Dispose();
+        base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1001, LogLevel.Information, "Integration directory loaded with {Count} integrations")]
+        public static partial void Loaded(ILogger logger, int count);
+
+        [LoggerMessage(1002, LogLevel.Information, "Integration directory applied {Count} changes")]
+        public static partial void Refreshed(ILogger logger, int count);
+
+        [LoggerMessage(1003, LogLevel.Warning, "Integration directory refresh failed ({ExceptionType}: {Reason}); answering from memory")]
+        public static partial void RefreshFailed(ILogger logger, string exceptionType, string reason);
+    }
+}
