@@ -53,6 +53,29 @@ public sealed class TestVirtualHost : IAsyncDisposable
             : 0;
     }
 
+    /// <summary>
+    /// The broker refuses every connection to this vhost and drops the open ones: for the programs under test the
+    /// broker is down, while tests in other vhosts go on. <see cref="UnblockConnectionsAsync"/> brings it back.
+    /// </summary>
+    public async Task BlockConnectionsAsync()
+    {
+        using var limit = new StringContent("""{"value":0}""", Encoding.UTF8, "application/json");
+        (await _management.PutAsync($"vhost-limits/{Uri.EscapeDataString(Name)}/max-connections", limit)).EnsureSuccessStatusCode();
+        using var connections = await _management.GetAsync($"vhosts/{Uri.EscapeDataString(Name)}/connections");
+        connections.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await connections.Content.ReadAsStringAsync());
+        foreach (var connection in json.RootElement.EnumerateArray())
+        {
+            var name = connection.GetProperty("name").GetString();
+            await _management.DeleteAsync($"connections/{Uri.EscapeDataString(name!)}");
+        }
+    }
+
+    public async Task UnblockConnectionsAsync()
+    {
+        (await _management.DeleteAsync($"vhost-limits/{Uri.EscapeDataString(Name)}/max-connections")).EnsureSuccessStatusCode();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
