@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The whole stack in the foreground: PostgreSQL and RabbitMQ on loopback (installed when missing, reused when running),
+# migrations, queue topology, the ingress and the workers. Ctrl-C or SIGTERM stops everything this script started.
+#
+#   WEBHOOKS_HTTP_PORT        ingress port (default 5080)
+#   WEBHOOKS_ADMIN_KEY        admin API bearer key (default: generated and printed)
+#   WEBHOOKS_WORKER_REPLICAS  worker processes, each consuming every provider's queue (default 1)
+#   WEBHOOKS_WORKER_PROVIDERS providers the workers consume, e.g. "jira,github" (default: all)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/deploy/services/env.sh"
+
+port="${WEBHOOKS_HTTP_PORT:-5080}"
+replicas="${WEBHOOKS_WORKER_REPLICAS:-1}"
+providers="${WEBHOOKS_WORKER_PROVIDERS:-jira,github,rally,asana,salesforce,smartsheet,trello}"
+base_url="http://127.0.0.1:${port}"
+admin_key="${WEBHOOKS_ADMIN_KEY:-}"
+if [ -z "$admin_key" ]; then
+  admin_key="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  generated_key=1
+fi
+mkdir -p "$root/.run/logs"
+
+pids=()
+started_services=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ ${#started_services[@]} -gt 0 ]; then bash "$root/deploy/services/stop.sh" "${started_services[@]}"; fi
+}
+trap cleanup INT TERM EXIT
+
+bash "$root/deploy/services/install.sh"
+mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
+bash "$root/deploy/build.sh"
+dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" migrate
+# Queues exist before the ingress sends: a message to an exchange with no queue would be refused.
+dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
+
+log "starting the ingress on $base_url"
+ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
+  dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" > >(tee "$root/.run/logs/ingress.log") 2>&1 &
+pids+=($!)
+
+for i in $(seq 1 "$replicas"); do
+  health_port=$((8080 + i))
+  log "starting worker $i (providers $providers, health on 127.0.0.1:$health_port)"
+  Workers__Providers="$providers" Workers__HealthPort="$health_port" \
+    dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
+  pids+=($!)
+done
+
+for _ in $(seq 1 60); do curl -fsS "$base_url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
+curl -fsS "$base_url/health/ready" >/dev/null 2>&1 || die "the ingress did not become ready; see .run/logs/ingress.log"
+
+# A demo integration, so the printed curl works on a fresh machine. Its token is kept in .run/demo.env (local only).
+demo="$root/.run/demo.env"
+token=""
+if [ -f "$demo" ]; then
+  source "$demo"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X HEAD "$base_url/api/v1/webhooks/${token:-none}")" = 200 ] || token=""
+fi
+if [ -z "$token" ]; then
+  api() { curl -fsS -X "$1" "$base_url/api/v1/admin$2" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' -d "$3"; }
+  field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\1/"; }
+  account=$(api POST /accounts '{"name":"Demo"}' | field id)
+  user=$(api POST "/accounts/$account/users" '{"name":"Jira bot","email":"jira-bot@demo.local"}' | field id)
+  product=$(api POST "/accounts/$account/products" '{"key":"DEMO","name":"Demo product"}' | field id)
+  api PUT "/products/$product/members/$user" '{"role":"contributor"}' >/dev/null
+  token=$(api POST /integrations "{\"productId\":\"$product\",\"provider\":\"jira\",\"version\":1,\"name\":\"Demo Jira\",\"runAsUserId\":\"$user\",\"settings\":{\"statusMappings\":{\"In Progress\":\"in_progress\",\"Done\":\"shipped\"}}}" | field token)
+  printf 'token=%s\n' "$token" > "$demo"
+fi
+
+cat <<INFO
+
+  Webhooks is running.
+    ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
+    workers      $replicas replica(s), health on 127.0.0.1:8081…
+    admin key    ${generated_key:+$admin_key (generated; set WEBHOOKS_ADMIN_KEY to choose one)}${generated_key:-set from WEBHOOKS_ADMIN_KEY}
+    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER})
+    logs         .run/logs/
+
+  Try it (a Jira comment to the demo integration):
+    curl -i -X POST $base_url/api/v1/webhooks/$token -H 'Content-Type: application/json' --data-binary @tests/Fixtures/Providers/Jira/comment_created.json
+
+  Ctrl-C stops everything this script started.
+INFO
+
+wait -n "${pids[@]}" || true
+log "a process exited; see .run/logs/"

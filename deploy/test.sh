@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: PostgreSQL and RabbitMQ on loopback (installed when missing), then every test project.
+# Each test run makes its own database and vhost, so the local stack's data is never touched.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/deploy/services/env.sh"
+
+bash "$root/deploy/services/install.sh"
+mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
+stop_started() { if [ ${#started_services[@]} -gt 0 ] && [ "${WEBHOOKS_KEEP_SERVICES:-0}" != 1 ]; then bash "$root/deploy/services/stop.sh" "${started_services[@]}"; fi; }
+trap stop_started EXIT
+
+dotnet test "$root/Webhooks.sln" --nologo "$@"
