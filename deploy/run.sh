@@ -60,7 +60,7 @@ demo="$root/.run/demo.env"
 token=""
 if [ -f "$demo" ]; then
   source "$demo"
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -X HEAD "$base_url/api/v1/webhooks/${token:-none}")" = 200 ] || token=""
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -I "$base_url/api/v1/webhooks/${token:-none}")" = 200 ] || token=""
 fi
 if [ -z "$token" ]; then
   api() { curl -fsS -X "$1" "$base_url/api/v1/admin$2" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' -d "$3"; }

@@ -28,7 +28,6 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
         builder.UseSetting("Ingress:PublicBaseUrl", PublicBaseUrl);
-        builder.UseSetting("Ingress:DirectoryRefreshInterval", "00:00:00.200");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");
         builder.UseSetting("Outbox:MaxBackoff", "00:00:01");
