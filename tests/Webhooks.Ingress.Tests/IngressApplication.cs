@@ -12,15 +12,18 @@ using Webhooks.Testing;
 namespace Webhooks.Ingress.Tests;
 
 /// <summary>The ingress under test, on the run's database and vhost, with helpers that speak the domain.</summary>
-public sealed class IngressApplication(string? virtualHost = null, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<Program>
+public sealed class IngressApplication(string? virtualHost = null, Action<IWebHostBuilder>? configure = null, string? connectionString = null)
+    : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789";
     public const string PublicBaseUrl = "https://webhooks.example.test";
 
+    public string ConnectionString => connectionString ?? IngressSetUp.Database.ConnectionString;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", IngressSetUp.Database.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Webhooks", ConnectionString);
         builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
         builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", virtualHost ?? IngressSetUp.VirtualHost.Name);
@@ -44,7 +47,7 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
     }
 
     public WebhooksDbContext CreateDbContext() =>
-        new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(IngressSetUp.Database.ConnectionString).Options);
+        new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(ConnectionString).Options);
 
     /// <summary>Waits until the in-memory directory has loaded, so the first request is not answered 503.</summary>
     public async Task StartAsync()
@@ -81,6 +84,37 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         await db.SaveChangesAsync();
         await Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
         return new SeededIntegration(integration.Id, account.Id, token, WebhookToken.CallbackUrl(PublicBaseUrl, token));
+    }
+
+    /// <summary>Posts a small Jira comment event and returns the delivery id from the 200 answer.</summary>
+    public async Task<Guid> PostJiraCommentAsync(HttpClient client, SeededIntegration integration)
+    {
+        using var content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await client.PostAsync(integration.Path, content);
+        response.EnsureSuccessStatusCode();
+        using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return answer.RootElement.GetProperty("deliveryId").GetGuid();
+    }
+
+    /// <summary>Waits (bounded) until none of the deliveries is still waiting in the outbox.</summary>
+    public async Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveryIds, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            await using var db = CreateDbContext();
+            var waiting = await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null);
+            if (waiting == 0)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{waiting} of {deliveryIds.Count} deliveries were still unpublished after {within.TotalSeconds} s.");
+            }
+            await Task.Delay(200);
+        }
     }
 
     public async Task<List<Delivery>> DeliveriesOfAsync(Guid integrationId)

@@ -61,14 +61,33 @@ public sealed class TestVirtualHost : IAsyncDisposable
     {
         using var limit = new StringContent("""{"value":0}""", Encoding.UTF8, "application/json");
         (await _management.PutAsync($"vhost-limits/{Uri.EscapeDataString(Name)}/max-connections", limit)).EnsureSuccessStatusCode();
+        // The management API lists connections from its statistics, which lag by seconds: wait until the program's
+        // connection shows up, close it, and check it is gone.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var closedAny = false;
+        while (DateTime.UtcNow < deadline)
+        {
+            var names = await ConnectionNamesAsync();
+            foreach (var name in names)
+            {
+                await _management.DeleteAsync($"connections/{Uri.EscapeDataString(name)}");
+                closedAny = true;
+            }
+            if (closedAny && names.Count == 0)
+            {
+                return;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"No connection to vhost {Name} showed up to close within 20 s.");
+    }
+
+    private async Task<List<string>> ConnectionNamesAsync()
+    {
         using var connections = await _management.GetAsync($"vhosts/{Uri.EscapeDataString(Name)}/connections");
         connections.EnsureSuccessStatusCode();
         using var json = System.Text.Json.JsonDocument.Parse(await connections.Content.ReadAsStringAsync());
-        foreach (var connection in json.RootElement.EnumerateArray())
-        {
-            var name = connection.GetProperty("name").GetString();
-            await _management.DeleteAsync($"connections/{Uri.EscapeDataString(name!)}");
-        }
+        return json.RootElement.EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToList();
     }
 
     public async Task UnblockConnectionsAsync()

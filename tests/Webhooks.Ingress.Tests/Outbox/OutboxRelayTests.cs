@@ -1,0 +1,104 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+using Webhooks.Testing;
+
+namespace Webhooks.Ingress.Tests.Outbox;
+
+/// <summary>
+/// The outbox relay, against the real broker. Each test has a vhost of its own, so "the broker is down" can be
+/// made true for the ingress under test alone (the vhost refuses connections) while other test runs go on.
+/// </summary>
+[NonParallelizable]
+public sealed class OutboxRelayTests
+{
+    private TestVirtualHost _vhost = null!;
+
+    [SetUp]
+    public async Task CreateVirtualHost()
+    {
+        _vhost = await TestVirtualHost.CreateAsync("outbox");
+        await TestBroker.DeclareProviderQueuesAsync(_vhost.Name);
+    }
+
+    [TearDown]
+    public async Task DeleteVirtualHost() => await _vhost.DisposeAsync();
+
+    private static int Occurrences(List<string> messageIds, Guid deliveryId) => messageIds.Count(id => id == deliveryId.ToString());
+
+    [Test]
+    public async Task Accepted_deliveries_reach_their_provider_queue_with_the_delivery_id_as_message_id()
+    {
+        await using var app = new IngressApplication(_vhost.Name);
+        using var client = app.CreateClient();
+        await app.StartAsync();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await app.PostJiraCommentAsync(client, jira));
+        }
+
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(30));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
+        await using var db = app.CreateDbContext();
+        Assert.That(await db.Deliveries.Where(d => ids.Contains(d.Id)).Select(d => d.Status).ToListAsync(), Is.All.EqualTo(DeliveryStatus.Queued));
+    }
+
+    [Test]
+    public async Task Deliveries_accepted_while_the_broker_is_down_reach_their_queue_exactly_once_when_it_returns()
+    {
+        await using var app = new IngressApplication(_vhost.Name);
+        using var client = app.CreateClient();
+        await app.StartAsync();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        await _vhost.BlockConnectionsAsync();
+
+        var ids = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await app.PostJiraCommentAsync(client, jira));
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await using (var db = app.CreateDbContext())
+        {
+            Assert.That(await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), Is.EqualTo(20),
+                "nothing can be published while the broker refuses connections");
+        }
+
+        await _vhost.UnblockConnectionsAsync();
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Two_ingress_replicas_publish_each_delivery_once()
+    {
+        await using var first = new IngressApplication(_vhost.Name);
+        await using var second = new IngressApplication(_vhost.Name);
+        using var firstClient = first.CreateClient();
+        using var secondClient = second.CreateClient();
+        await first.StartAsync();
+        await second.StartAsync();
+        var jira = await first.CreateIntegrationAsync(Provider.Jira);
+        await second.Services.GetRequiredService<Webhooks.Ingress.Webhook.IntegrationDirectory>().RefreshAsync(CancellationToken.None);
+
+        // Both replicas store while the broker is away, then both relays compete for the same backlog.
+        await _vhost.BlockConnectionsAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 60; i++)
+        {
+            ids.Add(await (i % 2 == 0 ? first : second).PostJiraCommentAsync(i % 2 == 0 ? firstClient : secondClient, jira));
+        }
+        await _vhost.UnblockConnectionsAsync();
+        await first.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
+    }
+}
