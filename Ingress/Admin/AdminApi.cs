@@ -13,7 +13,7 @@ public static class AdminApi
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOpenApi();
-        // Body-binding failures and other empty error answers become problem-details bodies.
+        // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<AdminKeyAuthentication>();
         return builder;
@@ -28,6 +28,10 @@ public static class AdminApi
         {
             return app;
         }
+
+        // Minimal APIs answer a body that does not bind (not JSON, wrong types) with an empty 400; on the admin paths
+        // every empty error answer becomes a problem-details body instead. The webhook endpoint is left as it is.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), admin => admin.UseStatusCodePages());
 
         var admin = app.MapGroup(Prefix)
             .AddEndpointFilter<AdminKeyAuthentication>()

@@ -147,4 +147,15 @@ public sealed class AccountsApiTests
             Assert.That(unknownProduct.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         });
     }
+
+    [TestCase("not json")]
+    [TestCase("""{"name": 42}""")]
+    [TestCase("")]
+    public async Task Body_that_does_not_bind_is_answered_400_problem(string body)
+    {
+        using var response = await _admin.PostJsonAsync("/accounts", body);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"), await response.Content.ReadAsStringAsync());
+    }
 }
