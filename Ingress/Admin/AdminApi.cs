@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Webhooks.Ingress.Admin;
@@ -15,7 +16,13 @@ public static class AdminApi
         builder.Services.AddOpenApi();
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
-        builder.Services.AddSingleton<AdminKeyAuthentication>();
+        // No default scheme: only the admin group asks for this one, so webhook requests never run it.
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.SchemeName, configureOptions: null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminKeyAuthentication.PolicyName, policy => policy
+                .AddAuthenticationSchemes(AdminKeyAuthentication.SchemeName)
+                .RequireAuthenticatedUser());
         return builder;
     }
 
@@ -34,7 +41,7 @@ public static class AdminApi
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), admin => admin.UseStatusCodePages());
 
         var admin = app.MapGroup(Prefix)
-            .AddEndpointFilter<AdminKeyAuthentication>()
+            .RequireAuthorization(AdminKeyAuthentication.PolicyName)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         admin.MapAccountsApi();

@@ -1,52 +1,74 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Webhooks.Ingress.Admin;
 
 /// <summary>
-/// Endpoint filter on the admin group: <c>Authorization: Bearer &lt;Ingress:AdminKey&gt;</c> or 401.
-/// Both sides are hashed before the constant-time compare, so neither the content nor the length of the key leaks
-/// through timing. The key and the presented value are never logged.
+/// <c>Authorization: Bearer &lt;Ingress:AdminKey&gt;</c> or 401. An authentication handler rather than an endpoint filter:
+/// it runs before the request body is bound, so an unauthenticated caller never gets a body read or a 400 that
+/// describes the API. Both sides are hashed before the constant-time compare, so neither the content nor the length
+/// of the key leaks through timing. Neither the key nor the presented value is ever logged.
 /// </summary>
-public sealed partial class AdminKeyAuthentication(IOptions<IngressOptions> options, ILogger<AdminKeyAuthentication> logger) : IEndpointFilter
+public sealed partial class AdminKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggers,
+    UrlEncoder encoder,
+    IOptions<IngressOptions> ingress) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
 {
-    private const string Scheme = "Bearer ";
+    public const string SchemeName = "AdminKey";
+    public const string PolicyName = "AdminKey";
 
-    private readonly byte[] _expectedHash = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey ?? ""));
+    private const string Bearer = "Bearer ";
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var http = context.HttpContext;
-        if (IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        var authorization = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(authorization))
         {
-            return await next(context);
+            return Task.FromResult(AuthenticateResult.NoResult());
         }
-
-        Log.Rejected(logger, http.Request.Method, http.Request.Path.Value ?? "", http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-        http.Response.Headers.WWWAuthenticate = "Bearer";
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status401Unauthorized,
-            title: "Unauthorized",
-            detail: "The admin API needs 'Authorization: Bearer <admin key>'.");
+        if (!IsAdminKey(authorization, ingress.Value.AdminKey))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The admin key does not match."));
+        }
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
-    public bool IsAuthorized(string authorization)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        Log.Rejected(Logger, Request.Method, Request.Path.Value ?? "", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Unauthorized",
+            detail: "The admin API needs 'Authorization: Bearer <admin key>'.").ExecuteAsync(Context);
+    }
+
+    public static bool IsAdminKey(string authorization, string? adminKey)
+    {
+        if (string.IsNullOrEmpty(adminKey) || !authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
-        var presented = authorization.AsSpan(Scheme.Length).Trim();
+        var presented = authorization.AsSpan(Bearer.Length).Trim();
         if (presented.IsEmpty)
         {
             return false;
         }
         Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
-        var bytes = Encoding.UTF8.GetBytes(presented.ToString());
-        SHA256.HashData(bytes, presentedHash);
-        CryptographicOperations.ZeroMemory(bytes);
-        return CryptographicOperations.FixedTimeEquals(presentedHash, _expectedHash);
+        Span<byte> expectedHash = stackalloc byte[SHA256.HashSizeInBytes];
+        var presentedBytes = Encoding.UTF8.GetBytes(presented.ToString());
+        var expectedBytes = Encoding.UTF8.GetBytes(adminKey);
+        SHA256.HashData(presentedBytes, presentedHash);
+        SHA256.HashData(expectedBytes, expectedHash);
+        CryptographicOperations.ZeroMemory(presentedBytes);
+        CryptographicOperations.ZeroMemory(expectedBytes);
+        return CryptographicOperations.FixedTimeEquals(presentedHash, expectedHash);
     }
 
     private static partial class Log

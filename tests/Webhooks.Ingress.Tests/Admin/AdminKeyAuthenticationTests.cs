@@ -55,6 +55,14 @@ public sealed class AdminKeyAuthenticationTests
     }
 
     [Test]
+    public async Task Key_is_checked_before_the_body_is_read()
+    {
+        using var response = await _anonymous.PatchAsync($"/api/v1/admin/integrations/{Guid.NewGuid()}", AdminClient.Json("not json"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
     public async Task Reads_need_the_key_too()
     {
         var seeded = await _app.CreateIntegrationAsync(Provider.Jira);
