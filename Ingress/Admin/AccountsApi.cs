@@ -19,7 +19,7 @@ public static partial class AccountsApi
     }
 
     public static async Task<Results<Created<AccountResponse>, ValidationProblem>> CreateAccountAsync(
-        CreateAccountRequest request, WebhooksDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        CreateAccountRequest request, WebhooksDbContext db, IntegrationDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 200)
@@ -29,6 +29,8 @@ public static partial class AccountsApi
         var account = new Account { Id = Guid.NewGuid(), Name = name, Status = AccountStatus.Active, CreatedAt = clock.GetUtcNow() };
         db.Accounts.Add(account);
         await db.SaveChangesAsync(cancellationToken);
+        // Every account write moves the directory's version; reading it now keeps this replica's view current.
+        await directory.RefreshAsync(cancellationToken);
         return TypedResults.Created($"{AdminApi.Prefix}/accounts/{account.Id}", AccountResponse.From(account));
     }
 

@@ -13,7 +13,7 @@ public static class AdminApi
 
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddAdminKeySecurity());
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
         // No default scheme: only the admin group asks for this one, so webhook requests never run it.

@@ -106,6 +106,10 @@ public sealed class AdminKeyAuthenticationTests
             Assert.That(paths.TryGetProperty("/api/v1/admin/integrations/{id}", out _), Is.True);
             Assert.That(paths.TryGetProperty("/api/v1/admin/deliveries/{id}/replay", out _), Is.True);
             Assert.That(paths.TryGetProperty("/api/v1/admin/records/{id}", out _), Is.True);
+            Assert.That(document.GetProperty("components").GetProperty("securitySchemes").GetProperty("AdminKey").GetProperty("scheme").GetString(), Is.EqualTo("bearer"));
+            Assert.That(paths.GetProperty("/api/v1/admin/integrations/{id}").GetProperty("get").GetProperty("security").GetArrayLength(), Is.EqualTo(1));
+            Assert.That(paths.GetProperty("/api/v1/admin/integrations/{id}").GetProperty("get").GetProperty("operationId").GetString(), Is.EqualTo("GetIntegration"));
+            Assert.That(paths.GetProperty("/api/v1/webhooks/{token}").GetProperty("post").TryGetProperty("security", out _), Is.False);
         });
     }
 }
