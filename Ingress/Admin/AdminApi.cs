@@ -1,16 +1,55 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
 namespace Webhooks.Ingress.Admin;
 
+/// <summary>
+/// The admin API under <c>/api/v1/admin</c>: one endpoint group per resource, all behind the admin key.
+/// Without a configured key the routes are not mapped at all, so an unconfigured replica exposes nothing.
+/// </summary>
 public static class AdminApi
 {
+    public const string Prefix = "/api/v1/admin";
+
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddAdminKeySecurity());
+        // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
+        builder.Services.AddProblemDetails();
+        // No default scheme: only the admin group asks for this one, so webhook requests never run it.
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.SchemeName, configureOptions: null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminKeyAuthentication.PolicyName, policy => policy
+                .AddAuthenticationSchemes(AdminKeyAuthentication.SchemeName)
+                .RequireAuthenticatedUser());
         return builder;
     }
 
     public static WebApplication MapAdminApi(this WebApplication app)
     {
+        // The OpenAPI document describes the API; it carries no data, so it needs no key.
         app.MapOpenApi();
+
+        if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<IngressOptions>>().Value.AdminKey))
+        {
+            return app;
+        }
+
+        // Minimal APIs answer a body that does not bind (not JSON, wrong types) with an empty 400; on the admin paths
+        // every empty error answer becomes a problem-details body instead. The webhook endpoint is left as it is.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), admin => admin.UseStatusCodePages());
+
+        var admin = app.MapGroup(Prefix)
+            .RequireAuthorization(AdminKeyAuthentication.PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        admin.MapAccountsApi();
+        admin.MapUsersApi();
+        admin.MapProductsApi();
+        admin.MapIntegrationsApi();
+        admin.MapDeliveriesApi();
+        admin.MapRecordsApi();
         return app;
     }
 }

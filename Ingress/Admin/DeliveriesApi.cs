@@ -1,0 +1,162 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Contracts;
+using Webhooks.Ingress.Outbox;
+using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Ingress.Admin;
+
+/// <summary>An integration's delivery log, one delivery's detail, and replay through the outbox.</summary>
+public static partial class DeliveriesApi
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 500;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static RouteGroupBuilder MapDeliveriesApi(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/integrations/{id:guid}/deliveries", ListDeliveriesAsync).WithTags("Deliveries").WithName("ListDeliveries")
+            .WithSummary($"An integration's deliveries, newest first; filter by status, limit {DefaultLimit} by default, at most {MaxLimit}");
+        admin.MapGet("/deliveries/{id:guid}", GetDeliveryAsync).WithTags("Deliveries").WithName("GetDelivery")
+            .WithSummary("One delivery with its headers and raw body");
+        admin.MapPost("/deliveries/{id:guid}/replay", ReplayDeliveryAsync).WithTags("Deliveries").WithName("ReplayDelivery")
+            .WithSummary("Send a delivery through the outbox again; handshakes and rejected deliveries answer 409");
+        return admin;
+    }
+
+    public static async Task<Results<Ok<List<DeliverySummary>>, ValidationProblem, ProblemHttpResult>> ListDeliveriesAsync(
+        Guid id, string? status, int? limit, WebhooksDbContext db, CancellationToken cancellationToken)
+    {
+        DeliveryStatus? filter = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!SnakeCaseEnumConverter<DeliveryStatus>.TryParse(status, out var parsed))
+            {
+                return AdminResults.Invalid("status", $"The status must be one of {string.Join(", ", Enum.GetValues<DeliveryStatus>().Select(SnakeCaseEnumConverter<DeliveryStatus>.ToName))}.");
+            }
+            filter = parsed;
+        }
+        if (limit is < 1)
+        {
+            return AdminResults.Invalid("limit", $"The limit must be between 1 and {MaxLimit}.");
+        }
+        if (!await db.Integrations.AnyAsync(i => i.Id == id, cancellationToken))
+        {
+            return AdminResults.NotFound("integration", id);
+        }
+
+        var query = db.Deliveries.AsNoTracking().Where(d => d.IntegrationId == id);
+        if (filter is { } wanted)
+        {
+            query = query.Where(d => d.Status == wanted);
+        }
+        // Projected so the bodies are never read for a list.
+        var rows = await query
+            .OrderByDescending(d => d.ReceivedAt).ThenByDescending(d => d.Id)
+            .Take(Math.Min(limit ?? DefaultLimit, MaxLimit))
+            .Select(d => new
+            {
+                d.Id, d.IntegrationId, d.Provider, d.ReceivedAt, d.Status, d.LastError, d.Attempts, d.SourceDeliveryId, d.SignatureVerified,
+                d.Applied, d.Duplicates, d.NoTarget,
+            })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(d => new DeliverySummary(
+            d.Id, d.IntegrationId, d.Provider.ToWireName(), d.ReceivedAt, SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Status), d.LastError,
+            d.Attempts, d.SourceDeliveryId, d.SignatureVerified, new DeliveryOutcome(d.Applied, d.Duplicates, d.NoTarget))).ToList());
+    }
+
+    public static async Task<Results<Ok<DeliveryDetail>, ProblemHttpResult>> GetDeliveryAsync(Guid id, WebhooksDbContext db, CancellationToken cancellationToken)
+    {
+        var delivery = await db.Deliveries.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (delivery is null)
+        {
+            return AdminResults.NotFound("delivery", id);
+        }
+
+        string body;
+        var encoding = "utf-8";
+        try
+        {
+            body = StrictUtf8.GetString(delivery.Body);
+        }
+        catch (DecoderFallbackException)
+        {
+            body = Convert.ToBase64String(delivery.Body);
+            encoding = "base64";
+        }
+        JsonElement headers;
+        try
+        {
+            headers = JsonDocument.Parse(string.IsNullOrWhiteSpace(delivery.Headers) ? "{}" : delivery.Headers).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            headers = JsonSerializer.SerializeToElement(new Dictionary<string, string>());
+        }
+
+        return TypedResults.Ok(new DeliveryDetail(
+            delivery.Id, delivery.IntegrationId, delivery.Provider.ToWireName(), delivery.ReceivedAt,
+            SnakeCaseEnumConverter<DeliveryStatus>.ToName(delivery.Status), delivery.LastError, delivery.Attempts,
+            new DeliveryOutcome(delivery.Applied, delivery.Duplicates, delivery.NoTarget),
+            headers, delivery.ContentType, delivery.SourceDeliveryId, delivery.SignatureVerified,
+            delivery.ProcessedAt, delivery.PublishedAt, delivery.Body.Length, body, encoding, encoding == "base64"));
+    }
+
+    /// <summary>
+    /// Puts the delivery back in the outbox (accepted, unpublished, no lease) and wakes the relay; the worker's
+    /// applied-change ledger makes re-applying harmless. The last error is cleared: it described the previous attempt,
+    /// and the replay's log line keeps the status it came from.
+    /// </summary>
+    public static async Task<Results<Accepted<ReplayResponse>, ProblemHttpResult>> ReplayDeliveryAsync(
+        Guid id, WebhooksDbContext db, OutboxRelay relay, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var current = await db.Deliveries.AsNoTracking().Where(d => d.Id == id).Select(d => new { d.Status, d.Provider }).FirstOrDefaultAsync(cancellationToken);
+        if (current is null)
+        {
+            return AdminResults.NotFound("delivery", id);
+        }
+        if (current.Status is DeliveryStatus.Handshake or DeliveryStatus.Rejected)
+        {
+            return AdminResults.Conflict($"A {SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status)} delivery was never meant to be processed and cannot be replayed.");
+        }
+
+        var updated = await db.Deliveries
+            .Where(d => d.Id == id && d.Status != DeliveryStatus.Handshake && d.Status != DeliveryStatus.Rejected)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(d => d.Status, DeliveryStatus.Accepted)
+                .SetProperty(d => d.PublishedAt, (DateTimeOffset?)null)
+                .SetProperty(d => d.PublishLeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(d => d.LastError, (string?)null), cancellationToken);
+        if (updated == 0)
+        {
+            return AdminResults.NotFound("delivery", id);
+        }
+        relay.Notify();
+        Log.Replayed(loggers.CreateLogger(typeof(DeliveriesApi).FullName!), id, current.Provider.ToWireName(), SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status));
+        return TypedResults.Accepted($"{AdminApi.Prefix}/deliveries/{id}", new ReplayResponse(id, SnakeCaseEnumConverter<DeliveryStatus>.ToName(DeliveryStatus.Accepted)));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4030, Level = LogLevel.Information, Message = "Delivery {DeliveryId} ({Provider}) replayed from status {PreviousStatus}")]
+        public static partial void Replayed(ILogger logger, Guid deliveryId, string provider, string previousStatus);
+    }
+}
+
+public sealed record DeliveryOutcome(int Applied, int Duplicates, int NoTarget);
+
+public sealed record DeliverySummary(
+    Guid Id, Guid IntegrationId, string Provider, DateTimeOffset ReceivedAt, string Status, string? Error, int Attempts,
+    string? SourceDeliveryId, bool SignatureVerified, DeliveryOutcome Outcome);
+
+/// <summary>A delivery in full. <c>body</c> is the raw body as UTF-8 text, or base64 when it is not valid UTF-8 (<c>bodyEncoding</c>, <c>bodyIsBase64</c>).</summary>
+public sealed record DeliveryDetail(
+    Guid Id, Guid IntegrationId, string Provider, DateTimeOffset ReceivedAt, string Status, string? Error, int Attempts, DeliveryOutcome Outcome,
+    JsonElement Headers, string? ContentType, string? SourceDeliveryId, bool SignatureVerified, DateTimeOffset? ProcessedAt,
+    DateTimeOffset? PublishedAt, int BodySize, string Body, string BodyEncoding, bool BodyIsBase64);
+
+public sealed record ReplayResponse(Guid Id, string Status);

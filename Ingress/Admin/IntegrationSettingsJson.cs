@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Ingress.Admin;
+
+/// <summary>
+/// The <c>settings</c> JSON as the admin API takes and shows it. <c>apiToken</c> is write-only: it is never shown,
+/// and a settings object that leaves it out keeps the stored one (an explicit <c>null</c> clears it).
+/// </summary>
+public static class IntegrationSettingsJson
+{
+    private const string ApiTokenName = "apiToken";
+
+    /// <summary>Checks and normalises incoming settings; null with an error message when they are not acceptable.</summary>
+    public static (string? Json, string? Error) Normalize(JsonElement settings, string? current)
+    {
+        if (settings.ValueKind != JsonValueKind.Object)
+        {
+            return (null, "The settings must be a JSON object.");
+        }
+        var node = JsonNode.Parse(settings.GetRawText())!.AsObject();
+        if (node.TryGetPropertyValue("statusMappings", out var mappings) && mappings is not null)
+        {
+            if (mappings is not JsonObject mappingObject)
+            {
+                return (null, "settings.statusMappings must be an object of external status name → record status.");
+            }
+            foreach (var (name, value) in mappingObject)
+            {
+                if (value is null || value.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetValue<string>()))
+                {
+                    return (null, $"settings.statusMappings['{name}'] must be a non-empty string.");
+                }
+            }
+        }
+
+        if (FindApiToken(node) is null && current is not null && JsonNode.Parse(current) is JsonObject stored && FindApiToken(stored) is { } storedName)
+        {
+            node[ApiTokenName] = stored[storedName]?.DeepClone();
+        }
+        else if (FindApiToken(node) is { } name && node[name] is null)
+        {
+            node.Remove(name);
+        }
+
+        var json = node.ToJsonString();
+        try
+        {
+            IntegrationSettings.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"The settings do not fit the integration settings: {e.Message}");
+        }
+        return (json, null);
+    }
+
+    /// <summary>The stored settings without the API token, for answers.</summary>
+    public static JsonElement Shown(string settings)
+    {
+        var node = (string.IsNullOrWhiteSpace(settings) ? null : JsonNode.Parse(settings)) as JsonObject ?? [];
+        if (FindApiToken(node) is { } name)
+        {
+            node.Remove(name);
+        }
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    public static bool HasApiToken(string settings) =>
+        !string.IsNullOrEmpty(SafeParse(settings)?.ApiToken);
+
+    private static IntegrationSettings? SafeParse(string settings)
+    {
+        try
+        {
+            return IntegrationSettings.Parse(settings);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? FindApiToken(JsonObject node) =>
+        node.Select(pair => pair.Key).FirstOrDefault(key => string.Equals(key, ApiTokenName, StringComparison.OrdinalIgnoreCase));
+}

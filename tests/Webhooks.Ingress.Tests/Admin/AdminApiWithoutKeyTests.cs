@@ -1,0 +1,33 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+
+namespace Webhooks.Ingress.Tests.Admin;
+
+/// <summary>An ingress started without an admin key serves no admin routes at all.</summary>
+public sealed class AdminApiWithoutKeyTests
+{
+    private IngressApplication _app = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _app = new IngressApplication(configure: builder => builder.UseSetting("Ingress:AdminKey", ""));
+        await _app.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _app.DisposeAsync();
+
+    [Test]
+    public async Task Admin_routes_answer_404_when_no_admin_key_is_configured()
+    {
+        using var client = _app.CreateClient();
+        using var admin = _app.CreateAdminClient();
+
+        using var anonymous = await client.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
+        using var withOldKey = await admin.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
+
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(withOldKey.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+}

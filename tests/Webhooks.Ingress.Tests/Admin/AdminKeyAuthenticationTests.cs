@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Webhooks.Contracts;
+
+namespace Webhooks.Ingress.Tests.Admin;
+
+public sealed class AdminKeyAuthenticationTests
+{
+    private IngressApplication _app = null!;
+    private HttpClient _anonymous = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _app = new IngressApplication();
+        _anonymous = _app.CreateClient();
+        await _app.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _anonymous.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Admin_call_without_a_key_answers_401_problem()
+    {
+        using var response = await _anonymous.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(401));
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.StartWith("Bearer"));
+    }
+
+    [TestCase("Bearer wrong-key")]
+    [TestCase("Bearer " + IngressApplication.AdminKey + "x")]
+    [TestCase("Bearer test-admin-key")]
+    [TestCase("Basic " + IngressApplication.AdminKey)]
+    [TestCase(IngressApplication.AdminKey)]
+    public async Task Admin_call_with_a_wrong_key_answers_401_and_changes_nothing(string authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/admin/accounts") { Content = AdminClient.Json("""{"name":"Wrong key"}""") };
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+
+        using var response = await _anonymous.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        await using var db = _app.CreateDbContext();
+        Assert.That(db.Accounts.Any(a => a.Name == "Wrong key"), Is.False);
+    }
+
+    [Test]
+    public async Task Key_is_checked_before_the_body_is_read()
+    {
+        using var response = await _anonymous.PatchAsync($"/api/v1/admin/integrations/{Guid.NewGuid()}", AdminClient.Json("not json"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task Reads_need_the_key_too()
+    {
+        var seeded = await _app.CreateIntegrationAsync(Provider.Jira);
+
+        using var response = await _anonymous.GetAsync($"/api/v1/admin/integrations/{seeded.Id}");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task Admin_call_with_the_key_is_served()
+    {
+        using var client = _app.CreateAdminClient();
+
+        using var response = await client.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+    }
+
+    [Test]
+    public async Task Webhook_endpoint_needs_no_admin_key()
+    {
+        var seeded = await _app.CreateIntegrationAsync(Provider.Jira);
+        _anonymous.DefaultRequestHeaders.Authorization = null;
+
+        using var response = await _anonymous.PostAsync(seeded.Path, AdminClient.Json("{}"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task OpenApi_document_is_served_without_a_key_and_lists_the_admin_calls()
+    {
+        using var response = await _anonymous.GetAsync("/openapi/v1.json");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var document = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var paths = document.GetProperty("paths");
+        Assert.Multiple(() =>
+        {
+            Assert.That(paths.TryGetProperty("/api/v1/admin/integrations/{id}", out _), Is.True);
+            Assert.That(paths.TryGetProperty("/api/v1/admin/deliveries/{id}/replay", out _), Is.True);
+            Assert.That(paths.TryGetProperty("/api/v1/admin/records/{id}", out _), Is.True);
+            Assert.That(document.GetProperty("components").GetProperty("securitySchemes").GetProperty("AdminKey").GetProperty("scheme").GetString(), Is.EqualTo("bearer"));
+            Assert.That(paths.GetProperty("/api/v1/admin/integrations/{id}").GetProperty("get").GetProperty("security").GetArrayLength(), Is.EqualTo(1));
+            Assert.That(paths.GetProperty("/api/v1/admin/integrations/{id}").GetProperty("get").GetProperty("operationId").GetString(), Is.EqualTo("GetIntegration"));
+            Assert.That(paths.GetProperty("/api/v1/webhooks/{token}").GetProperty("post").TryGetProperty("security", out _), Is.False);
+        });
+    }
+}

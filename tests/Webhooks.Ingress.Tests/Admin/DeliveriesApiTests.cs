@@ -1,0 +1,205 @@
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Ingress.Tests.Admin;
+
+public sealed class DeliveriesApiTests
+{
+    private IngressApplication _app = null!;
+    private AdminClient _admin = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _app = new IngressApplication();
+        _admin = new AdminClient(_app.CreateAdminClient());
+        await _app.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _admin.Http.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Stores deliveries as the ingress and a worker would have left them; none is accepted, so the relay leaves them alone.</summary>
+    private async Task<List<Delivery>> StoreAsync(Guid integrationId, params (DeliveryStatus Status, string Body)[] rows)
+    {
+        var start = DateTimeOffset.UtcNow.AddMinutes(-rows.Length);
+        var deliveries = rows.Select((row, i) => new Delivery
+        {
+            Id = Guid.NewGuid(),
+            IntegrationId = integrationId,
+            Provider = Provider.Jira,
+            ReceivedAt = start.AddMinutes(i),
+            Headers = """{"X-Atlassian-Webhook-Identifier":"d-""" + i + "\"}",
+            ContentType = "application/json",
+            Body = Encoding.UTF8.GetBytes(row.Body),
+            SourceDeliveryId = $"d-{i}",
+            SignatureVerified = true,
+            Status = row.Status,
+            Attempts = 1,
+            PublishedAt = start.AddMinutes(i),
+            ProcessedAt = start.AddMinutes(i),
+        }).ToList();
+        await using var db = _app.CreateDbContext();
+        db.Deliveries.AddRange(deliveries);
+        await db.SaveChangesAsync();
+        return deliveries;
+    }
+
+    [Test]
+    public async Task Delivery_log_is_newest_first_filtered_by_status_and_limited()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var stored = await StoreAsync(integration.Id,
+            (DeliveryStatus.Processed, "{}"), (DeliveryStatus.DeadLettered, "{}"), (DeliveryStatus.Processed, "{}"), (DeliveryStatus.Ignored, "{}"), (DeliveryStatus.Processed, "{}"));
+
+        var all = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries"), HttpStatusCode.OK);
+        var processed = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=processed"), HttpStatusCode.OK);
+        var deadLettered = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=dead_lettered"), HttpStatusCode.OK);
+        var limited = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?limit=2"), HttpStatusCode.OK);
+
+        var newestFirst = stored.AsEnumerable().Reverse().Select(d => d.Id).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(all.EnumerateArray().Select(d => d.GetProperty("id").GetGuid()), Is.EqualTo(newestFirst));
+            Assert.That(processed.EnumerateArray().Select(d => d.GetProperty("id").GetGuid()),
+                Is.EqualTo(newestFirst.Where(id => stored.Single(d => d.Id == id).Status == DeliveryStatus.Processed)));
+            Assert.That(deadLettered.EnumerateArray().Select(d => d.GetProperty("status").GetString()), Is.EqualTo(new[] { "dead_lettered" }));
+            Assert.That(limited.EnumerateArray().Select(d => d.GetProperty("id").GetGuid()), Is.EqualTo(newestFirst.Take(2)));
+        });
+        var first = all[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.GetProperty("integrationId").GetGuid(), Is.EqualTo(integration.Id));
+            Assert.That(first.GetProperty("provider").GetString(), Is.EqualTo("jira"));
+            Assert.That(first.GetProperty("sourceDeliveryId").GetString(), Is.EqualTo("d-4"));
+            Assert.That(first.GetProperty("signatureVerified").GetBoolean(), Is.True);
+            Assert.That(first.GetProperty("attempts").GetInt32(), Is.EqualTo(1));
+            Assert.That(first.GetProperty("outcome").GetProperty("applied").GetInt32(), Is.Zero);
+            Assert.That(first.TryGetProperty("error", out _), Is.True);
+            Assert.That(first.TryGetProperty("receivedAt", out _), Is.True);
+            Assert.That(first.TryGetProperty("body", out _), Is.False, "the list never carries bodies");
+        });
+    }
+
+    [Test]
+    public async Task Delivery_log_refuses_an_unknown_status_and_an_unknown_integration()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+
+        var problem = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=lost"), HttpStatusCode.BadRequest);
+        using var unknown = await _admin.GetAsync($"/integrations/{Guid.NewGuid()}/deliveries");
+
+        Assert.That(problem.GetProperty("errors").TryGetProperty("status", out _), Is.True);
+        Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task Delivery_detail_shows_outcome_headers_and_the_body_as_text()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.Failed, """{"summary":"Grüße"}"""))).Single();
+        await using (var db = _app.CreateDbContext())
+        {
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(set => set
+                .SetProperty(d => d.LastError, "malformed payload").SetProperty(d => d.Applied, 2).SetProperty(d => d.Duplicates, 1).SetProperty(d => d.NoTarget, 3));
+        }
+
+        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(detail.GetProperty("id").GetGuid(), Is.EqualTo(delivery.Id));
+            Assert.That(detail.GetProperty("integrationId").GetGuid(), Is.EqualTo(integration.Id));
+            Assert.That(detail.GetProperty("status").GetString(), Is.EqualTo("failed"));
+            Assert.That(detail.GetProperty("error").GetString(), Is.EqualTo("malformed payload"));
+            Assert.That(detail.GetProperty("attempts").GetInt32(), Is.EqualTo(1));
+            Assert.That(detail.GetProperty("outcome").GetProperty("applied").GetInt32(), Is.EqualTo(2));
+            Assert.That(detail.GetProperty("outcome").GetProperty("duplicates").GetInt32(), Is.EqualTo(1));
+            Assert.That(detail.GetProperty("outcome").GetProperty("noTarget").GetInt32(), Is.EqualTo(3));
+            Assert.That(detail.GetProperty("headers").GetProperty("X-Atlassian-Webhook-Identifier").GetString(), Is.EqualTo("d-0"));
+            Assert.That(detail.GetProperty("contentType").GetString(), Is.EqualTo("application/json"));
+            Assert.That(detail.GetProperty("body").GetString(), Is.EqualTo("""{"summary":"Grüße"}"""));
+            Assert.That(detail.GetProperty("bodyIsBase64").GetBoolean(), Is.False);
+            Assert.That(detail.GetProperty("bodySize").GetInt32(), Is.EqualTo(Encoding.UTF8.GetByteCount("""{"summary":"Grüße"}""")));
+            Assert.That(detail.GetProperty("publishedAt").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.String));
+        });
+    }
+
+    [Test]
+    public async Task Delivery_detail_shows_a_body_that_is_not_utf8_as_base64()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.Failed, "x"))).Single();
+        byte[] bytes = [0xff, 0xfe, 0x00, 0x41];
+        await using (var db = _app.CreateDbContext())
+        {
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(set => set.SetProperty(d => d.Body, bytes));
+        }
+
+        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
+
+        Assert.That(detail.GetProperty("bodyIsBase64").GetBoolean(), Is.True);
+        Assert.That(detail.GetProperty("bodyEncoding").GetString(), Is.EqualTo("base64"));
+        Assert.That(Convert.FromBase64String(detail.GetProperty("body").GetString()!), Is.EqualTo(bytes));
+    }
+
+    [Test]
+    public async Task Replayed_delivery_goes_back_through_the_outbox_and_is_queued_again()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.DeadLettered, "{}"))).Single();
+
+        var answer = await AdminClient.ExpectAsync(await _admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", ""), HttpStatusCode.Accepted);
+
+        Assert.That(answer.GetProperty("id").GetGuid(), Is.EqualTo(delivery.Id));
+        Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        Delivery current;
+        do
+        {
+            await Task.Delay(100);
+            await using var db = _app.CreateDbContext();
+            current = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id);
+        }
+        while (current.Status != DeliveryStatus.Queued && DateTime.UtcNow < deadline);
+        Assert.Multiple(() =>
+        {
+            Assert.That(current.Status, Is.EqualTo(DeliveryStatus.Queued), "the relay republished the replayed delivery");
+            Assert.That(current.PublishedAt, Is.GreaterThan(delivery.PublishedAt!.Value));
+            Assert.That(current.PublishLeaseUntil, Is.Null);
+            Assert.That(current.LastError, Is.Null);
+        });
+    }
+
+    [TestCase(DeliveryStatus.Handshake)]
+    [TestCase(DeliveryStatus.Rejected)]
+    public async Task Handshakes_and_rejected_deliveries_cannot_be_replayed(DeliveryStatus status)
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = (await StoreAsync(integration.Id, (status, "{}"))).Single();
+
+        using var response = await _admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", "");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        await using var db = _app.CreateDbContext();
+        Assert.That((await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id)).Status, Is.EqualTo(status));
+    }
+
+    [Test]
+    public async Task Unknown_delivery_is_answered_404()
+    {
+        using var detail = await _admin.GetAsync($"/deliveries/{Guid.NewGuid()}");
+        using var replay = await _admin.PostJsonAsync($"/deliveries/{Guid.NewGuid()}/replay", "");
+
+        Assert.That(detail.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+}

@@ -1,0 +1,261 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Ingress.Webhook;
+
+namespace Webhooks.Ingress.Tests.Admin;
+
+public sealed class IntegrationsApiTests
+{
+    private IngressApplication _app = null!;
+    private HttpClient _webhooks = null!;
+    private AdminClient _admin = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _app = new IngressApplication();
+        _webhooks = _app.CreateClient();
+        _admin = new AdminClient(_app.CreateAdminClient());
+        await _app.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _webhooks.Dispose();
+        _admin.Http.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    private async Task<HttpStatusCode> PostWebhookAsync(string path)
+    {
+        using var response = await _webhooks.PostAsync(path, AdminClient.Json("{}"));
+        return response.StatusCode;
+    }
+
+    [Test]
+    public async Task Whole_flow_gives_a_token_once_whose_callback_url_accepts_webhooks()
+    {
+        var account = await _admin.CreateAccountAsync("Flow");
+        var accountId = account.GetProperty("id").GetGuid();
+        var user = await _admin.CreateUserAsync(accountId, "runner@example.test");
+        var userId = user.GetProperty("id").GetGuid();
+        var product = await _admin.CreateProductAsync(accountId, "FLOW");
+        var productId = product.GetProperty("id").GetGuid();
+        var member = await AdminClient.ExpectAsync(await _admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "contributor" }), HttpStatusCode.OK);
+
+        var created = await AdminClient.ExpectAsync(await _admin.PostAsync("/integrations", new
+        {
+            productId, provider = "jira", version = 2, name = "Jira cloud", runAsUserId = userId, signingSecret = "s3cret-value",
+            settings = new { statusMappings = new Dictionary<string, string> { ["In Progress"] = "in_progress" }, apiToken = "api-token-value" },
+        }), HttpStatusCode.Created);
+
+        var token = created.GetProperty("token").GetString()!;
+        var callbackUrl = new Uri(created.GetProperty("callbackUrl").GetString()!);
+        var integrationId = created.GetProperty("id").GetGuid();
+        Assert.Multiple(() =>
+        {
+            Assert.That(account.GetProperty("status").GetString(), Is.EqualTo("active"));
+            Assert.That(user.GetProperty("email").GetString(), Is.EqualTo("runner@example.test"));
+            Assert.That(product.GetProperty("key").GetString(), Is.EqualTo("FLOW"));
+            Assert.That(member.GetProperty("role").GetString(), Is.EqualTo("contributor"));
+            Assert.That(WebhookToken.IsWellFormed(token), Is.True);
+            Assert.That(callbackUrl.GetLeftPart(UriPartial.Authority), Is.EqualTo(IngressApplication.PublicBaseUrl));
+            Assert.That(callbackUrl.AbsolutePath, Is.EqualTo($"/api/v1/webhooks/{token}"));
+            Assert.That(created.GetProperty("productId").GetGuid(), Is.EqualTo(productId));
+            Assert.That(created.GetProperty("accountId").GetGuid(), Is.EqualTo(accountId));
+            Assert.That(created.GetProperty("provider").GetString(), Is.EqualTo("jira"));
+            Assert.That(created.GetProperty("version").GetInt32(), Is.EqualTo(2));
+            Assert.That(created.GetProperty("enabled").GetBoolean(), Is.True);
+            Assert.That(created.GetProperty("runAsUserId").GetGuid(), Is.EqualTo(userId));
+            Assert.That(created.GetProperty("hasSigningSecret").GetBoolean(), Is.True);
+            Assert.That(created.GetProperty("hasApiToken").GetBoolean(), Is.True);
+            Assert.That(created.GetProperty("settings").GetProperty("statusMappings").GetProperty("In Progress").GetString(), Is.EqualTo("in_progress"));
+            Assert.That(created.GetProperty("settings").TryGetProperty("apiToken", out _), Is.False);
+            Assert.That(created.GetRawText(), Does.Not.Contain("s3cret-value").And.Not.Contain("api-token-value"));
+        });
+
+        using var read = await _admin.GetAsync($"/integrations/{integrationId}");
+        var text = await read.Content.ReadAsStringAsync();
+        Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var shown = JsonDocument.Parse(text).RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(shown.TryGetProperty("token", out _), Is.False);
+            Assert.That(shown.TryGetProperty("tokenHash", out _), Is.False);
+            Assert.That(shown.TryGetProperty("signingSecret", out _), Is.False);
+            Assert.That(text, Does.Not.Contain(token).And.Not.Contain("s3cret-value").And.Not.Contain("api-token-value"));
+            Assert.That(shown.GetProperty("hasSigningSecret").GetBoolean(), Is.True);
+            Assert.That(shown.GetProperty("hasApiToken").GetBoolean(), Is.True);
+            Assert.That(shown.GetProperty("name").GetString(), Is.EqualTo("Jira cloud"));
+        });
+
+        await using (var db = _app.CreateDbContext())
+        {
+            var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
+            Assert.That(stored.TokenHash, Is.EqualTo(WebhookToken.Hash(token)), "only the hash of the token is stored");
+        }
+
+        // The secret set through the API is the one the ingress checks: unsigned is refused, signed is accepted.
+        using var unsigned = await _webhooks.PostAsync(callbackUrl.AbsolutePath, AdminClient.Json("{}"));
+        Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        using var signedContent = AdminClient.Json("{}");
+        signedContent.Headers.Add("X-Hub-Signature", "sha256=" + Convert.ToHexStringLower(Webhooks.Ingress.Providers.Hmac.Sha256("s3cret-value", "{}"u8)));
+        using var webhook = await _webhooks.PostAsync(callbackUrl.AbsolutePath, signedContent);
+        Assert.That(webhook.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var answer = await webhook.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
+    }
+
+    [Test]
+    public async Task Disabled_integration_answers_410_at_once_and_200_again_when_enabled()
+    {
+        var seeded = await _admin.SeedAsync();
+
+        var disabled = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = false }), HttpStatusCode.OK);
+        var whileDisabled = await PostWebhookAsync(seeded.WebhookPath);
+        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = true }), HttpStatusCode.OK);
+        var whenEnabled = await PostWebhookAsync(seeded.WebhookPath);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(disabled.GetProperty("enabled").GetBoolean(), Is.False);
+            Assert.That(whileDisabled, Is.EqualTo(HttpStatusCode.Gone));
+            Assert.That(whenEnabled, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task Rotated_token_answers_410_and_the_new_one_200()
+    {
+        var seeded = await _admin.SeedAsync();
+        Assert.That(await PostWebhookAsync(seeded.WebhookPath), Is.EqualTo(HttpStatusCode.OK));
+
+        var rotated = await AdminClient.ExpectAsync(await _admin.PostJsonAsync($"/integrations/{seeded.IntegrationId}/token", ""), HttpStatusCode.OK);
+
+        var newToken = rotated.GetProperty("token").GetString()!;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(newToken, Is.Not.EqualTo(seeded.Token));
+            Assert.That(rotated.GetProperty("callbackUrl").GetString(), Is.EqualTo($"{IngressApplication.PublicBaseUrl}/api/v1/webhooks/{newToken}"));
+            Assert.That(await PostWebhookAsync(seeded.WebhookPath), Is.EqualTo(HttpStatusCode.Gone));
+            Assert.That(await PostWebhookAsync($"/api/v1/webhooks/{newToken}"), Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task Changing_the_run_as_user_keeps_the_token()
+    {
+        var seeded = await _admin.SeedAsync();
+        var other = await _admin.CreateUserAsync(seeded.AccountId);
+        var otherId = other.GetProperty("id").GetGuid();
+
+        var changed = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = otherId, name = "Renamed" }), HttpStatusCode.OK);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(changed.GetProperty("runAsUserId").GetGuid(), Is.EqualTo(otherId));
+            Assert.That(changed.GetProperty("name").GetString(), Is.EqualTo("Renamed"));
+            Assert.That(await PostWebhookAsync(seeded.WebhookPath), Is.EqualTo(HttpStatusCode.OK));
+        });
+        await using var db = _app.CreateDbContext();
+        var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == seeded.IntegrationId);
+        Assert.That(stored.TokenHash, Is.EqualTo(WebhookToken.Hash(seeded.Token)));
+        Assert.That(stored.UpdatedAt, Is.GreaterThan(stored.CreatedAt));
+    }
+
+    [Test]
+    public async Task Settings_patch_replaces_the_mappings_and_keeps_the_hidden_api_token()
+    {
+        var seeded = await _admin.SeedAsync(settings: new { apiToken = "kept-token", statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
+
+        var changed = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}",
+            new { settings = new { statusMappings = new Dictionary<string, string> { ["Open"] = "new" } }, signingSecret = "later-secret" }), HttpStatusCode.OK);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(changed.GetProperty("settings").GetProperty("statusMappings").TryGetProperty("Done", out _), Is.False);
+            Assert.That(changed.GetProperty("settings").GetProperty("statusMappings").GetProperty("Open").GetString(), Is.EqualTo("new"));
+            Assert.That(changed.GetProperty("hasApiToken").GetBoolean(), Is.True);
+            Assert.That(changed.GetProperty("hasSigningSecret").GetBoolean(), Is.True);
+        });
+        await using var db = _app.CreateDbContext();
+        var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == seeded.IntegrationId);
+        Assert.That(Webhooks.Persistence.Model.IntegrationSettings.Parse(stored.Settings).ApiToken, Is.EqualTo("kept-token"));
+        Assert.That(stored.SigningSecret, Is.EqualTo("later-secret"));
+    }
+
+    [Test]
+    public async Task Template_of_the_same_account_and_provider_is_accepted_and_a_circular_chain_is_refused()
+    {
+        var seeded = await _admin.SeedAsync();
+        var second = await _admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId);
+        var secondId = second.GetProperty("id").GetGuid();
+
+        var withTemplate = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{secondId}", new { templateId = seeded.IntegrationId }), HttpStatusCode.OK);
+        using var circular = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = secondId });
+        using var self = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = seeded.IntegrationId });
+        var otherProvider = await _admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, provider: "github");
+        using var wrongProvider = await _admin.PatchAsync($"/integrations/{otherProvider.GetProperty("id").GetGuid()}", new { templateId = seeded.IntegrationId });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withTemplate.GetProperty("templateId").GetGuid(), Is.EqualTo(seeded.IntegrationId));
+            Assert.That(circular.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(self.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(wrongProvider.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
+    }
+
+    [TestCase("""{"provider":"bitbucket","version":1,"name":"x"}""", "provider")]
+    [TestCase("""{"provider":"jira","version":3,"name":"x"}""", "version")]
+    [TestCase("""{"provider":"jira","version":1}""", "name")]
+    [TestCase("""{"provider":"jira","version":1,"name":"x","settings":"not an object"}""", "settings")]
+    [TestCase("""{"provider":"jira","version":1,"name":"x","settings":[1,2]}""", "settings")]
+    [TestCase("""{"provider":"jira","version":1,"name":"x","settings":{"statusMappings":{"Done":3}}}""", "settings")]
+    public async Task Invalid_integration_is_answered_400_naming_the_field(string partial, string field)
+    {
+        var seeded = await _admin.SeedAsync();
+        var body = partial.Insert(1, $"\"productId\":\"{seeded.ProductId}\",\"runAsUserId\":\"{seeded.UserId}\",");
+
+        var problem = await AdminClient.ExpectAsync(await _admin.PostJsonAsync("/integrations", body), HttpStatusCode.BadRequest);
+
+        Assert.That(problem.GetProperty("errors").TryGetProperty(field, out _), Is.True, problem.GetRawText());
+    }
+
+    [Test]
+    public async Task Run_as_user_of_another_account_is_answered_400()
+    {
+        var seeded = await _admin.SeedAsync();
+        var stranger = await _admin.SeedAsync();
+
+        using var created = await _admin.PostAsync("/integrations", new { productId = seeded.ProductId, provider = "jira", version = 1, name = "x", runAsUserId = stranger.UserId });
+        using var patched = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = stranger.UserId });
+
+        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(patched.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Unknown_integration_or_product_is_answered_404_problem()
+    {
+        var seeded = await _admin.SeedAsync();
+        var unknown = Guid.NewGuid();
+
+        using var read = await _admin.GetAsync($"/integrations/{unknown}");
+        using var patch = await _admin.PatchAsync($"/integrations/{unknown}", new { enabled = false });
+        using var rotate = await _admin.PostJsonAsync($"/integrations/{unknown}/token", "");
+        using var create = await _admin.PostAsync("/integrations", new { productId = unknown, provider = "jira", version = 1, name = "x", runAsUserId = seeded.UserId });
+
+        Assert.Multiple(() =>
+        {
+            foreach (var response in new[] { read, patch, rotate, create })
+            {
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), response.RequestMessage?.RequestUri?.ToString());
+                Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            }
+        });
+    }
+}
