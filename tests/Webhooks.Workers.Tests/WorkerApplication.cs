@@ -32,7 +32,10 @@ public sealed class WorkerApplication : IAsyncDisposable
         "--Workers:RetryLimit=2",
         "--Workers:RetryMinInterval=00:00:00.050",
         "--Workers:RetryMaxInterval=00:00:00.200",
-        "--Logging:LogLevel:Default=Warning",
+        // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
+        "--Logging:LogLevel:Default=Error",
+        "--Logging:LogLevel:Microsoft.EntityFrameworkCore=None",
+        "--Logging:LogLevel:MassTransit=Critical",
         .. overrides,
     ];
 

@@ -167,7 +167,13 @@ public sealed partial class JiraPayloadParser : IPayloadParser
             return false;
         }
         var normalized = OffsetWithoutColon().Replace(text, "$1$2:$3");
-        return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
+        if (!DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        {
+            return false;
+        }
+        // The same instant in UTC: PostgreSQL's timestamptz (through Npgsql) takes only offset 0.
+        value = value.ToUniversalTime();
+        return true;
     }
 
     [GeneratedRegex(@"([+-])(\d{2})(\d{2})$")]
