@@ -25,7 +25,7 @@ public static class WorkerOptionsExtensions
     private static void ReadProviders(WorkerOptions options, IConfiguration configuration)
     {
         var section = configuration.GetSection($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.Providers)}");
-        var values = section.Value is { } single ? [single] : section.GetChildren().Select(c => c.Value ?? "");
+        var values = section.Value is { Length: > 0 } single ? [single] : section.GetChildren().Select(c => c.Value ?? "");
         options.Providers.Clear();
         foreach (var name in values.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {

@@ -39,12 +39,17 @@ public sealed class WorkerApplication : IAsyncDisposable
         .. overrides,
     ];
 
-    public static async Task<WorkerApplication> StartAsync(params string[] overrides)
+    public static Task<WorkerApplication> StartAsync(params string[] overrides) => StartAsync(waitUntilReady: true, overrides);
+
+    public static async Task<WorkerApplication> StartAsync(bool waitUntilReady, params string[] overrides)
     {
         var app = WorkerHost.Build(Arguments(overrides));
         await app.StartAsync();
         var worker = new WorkerApplication(app);
-        await worker.WaitUntilReadyAsync();
+        if (waitUntilReady)
+        {
+            await worker.WaitUntilReadyAsync();
+        }
         return worker;
     }
 
