@@ -18,6 +18,7 @@ public sealed class WorkersSetUp
     {
         await TestServices.EnsureReachableAsync();
         Database = await TestDatabase.CreateAsync("workers");
+        await FailureInjection.InstallAsync(Database.ConnectionString);
         VirtualHost = await TestVirtualHost.CreateAsync("workers");
         Worker = await WorkerApplication.StartAsync();
     }

@@ -1,4 +1,4 @@
-using Microsoft.EntityFrameworkCore;
+using Webhooks.Testing;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 using static Webhooks.Workers.Tests.WorkerScenario;
@@ -6,44 +6,11 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 namespace Webhooks.Workers.Tests.Deliveries;
 
 /// <summary>
-/// Transient failures, provoked in the database itself: a trigger on the ledger raises a serialization failure
-/// (SQLSTATE 40001, a real NpgsqlException) for a chosen delivery while its attempt count is within a limit.
-/// Nothing in the worker knows about it. The shared worker host retries twice (Workers:RetryLimit=2).
+/// Transient failures and shutdown, provoked in the database itself (<see cref="FailureInjection"/>): nothing in the
+/// worker knows about it. The shared worker host retries twice (Workers:RetryLimit=2).
 /// </summary>
 public sealed class RetryTests
 {
-    [OneTimeSetUp]
-    public async Task Install_the_failure_trigger()
-    {
-        await using var db = NewContext();
-        await db.Database.ExecuteSqlRawAsync("""
-            CREATE TABLE IF NOT EXISTS test_injected_failures (delivery_id uuid PRIMARY KEY, failing_attempts int NOT NULL);
-            CREATE OR REPLACE FUNCTION test_inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF EXISTS (SELECT 1 FROM test_injected_failures f JOIN deliveries d ON d.id = f.delivery_id
-                         WHERE f.delivery_id = NEW.delivery_id AND d.attempts <= f.failing_attempts) THEN
-                RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
-              END IF;
-              RETURN NEW;
-            END $$;
-            DROP TRIGGER IF EXISTS test_inject_failure ON applied_changes;
-            CREATE TRIGGER test_inject_failure BEFORE INSERT ON applied_changes FOR EACH ROW EXECUTE FUNCTION test_inject_failure();
-            """);
-    }
-
-    [OneTimeTearDown]
-    public async Task Remove_the_failure_trigger()
-    {
-        await using var db = NewContext();
-        await db.Database.ExecuteSqlRawAsync("DROP TRIGGER IF EXISTS test_inject_failure ON applied_changes;");
-    }
-
-    private static async Task FailAttemptsAsync(Delivery delivery, int attempts)
-    {
-        await using var db = NewContext();
-        await db.Database.ExecuteSqlAsync($"INSERT INTO test_injected_failures (delivery_id, failing_attempts) VALUES ({delivery.Id}, {attempts})");
-    }
-
     [Test]
     public async Task Transient_database_failure_is_retried_and_the_change_applied_once()
     {
@@ -52,7 +19,7 @@ public sealed class RetryTests
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        await FailAttemptsAsync(delivery, 2);
+        await FailureInjection.FailAttemptsAsync(delivery, 2);
 
         await WorkersSetUp.Worker.SendAsync(delivery);
         var outcome = await WaitForOutcomeAsync(delivery.Id);
@@ -70,7 +37,7 @@ public sealed class RetryTests
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        await FailAttemptsAsync(delivery, int.MaxValue);
+        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
         var errorQueue = QueueNames.ErrorQueueFor(Provider.Jira);
         var before = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
 
@@ -89,5 +56,43 @@ public sealed class RetryTests
             count = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
         }
         Assert.That(count, Is.GreaterThan(before), $"no new message in {errorQueue}");
+    }
+
+    [Test]
+    public async Task Stopping_a_worker_lets_its_in_flight_delivery_finish()
+    {
+        // A worker of its own on a vhost of its own, so no other replica can take the message.
+        await using var vhost = await TestVirtualHost.CreateAsync("shutdown");
+        var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        await FailureInjection.SlowDownAsync(delivery, TimeSpan.FromSeconds(2));
+
+        await worker.SendAsync(delivery);
+        await WaitForAttemptAsync(delivery.Id);
+        await worker.DisposeAsync();
+
+        await using var db = NewContext();
+        var stopped = db.Deliveries.Single(d => d.Id == delivery.Id);
+        Assert.That((stopped.Status, stopped.Attempts), Is.EqualTo((DeliveryStatus.Processed, 1)), "the stop waited for the in-flight delivery");
+        Assert.That(await CommentsOnAsync(record), Has.Count.EqualTo(1));
+    }
+
+    private static async Task WaitForAttemptAsync(Guid deliveryId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var db = NewContext();
+            if (db.Deliveries.Single(d => d.Id == deliveryId).Attempts > 0)
+            {
+                return;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"Delivery {deliveryId} was never picked up.");
     }
 }
