@@ -6,6 +6,13 @@ namespace Webhooks.Workers.Deliveries;
 /// <summary>Delivery processing logs. Ids and outcomes only: never bodies, tokens or secrets.</summary>
 internal static partial class Log
 {
+    private static readonly Func<ILogger, Guid, Guid, string, IDisposable?> DeliveryScope =
+        LoggerMessage.DefineScope<Guid, Guid, string>("Delivery {DeliveryId} of integration {IntegrationId} ({Provider})");
+
+    /// <summary>Every log line written while a delivery is processed carries its ids.</summary>
+    public static IDisposable? BeginDeliveryScope(ILogger logger, Guid deliveryId, Guid integrationId, string provider) =>
+        DeliveryScope(logger, deliveryId, integrationId, provider);
+
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {Status}: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
     public static partial void Processed(ILogger logger, Guid deliveryId, DeliveryStatus status, int applied, int duplicates, int noTarget);
 

@@ -12,12 +12,7 @@ public sealed class ProcessDeliveryConsumer(IServiceScopeFactory scopes, ILogger
     public async Task Consume(ConsumeContext<ProcessDelivery> context)
     {
         var message = context.Message;
-        using var logScope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["DeliveryId"] = message.DeliveryId,
-            ["IntegrationId"] = message.IntegrationId,
-            ["Provider"] = message.Provider.ToWireName(),
-        });
+        using var logScope = Log.BeginDeliveryScope(logger, message.DeliveryId, message.IntegrationId, message.Provider.ToWireName());
 
         // A scope (and so a DbContext) of its own for every attempt: a retry must not see what a failed attempt tracked.
         await using var scope = scopes.CreateAsyncScope();
