@@ -1,0 +1,79 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Webhooks.Contracts;
+using Webhooks.Workers.DeadLetters;
+using Webhooks.Workers.Deliveries;
+
+namespace Webhooks.Workers.Bus;
+
+public static class BusExtensions
+{
+    public const string RabbitMqSectionName = "RabbitMqTransport";
+
+    // HostOptions.ShutdownTimeout > StopTimeout ≥ ConsumerStopTimeout (masstransit.md §2.5): in-flight messages get
+    // ConsumerStopTimeout to finish; then their CancellationToken fires, the transaction rolls back and the broker
+    // requeues them. Nothing is half-applied because each delivery is one transaction.
+    public static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(25);
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// One quorum receive endpoint per consumed provider, <c>webhooks-&lt;provider&gt;</c>; replicas with the same list
+    /// compete on the same queues. With <paramref name="deployTopologyOnly"/> the endpoints of every provider are
+    /// declared and nothing is consumed (the <c>deploy-topology</c> verb).
+    /// </summary>
+    public static IHostApplicationBuilder AddWorkerBus(this IHostApplicationBuilder builder, bool deployTopologyOnly = false)
+    {
+        // MassTransit's own options (Host, Port, VHost, User, Pass); UsingRabbitMq reads them when no Host is configured.
+        builder.Services.AddOptions<RabbitMqTransportOptions>().BindConfiguration(RabbitMqSectionName);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            // Start without waiting for the broker, so /health/live answers and /health/ready says why it is not ready.
+            o.WaitUntilStarted = false;
+            o.StopTimeout = StopTimeout;
+            o.ConsumerStopTimeout = ConsumerStopTimeout;
+        });
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.AddConsumer<ProcessDeliveryConsumer, ProcessDeliveryConsumerDefinition>().ExcludeFromConfigureEndpoints();
+            x.AddConsumer<DeliveryFaultConsumer>().ExcludeFromConfigureEndpoints();
+
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var options = context.GetRequiredService<IOptions<WorkerOptions>>().Value;
+                cfg.DeployTopologyOnly = deployTopologyOnly;
+                var providers = deployTopologyOnly ? ProviderNames.All : options.ConsumedProviders();
+                foreach (var provider in providers)
+                {
+                    cfg.ReceiveEndpoint(QueueNames.For(provider), e =>
+                    {
+                        // One message type shared by all provider queues: no binding of its type exchange (a Publish
+                        // would reach every queue). The ingress sends to exchange:webhooks-<provider>.
+                        e.ConfigureConsumeTopology = false;
+                        e.SetQuorumQueue();
+                        e.PrefetchCount = options.PrefetchCount;
+                        e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+                        e.ConfigureConsumer<ProcessDeliveryConsumer>(context);
+                    });
+                }
+
+                cfg.ReceiveEndpoint(DeliveryFaultConsumer.QueueName, e =>
+                {
+                    // Bound to the Fault<ProcessDelivery> exchange (consume topology on), so every provider's faults arrive.
+                    e.SetQuorumQueue();
+                    e.PrefetchCount = options.PrefetchCount;
+                    e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+                    // The database may be what failed: keep trying for a while before this one gives up too.
+                    e.UseMessageRetry(r => r.Exponential(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
+                    e.ConfigureConsumer<DeliveryFaultConsumer>(context);
+                });
+            });
+        });
+        return builder;
+    }
+}

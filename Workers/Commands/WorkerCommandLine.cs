@@ -1,0 +1,34 @@
+namespace Webhooks.Workers.Commands;
+
+/// <summary>
+/// <c>Webhooks.Workers [verb] [--Section:Key=value …]</c>. The verb is the first argument when it does not start
+/// with a dash; every other argument is host configuration. (Issue 5 adds <c>dead-letters …</c> here.)
+/// </summary>
+public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, string? UnknownVerb = null)
+{
+    public const string Usage = """
+        Usage: Webhooks.Workers [verb] [--Section:Key=value ...]
+          (no verb)         consume the providers in Workers:Providers (all by default) until stopped
+          migrate           apply the database migrations to ConnectionStrings:Webhooks, then exit
+          deploy-topology   declare the exchanges and quorum queues of every provider without consuming, then exit
+        Configuration: ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass},
+          Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
+          (environment: ConnectionStrings__Webhooks, Workers__Providers=jira,github, ...)
+        """;
+
+    public static WorkerCommandLine Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-'))
+        {
+            return args is ["--help" or "-h", ..] ? new(WorkerVerb.Help, []) : new(WorkerVerb.Run, args);
+        }
+        var rest = args[1..];
+        return args[0] switch
+        {
+            "migrate" => new(WorkerVerb.Migrate, rest),
+            "deploy-topology" => new(WorkerVerb.DeployTopology, rest),
+            "help" => new(WorkerVerb.Help, rest),
+            var unknown => new(WorkerVerb.Help, rest, unknown),
+        };
+    }
+}

@@ -1,0 +1,13 @@
+namespace Webhooks.Workers.Commands;
+
+public enum WorkerVerb
+{
+    /// <summary>No verb: consume the configured providers' queues until stopped.</summary>
+    Run,
+    /// <summary><c>migrate</c>: apply the EF Core migrations to ConnectionStrings:Webhooks and exit.</summary>
+    Migrate,
+    /// <summary><c>deploy-topology</c>: declare every provider's exchange and quorum queue without consuming, and exit.</summary>
+    DeployTopology,
+    /// <summary><c>help</c>, <c>--help</c> or an unknown verb.</summary>
+    Help,
+}

@@ -1,0 +1,35 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Webhooks.Contracts;
+using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Workers.DeadLetters;
+
+/// <summary>
+/// Marks a delivery <c>dead_lettered</c> when its message faulted past the retry limit (the message itself is in
+/// <c>webhooks-&lt;provider&gt;_error</c>). It listens on its own quorum queue, <c>webhooks-faults</c>, so when the database
+/// was the problem the fault waits there and is recorded once the database is back.
+/// Only deliveries still in flight change: an outcome already recorded is never overwritten.
+/// </summary>
+public sealed class DeliveryFaultConsumer(WebhooksDbContext db, ILogger<DeliveryFaultConsumer> logger) : IConsumer<Fault<ProcessDelivery>>
+{
+    public const string QueueName = "webhooks-faults";
+
+    public async Task Consume(ConsumeContext<Fault<ProcessDelivery>> context)
+    {
+        var fault = context.Message;
+        var exception = fault.Exceptions.FirstOrDefault();
+        var reason = $"Dead-lettered after retries: {exception?.ExceptionType ?? "unknown"}: {exception?.Message ?? "no message"}";
+        if (reason.Length > 2000)
+        {
+            reason = reason[..2000];
+        }
+
+        await db.Deliveries
+            .Where(d => d.Id == fault.Message.DeliveryId && (d.Status == DeliveryStatus.Accepted || d.Status == DeliveryStatus.Queued))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.DeadLettered).SetProperty(d => d.LastError, reason), context.CancellationToken);
+        Deliveries.Log.DeadLettered(logger, fault.Message.DeliveryId, reason);
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Webhooks.Workers.Applying;
+
+namespace Webhooks.Workers.Deliveries;
+
+public static class DeliveriesExtensions
+{
+    /// <summary>The pipeline of one delivery: processor, target resolution, status mappings, applier.</summary>
+    public static IHostApplicationBuilder AddDeliveryProcessing(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<DeliveryProcessor>();
+        builder.Services.AddScoped<TargetResolver>();
+        builder.Services.AddScoped<StatusMappingResolver>();
+        builder.Services.AddScoped<ChangeApplier>();
+        return builder;
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Workers.Deliveries;
+
+/// <summary>Delivery processing logs. Ids and outcomes only: never bodies, tokens or secrets.</summary>
+internal static partial class Log
+{
+    private static readonly Func<ILogger, Guid, Guid, string, IDisposable?> DeliveryScope =
+        LoggerMessage.DefineScope<Guid, Guid, string>("Delivery {DeliveryId} of integration {IntegrationId} ({Provider})");
+
+    /// <summary>Every log line written while a delivery is processed carries its ids.</summary>
+    public static IDisposable? BeginDeliveryScope(ILogger logger, Guid deliveryId, Guid integrationId, string provider) =>
+        DeliveryScope(logger, deliveryId, integrationId, provider);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {Status}: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
+    public static partial void Processed(ILogger logger, Guid deliveryId, DeliveryStatus status, int applied, int duplicates, int noTarget);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} {Status}: {Reason}")]
+    public static partial void NotApplied(ILogger logger, Guid deliveryId, DeliveryStatus status, string? reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Changes taken: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
+    public static partial void Applied(ILogger logger, int applied, int duplicates, int noTarget);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Delivery {DeliveryId} dead-lettered after its retries: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, Guid deliveryId, string reason);
+}

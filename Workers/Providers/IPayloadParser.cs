@@ -1,0 +1,16 @@
+using Webhooks.Contracts;
+
+namespace Webhooks.Workers.Providers;
+
+/// <summary>
+/// The provider seam of the pipeline: turns one stored delivery's raw body and kept headers into normalized changes.
+/// Pure: no DbContext, no clock, no bus, so every recorded payload can drive a test.
+/// Adding a provider = one implementation and one line in <see cref="ProvidersExtensions.AddPayloadParsers"/>.
+/// </summary>
+public interface IPayloadParser
+{
+    Provider Provider { get; }
+
+    /// <summary>Never throws for bad input: a payload the sender would not send is <see cref="ParseOutcome.Failed"/>.</summary>
+    ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers);
+}

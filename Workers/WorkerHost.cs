@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Webhooks.Persistence;
+using Webhooks.Workers.Bus;
+using Webhooks.Workers.Deliveries;
+using Webhooks.Workers.Health;
+using Webhooks.Workers.Providers;
+
+namespace Webhooks.Workers;
+
+/// <summary>
+/// The worker's composition, one line per capability: a slim web host whose Kestrel serves only the health port.
+/// Tests build the same host with their own <c>--Key=value</c> arguments.
+/// </summary>
+public static class WorkerHost
+{
+    public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        builder.AddWorkerOptions();
+        builder.AddWebhooksDatabase();
+        builder.AddPayloadParsers();
+        builder.AddDeliveryProcessing();
+        builder.AddWorkerBus(deployTopologyOnly);
+        builder.AddHealthEndpoints();
+
+        var app = builder.Build();
+        app.MapHealthEndpoints();
+        return app;
+    }
+}

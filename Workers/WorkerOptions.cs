@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using Webhooks.Contracts;
+
+namespace Webhooks.Workers;
+
+/// <summary>
+/// Section <c>Workers</c>. Environment form: <c>Workers__Providers=jira,github</c>, <c>Workers__HealthPort=8082</c>.
+/// Checked before the process takes traffic; a bad value stops start-up naming its key.
+/// </summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Workers";
+
+    /// <summary>Providers to consume, by wire name: a comma-separated string or a list. Empty means all of them.</summary>
+    public IList<string> Providers { get; } = [];
+
+    [Range(1, 1000, ErrorMessage = "Workers:ConcurrentMessageLimit must be between {1} and {2}.")]
+    public int ConcurrentMessageLimit { get; set; } = 8;
+
+    [Range(1, 10000, ErrorMessage = "Workers:PrefetchCount must be between {1} and {2}.")]
+    public int PrefetchCount { get; set; } = 16;
+
+    /// <summary>Retries after the first attempt for transient failures; past it the message is dead-lettered.</summary>
+    [Range(0, 20, ErrorMessage = "Workers:RetryLimit must be between {1} and {2}.")]
+    public int RetryLimit { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00", ErrorMessage = "Workers:RetryMinInterval must be between {1} and {2}.")]
+    public TimeSpan RetryMinInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>In-memory retry holds the message unacked: keep the total far below RabbitMQ's 30-minute consumer timeout.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00", ErrorMessage = "Workers:RetryMaxInterval must be between {1} and {2}.")]
+    public TimeSpan RetryMaxInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Port of the health listener (<c>/health/live</c>, <c>/health/ready</c>); 0 picks a free one.</summary>
+    [Range(0, 65535, ErrorMessage = "Workers:HealthPort must be between {1} and {2}.")]
+    public int HealthPort { get; set; } = 8081;
+
+    /// <summary>The providers this process consumes; call after validation.</summary>
+    public IReadOnlyList<Provider> ConsumedProviders() =>
+        Providers.Count == 0
+            ? ProviderNames.All
+            : Providers.Select(name => ProviderNames.TryParse(name, out var provider)
+                    ? provider.Value
+                    : throw new InvalidOperationException($"Workers:Providers: unknown provider '{name}'."))
+                .Distinct()
+                .ToList();
+}

@@ -1,0 +1,98 @@
+using Webhooks.Testing;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+using static Webhooks.Workers.Tests.WorkerScenario;
+
+namespace Webhooks.Workers.Tests.Deliveries;
+
+/// <summary>
+/// Transient failures and shutdown, provoked in the database itself (<see cref="FailureInjection"/>): nothing in the
+/// worker knows about it. The shared worker host retries twice (Workers:RetryLimit=2).
+/// </summary>
+public sealed class RetryTests
+{
+    [Test]
+    public async Task Transient_database_failure_is_retried_and_the_change_applied_once()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        await FailureInjection.FailAttemptsAsync(delivery, 2);
+
+        await WorkersSetUp.Worker.SendAsync(delivery);
+        var outcome = await WaitForOutcomeAsync(delivery.Id);
+
+        Assert.That((outcome.Status, outcome.Attempts, outcome.Applied), Is.EqualTo((DeliveryStatus.Processed, 3, 1)), outcome.LastError);
+        Assert.That(await CommentsOnAsync(record), Has.Count.EqualTo(1));
+        Assert.That(await AuditOfAsync(record), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Transient_failure_past_the_retry_limit_dead_letters_the_delivery_and_leaves_the_message_in_the_error_queue()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
+        var errorQueue = QueueNames.ErrorQueueFor(Provider.Jira);
+        var before = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
+
+        await WorkersSetUp.Worker.SendAsync(delivery);
+        var outcome = await WaitForOutcomeAsync(delivery.Id);
+
+        Assert.That((outcome.Status, outcome.Attempts), Is.EqualTo((DeliveryStatus.DeadLettered, 3)));
+        Assert.That(outcome.LastError, Does.Contain("injected transient failure"));
+        Assert.That(await CommentsOnAsync(record), Is.Empty);
+        // The management API refreshes its counts every few seconds: poll, bounded.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var count = before;
+        while (count <= before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            count = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
+        }
+        Assert.That(count, Is.GreaterThan(before), $"no new message in {errorQueue}");
+    }
+
+    [Test]
+    public async Task Stopping_a_worker_lets_its_in_flight_delivery_finish()
+    {
+        // A worker of its own on a vhost of its own, so no other replica can take the message.
+        await using var vhost = await TestVirtualHost.CreateAsync("shutdown");
+        var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        await FailureInjection.SlowDownAsync(delivery, TimeSpan.FromSeconds(2));
+
+        await worker.SendAsync(delivery);
+        await WaitForAttemptAsync(delivery.Id);
+        await worker.DisposeAsync();
+
+        await using var db = NewContext();
+        var stopped = db.Deliveries.Single(d => d.Id == delivery.Id);
+        Assert.That((stopped.Status, stopped.Attempts), Is.EqualTo((DeliveryStatus.Processed, 1)), "the stop waited for the in-flight delivery");
+        Assert.That(await CommentsOnAsync(record), Has.Count.EqualTo(1));
+    }
+
+    private static async Task WaitForAttemptAsync(Guid deliveryId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var db = NewContext();
+            if (db.Deliveries.Single(d => d.Id == deliveryId).Attempts > 0)
+            {
+                return;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"Delivery {deliveryId} was never picked up.");
+    }
+}

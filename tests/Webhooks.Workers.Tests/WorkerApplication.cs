@@ -1,0 +1,90 @@
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+using Webhooks.Testing;
+using Webhooks.Workers.Health;
+
+namespace Webhooks.Workers.Tests;
+
+/// <summary>
+/// The real worker host (the same <see cref="WorkerHost.Build"/> as Program) started in-process against the run's
+/// database and vhost, with short retry intervals and a free health port.
+/// </summary>
+public sealed class WorkerApplication : IAsyncDisposable
+{
+    private WorkerApplication(WebApplication app) => App = app;
+
+    public WebApplication App { get; }
+
+    public static string[] Arguments(params string[] overrides) =>
+    [
+        $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+        $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
+        $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
+        $"--RabbitMqTransport:VHost={WorkersSetUp.VirtualHost.Name}",
+        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
+        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        "--Workers:Providers=jira",
+        "--Workers:HealthPort=0",
+        "--Workers:RetryLimit=2",
+        "--Workers:RetryMinInterval=00:00:00.050",
+        "--Workers:RetryMaxInterval=00:00:00.200",
+        // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
+        "--Logging:LogLevel:Default=Error",
+        "--Logging:LogLevel:Microsoft.EntityFrameworkCore=None",
+        "--Logging:LogLevel:MassTransit=Critical",
+        .. overrides,
+    ];
+
+    public static Task<WorkerApplication> StartAsync(params string[] overrides) => StartAsync(waitUntilReady: true, overrides);
+
+    public static async Task<WorkerApplication> StartAsync(bool waitUntilReady, params string[] overrides)
+    {
+        var app = WorkerHost.Build(Arguments(overrides));
+        await app.StartAsync();
+        var worker = new WorkerApplication(app);
+        if (waitUntilReady)
+        {
+            await worker.WaitUntilReadyAsync();
+        }
+        return worker;
+    }
+
+    /// <summary>The health listener's port (Workers:HealthPort=0 lets Kestrel pick one).</summary>
+    public int HealthPort => new Uri(App.Urls.First().Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
+
+    /// <summary>Sends what the ingress sends: to <c>exchange:webhooks-&lt;provider&gt;</c>, MessageId = delivery id.</summary>
+    public async Task SendAsync(Delivery delivery)
+    {
+        var bus = App.Services.GetRequiredService<IBus>();
+        var endpoint = await bus.GetSendEndpoint(QueueNames.SendAddressFor(delivery.Provider));
+        await endpoint.Send(new ProcessDelivery(delivery.Id, delivery.IntegrationId, delivery.Provider, delivery.ReceivedAt), context => context.MessageId = delivery.Id);
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var health = App.Services.GetRequiredService<HealthCheckService>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HealthReport report;
+        do
+        {
+            report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
+            if (report.Status == HealthStatus.Healthy)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        throw new InvalidOperationException($"The worker host did not become ready within 30 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}"))}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
