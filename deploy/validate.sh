@@ -26,7 +26,7 @@ apt_install() {
     || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 }
 command -v yamllint >/dev/null || apt_install yamllint
-command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
 
 # Pinned validator packages, installed once per version set.
 packages='{"private":true,"type":"module","dependencies":{"yaml":"2.9.1","ajv":"8.20.0",
