@@ -30,7 +30,8 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ ${#started_services[@]} -gt 0 ]; then bash "$root/deploy/services/stop.sh" "${started_services[@]}"; fi
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 bash "$root/deploy/services/install.sh"
 mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
@@ -69,8 +70,13 @@ if [ -z "$token" ]; then
   user=$(api POST "/accounts/$account/users" '{"name":"Jira bot","email":"jira-bot@demo.local"}' | field id)
   product=$(api POST "/accounts/$account/products" '{"key":"DEMO","name":"Demo product"}' | field id)
   api PUT "/products/$product/members/$user" '{"role":"contributor"}' >/dev/null
-  token=$(api POST /integrations "{\"productId\":\"$product\",\"provider\":\"jira\",\"version\":1,\"name\":\"Demo Jira\",\"runAsUserId\":\"$user\",\"settings\":{\"statusMappings\":{\"In Progress\":\"in_progress\",\"Done\":\"shipped\"}}}" | field token)
-  printf 'token=%s\n' "$token" > "$demo"
+  created=$(api POST /integrations "{\"productId\":\"$product\",\"provider\":\"jira\",\"version\":1,\"name\":\"Demo Jira\",\"runAsUserId\":\"$user\",\"settings\":{\"statusMappings\":{\"In Progress\":\"in_progress\",\"Done\":\"shipped\"}}}")
+  token=$(field token <<<"$created")
+  integration=$(field id <<<"$created")
+  # Linked to Jira issue 10040, the issue of the fixture the printed curl sends.
+  record=$(api POST "/products/$product/records" '{"kind":"feature","name":"Demo feature"}' | field id)
+  api POST "/records/$record/links" "{\"integrationId\":\"$integration\",\"externalId\":\"10040\",\"externalKey\":\"TES-41\"}" >/dev/null
+  printf 'token=%s\nrecord=%s\n' "$token" "$record" > "$demo"
 fi
 
 cat <<INFO
@@ -78,15 +84,17 @@ cat <<INFO
   Webhooks is running.
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
-    admin key    ${generated_key:+$admin_key (generated; set WEBHOOKS_ADMIN_KEY to choose one)}${generated_key:-set from WEBHOOKS_ADMIN_KEY}
+    admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
     RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER})
     logs         .run/logs/
 
   Try it (a Jira comment to the demo integration):
     curl -i -X POST $base_url/api/v1/webhooks/$token -H 'Content-Type: application/json' --data-binary @tests/Fixtures/Providers/Jira/comment_created.json
+  then the linked record, with the comment written as the run-as user:
+    curl -s $base_url/api/v1/admin/records/$record -H 'Authorization: Bearer $admin_key'
 
   Ctrl-C stops everything this script started.
 INFO
 
 wait -n "${pids[@]}" || true
-log "a process exited; see .run/logs/"
+log "a process exited; see .run/logs/ (stopping the rest)"
