@@ -24,18 +24,30 @@ public sealed class DeliveryProcessor(
     TimeProvider clock,
     ILogger<DeliveryProcessor> logger)
 {
+    /// <summary>
+    /// Statuses a delivery waits in. Once it has an outcome, only the transport brings it again (a lost ack, a second
+    /// publish by the outbox): that copy leaves the outcome alone. A deliberate replay first sets it back to accepted.
+    /// </summary>
+    private static readonly DeliveryStatus[] Waiting = [DeliveryStatus.Accepted, DeliveryStatus.Queued, DeliveryStatus.DeadLettered];
+
     public async Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
     {
         // Counted in its own statement, outside the transaction, so attempts that fail and roll back still show.
-        var found = await db.Deliveries.Where(d => d.Id == deliveryId)
+        var found = await db.Deliveries.Where(d => d.Id == deliveryId && Waiting.Contains(d.Status))
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
         if (found == 0)
         {
-            throw new PermanentDeliveryException($"Delivery {deliveryId} does not exist.");
+            return await AlreadyFinishedAsync(deliveryId, cancellationToken)
+                ?? throw new PermanentDeliveryException($"Delivery {deliveryId} does not exist.");
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, cancellationToken);
+        // Locked, and checked again: two copies of one message consumed at once must not both record an outcome.
+        var delivery = await db.Deliveries.FromSql($"SELECT * FROM deliveries WHERE id = {deliveryId} FOR UPDATE").SingleAsync(cancellationToken);
+        if (!Waiting.Contains(delivery.Status))
+        {
+            return Finished(delivery);
+        }
         var outcome = await DecideAsync(delivery, cancellationToken);
 
         delivery.Status = outcome.Status;
@@ -48,6 +60,18 @@ public sealed class DeliveryProcessor(
         await transaction.CommitAsync(cancellationToken);
         return outcome;
     }
+
+    private async Task<DeliveryOutcome?> AlreadyFinishedAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        var delivery = await db.Deliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deliveryId, cancellationToken);
+        return delivery is null ? null : Finished(delivery);
+    }
+
+    private static DeliveryOutcome Finished(Delivery delivery) =>
+        new(delivery.Status, AlreadyFinished, delivery.Applied, delivery.Duplicates, delivery.NoTarget);
+
+    /// <summary>The reason given when a redelivered message found its delivery already finished and changed nothing.</summary>
+    public const string AlreadyFinished = "Already finished; this redelivery changed nothing.";
 
     private async Task<DeliveryOutcome> DecideAsync(Delivery delivery, CancellationToken cancellationToken)
     {

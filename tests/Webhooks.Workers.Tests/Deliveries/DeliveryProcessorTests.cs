@@ -36,6 +36,27 @@ public sealed class DeliveryProcessorTests
     }
 
     [Test]
+    public async Task Second_copy_of_a_finished_delivery_keeps_its_outcome_and_applies_nothing()
+    {
+        // The outbox may publish a delivery twice, and a lost ack brings a message back: neither may rewrite the log.
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        await ProcessAsync(delivery);
+        var auditBefore = await AuditOfAsync(record);
+
+        var again = await ProcessAsync(delivery);
+
+        Assert.That(again.Reason, Is.EqualTo(DeliveryProcessor.AlreadyFinished));
+        await using var db = NewContext();
+        var row = db.Deliveries.Single(d => d.Id == delivery.Id);
+        Assert.That((row.Status, row.Applied, row.Duplicates, row.Attempts), Is.EqualTo((DeliveryStatus.Processed, 1, 0, 1)));
+        Assert.That(await AuditOfAsync(record), Has.Count.EqualTo(auditBefore.Count));
+    }
+
+    [Test]
     public async Task Outcome_and_audit_carry_the_hosts_clock()
     {
         var scenario = await CreateAsync();
