@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Webhooks.Workers.Providers.GitHub;
 using Webhooks.Workers.Providers.Jira;
+using Webhooks.Workers.Providers.Rally;
+using Webhooks.Workers.Providers.Salesforce;
+using Webhooks.Workers.Providers.Trello;
 
 namespace Webhooks.Workers.Providers;
 
@@ -10,6 +14,10 @@ public static class ProvidersExtensions
     public static IHostApplicationBuilder AddPayloadParsers(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IPayloadParser, JiraPayloadParser>();
+        builder.Services.AddSingleton<IPayloadParser, GitHubPayloadParser>();
+        builder.Services.AddSingleton<IPayloadParser, RallyPayloadParser>();
+        builder.Services.AddSingleton<IPayloadParser, SalesforcePayloadParser>();
+        builder.Services.AddSingleton<IPayloadParser, TrelloPayloadParser>();
         builder.Services.AddSingleton<PayloadParsers>();
         return builder;
     }
