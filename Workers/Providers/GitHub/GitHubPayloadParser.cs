@@ -19,11 +19,12 @@ namespace Webhooks.Workers.Providers.GitHub;
 /// </para>
 /// <para>
 /// Ordering: <c>issue.updated_at</c> / <c>comment.updated_at</c>, which have 1-second resolution, so two events in one
-/// second tie. The applier compares with <c>&gt;=</c> (a tie goes to the change applied last) and that is kept on
-/// purpose: one hook's deliveries are sent, stored and relayed in event order, so at a tie the one applied last is the
-/// newer one (a close then a reopen in the same second ends open). With <c>&gt;</c> the first of the pair would win and
-/// that reopen would be lost. An older event can still win a tie only if the sender delivers the two out of order within
-/// that same second; GitHub sends no sequence number that could tell them apart.
+/// second tie. The applier compares with <c>&gt;=</c> (a tie goes to the change applied last), and that is the choice
+/// here too: one hook's deliveries normally arrive, are stored and are relayed in event order, so at a tie the change
+/// applied last is the newer one (a close then a reopen within one second ends open). With <c>&gt;</c> the first of the
+/// pair would always win and that reopen would be lost. The cost: if two events of one second are applied out of order
+/// (the sender reorders them, or two worker replicas take them at once), the older one can win that tie. GitHub sends
+/// no sequence number that could tell them apart; a later event with a later second always wins.
 /// </para>
 /// </summary>
 public sealed class GitHubPayloadParser : IPayloadParser

@@ -61,9 +61,9 @@ public sealed class RallyPayloadParser : IPayloadParser
         {
             return ParseResult.Failed("Not a Rally webhook: there is no message object.");
         }
-        var action = String(message, "action");
-        var objectType = String(message, "object_type");
-        var objectId = String(message, "object_id");
+        var action = Property(message, "action");
+        var objectType = Property(message, "object_type");
+        var objectId = Property(message, "object_id");
         if (action is null || objectType is null)
         {
             return ParseResult.Failed("Not a Rally webhook: the message has no action or object_type.");
@@ -80,8 +80,8 @@ public sealed class RallyPayloadParser : IPayloadParser
         var state = Object(message, "state");
         var changes = Object(message, "changes");
         var version = Attribute(state, "VersionId") is { } versionAttribute && Value(versionAttribute) is { ValueKind: JsonValueKind.Number } versionValue
-            && versionValue.TryGetInt64(out var versionId) ? versionId : (long?)null;
-        var messageId = String(message, "message_id");
+            && versionValue.TryGetInt64(out var versionId) && versionId is >= 0 and <= MaxVersionId ? versionId : (long?)null;
+        var messageId = Property(message, "message_id");
         var keyPrefix = messageId is not null ? $"rally:{messageId}"
             : version is { } v ? $"rally:{objectId}:v{v}"
             : null;
@@ -91,6 +91,7 @@ public sealed class RallyPayloadParser : IPayloadParser
         }
         DateTimeOffset? transactionTime = message.TryGetProperty("transaction", out var transaction) && transaction.ValueKind == JsonValueKind.Object
             && transaction.TryGetProperty("timestamp", out var epoch) && epoch.ValueKind == JsonValueKind.Number && epoch.TryGetInt64(out var ms)
+            && ms is >= 0 and <= MaxEpochMilliseconds
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
         DateTimeOffset? at = version is { } ver ? VersionTime(ver) : transactionTime;
@@ -180,7 +181,7 @@ public sealed class RallyPayloadParser : IPayloadParser
             return ParseResult.Failed($"Not a Rally webhook: {m.Action} ConversationPost {m.ObjectId} has neither state.VersionId nor transaction.timestamp.");
         }
         var artifact = Attribute(m.State, "Artifact") is { } artifactAttribute ? Value(artifactAttribute) : null;
-        var artifactId = artifact is { ValueKind: JsonValueKind.Object } a ? String(a, "id") : null;
+        var artifactId = artifact is { ValueKind: JsonValueKind.Object } a ? Property(a, "id") : null;
         if (artifactId is null)
         {
             return m.Action == "Deleted"
@@ -193,11 +194,15 @@ public sealed class RallyPayloadParser : IPayloadParser
             return ParseResult.Parsed([new CommentDeleted(artifactId, key, at, m.ObjectId)]);
         }
         var text = Text(Attribute(m.State, "Text"), "value") ?? "";
-        var author = Attribute(m.State, "User") is { } user && Value(user) is { ValueKind: JsonValueKind.Object } u ? String(u, "name") : null;
+        var author = Attribute(m.State, "User") is { } user && Value(user) is { ValueKind: JsonValueKind.Object } u ? Property(u, "name") : null;
         return m.Action == "Created"
             ? ParseResult.Parsed([new CommentAdded(artifactId, key, at, m.ObjectId, text, author)])
             : ParseResult.Parsed([new CommentEdited(artifactId, key, at, m.ObjectId, text, author)]);
     }
+
+    // Bounds that keep the conversions below inside DateTimeOffset's range: a value outside them is treated as absent.
+    private const long MaxVersionId = 100_000_000_000;
+    private const long MaxEpochMilliseconds = 253_402_300_799_999;
 
     /// <summary>The revision order as a timestamp-like value: one second per VersionId after the Unix epoch.</summary>
     public static DateTimeOffset VersionTime(long versionId) => DateTimeOffset.UnixEpoch.AddSeconds(versionId);
@@ -212,7 +217,7 @@ public sealed class RallyPayloadParser : IPayloadParser
             : [];
 
     private static JsonElement? Attribute(JsonElement? keyedByUuid, string name) =>
-        Attributes(keyedByUuid).Cast<JsonElement?>().FirstOrDefault(a => String(a!.Value, "name") == name);
+        Attributes(keyedByUuid).Cast<JsonElement?>().FirstOrDefault(a => Property(a!.Value, "name") == name);
 
     private static JsonElement? Value(JsonElement attribute) => attribute.TryGetProperty("value", out var value) ? value : null;
 
@@ -229,13 +234,13 @@ public sealed class RallyPayloadParser : IPayloadParser
         return value.ValueKind switch
         {
             JsonValueKind.String => value.GetString(),
-            JsonValueKind.Object => String(value, "name") ?? String(value, "value") ?? String(value, "_refObjectName"),
+            JsonValueKind.Object => Property(value, "name") ?? Property(value, "value") ?? Property(value, "_refObjectName"),
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
             _ => null,
         };
     }
 
-    private static string? String(JsonElement element, string property) =>
+    private static string? Property(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
             && value.GetString() is { Length: > 0 } text
             ? text

@@ -135,6 +135,15 @@ public sealed class RallyPayloadParserTests
         Assert.That((deleted.ExternalItemId, deleted.CommentId), Is.EqualTo((RallyPayloads.StoryId, "c0000000-0000-0000-0000-0000000000aa")));
     }
 
+    [Test]
+    public void A_version_beyond_any_date_is_not_an_order_and_the_update_fails()
+    {
+        var result = Parse(RallyPayloads.StoryUpdated("m-5", version: long.MaxValue, changes: [RallyPayloads.Attribute("Name", "x", "y")]));
+
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed));
+        Assert.That(result.Reason, Does.Contain("no state.VersionId"));
+    }
+
     [TestCase("Iteration")]
     [TestCase("Release")]
     public void Changes_to_objects_that_are_not_work_items_are_ignored(string objectType)
@@ -169,6 +178,22 @@ public sealed class RallyPayloadParserTests
 
         Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed));
         Assert.That(result.Reason, Does.StartWith("Not a Rally webhook").And.Contain(reason));
+    }
+
+    [TestCaseSource(nameof(Fixtures))]
+    public void No_prefix_of_a_recorded_payload_throws(string fixture)
+    {
+        var body = PayloadFixtures.Read(Provider.Rally, fixture);
+
+        // About 400 cuts per recording, wherever they fall (inside strings, numbers, names, tags).
+        var step = Math.Max(1, body.Length / 400);
+        Assert.That(() =>
+        {
+            for (var length = 0; length < body.Length; length += step)
+            {
+                Parse(body[..length]);
+            }
+        }, Throws.Nothing);
     }
 
     [Test]
