@@ -12,6 +12,8 @@ public sealed record ChangedInSender(string ExternalItemId, string SourceEventId
 /// <summary>
 /// What to read from the sender's API: <see cref="Kind"/> (e.g. <c>task</c>, <c>story</c>, <c>row</c>, <c>comment</c>),
 /// its <see cref="Id"/>, the <see cref="ContainerId"/> it lives in (a Smartsheet sheet) and the <see cref="Field"/> that
-/// changed (null: every field the worker applies).
+/// changed (null: every field the worker applies). <see cref="ItemUnknown"/>: the event does not say which item the
+/// change belongs to (an Asana comment edit has no parent), so the fetch must tell, and the change's external id is a
+/// placeholder no link matches until then.
 /// </summary>
-public sealed record ItemReference(string Kind, string Id, string? ContainerId = null, string? Field = null);
+public sealed record ItemReference(string Kind, string Id, string? ContainerId = null, string? Field = null, bool ItemUnknown = false);
