@@ -11,7 +11,8 @@ namespace Webhooks.Workers.Fetching;
 /// The pipeline step between parse and apply: replaces each <see cref="ChangedInSender"/> that names an item with what
 /// the sender's API says about it, when the integration's settings hold <c>apiBaseUrl</c> and <c>apiToken</c>.
 /// Without them the skinny change stays and is recorded in the history only; <see cref="FetchedChanges.Note"/> says why.
-/// Only items some record of the account links to are fetched: the others reach no target anyway.
+/// Only items some record of the account links to are fetched (the others reach no target anyway), and those whose
+/// item only the fetch can tell.
 /// </summary>
 public sealed class ItemFetching(WebhooksDbContext db, ProviderApi api, IEnumerable<IItemFetcher> fetchers)
 {
@@ -21,13 +22,13 @@ public sealed class ItemFetching(WebhooksDbContext db, ProviderApi api, IEnumera
 
     public async Task<FetchedChanges> CompleteAsync(Integration integration, IReadOnlyList<NormalizedChange> changes, CancellationToken cancellationToken)
     {
-        var skinny = changes.OfType<ChangedInSender>().Where(c => c.Fetch is not null).Select(c => c.ExternalItemId).Distinct().ToList();
+        var skinny = changes.OfType<ChangedInSender>().Where(c => c.Fetch is not null).ToList();
         if (skinny.Count == 0)
         {
             return new FetchedChanges(changes, null);
         }
-        var linked = await LinkedAsync(integration, skinny, cancellationToken);
-        if (linked.Count == 0)
+        var linked = await LinkedAsync(integration, skinny.Select(c => c.ExternalItemId).Distinct().ToList(), cancellationToken);
+        if (linked.Count == 0 && !skinny.Any(c => c.Fetch!.ItemUnknown))
         {
             return new FetchedChanges(changes, null);
         }
@@ -44,7 +45,7 @@ public sealed class ItemFetching(WebhooksDbContext db, ProviderApi api, IEnumera
         var gone = 0;
         foreach (var change in changes)
         {
-            if (change is not ChangedInSender { Fetch: not null } item || !linked.Contains(item.ExternalItemId))
+            if (change is not ChangedInSender { Fetch: not null } item || !(item.Fetch.ItemUnknown || linked.Contains(item.ExternalItemId)))
             {
                 result.Add(change);
                 continue;

@@ -8,7 +8,8 @@ namespace Webhooks.Workers.Providers.Asana;
 
 /// <summary>
 /// Reads what an Asana event leaves out: the task (<c>GET tasks/{gid}</c>: name → record name, notes → description,
-/// completed or section → status) or the comment story (<c>GET stories/{gid}</c>: text, created_by.name).
+/// completed or section → status) or the comment story (<c>GET stories/{gid}</c>: text, created_by.name, and target,
+/// the task, for an edit whose event names no parent).
 /// Status names, for statusMappings: <c>Completed</c> for a completed task, otherwise the task's section name, or
 /// <c>Incomplete</c> when it has none.
 /// </summary>
@@ -24,7 +25,7 @@ public sealed class AsanaItemFetcher : IItemFetcher
         var item = change.Fetch!;
         if (item.Kind == "story")
         {
-            var story = await api.GetAsync($"stories/{Uri.EscapeDataString(item.Id)}?opt_fields=text,created_by.name", cancellationToken);
+            var story = await api.GetAsync($"stories/{Uri.EscapeDataString(item.Id)}?opt_fields=text,created_by.name,target", cancellationToken);
             if (story is null)
             {
                 return null;
@@ -32,9 +33,18 @@ public sealed class AsanaItemFetcher : IItemFetcher
             var data = Data(story, "story");
             var text = String(data, "text") ?? "";
             var author = data.TryGetProperty("created_by", out var by) && by.ValueKind == JsonValueKind.Object ? String(by, "name") : null;
+            var taskGid = change.ExternalItemId;
+            if (item.ItemUnknown)
+            {
+                if (!data.TryGetProperty("target", out var target) || target.ValueKind != JsonValueKind.Object || String(target, "gid") is not { Length: > 0 } gid)
+                {
+                    return [change with { Fetch = null }];
+                }
+                taskGid = gid;
+            }
             return item.Field == "changed"
-                ? [new CommentEdited(change.ExternalItemId, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]
-                : [new CommentAdded(change.ExternalItemId, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)];
+                ? [new CommentEdited(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]
+                : [new CommentAdded(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)];
         }
 
         var task = await api.GetAsync($"tasks/{Uri.EscapeDataString(item.Id)}?opt_fields=name,notes,completed,memberships.section.name", cancellationToken);

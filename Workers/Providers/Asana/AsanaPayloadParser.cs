@@ -110,9 +110,16 @@ public sealed class AsanaPayloadParser : IPayloadParser
     private static NormalizedChange? Story(AsanaEvent e, string storyGid, string key, DateTimeOffset at)
     {
         // Only comments: the other story subtypes are Asana's own history lines about changes we see as task events.
-        if (e.Resource!.ResourceSubtype != "comment_added" || e.Parent is not { ResourceType: "task", Gid: { Length: > 0 } task })
+        if (e.Resource!.ResourceSubtype != "comment_added")
         {
             return null;
+        }
+        if (e.Parent is not { ResourceType: "task", Gid: { Length: > 0 } task })
+        {
+            // Asana names the parent on added/removed only (providers.md §4.1): an edit's task comes with the fetched story.
+            return e.Action == "changed"
+                ? new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} edited", new ItemReference("story", storyGid, Field: "changed", ItemUnknown: true))
+                : null;
         }
         return e.Action switch
         {

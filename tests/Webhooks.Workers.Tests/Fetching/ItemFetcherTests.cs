@@ -84,6 +84,17 @@ public sealed class ItemFetcherTests
     }
 
     [Test]
+    public async Task Asana_comment_edit_whose_event_named_no_task_lands_on_the_storys_target_task()
+    {
+        _fake.On("stories/55", Json("""{"data":{"gid":"55","text":"Edited","created_by":{"name":"Ada Asana"},"target":{"gid":"8","resource_type":"task"}}}"""));
+
+        var change = (await new AsanaItemFetcher().FetchAsync(Skinny("asana:story:55", new ItemReference("story", "55", Field: "changed", ItemUnknown: true)),
+            Session(), NoSettings, CancellationToken.None))!.Single();
+
+        Assert.That(change, Is.EqualTo(new CommentEdited("8", "key", At, "55", "Edited", "Ada Asana")));
+    }
+
+    [Test]
     public async Task Asana_task_gone_is_null()
     {
         Assert.That(await Asana(new ItemReference("task", "7", Field: "name")), Is.Null);

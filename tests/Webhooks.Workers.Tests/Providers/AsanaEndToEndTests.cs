@@ -77,7 +77,7 @@ public sealed class AsanaEndToEndTests
     }
 
     [Test]
-    public async Task Comment_story_becomes_a_comment_with_the_text_and_author_read_from_Asana()
+    public async Task Comment_story_becomes_a_comment_with_the_text_and_author_read_from_Asana_and_its_edit_changes_it()
     {
         _asana.On("stories/555", Json("""{"data":{"gid":"555","text":"Ready for review","created_by":{"gid":"1","name":"Ada Asana"}}}"""));
         var scenario = await CreateAsync();
@@ -93,6 +93,15 @@ public sealed class AsanaEndToEndTests
         var comment = (await CommentsOnAsync(record)).Single();
         Assert.That((comment.Body, comment.SourceAuthor, comment.SourceExternalId, comment.AuthorUserId, comment.SourceProvider),
             Is.EqualTo(("Ready for review", "Ada Asana", "555", runAs.Id, (Provider?)Provider.Asana)));
+
+        // Asana names no parent on a comment edit: the story's target says which task it is on.
+        _asana.On("stories/555", Json("""{"data":{"gid":"555","text":"Ready for review, v2","created_by":{"name":"Ada Asana"},"target":{"gid":"1199170056173519"}}}"""));
+        var editBody = AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event("555", "story", "changed", subtype: "comment_added", createdAt: "2021-10-29T03:00:00.000Z"));
+
+        var edit = await DeliverAsync(integration, System.Text.Encoding.UTF8.GetBytes(editBody));
+
+        Assert.That((edit.Status, edit.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), edit.LastError);
+        Assert.That((await CommentsOnAsync(record)).Single().Body, Is.EqualTo("Ready for review, v2"));
     }
 
     [Test]

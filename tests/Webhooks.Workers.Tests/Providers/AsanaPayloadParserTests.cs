@@ -110,6 +110,15 @@ public sealed class AsanaPayloadParserTests
     }
 
     [Test]
+    public void Comment_edit_without_a_parent_leaves_its_task_to_the_fetch()
+    {
+        var change = (ChangedInSender)Parse(Events(Event("55", "story", "changed", subtype: "comment_added"))).Changes.Single();
+
+        Assert.That(change.ExternalItemId, Is.EqualTo("asana:story:55"));
+        Assert.That(change.Fetch, Is.EqualTo(new ItemReference("story", "55", Field: "changed", ItemUnknown: true)));
+    }
+
+    [Test]
     public void Task_added_deleted_undeleted_and_section_moves()
     {
         var changes = Parse(Events(
