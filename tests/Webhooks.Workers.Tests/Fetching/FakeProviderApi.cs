@@ -79,9 +79,13 @@ public sealed class FakeProviderApi : IAsyncDisposable
     };
 
     /// <summary>A <see cref="ProviderApi"/> with short timeouts and delays, as a test wants it.</summary>
-    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null)
+    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, ILoggerProvider? logs = null)
     {
         var services = new ServiceCollection();
+        if (logs is not null)
+        {
+            services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        }
         services.AddHttpClient(ProviderApi.HttpClientName);
         var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
         return new ProviderApi(factory, Options.Create(new FetchOptions

@@ -115,6 +115,18 @@ public sealed class ProviderApiTests
     }
 
     [Test]
+    public async Task Token_appears_in_no_log_line_even_at_trace_level()
+    {
+        _fake.On("tasks/1", Status(500), Json(Task));
+        using var logs = new CapturedLogs();
+
+        await Session(Client(logs: logs)).GetAsync("tasks/1", CancellationToken.None);
+
+        Assert.That(logs.Lines, Is.Not.Empty, "the HTTP client's own logging was expected to write something");
+        Assert.That(logs.Lines, Has.None.Contains(Token));
+    }
+
+    [Test]
     public void Unreachable_api_fails_transiently_after_its_retries()
     {
         var closed = new Uri("http://127.0.0.1:9/api/");
