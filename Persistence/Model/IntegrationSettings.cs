@@ -19,6 +19,9 @@ public sealed record IntegrationSettings
     public string? ApiBaseUrl { get; init; }
     public string? ApiToken { get; init; }
 
+    /// <summary>Smartsheet: the column whose value is the row's status (through statusMappings). Default <c>Status</c>.</summary>
+    public string? StatusColumn { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

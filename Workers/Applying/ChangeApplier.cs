@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Workers.Changes;
@@ -90,6 +91,9 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 break;
             case ItemCreated created:
                 Audit(context, record, "item_created", null, created.Title);
+                break;
+            case ChangedInSender changed:
+                Audit(context, record, Truncate($"changed_in_{context.Provider.ToWireName()}", 60), null, changed.Description);
                 break;
             case ItemDeleted:
                 // The record stays: deleting product data because a linked item went away is a person's decision.

@@ -5,6 +5,7 @@ using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Workers.Applying;
 using Webhooks.Workers.Changes;
+using Webhooks.Workers.Fetching;
 using Webhooks.Workers.Providers;
 
 namespace Webhooks.Workers.Deliveries;
@@ -20,6 +21,7 @@ public sealed class DeliveryProcessor(
     PayloadParsers parsers,
     TargetResolver targets,
     StatusMappingResolver mappings,
+    ItemFetching fetching,
     ChangeApplier applier,
     TimeProvider clock,
     ILogger<DeliveryProcessor> logger)
@@ -121,8 +123,13 @@ public sealed class DeliveryProcessor(
                 return DeliveryOutcome.Failed(parsed.Reason ?? "The parser rejected the payload.");
         }
 
+        // Asana and Smartsheet events carry ids only: what they leave out is read from the sender's API (or, without
+        // credentials, recorded in the history only, and the outcome says so).
+        var fetched = await fetching.CompleteAsync(integration, parsed.Changes, cancellationToken);
+        var changes = fetched.Changes;
+
         var statusMappings = new Dictionary<string, string>();
-        if (parsed.Changes.OfType<StatusChanged>().ToList() is { Count: > 0 } statusChanges)
+        if (changes.OfType<StatusChanged>().ToList() is { Count: > 0 } statusChanges)
         {
             var resolved = await mappings.ResolveAsync(integration, cancellationToken);
             if (resolved.Failure is { } failure)
@@ -140,7 +147,7 @@ public sealed class DeliveryProcessor(
         var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings);
         var counts = new ApplyCounts();
         var noTarget = 0;
-        foreach (var item in parsed.Changes.GroupBy(c => c.ExternalItemId))
+        foreach (var item in changes.GroupBy(c => c.ExternalItemId))
         {
             var records = await targets.ResolveAndLockAsync(integration, item.Key, cancellationToken);
             if (records.Count == 0)
@@ -152,7 +159,7 @@ public sealed class DeliveryProcessor(
         }
 
         Log.Applied(logger, counts.Applied, counts.Duplicates, noTarget);
-        return DeliveryOutcome.FromCounts(counts.Applied, counts.Duplicates, noTarget);
+        return DeliveryOutcome.FromCounts(counts.Applied, counts.Duplicates, noTarget) with { Reason = fetched.Note };
     }
 
     private static Dictionary<string, string> ReadHeaders(string json)
