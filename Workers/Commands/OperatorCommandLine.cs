@@ -55,6 +55,12 @@ public static partial class OperatorCommandLine
             await error.WriteLineAsync($"error: {e.Message}");
             return Failed;
         }
+        catch (RabbitMQ.Client.Exceptions.RabbitMQClientException e)
+        {
+            await error.WriteLineAsync($"error: RabbitMQ closed the connection ({e.Message}). Nothing unconfirmed was removed: the broker put back every message it had handed out. Run the command again.");
+            return Failed;
+        }
+
     }
 
     [GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_]+)+=")]

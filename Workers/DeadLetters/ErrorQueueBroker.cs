@@ -33,14 +33,21 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
             RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
             AutomaticRecoveryEnabled = false,
         };
+        IConnection? connection = null;
         try
         {
-            return new ErrorQueueBroker(await factory.CreateConnectionAsync(cancellationToken), settings);
+            connection = await factory.CreateConnectionAsync(cancellationToken);
+            // A missing vhost or missing permissions close the connection right after it opens: find out now.
+            await using (await connection.CreateChannelAsync(cancellationToken: cancellationToken))
+            {
+            }
+            return new ErrorQueueBroker(connection, settings);
         }
-        catch (BrokerUnreachableException e)
+        catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException)
         {
+            connection?.Dispose();
             throw new CommandFailedException(
-                $"RabbitMQ is not reachable at {settings.DescribeBroker()}: {Innermost(e).Message}. {OperatorSettings.BrokerSettingsHint}", e);
+                $"RabbitMQ refused or is not reachable at {settings.DescribeBroker()}: {Innermost(e).Message}. {OperatorSettings.BrokerSettingsHint}", e);
         }
     }
 
