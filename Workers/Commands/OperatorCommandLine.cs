@@ -38,7 +38,7 @@ public static partial class OperatorCommandLine
             {
                 await error.WriteLineAsync(parseError.Message);
             }
-            await error.WriteLineAsync($"Run `Webhooks.Workers {string.Join(' ', commandArguments.TakeWhile(a => !a.StartsWith('-')))} --help` for the usage.");
+            await error.WriteLineAsync(HelpHint(commandArguments));
             return Usage;
         }
         try
@@ -48,6 +48,7 @@ public static partial class OperatorCommandLine
         catch (UsageException e)
         {
             await error.WriteLineAsync(e.Message);
+            await error.WriteLineAsync(HelpHint(commandArguments));
             return Usage;
         }
         catch (CommandFailedException e)
@@ -62,6 +63,9 @@ public static partial class OperatorCommandLine
         }
 
     }
+
+    private static string HelpHint(string[] commandArguments) =>
+        $"Run `Webhooks.Workers {string.Join(' ', commandArguments.TakeWhile(a => !a.StartsWith('-')))} --help` for the usage.";
 
     [GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_]+)+=")]
     private static partial Regex ConfigurationArgument();
@@ -157,9 +161,9 @@ public static partial class OperatorCommandLine
 
     private static Command DeliveriesCommand(Context context)
     {
-        var ids = new Option<Guid[]>("--id") { Description = "A delivery id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var ids = new Option<string[]>("--id") { Description = "A delivery id (repeatable)", AllowMultipleArgumentsPerToken = true };
         var statuses = new Option<string[]>("--status") { Description = "failed, dead_lettered, processed, duplicate, ignored, queued or accepted (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var integration = new Option<Guid?>("--integration") { Description = "Only this integration's deliveries" };
+        var integration = new Option<string>("--integration") { Description = "Only this integration's deliveries" };
         var provider = new Option<string>("--provider", "-p") { Description = "Only this provider's deliveries" };
         var since = new Option<string>("--since") { Description = "Received at or after (ISO 8601)" };
         var until = new Option<string>("--until") { Description = "Received before (ISO 8601)" };
@@ -174,9 +178,9 @@ public static partial class OperatorCommandLine
         {
             var filter = new StoredDeliveryFilter
             {
-                Ids = result.GetValue(ids) ?? [],
+                Ids = (result.GetValue(ids) ?? []).Select(id => Id(id, "--id")).ToList(),
                 Statuses = (result.GetValue(statuses) ?? []).Select(Status).ToList(),
-                IntegrationId = result.GetValue(integration),
+                IntegrationId = result.GetValue(integration) is { Length: > 0 } integrationId ? Id(integrationId, "--integration") : null,
                 Provider = result.GetValue(provider) is { Length: > 0 } name ? Providers([name])[0] : null,
                 Since = Time(result.GetValue(since), "--since"),
                 Until = Time(result.GetValue(until), "--until"),
@@ -246,6 +250,10 @@ public static partial class OperatorCommandLine
             : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
                 ? at
                 : throw new UsageException($"{option} '{text}' is not a date and time; use ISO 8601, e.g. 2026-11-22T20:00:00Z.");
+
+    // Conversion is done here, not by System.CommandLine: its conversion errors surface as exceptions, not usage errors.
+    private static Guid Id(string text, string option) =>
+        Guid.TryParse(text, out var id) ? id : throw new UsageException($"{option} '{text}' is not an id (a GUID such as 01a2050b-741b-774a-aeda-c59bf074a072).");
 
     private static int Positive(int value, string option) => value > 0 ? value : throw new UsageException($"{option} must be at least 1.");
 }
