@@ -255,7 +255,8 @@ public sealed class DeadLetterOperations(ErrorQueueBroker broker, TextWriter out
         }
     }
 
-    private Task WriteFieldAsync(string name, string? value) => output.WriteLineAsync($"  {name + ":",-18} {value ?? "-"}");
+    private Task WriteFieldAsync(string name, string? value) =>
+        output.WriteLineAsync($"  {name + ":",-18} {(value ?? "-").ReplaceLineEndings(Environment.NewLine + new string(' ', 21))}");
 
     private static string? Format(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
 

@@ -170,6 +170,21 @@ public sealed class DeadLetterCommandTests
     }
 
     [Test]
+    public async Task Replayed_message_that_fails_again_is_dead_lettered_again_and_counts_its_replay()
+    {
+        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
+
+        var (exitCode, output) = await _broker.RunAsync("dead-letters", "replay", "--all");
+
+        Assert.That(exitCode, Is.Zero, output);
+        await _broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
+        var (_, show) = await _broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
+        Assert.That(show, Does.Contain("replayed before:   1").And.Contain($"{ErrorQueueMessage.ReplayCountHeader}: 1")
+            .And.Contain("MT-Activity-Propagation: Link").And.Contain("attempts:          6").And.Contain("dead_lettered"));
+        Assert.That(await CommentsOnAsync(_record), Is.Empty);
+    }
+
+    [Test]
     public async Task Replay_without_a_selection_or_with_an_unknown_provider_is_a_usage_error()
     {
         var (noSelection, first) = await _broker.RunAsync("dead-letters", "replay");
