@@ -9,6 +9,8 @@ switch (command.Verb)
         return await MigrateCommand.RunAsync(command.HostArguments, Console.Out);
     case WorkerVerb.DeployTopology:
         return await DeployTopologyCommand.RunAsync(command.HostArguments, Console.Out);
+    case WorkerVerb.DeadLetters or WorkerVerb.Deliveries:
+        return await OperatorCommandLine.RunAsync(args, Console.Out, Console.Error);
     case WorkerVerb.Help:
         await Console.Error.WriteLineAsync(command.UnknownVerb is null ? WorkerCommandLine.Usage : $"Unknown verb '{command.UnknownVerb}'.\n{WorkerCommandLine.Usage}");
         return command.UnknownVerb is null ? 0 : 2;

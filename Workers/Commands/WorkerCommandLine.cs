@@ -2,7 +2,8 @@ namespace Webhooks.Workers.Commands;
 
 /// <summary>
 /// <c>Webhooks.Workers [verb] [--Section:Key=value …]</c>. The verb is the first argument when it does not start
-/// with a dash; every other argument is host configuration. (Issue 5 adds <c>dead-letters …</c> here.)
+/// with a dash; every other argument is host configuration. The operator verbs (<c>dead-letters</c>, <c>deliveries</c>)
+/// have sub-commands and options of their own: <see cref="OperatorCommandLine"/> parses them.
 /// </summary>
 public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, string? UnknownVerb = null)
 {
@@ -11,6 +12,8 @@ public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, 
           (no verb)         consume the providers in Workers:Providers (all by default) until stopped
           migrate           apply the database migrations to ConnectionStrings:Webhooks, then exit
           deploy-topology   declare the exchanges and quorum queues of every provider without consuming, then exit
+          dead-letters      list | show <id> | replay | purge the messages in webhooks-<provider>_error (--help for options)
+          deliveries        replay stored deliveries from PostgreSQL by id or filter (deliveries replay --help)
         Configuration: ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass},
           Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
           (environment: ConnectionStrings__Webhooks, Workers__Providers=jira,github, ...)
@@ -27,6 +30,8 @@ public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, 
         {
             "migrate" => new(WorkerVerb.Migrate, rest),
             "deploy-topology" => new(WorkerVerb.DeployTopology, rest),
+            "dead-letters" => new(WorkerVerb.DeadLetters, rest),
+            "deliveries" => new(WorkerVerb.Deliveries, rest),
             "help" => new(WorkerVerb.Help, rest),
             var unknown => new(WorkerVerb.Help, rest, unknown),
         };

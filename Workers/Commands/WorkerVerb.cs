@@ -8,6 +8,10 @@ public enum WorkerVerb
     Migrate,
     /// <summary><c>deploy-topology</c>: declare every provider's exchange and quorum queue without consuming, and exit.</summary>
     DeployTopology,
+    /// <summary><c>dead-letters list|show|replay|purge</c>: the providers' error queues (<see cref="OperatorCommandLine"/>).</summary>
+    DeadLetters,
+    /// <summary><c>deliveries replay</c>: process stored deliveries again from PostgreSQL (<see cref="OperatorCommandLine"/>).</summary>
+    Deliveries,
     /// <summary><c>help</c>, <c>--help</c> or an unknown verb.</summary>
     Help,
 }

@@ -1,0 +1,115 @@
+using Microsoft.EntityFrameworkCore;
+using RabbitMQ.Client.Exceptions;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+using Webhooks.Testing;
+using Webhooks.Workers.Commands;
+using static Webhooks.Workers.Tests.WorkerScenario;
+
+namespace Webhooks.Workers.Tests.DeadLetters;
+
+/// <summary>
+/// A worker on a vhost of its own, so its error queue holds exactly what the test put there, plus the operator
+/// commands run in-process against that vhost and the run's database.
+/// </summary>
+public sealed class DeadLetterScenario : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private DeadLetterScenario(TestVirtualHost vhost, WorkerApplication worker)
+    {
+        VirtualHost = vhost;
+        Worker = worker;
+    }
+
+    public TestVirtualHost VirtualHost { get; }
+    public WorkerApplication Worker { get; }
+    public static string ErrorQueue => QueueNames.ErrorQueueFor(Provider.Jira);
+    public static string MainQueue => QueueNames.For(Provider.Jira);
+
+    public static async Task<DeadLetterScenario> StartAsync()
+    {
+        var vhost = await TestVirtualHost.CreateAsync("deadletters");
+        var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
+        return new DeadLetterScenario(vhost, worker);
+    }
+
+    /// <summary>Runs <c>Webhooks.Workers &lt;args&gt;</c> in-process with this scenario's configuration.</summary>
+    public async Task<(int ExitCode, string Output)> RunAsync(params string[] args) => await RunAsync(null, args);
+
+    public async Task<(int ExitCode, string Output)> RunAsync(TextReader? confirm, params string[] args)
+    {
+        using var output = new StringWriter();
+        var exitCode = await OperatorCommandLine.RunAsync([.. args, .. ConfigurationArguments()], output, output, confirm);
+        return (exitCode, output.ToString());
+    }
+
+    public string[] ConfigurationArguments() =>
+    [
+        $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+        $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
+        $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
+        $"--RabbitMqTransport:VHost={VirtualHost.Name}",
+        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
+        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+    ];
+
+    /// <summary>Every attempt of the delivery fails (a transient database error) until <see cref="RemoveFaultAsync"/>.</summary>
+    public async Task<Delivery> DeadLetterAsync(Integration integration, byte[] body)
+    {
+        var delivery = await StoreDeliveryAsync(integration, body);
+        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
+        var before = await CountAsync(ErrorQueue);
+        await Worker.SendAsync(delivery);
+        var outcome = await WaitForOutcomeAsync(delivery.Id);
+        Assert.That(outcome.Status, Is.EqualTo(DeliveryStatus.DeadLettered), outcome.LastError);
+        await WaitForCountAsync(ErrorQueue, before + 1);
+        return outcome;
+    }
+
+    /// <summary>A message whose delivery does not exist: not retried, straight to the error queue (PermanentDeliveryException).</summary>
+    public async Task<Guid> SendOrphanAsync(Integration integration)
+    {
+        var before = await CountAsync(ErrorQueue);
+        var orphan = new Delivery { Id = Guid.CreateVersion7(), IntegrationId = integration.Id, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow };
+        await Worker.SendAsync(orphan);
+        await WaitForCountAsync(ErrorQueue, before + 1);
+        return orphan.Id;
+    }
+
+    public static async Task RemoveFaultAsync(Delivery delivery)
+    {
+        await using var db = NewContext();
+        await db.Database.ExecuteSqlAsync($"DELETE FROM test_injected_faults WHERE delivery_id = {delivery.Id}");
+    }
+
+    /// <summary>Ready messages in a queue of this vhost, straight from the broker (no management-API lag); 0 if it does not exist.</summary>
+    public async Task<uint> CountAsync(string queue)
+    {
+        try
+        {
+            return await TestBroker.CountAsync(VirtualHost.Name, queue);
+        }
+        catch (OperationInterruptedException)
+        {
+            return 0;
+        }
+    }
+
+    public async Task WaitForCountAsync(string queue, uint expected)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        uint count;
+        while ((count = await CountAsync(queue)) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.That(count, Is.EqualTo(expected), $"messages in {queue} after waiting {Timeout.TotalSeconds} s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Worker.DisposeAsync();
+        await VirtualHost.DisposeAsync();
+    }
+}
