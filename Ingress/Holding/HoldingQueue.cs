@@ -13,6 +13,11 @@ namespace Webhooks.Ingress.Holding;
 /// </summary>
 public sealed partial class HoldingQueue(IBus bus, IOptions<HoldingOptions> options, ILogger<HoldingQueue> logger)
 {
+    private volatile bool _lastAttemptFailed;
+
+    /// <summary>The most recent attempt to hold a delivery failed (the broker did not confirm it in time).</summary>
+    public bool LastAttemptFailed => _lastAttemptFailed;
+
     /// <summary>True once the broker has confirmed the message; false when the delivery could not be held.</summary>
     public async Task<bool> TryHoldAsync(DeliveryRow row)
     {
@@ -37,11 +42,13 @@ public sealed partial class HoldingQueue(IBus bus, IOptions<HoldingOptions> opti
                     rabbit.Mandatory = true;
                 }
             }, timeout.Token);
+            _lastAttemptFailed = false;
             Log.Held(logger, row.Id, row.Body.Length);
             return true;
         }
         catch (Exception e)
         {
+            _lastAttemptFailed = true;
             Log.NotHeld(logger, row.Id, e.GetType().Name, e.Message);
             return false;
         }
