@@ -3,7 +3,9 @@
 # other ports, which those tests stop and start freely. The shared services (5432, 5672) are never touched.
 #   fault-instances.sh start            create when missing, then start both (idempotent)
 #   fault-instances.sh stop-postgres | start-postgres | stop-rabbitmq | start-rabbitmq
+#                                       (stop-rabbitmq stops the RabbitMQ application: port closed, connections cut)
 #   fault-instances.sh add-vhost NAME | delete-vhost NAME
+#   fault-instances.sh shutdown         stop both (the RabbitMQ node entirely)
 #   fault-instances.sh destroy          stop both and delete their data
 # Needs root (it runs the servers as the postgres and rabbitmq users). Ports: WEBHOOKS_FAULTS_PG_PORT (5442),
 # WEBHOOKS_FAULTS_RABBITMQ_PORT (5682), WEBHOOKS_FAULTS_RABBITMQ_DIST_PORT (25682); role/user webhooks/webhooks.
@@ -63,8 +65,16 @@ rabbit_env() {
     RABBITMQ_PID_FILE="$rabbit_base/faults.pid" HOME=/var/lib/rabbitmq
 }
 
+rabbit_vm_up() { ctl -q ping >/dev/null 2>&1; }
+
 start_rabbitmq() {
   rabbit_up && return
+  if rabbit_vm_up; then
+    # Stopped with stop-rabbitmq: only the application is down, starting it again takes seconds, not a node boot.
+    ctl -q start_app >/dev/null
+    rabbit_up || die "RabbitMQ node $rabbit_node did not start its application"
+    return
+  fi
   mkdir -p "$rabbit_base/mnesia" "$rabbit_base/log"
   printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\n' "$rabbit_port" > "$rabbit_base/rabbitmq.conf"
   echo "[]." > "$rabbit_base/enabled_plugins"
@@ -80,9 +90,14 @@ start_rabbitmq() {
   ctl -q set_permissions -p / webhooks ".*" ".*" ".*" >/dev/null
 }
 
+# To clients RabbitMQ is gone (listeners closed, connections dropped); the Erlang VM stays up so the start is quick.
 stop_rabbitmq() {
-  if rabbit_up; then ctl -q stop >/dev/null 2>&1 || true; fi
-  for _ in $(seq 1 60); do rabbit_up || break; sleep 0.5; done
+  if rabbit_up; then ctl -q stop_app >/dev/null; fi
+}
+
+shutdown_rabbitmq() {
+  if rabbit_vm_up; then ctl -q stop >/dev/null 2>&1 || true; fi
+  for _ in $(seq 1 60); do rabbit_vm_up || break; sleep 0.5; done
 }
 
 case "${1:-}" in
@@ -95,9 +110,10 @@ case "${1:-}" in
     ctl -q add_vhost "${2:?vhost name}" >/dev/null
     ctl -q set_permissions -p "$2" webhooks ".*" ".*" ".*" >/dev/null ;;
   delete-vhost) ctl -q delete_vhost "${2:?vhost name}" >/dev/null 2>&1 || true ;;
+  shutdown) shutdown_rabbitmq; stop_postgres ;;
   destroy)
-    stop_rabbitmq
+    shutdown_rabbitmq
     if pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$pg_version $pg_cluster"; then pg_dropcluster --stop "$pg_version" "$pg_cluster"; fi
     rm -rf "$base" ;;
-  *) die "usage: $0 start|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq|add-vhost NAME|delete-vhost NAME|destroy" ;;
+  *) die "usage: $0 start|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq|add-vhost NAME|delete-vhost NAME|shutdown|destroy" ;;
 esac

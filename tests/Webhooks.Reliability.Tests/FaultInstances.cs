@@ -22,6 +22,9 @@ public static class FaultInstances
 
     public static Task StartAsync() => RunAsync("start");
     public static Task StopPostgresAsync() => RunAsync("stop-postgres");
+
+    /// <summary>Both stopped, the RabbitMQ node entirely (stop-rabbitmq stops only its application).</summary>
+    public static Task ShutdownAsync() => RunAsync("shutdown");
     public static async Task StartPostgresAsync()
     {
         await RunAsync("start-postgres");
@@ -68,11 +71,13 @@ public static class FaultInstances
         {
             start.ArgumentList.Add(argument);
         }
+        var started = Stopwatch.GetTimestamp();
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(timeout.Token);
+        TestContext.Progress.WriteLine($"fault-instances.sh {string.Join(' ', arguments)}: {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException(

@@ -8,9 +8,5 @@ public sealed class ReliabilitySetUp
     public async Task StartInstances() => await FaultInstances.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopInstances()
-    {
-        await FaultInstances.StopRabbitMqAsync();
-        await FaultInstances.StopPostgresAsync();
-    }
+    public async Task StopInstances() => await FaultInstances.ShutdownAsync();
 }

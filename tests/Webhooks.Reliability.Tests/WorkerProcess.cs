@@ -75,7 +75,9 @@ public sealed class WorkerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var worker = new WorkerProcess(process, port, log, logPath);
+        var started = Stopwatch.GetTimestamp();
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        TestContext.Progress.WriteLine($"worker ready in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
         return worker;
     }
 
