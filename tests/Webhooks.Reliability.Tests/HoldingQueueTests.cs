@@ -20,6 +20,7 @@ public sealed class HoldingQueueTests
         var ingress = await stack.StartIngressAsync();
         using var client = ingress.CreateClient();
 
+        Assert.That(await IsQuorumQueueAsync(stack.VirtualHost, QueueNames.Holding), Is.True, "the worker declares a durable quorum holding queue");
         await FaultInstances.StopPostgresAsync();
 
         // Database down, broker up: 200 through the holding queue; the cache still refuses an unknown token.
@@ -87,15 +88,33 @@ public sealed class HoldingQueueTests
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
     }
 
+    /// <summary>A redeclaration with the quorum arguments succeeds only on a durable quorum queue (406 otherwise).</summary>
+    private static async Task<bool> IsQuorumQueueAsync(string virtualHost, string queue)
+    {
+        await using var connection = await ConnectAsync(virtualHost);
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, passive: false);
+            return true;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
+        {
+            return false;
+        }
+    }
+
+    private static Task<IConnection> ConnectAsync(string virtualHost) => new ConnectionFactory
+    {
+        HostName = FaultInstances.Host, Port = FaultInstances.RabbitPort, VirtualHost = virtualHost,
+        UserName = FaultInstances.User, Password = FaultInstances.Password,
+    }.CreateConnectionAsync();
+
     /// <summary>Messages in a queue of the dedicated node; 0 when the queue was never declared.</summary>
     internal static async Task<uint> MessagesInAsync(string virtualHost, string queue)
     {
-        var factory = new ConnectionFactory
-        {
-            HostName = FaultInstances.Host, Port = FaultInstances.RabbitPort, VirtualHost = virtualHost,
-            UserName = FaultInstances.User, Password = FaultInstances.Password,
-        };
-        await using var connection = await factory.CreateConnectionAsync();
+        await using var connection = await ConnectAsync(virtualHost);
         await using var channel = await connection.CreateChannelAsync();
         try
         {
