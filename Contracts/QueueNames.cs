@@ -13,4 +13,10 @@ public static class QueueNames
     /// without <c>x-queue-type</c>, which RabbitMQ 3.10 refuses for a quorum queue (406).
     /// </summary>
     public static Uri SendAddressFor(Provider provider) => new($"exchange:{For(provider)}");
+
+    /// <summary>The quorum queue (and its fanout exchange) holding whole deliveries while PostgreSQL is unreachable.</summary>
+    public const string Holding = "webhooks-holding";
+
+    /// <summary>Where the ingress sends a <see cref="HeldDelivery"/>: the exchange, never <c>queue:</c> (see <see cref="SendAddressFor"/>).</summary>
+    public static Uri HoldingSendAddress { get; } = new($"exchange:{Holding}");
 }

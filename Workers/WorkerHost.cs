@@ -4,6 +4,7 @@ using Webhooks.Persistence;
 using Webhooks.Workers.Bus;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
+using Webhooks.Workers.Holding;
 using Webhooks.Workers.Providers;
 
 namespace Webhooks.Workers;
@@ -22,6 +23,7 @@ public static class WorkerHost
         builder.AddWebhooksDatabase();
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
+        builder.AddHoldingDrain();
         builder.AddWorkerBus(deployTopologyOnly);
         builder.AddHealthEndpoints();
 

@@ -10,4 +10,8 @@ mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
 stop_started() { if [ ${#started_services[@]} -gt 0 ] && [ "${WEBHOOKS_KEEP_SERVICES:-0}" != 1 ]; then bash "$root/deploy/services/stop.sh" "${started_services[@]}"; fi; }
 trap stop_started EXIT
 
-dotnet test "$root/Webhooks.sln" --nologo "$@"
+dotnet test "$root/Webhooks.sln" --nologo --filter "FullyQualifiedName!~Webhooks.Reliability.Tests" "$@"
+
+# The fault tests stop and start a PostgreSQL cluster and a RabbitMQ node of their own (deploy/services/fault-instances.sh,
+# ports 5442 and 5682; root needed), never the shared ones; they run after the others so they do not compete for the CPU.
+dotnet test "$root/tests/Webhooks.Reliability.Tests" --nologo --no-build "$@"

@@ -1,9 +1,17 @@
+using MassTransit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Webhooks.Ingress.Holding;
 
 namespace Webhooks.Ingress.Health;
 
-internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+/// <summary>
+/// Healthy when PostgreSQL answers. When it does not but the broker is connected, deliveries are still accepted
+/// through the holding queue: Degraded (still ready, with a description). With neither: Unhealthy, so not ready.
+/// The bus's own health lags a broker that just went away, so the last hold attempt counts too.
+/// </summary>
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource, IBusControl bus, IOptions<HoldingOptions> holding, HoldingQueue holdingQueue) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -15,7 +23,11 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealth
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy("PostgreSQL is not reachable.", e);
+            if (holding.Value.Enabled && !holdingQueue.LastAttemptFailed && bus.CheckHealth().Status == BusHealthStatus.Healthy)
+            {
+                return HealthCheckResult.Degraded("PostgreSQL is not reachable; deliveries are accepted into the RabbitMQ holding queue.", e);
+            }
+            return HealthCheckResult.Unhealthy("PostgreSQL is not reachable and neither is the holding queue.", e);
         }
     }
 }

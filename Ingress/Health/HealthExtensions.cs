@@ -14,7 +14,10 @@ public static class HealthExtensions
         return builder;
     }
 
-    /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: database, token directory and broker, with a JSON report.</summary>
+    /// <summary>
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: database, token directory and broker, with a JSON report.
+    /// Degraded (database down, holding queue up; or broker down, database up) is still ready: 200 with status Degraded.
+    /// </summary>
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Persistence.Model;
@@ -93,8 +94,14 @@ public static partial class WebhookEndpoint
         }
         catch (Exception e)
         {
+            // 5b. PostgreSQL cannot take it: the whole payload goes to RabbitMQ's holding queue (confirmed) instead.
+            //     A sender that never retries (GitHub) or retries three times (Trello) would lose it to a 503.
             Log.NotStored(services.Logger, e.GetType().Name);
-            return (WebhookResults.Unavailable(options.RetryAfterSeconds), integration.Provider, "unavailable");
+            if (!await context.RequestServices.GetRequiredService<HoldingQueue>().TryHoldAsync(row))
+            {
+                return (WebhookResults.Unavailable(options.RetryAfterSeconds), integration.Provider, "unavailable");
+            }
+            return (receiver.Accepted(row.Id), integration.Provider, "held");
         }
         Log.Accepted(services.Logger, row.Id);
         return (receiver.Accepted(row.Id), integration.Provider, "accepted");
@@ -253,7 +260,7 @@ public static partial class WebhookEndpoint
         [LoggerMessage(1303, LogLevel.Information, "Answered a handshake ({Kinds})")]
         public static partial void Handshake(ILogger logger, string kinds);
 
-        [LoggerMessage(1304, LogLevel.Error, "Could not store a webhook ({ExceptionType}); answered 503 so the sender retries")]
+        [LoggerMessage(1304, LogLevel.Error, "Could not store a webhook in PostgreSQL ({ExceptionType}); trying the holding queue")]
         public static partial void NotStored(ILogger logger, string exceptionType);
 
         [LoggerMessage(1305, LogLevel.Warning, "Could not record a {Status} delivery in the log ({ExceptionType})")]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Workers.DeadLetters;
 using Webhooks.Workers.Deliveries;
+using Webhooks.Workers.Holding;
 
 namespace Webhooks.Workers.Bus;
 
@@ -42,6 +43,7 @@ public static class BusExtensions
             x.DisableUsageTelemetry();
             x.AddConsumer<ProcessDeliveryConsumer, ProcessDeliveryConsumerDefinition>().ExcludeFromConfigureEndpoints();
             x.AddConsumer<DeliveryFaultConsumer>().ExcludeFromConfigureEndpoints();
+            x.AddHeldDeliveryConsumer();
 
             x.UsingRabbitMq((context, cfg) =>
             {
@@ -72,6 +74,9 @@ public static class BusExtensions
                     e.UseMessageRetry(r => r.Exponential(10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
                     e.ConfigureConsumer<DeliveryFaultConsumer>(context);
                 });
+
+                // Deliveries the ingress accepted while PostgreSQL was down (Workers/Holding).
+                cfg.HoldingEndpoint(context);
             });
         });
         return builder;

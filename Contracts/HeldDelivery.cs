@@ -1,0 +1,21 @@
+using MassTransit;
+
+namespace Webhooks.Contracts;
+
+/// <summary>
+/// A whole delivery the ingress could not store because PostgreSQL was unreachable: everything the deliveries row
+/// holds, so a worker can store it later exactly as the ingress would have. Sent persistent and publisher-confirmed
+/// to <see cref="QueueNames.Holding"/>; the 200 is answered only after the broker's confirm. The MessageId is the
+/// delivery id, and storing it is idempotent on that id. The URN is pinned (see <see cref="ProcessDelivery"/>).
+/// </summary>
+[MessageUrn("webhooks:held-delivery:v1")]
+public sealed record HeldDelivery(
+    Guid DeliveryId,
+    Guid IntegrationId,
+    Provider Provider,
+    DateTimeOffset ReceivedAt,
+    string Headers,
+    string? ContentType,
+    byte[] Body,
+    string? SourceDeliveryId,
+    bool SignatureVerified);
