@@ -3,6 +3,7 @@ using Webhooks.Ingress.Admin;
 using Webhooks.Ingress.Bus;
 using Webhooks.Ingress.Health;
 using Webhooks.Ingress.Outbox;
+using Webhooks.Ingress.Protection;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
@@ -10,6 +11,7 @@ using Webhooks.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddIngressOptions();
+builder.AddRequestProtection();
 builder.AddTelemetry();
 builder.AddWebhooksDatabase();
 builder.AddWebhooksBus();
@@ -20,6 +22,7 @@ builder.AddAdminApi();
 builder.AddHealth();
 
 var app = builder.Build();
+app.UseRequestProtection();
 app.MapWebhookEndpoint();
 app.MapAdminApi();
 app.MapHealthEndpoints();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Webhooks.Persistence;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -11,8 +12,14 @@ public static class AdminApi
 {
     public const string Prefix = "/api/v1/admin";
 
+    /// <summary>The admin API's own connection string (a role that may write everything); unset, it shares ConnectionStrings:Webhooks.</summary>
+    public const string ConnectionStringName = "Admin";
+
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
+        // The admin endpoints are the ingress's only DbContext users: the DbContext gets the admin role, while the
+        // webhook path (directory, writer, relay, secret store) keeps the restricted role of ConnectionStrings:Webhooks.
+        builder.UseDbContextConnection(ConnectionStringName);
         builder.Services.AddOpenApi(options => options.AddAdminKeySecurity());
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
