@@ -23,7 +23,8 @@ public sealed class ConnectionLimitsOptions
     [Range(1, 10 * 1024 * 1024)]
     public double MinRequestBodyBytesPerSecond { get; set; } = 240;
 
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    /// <summary>Kestrel needs more than one second here.</summary>
+    [Range(typeof(TimeSpan), "00:00:01.001", "00:05:00")]
     public TimeSpan MinRequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Open connections above this are refused by Kestrel; null for no cap.</summary>
