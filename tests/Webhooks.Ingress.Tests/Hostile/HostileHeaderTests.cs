@@ -39,7 +39,7 @@ public sealed class HostileHeaderTests
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var valid = prefix + HostileBodyTests.Sign(body, Secret)["sha256=".Length..];
 
-        foreach (var second in new[] { valid, prefix + new string('0', 64), "" })
+        foreach (var second in new[] { valid, prefix + new string('0', 64), "", " " })
         {
             using var request = Request(integration, body);
             request.Headers.TryAddWithoutValidation(header, [valid, second]);
