@@ -17,10 +17,15 @@ public static partial class RequestProtection
 {
     private const string WebhookPrefix = "/api/v1/webhooks";
 
+    /// <summary>
+    /// Hosting's request log and its <c>RequestPath</c> scope (which every log line of a request inherits, in any
+    /// provider that writes scopes) carry the raw path: that category is silenced entirely. Traces keep the request id.
+    /// </summary>
+    internal const string HostingCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>Framework categories that write the raw request path (and so the token) at Information or Debug.</summary>
     internal static readonly string[] PathLoggingCategories =
     [
-        "Microsoft.AspNetCore.Hosting.Diagnostics",
         "Microsoft.AspNetCore.Routing",
         "Microsoft.AspNetCore.Http.Result",
         "Microsoft.AspNetCore.Server.Kestrel",
@@ -59,6 +64,7 @@ public static partial class RequestProtection
 
         // The token is the credential and it is in the path: keep the framework's path-echoing messages out of the log
         // (an operator can still turn a category up explicitly). Our own messages name the integration id instead.
+        builder.Logging.AddFilter(HostingCategory, LogLevel.None);
         foreach (var category in PathLoggingCategories)
         {
             builder.Logging.AddFilter(category, level => level >= LogLevel.Warning);
@@ -68,8 +74,20 @@ public static partial class RequestProtection
 
     public static WebApplication UseRequestProtection(this WebApplication app)
     {
+        app.Use(RedactTokenFromTrace);
         app.UseRateLimiter();
         return app;
+    }
+
+    /// <summary>The request activity's <c>url.path</c> tag holds the token: replace it with the route template.</summary>
+    private static Task RedactTokenFromTrace(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.StartsWithSegments(WebhookPrefix, StringComparison.OrdinalIgnoreCase)
+            && System.Diagnostics.Activity.Current is { } activity)
+        {
+            activity.SetTag("url.path", WebhookPrefix + "/{token}");
+        }
+        return next(context);
     }
 
     /// <summary>
