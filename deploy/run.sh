@@ -42,8 +42,9 @@ dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
 
 log "starting the ingress on $base_url"
 # The webhook path connects as the restricted ingress role; the admin API (same process) as the owner.
+owner_connection="$ConnectionStrings__Webhooks"
 ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
-  ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$ConnectionStrings__Webhooks" \
+  ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$owner_connection" \
   dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" > >(tee "$root/.run/logs/ingress.log") 2>&1 &
 pids+=($!)
 
