@@ -15,6 +15,13 @@ public static class AdminApi
     /// <summary>The admin API's own connection string (a role that may write everything); unset, it shares ConnectionStrings:Webhooks.</summary>
     public const string ConnectionStringName = "Admin";
 
+    /// <summary>
+    /// Setting <c>Ingress:AdminPort</c>: when set, the admin API answers only connections accepted on this local port
+    /// (list it in <c>ASPNETCORE_URLS</c> bound to loopback or an internal interface); on any other port its paths are
+    /// 404. The local port of the connection is checked, never the client's Host header.
+    /// </summary>
+    public const string AdminPortSetting = "Ingress:AdminPort";
+
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
         // The admin endpoints are the ingress's only DbContext users: the DbContext gets the admin role, while the
@@ -41,6 +48,17 @@ public static class AdminApi
         if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<IngressOptions>>().Value.AdminKey))
         {
             return app;
+        }
+
+        if (app.Configuration.GetValue<int?>(AdminPortSetting) is { } adminPort)
+        {
+            app.UseWhen(
+                context => context.Request.Path.StartsWithSegments(Prefix) && context.Connection.LocalPort != adminPort,
+                elsewhere => elsewhere.Run(context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }));
         }
 
         // Minimal APIs answer a body that does not bind (not JSON, wrong types) with an empty 400; on the admin paths
