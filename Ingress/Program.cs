@@ -4,6 +4,7 @@ using Webhooks.Ingress.Bus;
 using Webhooks.Ingress.Health;
 using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Outbox;
+using Webhooks.Ingress.Protection;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
@@ -11,6 +12,7 @@ using Webhooks.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddIngressOptions();
+builder.AddRequestProtection();
 builder.AddTelemetry();
 builder.AddWebhooksDatabase();
 builder.AddWebhooksBus();
@@ -22,6 +24,7 @@ builder.AddAdminApi();
 builder.AddHealth();
 
 var app = builder.Build();
+app.UseRequestProtection();
 app.MapWebhookEndpoint();
 app.MapAdminApi();
 app.MapHealthEndpoints();

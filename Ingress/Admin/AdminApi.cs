@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Webhooks.Persistence;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -11,8 +12,21 @@ public static class AdminApi
 {
     public const string Prefix = "/api/v1/admin";
 
+    /// <summary>The admin API's own connection string (a role that may write everything); unset, it shares ConnectionStrings:Webhooks.</summary>
+    public const string ConnectionStringName = "Admin";
+
+    /// <summary>
+    /// Setting <c>Ingress:AdminPort</c>: when set, the admin API answers only connections accepted on this local port
+    /// (list it in <c>ASPNETCORE_URLS</c> bound to loopback or an internal interface); on any other port its paths are
+    /// 404. The local port of the connection is checked, never the client's Host header.
+    /// </summary>
+    public const string AdminPortSetting = "Ingress:AdminPort";
+
     public static WebApplicationBuilder AddAdminApi(this WebApplicationBuilder builder)
     {
+        // The admin endpoints are the ingress's only DbContext users: the DbContext gets the admin role, while the
+        // webhook path (directory, writer, relay, secret store) keeps the restricted role of ConnectionStrings:Webhooks.
+        builder.UseDbContextConnection(ConnectionStringName);
         builder.Services.AddOpenApi(options => options.AddAdminKeySecurity());
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
@@ -34,6 +48,17 @@ public static class AdminApi
         if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<IngressOptions>>().Value.AdminKey))
         {
             return app;
+        }
+
+        if (app.Configuration.GetValue<int?>(AdminPortSetting) is { } adminPort)
+        {
+            app.UseWhen(
+                context => context.Request.Path.StartsWithSegments(Prefix) && context.Connection.LocalPort != adminPort,
+                elsewhere => elsewhere.Run(context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }));
         }
 
         // Minimal APIs answer a body that does not bind (not JSON, wrong types) with an empty 400; on the admin paths

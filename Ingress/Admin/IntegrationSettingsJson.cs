@@ -1,19 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 
 namespace Webhooks.Ingress.Admin;
 
 /// <summary>
 /// The <c>settings</c> JSON as the admin API takes and shows it. <c>apiToken</c> is write-only: it is never shown,
-/// and a settings object that leaves it out keeps the stored one (an explicit <c>null</c> clears it).
+/// and a settings object that leaves it out keeps the stored one (an explicit <c>null</c> clears it). A new apiToken is
+/// stored encrypted (<see cref="SecretProtector"/>); the workers decrypt it with the same key ring.
 /// </summary>
 public static class IntegrationSettingsJson
 {
     private const string ApiTokenName = "apiToken";
 
     /// <summary>Checks and normalises incoming settings; null with an error message when they are not acceptable.</summary>
-    public static (string? Json, string? Error) Normalize(JsonElement settings, string? current)
+    public static (string? Json, string? Error) Normalize(JsonElement settings, string? current, SecretProtector secrets)
     {
         if (settings.ValueKind != JsonValueKind.Object)
         {
@@ -42,6 +44,11 @@ public static class IntegrationSettingsJson
         else if (FindApiToken(node) is { } name && node[name] is null)
         {
             node.Remove(name);
+        }
+        else if (FindApiToken(node) is { } given && node[given] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            node.Remove(given);
+            node[ApiTokenName] = secrets.Protect(value.GetValue<string>());
         }
 
         var json = node.ToJsonString();

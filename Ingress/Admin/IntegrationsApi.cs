@@ -7,6 +7,7 @@ using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -33,7 +34,7 @@ public static partial class IntegrationsApi
 
     public static async Task<Results<Created<CreatedIntegrationResponse>, ValidationProblem, ProblemHttpResult>> CreateIntegrationAsync(
         CreateIntegrationRequest request, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (request.ProductId is not { } productId)
         {
@@ -59,7 +60,7 @@ public static partial class IntegrationsApi
         var settings = "{}";
         if (request.Settings is { ValueKind: not JsonValueKind.Null } given)
         {
-            var (json, error) = IntegrationSettingsJson.Normalize(given, current: null);
+            var (json, error) = IntegrationSettingsJson.Normalize(given, current: null, secrets);
             if (json is null)
             {
                 return AdminResults.Invalid("settings", error!);
@@ -97,7 +98,7 @@ public static partial class IntegrationsApi
             RunAsUserId = runAsUserId,
             TemplateId = request.TemplateId,
             Settings = settings,
-            SigningSecret = string.IsNullOrEmpty(request.SigningSecret) ? null : request.SigningSecret,
+            SigningSecret = string.IsNullOrEmpty(request.SigningSecret) ? null : secrets.Protect(request.SigningSecret),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -123,8 +124,8 @@ public static partial class IntegrationsApi
     /// The body is read as JSON rather than bound to a record so that an absent property and an explicit null differ.
     /// </summary>
     public static async Task<Results<Ok<IntegrationResponse>, ValidationProblem, ProblemHttpResult>> UpdateIntegrationAsync(
-        Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, TimeProvider clock, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, TimeProvider clock,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -197,7 +198,7 @@ public static partial class IntegrationsApi
                     }
                     else
                     {
-                        var (json, error) = IntegrationSettingsJson.Normalize(value, integration.Settings);
+                        var (json, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, secrets);
                         if (json is null)
                         {
                             return AdminResults.Invalid("settings", error!);
@@ -212,7 +213,7 @@ public static partial class IntegrationsApi
                         return AdminResults.Invalid("signingSecret", "signingSecret must be a string or null.");
                     }
                     var secret = value.GetString();
-                    integration.SigningSecret = string.IsNullOrEmpty(secret) ? null : secret;
+                    integration.SigningSecret = string.IsNullOrEmpty(secret) ? null : secrets.Protect(secret);
                     changed.Add("signingSecret");
                     break;
                 default:

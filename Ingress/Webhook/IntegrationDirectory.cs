@@ -4,6 +4,7 @@ using Npgsql;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 
 namespace Webhooks.Ingress.Webhook;
 
@@ -12,10 +13,13 @@ namespace Webhooks.Ingress.Webhook;
 /// included (a flood of random tokens never reaches PostgreSQL), and tokens still resolve while PostgreSQL is down.
 /// Each replica polls for rows whose directory_version moved (a trigger numbers every change to integrations and
 /// accounts, in commit order), so a disable, suspension or rotation made anywhere takes effect within one interval.
-/// The admin API refreshes its own replica at once.
+/// The admin API refreshes its own replica at once. Signing secrets are stored encrypted (<see cref="SecretProtector"/>)
+/// and decrypted here, once per change; a secret that cannot be decrypted (its key is gone) verifies nothing, so the
+/// integration's webhooks are answered 401 rather than accepted unverified.
 /// </summary>
 public sealed partial class IntegrationDirectory(
     NpgsqlDataSource dataSource,
+    SecretProtector secrets,
     IOptions<IngressOptions> options,
     ILogger<IntegrationDirectory> logger) : BackgroundService
 {
@@ -61,7 +65,7 @@ public sealed partial class IntegrationDirectory(
                         ProviderNames.TryParse(reader.GetString(2), out var provider) ? provider.Value : throw new InvalidOperationException("Unknown provider in integrations."),
                         reader.GetBoolean(3),
                         SnakeCaseEnumConverter<AccountStatus>.TryParse(reader.GetString(7), out var status) ? status : AccountStatus.Disabled,
-                        reader.IsDBNull(5) ? null : reader.GetString(5),
+                        SigningSecret(reader.GetGuid(0), reader.IsDBNull(5) ? null : reader.GetString(5)),
                         IntegrationSettings.Parse(reader.IsDBNull(6) ? null : reader.GetString(6)));
                     Put(integration, Convert.ToHexString((byte[])reader.GetValue(4)));
                     highest = Math.Max(highest, reader.GetInt64(8));
@@ -83,6 +87,17 @@ public sealed partial class IntegrationDirectory(
         {
             _refreshing.Release();
         }
+    }
+
+    private string? SigningSecret(Guid integrationId, string? stored)
+    {
+        if (secrets.TryUnprotect(stored, out var secret))
+        {
+            return secret;
+        }
+        Log.SecretUnreadable(logger, integrationId);
+        // Never null (that would accept unsigned requests): a random secret no sender knows.
+        return Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     }
 
     private void Put(LiveIntegration integration, string tokenHash)
@@ -141,5 +156,8 @@ public sealed partial class IntegrationDirectory(
 
         [LoggerMessage(1003, LogLevel.Warning, "Integration directory refresh failed ({ExceptionType}: {Reason}); answering from memory")]
         public static partial void RefreshFailed(ILogger logger, string exceptionType, string reason);
+
+        [LoggerMessage(1004, LogLevel.Error, "The signing secret of integration {IntegrationId} cannot be decrypted (Data Protection key missing); its webhooks are refused until the secret is set again")]
+        public static partial void SecretUnreadable(ILogger logger, Guid integrationId);
     }
 }

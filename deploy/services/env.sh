@@ -5,6 +5,12 @@ export WEBHOOKS_PG_PORT="${WEBHOOKS_PG_PORT:-5432}"
 export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks}"
 export WEBHOOKS_PG_USER="${WEBHOOKS_PG_USER:-webhooks}"
 export WEBHOOKS_PG_PASSWORD="${WEBHOOKS_PG_PASSWORD:-webhooks}"
+# Least privilege: the owner role runs migrations (and the admin API); the ingress and the workers connect as their own
+# roles, whose privileges Persistence/Sql/grants.sql sets after every migration.
+export WEBHOOKS_PG_INGRESS_USER="${WEBHOOKS_PG_INGRESS_USER:-webhooks_ingress}"
+export WEBHOOKS_PG_INGRESS_PASSWORD="${WEBHOOKS_PG_INGRESS_PASSWORD:-webhooks_ingress}"
+export WEBHOOKS_PG_WORKER_USER="${WEBHOOKS_PG_WORKER_USER:-webhooks_worker}"
+export WEBHOOKS_PG_WORKER_PASSWORD="${WEBHOOKS_PG_WORKER_PASSWORD:-webhooks_worker}"
 
 export WEBHOOKS_RABBITMQ_HOST="${WEBHOOKS_RABBITMQ_HOST:-127.0.0.1}"
 export WEBHOOKS_RABBITMQ_PORT="${WEBHOOKS_RABBITMQ_PORT:-5672}"
@@ -15,6 +21,9 @@ export WEBHOOKS_RABBITMQ_PASSWORD="${WEBHOOKS_RABBITMQ_PASSWORD:-webhooks}"
 
 # What the .NET programs read (ASP.NET Core maps __ to :).
 export ConnectionStrings__Webhooks="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_USER};Password=${WEBHOOKS_PG_PASSWORD}"
+# The restricted roles' connection strings; deploy/run.sh hands them to the ingress and the workers.
+export WEBHOOKS_INGRESS_CONNECTION="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_INGRESS_USER};Password=${WEBHOOKS_PG_INGRESS_PASSWORD}"
+export WEBHOOKS_WORKER_CONNECTION="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_WORKER_USER};Password=${WEBHOOKS_PG_WORKER_PASSWORD}"
 export RabbitMqTransport__Host="${WEBHOOKS_RABBITMQ_HOST}"
 export RabbitMqTransport__Port="${WEBHOOKS_RABBITMQ_PORT}"
 export RabbitMqTransport__VHost="${WEBHOOKS_RABBITMQ_VHOST}"

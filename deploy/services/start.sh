@@ -31,6 +31,18 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 SQL
+# The ingress and worker roles: LOGIN only; their privileges come from Persistence/Sql/grants.sql after each migration.
+for role in "${WEBHOOKS_PG_INGRESS_USER}:${WEBHOOKS_PG_INGRESS_PASSWORD}" "${WEBHOOKS_PG_WORKER_USER}:${WEBHOOKS_PG_WORKER_PASSWORD}"; do
+  as_postgres psql -qAt -v ON_ERROR_STOP=1 -p "$WEBHOOKS_PG_PORT" <<SQL >/dev/null
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role%%:*}') THEN
+    CREATE ROLE "${role%%:*}" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${role#*:}';
+  ELSE
+    ALTER ROLE "${role%%:*}" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${role#*:}';
+  END IF;
+END \$\$;
+SQL
+done
 if ! as_postgres psql -qAt -p "$WEBHOOKS_PG_PORT" -c "SELECT 1 FROM pg_database WHERE datname = '${WEBHOOKS_PG_DATABASE}'" | grep -q 1; then
   as_postgres createdb -p "$WEBHOOKS_PG_PORT" -O "$WEBHOOKS_PG_USER" "$WEBHOOKS_PG_DATABASE"
 fi

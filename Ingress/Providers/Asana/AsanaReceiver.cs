@@ -31,7 +31,7 @@ public sealed class AsanaReceiver : IProviderReceiver
     }
 
     public SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings) =>
-        Hmac.CheckHexSha256(webhook.Headers["X-Hook-Signature"], prefix: null, secret, webhook.Body.Span);
+        Hmac.CheckHexSha256(webhook.Signature("X-Hook-Signature"), prefix: null, secret, webhook.Body.Span);
 
     // Asana sends no delivery id.
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;

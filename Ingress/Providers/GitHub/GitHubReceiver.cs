@@ -16,7 +16,7 @@ public sealed class GitHubReceiver : IProviderReceiver
         string.Equals(webhook.Headers["X-GitHub-Event"], "ping", StringComparison.OrdinalIgnoreCase);
 
     public SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings) =>
-        Hmac.CheckHexSha256(webhook.Headers["X-Hub-Signature-256"], "sha256=", secret, webhook.Body.Span);
+        Hmac.CheckHexSha256(webhook.Signature("X-Hub-Signature-256"), "sha256=", secret, webhook.Body.Span);
 
     // The GUID is per event and the same on a manual redelivery: per integration it identifies the delivery.
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => JiraReceiver.NullIfEmpty(webhook.Headers["X-GitHub-Delivery"]);

@@ -12,7 +12,7 @@ public sealed class JiraReceiver : IProviderReceiver
         ["X-Atlassian-Webhook-Identifier", "X-Atlassian-Webhook-Retry", "X-Atlassian-Webhook-Flow"];
 
     public SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings) =>
-        Hmac.CheckHexSha256(webhook.Headers["X-Hub-Signature"], "sha256=", secret, webhook.Body.Span);
+        Hmac.CheckHexSha256(webhook.Signature("X-Hub-Signature"), "sha256=", secret, webhook.Body.Span);
 
     // Stable across Jira's retries of one delivery, distinct per webhook.
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => NullIfEmpty(webhook.Headers["X-Atlassian-Webhook-Identifier"]);

@@ -14,7 +14,7 @@ public sealed class SmartsheetReceiver : IProviderReceiver
     public IReadOnlyList<string> KeptHeaders { get; } = [];
 
     public SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings) =>
-        Hmac.CheckHexSha256(webhook.Headers["Smartsheet-Hmac-SHA256"], prefix: null, secret, webhook.Body.Span);
+        Hmac.CheckHexSha256(webhook.Signature("Smartsheet-Hmac-SHA256"), prefix: null, secret, webhook.Body.Span);
 
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => JsonBody.Find(webhook.Body, "nonce");
 }

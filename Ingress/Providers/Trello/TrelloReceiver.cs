@@ -11,7 +11,7 @@ public sealed class TrelloReceiver : IProviderReceiver
     public IReadOnlyList<string> KeptHeaders { get; } = [];
 
     public SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings) =>
-        TrelloSignature.Check(webhook.Headers["X-Trello-Webhook"], secret, webhook.Body.Span, webhook.CallbackUrl);
+        TrelloSignature.Check(webhook.Signature("X-Trello-Webhook"), secret, webhook.Body.Span, webhook.CallbackUrl);
 
     // One Trello action is one immutable object: every webhook and every retry carries the same id.
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => JsonBody.Find(webhook.Body, "action", "id");

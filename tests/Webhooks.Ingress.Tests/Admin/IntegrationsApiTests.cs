@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Ingress.Webhook;
 
 namespace Webhooks.Ingress.Tests.Admin;
@@ -183,8 +184,10 @@ public sealed class IntegrationsApiTests
         });
         await using var db = _app.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == seeded.IntegrationId);
-        Assert.That(Webhooks.Persistence.Model.IntegrationSettings.Parse(stored.Settings).ApiToken, Is.EqualTo("kept-token"));
-        Assert.That(stored.SigningSecret, Is.EqualTo("later-secret"));
+        // Both are stored encrypted at rest (Security/SecretsAtRestTests); decrypted they are what was given.
+        var secrets = _app.Services.GetRequiredService<Webhooks.Persistence.Secrets.SecretProtector>();
+        Assert.That(secrets.Unprotect(Webhooks.Persistence.Model.IntegrationSettings.Parse(stored.Settings).ApiToken), Is.EqualTo("kept-token"));
+        Assert.That(secrets.Unprotect(stored.SigningSecret), Is.EqualTo("later-secret"));
     }
 
     [Test]

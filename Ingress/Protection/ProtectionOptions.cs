@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Webhooks.Ingress.Protection;
+
+/// <summary>
+/// Connection and request limits of the public listener, section <c>Ingress:Limits</c> (environment:
+/// <c>Ingress__Limits__RequestHeadersTimeout</c> …). Checked at start. They bound what one client can hold:
+/// a slowloris that trickles headers or a body is disconnected, and the number of open connections is capped.
+/// </summary>
+public sealed class ConnectionLimitsOptions
+{
+    public const string SectionName = "Ingress:Limits";
+
+    /// <summary>The whole request line and headers must arrive within this, or the connection is closed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>An idle keep-alive connection is closed after this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A body arriving slower than this (after the grace period) is cut off with 408.</summary>
+    [Range(1, 10 * 1024 * 1024)]
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Kestrel needs more than one second here.</summary>
+    [Range(typeof(TimeSpan), "00:00:01.001", "00:05:00")]
+    public TimeSpan MinRequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Open connections above this are refused by Kestrel; null for no cap.</summary>
+    [Range(1, 1_000_000)]
+    public long? MaxConcurrentConnections { get; set; } = 10_000;
+
+    /// <summary>Request headers larger than this in total are answered 431.</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+
+    [Range(1, 1000)]
+    public int MaxRequestHeaderCount { get; set; } = 100;
+}
+
+/// <summary>
+/// Per-integration rate limit of the webhook endpoint, section <c>Ingress:RateLimit</c>. A token bucket per integration:
+/// <see cref="PermitsPerSecond"/> sustained, up to <see cref="Burst"/> at once. Default generous; 0 turns it off.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    public const string SectionName = "Ingress:RateLimit";
+
+    [Range(0, 1_000_000)]
+    public int PermitsPerSecond { get; set; } = 500;
+
+    [Range(1, 10_000_000)]
+    public int Burst { get; set; } = 1000;
+}

@@ -1,0 +1,228 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Contracts;
+
+namespace Webhooks.Ingress.Tests.Hostile;
+
+/// <summary>
+/// The ingress on a real Kestrel listener (loopback, any port), driven by raw sockets: what TestServer cannot show —
+/// a body refused before it is sent, header limits, and slow clients cut off so they cannot hold every connection.
+/// </summary>
+[NonParallelizable]
+public sealed class KestrelLimitsTests
+{
+    private const int MaxConnections = 6;
+    private IngressApplication _app = null!;
+    private Uri _address = null!;
+    private SeededIntegration _integration = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _app = new IngressApplication(configure: web => web
+            .UseSetting("Ingress:Limits:RequestHeadersTimeout", "00:00:01")
+            .UseSetting("Ingress:Limits:MinRequestBodyGracePeriod", "00:00:01.500")
+            .UseSetting("Ingress:Limits:MinRequestBodyBytesPerSecond", "100")
+            .UseSetting("Ingress:Limits:MaxConcurrentConnections", MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .UseSetting("Ingress:Limits:MaxRequestHeadersTotalSize", "16384"));
+        _app.UseKestrel(0);
+        _app.StartServer();
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        _address = new Uri(addresses.First());
+        await _app.StartAsync();
+        _integration = await _app.CreateIntegrationAsync(Provider.Jira);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _app.DisposeAsync();
+
+    [Test]
+    public async Task Six_MiB_body_is_answered_413_before_the_client_sends_any_of_it()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {6 * 1024 * 1024}\r\n\r\n");
+        // Not one byte of the body is sent: the answer can only come from the declared length.
+        var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
+        Assert.That(answer, Does.StartWith("HTTP/1.1 413"));
+        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+    }
+
+    [Test]
+    public async Task Chunked_body_past_the_limit_is_413_after_at_most_the_limit_is_read()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        var header = Encoding.ASCII.GetBytes($"{chunk.Length:x}\r\n");
+        var sent = 0L;
+        // Past 5 MiB by one chunk, then stop sending (without the final chunk): the server must answer from what it has.
+        while (sent <= 5 * 1024 * 1024)
+        {
+            await socket.SendAsync(header);
+            await socket.SendAsync(chunk);
+            await socket.SendAsync("\r\n"u8.ToArray());
+            sent += chunk.Length;
+        }
+        var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
+        Assert.That(answer, Does.StartWith("HTTP/1.1 413"));
+    }
+
+    [Test]
+    public async Task Oversized_headers_are_answered_431()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nX-Padding: {new string('a', 20_000)}\r\nContent-Length: 2\r\n\r\n{{}}");
+        var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
+        Assert.That(answer, Does.StartWith("HTTP/1.1 431"));
+    }
+
+    [Test]
+    public async Task Client_trickling_its_headers_is_disconnected_after_the_headers_timeout()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\n");
+        var closed = await TrickleUntilClosedAsync(socket, "X-Slow: ", TimeSpan.FromSeconds(15));
+        Assert.That(closed, Is.True, "Kestrel must close a connection whose headers never finish (RequestHeadersTimeout 1 s)");
+    }
+
+    [Test]
+    public async Task Client_trickling_its_body_is_cut_off_by_the_minimum_data_rate()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n");
+        var closed = await TrickleUntilClosedAsync(socket, "", TimeSpan.FromSeconds(20));
+        Assert.That(closed, Is.True, "Kestrel must cut off a body arriving below 100 B/s after the 1.5 s grace period");
+        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+    }
+
+    [Test]
+    public async Task Slowloris_holding_every_connection_is_dropped_and_a_real_sender_is_served_again()
+    {
+        // Fill every connection slot with clients that trickle headers forever.
+        var slow = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < MaxConnections; i++)
+            {
+                var socket = await ConnectAsync();
+                await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\n");
+                slow.Add(socket);
+            }
+            var trickling = slow.Select(socket => TrickleUntilClosedAsync(socket, "X-Slow: ", TimeSpan.FromSeconds(20))).ToList();
+
+            // The sender retries like a real one until it is served; the slow clients must be dropped for that to happen.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            string? answer = null;
+            while (answer is null || !answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"a real sender was not served within 20 s while slow clients held the connections (last answer: {answer ?? "none"})");
+                answer = await TryPostAsync();
+                if (answer is null || !answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
+                {
+                    await Task.Delay(200);
+                }
+            }
+            var closed = await Task.WhenAll(trickling);
+            Assert.That(closed, Is.All.True, "every slow client is disconnected");
+        }
+        finally
+        {
+            slow.ForEach(socket => socket.Dispose());
+        }
+    }
+
+    private async Task<string?> TryPostAsync()
+    {
+        try
+        {
+            using var socket = await ConnectAsync();
+            var body = "{\"webhookEvent\":\"comment_created\"}";
+            await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
+            return await ReadAnswerAsync(socket, TimeSpan.FromSeconds(5));
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _address.Port));
+        return socket;
+    }
+
+    private static async Task SendAsync(Socket socket, string text) => await socket.SendAsync(Encoding.ASCII.GetBytes(text));
+
+    /// <summary>Sends one byte every 300 ms until the server closes the connection (true) or the bound passes (false).</summary>
+    private static async Task<bool> TrickleUntilClosedAsync(Socket socket, string prefix, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        try
+        {
+            if (prefix.Length > 0)
+            {
+                await SendAsync(socket, prefix);
+            }
+            var buffer = new byte[4096];
+            while (DateTime.UtcNow < deadline)
+            {
+                await socket.SendAsync("a"u8.ToArray());
+                using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    // A 408 answer or a close both end it; a read of 0 bytes is the close.
+                    var read = await socket.ReceiveAsync(buffer, wait.Token);
+                    if (read == 0 || Encoding.ASCII.GetString(buffer, 0, read).StartsWith("HTTP/1.1 4", StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Nothing from the server yet: trickle on.
+                }
+            }
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    private static async Task<string> ReadAnswerAsync(Socket socket, TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        var buffer = new byte[16 * 1024];
+        var answer = new StringBuilder();
+        try
+        {
+            while (!answer.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await socket.ReceiveAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+                answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"No answer within {bound.TotalSeconds} s (so far: '{answer}')");
+        }
+        catch (SocketException e) when (answer.Length > 0)
+        {
+            TestContext.Out.WriteLine($"Connection reset after the answer: {e.SocketErrorCode}");
+        }
+        return answer.ToString();
+    }
+}

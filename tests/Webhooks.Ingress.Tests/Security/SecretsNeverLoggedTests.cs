@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Webhooks.Contracts;
+using Webhooks.Ingress.Tests.Admin;
+using Webhooks.Testing;
+
+namespace Webhooks.Ingress.Tests.Security;
+
+/// <summary>
+/// Tokens, signing secrets, API tokens, signatures and the admin key never reach logs (any level), traces, error bodies or
+/// the delivery log. Everything the host emits is captured while a sender and an operator do their usual things.
+/// </summary>
+[NonParallelizable]
+public sealed class SecretsNeverLoggedTests
+{
+    [Test]
+    public async Task No_token_secret_signature_or_admin_key_appears_in_logs_traces_answers_or_the_delivery_log()
+    {
+        using var captured = new CapturedTelemetry();
+        await using var app = new IngressApplication(configure: web => web.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(captured);
+        }));
+        using var client = app.CreateClient();
+        using var adminHttp = app.CreateAdminClient();
+        var admin = new AdminClient(adminHttp);
+        await app.StartAsync();
+
+        var secrets = new List<string> { IngressApplication.AdminKey };
+        var answers = new StringBuilder();
+
+        // An operator creates integrations with secrets and an API token, changes the secret and rotates the token.
+        const string gitHubSecret = "never-logged-github-secret-7f3a";
+        const string apiToken = "never-logged-api-token-91c2";
+        const string patchedSecret = "never-logged-patched-secret-44d1";
+        var seeded = await admin.SeedAsync(provider: "github", settings: new { apiToken, apiBaseUrl = "https://api.example.test" });
+        secrets.AddRange([gitHubSecret, apiToken, patchedSecret, seeded.Token]);
+        // The create answer carries the token by design (shown once); never the API token.
+        Assert.That(seeded.Created.GetRawText(), Does.Not.Contain(apiToken));
+        await Expect(admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = gitHubSecret }), HttpStatusCode.OK);
+
+        // A sender posts signed, wrongly signed, duplicated and unsigned deliveries.
+        var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
+        var signature = Sign(body, gitHubSecret);
+        secrets.Add(signature["sha256=".Length..]);
+        await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", signature), ("X-GitHub-Delivery", Guid.NewGuid().ToString()));
+        await Post(seeded.WebhookPath, PayloadFixtures.Read(Provider.GitHub, "issues.closed.json"), ("X-Hub-Signature-256", signature));
+        await Post(seeded.WebhookPath, body);
+        var wrong = Sign(body, "some-other-secret-guess-0b9e");
+        secrets.Add(wrong["sha256=".Length..]);
+        await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", wrong));
+
+        await Expect(admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = patchedSecret }), HttpStatusCode.OK);
+        var rotated = await AdminClient.ExpectAsync(await admin.PostAsync($"/integrations/{seeded.IntegrationId}/token", new { }), HttpStatusCode.OK);
+        var newToken = rotated.GetProperty("token").GetString()!;
+        secrets.Add(newToken);
+        await Post($"/api/v1/webhooks/{seeded.Token}", body, ("X-Hub-Signature-256", Sign(body, patchedSecret)));
+        await Post($"/api/v1/webhooks/{newToken}", body, ("X-Hub-Signature-256", Sign(body, patchedSecret)));
+        secrets.Add(Sign(body, patchedSecret)["sha256=".Length..]);
+
+        // Asana hands over its secret in a handshake; Smartsheet its challenge.
+        var asana = await admin.SeedAsync(provider: "asana");
+        secrets.Add(asana.Token);
+        const string asanaSecret = "never-logged-asana-hook-secret-5e77";
+        secrets.Add(asanaSecret);
+        await Post(asana.WebhookPath, "{}"u8.ToArray(), ("X-Hook-Secret", asanaSecret));
+        var asanaBody = PayloadFixtures.Read(Provider.Asana, "task_changed.json");
+        var asanaSignature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(asanaSecret), asanaBody));
+        secrets.Add(asanaSignature);
+        await Post(asana.WebhookPath, asanaBody, ("X-Hook-Signature", asanaSignature));
+
+        // Unknown and wrong admin keys are refused without echoing them.
+        const string wrongAdminKey = "never-logged-wrong-admin-key-d00d";
+        secrets.Add(wrongAdminKey);
+        using (var wrongAdmin = app.CreateClient())
+        {
+            wrongAdmin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", wrongAdminKey);
+            using var refused = await wrongAdmin.GetAsync($"/api/v1/admin/integrations/{seeded.IntegrationId}");
+            answers.Append(await refused.Content.ReadAsStringAsync());
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+
+        // The delivery log, through the admin API and in the table.
+        using (var log = await adminHttp.GetAsync($"/api/v1/admin/integrations/{seeded.IntegrationId}/deliveries"))
+        {
+            answers.Append(await log.Content.ReadAsStringAsync());
+        }
+        using (var integration = await adminHttp.GetAsync($"/api/v1/admin/integrations/{seeded.IntegrationId}"))
+        {
+            answers.Append(await integration.Content.ReadAsStringAsync());
+        }
+        await using (var db = app.CreateDbContext())
+        {
+            foreach (var delivery in await db.Deliveries.AsNoTracking().Where(d => d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId).ToListAsync())
+            {
+                answers.Append(delivery.Headers).Append(delivery.LastError);
+            }
+        }
+
+        // Let the host flush what it logs after answering (relay, directory).
+        await Task.Delay(500);
+        var lines = captured.Lines.ToList();
+        Assert.That(lines, Has.Count.GreaterThan(20), "the capture must see the host's logs");
+        Assert.That(lines.Any(line => line.StartsWith("activity", StringComparison.Ordinal)), Is.True, "the capture must see the host's activities");
+        var everything = string.Join('\n', lines) + '\n' + answers;
+        Assert.Multiple(() =>
+        {
+            foreach (var secret in secrets)
+            {
+                var where = lines.FirstOrDefault(line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));
+                Assert.That(everything.Contains(secret, StringComparison.OrdinalIgnoreCase), Is.False,
+                    $"'{secret[..6]}…' leaked: {where ?? "in an answer or the delivery log"}");
+            }
+        });
+
+        async Task Post(string path, byte[] payload, params (string Name, string Value)[] headers)
+        {
+            using var content = new ByteArrayContent(payload);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+            request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+            using var response = await client.SendAsync(request);
+            answers.Append(await response.Content.ReadAsStringAsync());
+            foreach (var header in response.Headers.Where(h => h.Key != "X-Hook-Secret"))
+            {
+                answers.Append(header.Key).Append(string.Join(',', header.Value));
+            }
+        }
+    }
+
+    private static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode status) => await AdminClient.ExpectAsync(await call, status);
+
+    private static string Sign(byte[] body, string secret) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+}
