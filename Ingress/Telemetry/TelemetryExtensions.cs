@@ -22,8 +22,10 @@ public static class TelemetryExtensions
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
-        // ASP.NET Core 10 only puts the OpenTelemetry HTTP tags on its request activity with this switch.
+        // ASP.NET Core 10 puts the OpenTelemetry request-start tags on its request activity only with this switch;
+        // RequestSpanTags adds the route and status that ASP.NET Core 10 leaves out.
         AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
+        builder.Services.AddSingleton<IStartupFilter, RequestSpanTags>();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(json =>
@@ -36,6 +38,8 @@ public static class TelemetryExtensions
         // RequestPath would put the token on every line logged during a webhook. Off at any configured level:
         // request counts and latencies come from the metrics and spans instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Route matching names the request path at Debug.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching", LogLevel.Information);
 
         var exportOtlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
         if (exportOtlp)
