@@ -16,9 +16,6 @@ public sealed class EndToEndSetUp
     [OneTimeSetUp]
     public async Task Before_any()
     {
-        // Process-wide, read once by ASP.NET Core: the ingress sets it as its host is built, but here the worker's
-        // web host (health port) starts first, in the same process.
-        AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
         await TestServices.EnsureReachableAsync();
         Database = await TestDatabase.CreateAsync("endtoend");
         VirtualHost = await TestVirtualHost.CreateAsync("endtoend");
