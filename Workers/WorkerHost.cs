@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using Webhooks.Persistence;
 using Webhooks.Workers.Bus;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
 using Webhooks.Workers.Holding;
 using Webhooks.Workers.Providers;
+using Webhooks.Workers.Telemetry;
 
 namespace Webhooks.Workers;
 
@@ -18,7 +18,7 @@ public static class WorkerHost
     public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        builder.AddTelemetry();
         builder.AddWorkerOptions();
         builder.AddWebhooksDatabase();
         builder.AddPayloadParsers();

@@ -10,7 +10,8 @@ public static class HealthExtensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-            .AddCheck<DirectoryHealthCheck>("directory", tags: ["ready"]);
+            .AddCheck<DirectoryHealthCheck>("directory", tags: ["ready"])
+            .AddCheck<OutboxHealthCheck>("outbox", tags: ["broker"]);
         return builder;
     }
 

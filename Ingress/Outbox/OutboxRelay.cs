@@ -90,10 +90,10 @@ public sealed partial class OutboxRelay(
 
         var sent = new List<Guid>(claimed.Count);
         var unsent = new List<Guid>();
-        var results = await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery, settings.SendTimeout, cancellationToken)));
+        var results = await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery.Message, delivery.TraceParent, settings.SendTimeout, cancellationToken)));
         for (var i = 0; i < claimed.Count; i++)
         {
-            (results[i] ? sent : unsent).Add(claimed[i].DeliveryId);
+            (results[i] ? sent : unsent).Add(claimed[i].Message.DeliveryId);
         }
 
         await MarkAsync(sent, unsent, cancellationToken);
@@ -105,7 +105,7 @@ public sealed partial class OutboxRelay(
         return (claimed.Count, unsent.Count);
     }
 
-    private async Task<List<ProcessDelivery>> ClaimAsync(OutboxOptions settings, CancellationToken cancellationToken)
+    private async Task<List<(ProcessDelivery Message, string? TraceParent)>> ClaimAsync(OutboxOptions settings, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE deliveries d SET publish_lease_until = now() + $2
@@ -116,24 +116,27 @@ public sealed partial class OutboxRelay(
                   LIMIT $1
                   FOR UPDATE SKIP LOCKED) claimable
             WHERE d.id = claimable.id
-            RETURNING d.id, d.integration_id, d.provider, d.received_at
+            RETURNING d.id, d.integration_id, d.provider, d.received_at, d.trace_parent
             """);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.BatchSize });
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = settings.LeaseDuration, NpgsqlDbType = NpgsqlDbType.Interval });
-        var claimed = new List<ProcessDelivery>();
+        var claimed = new List<(ProcessDelivery, string?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             if (ProviderNames.TryParse(reader.GetString(2), out var provider))
             {
-                claimed.Add(new ProcessDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3)));
+                claimed.Add((new ProcessDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3)),
+                    reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
         return claimed;
     }
 
-    private async Task<bool> SendAsync(ProcessDelivery message, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<bool> SendAsync(ProcessDelivery message, string? traceParent, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // The send runs in this background loop, not in the request: continue the request's trace explicitly.
+        using var activity = IngressTelemetry.StartRelay(message, traceParent);
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         try

@@ -31,6 +31,19 @@ public sealed class IngressTelemetry : IDisposable
         _acceptDuration.Record(elapsed.TotalSeconds, tags);
     }
 
+    /// <summary>
+    /// The relay's span around one send, a child of the request that stored the delivery (its traceparent was stored
+    /// with the row). MassTransit's send span nests under it and carries it to the worker in <c>MT-Activity-Id</c>.
+    /// </summary>
+    public static Activity? StartRelay(ProcessDelivery message, string? traceParent)
+    {
+        ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent);
+        var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Internal, parent);
+        activity?.SetTag("webhooks.delivery_id", message.DeliveryId);
+        activity?.SetTag("webhooks.provider", message.Provider.ToWireName());
+        return activity;
+    }
+
     public void Published(int count) => _published.Add(count);
 
     public void Dispose() => _meter.Dispose();

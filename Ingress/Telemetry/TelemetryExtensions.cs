@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -8,15 +10,22 @@ namespace Webhooks.Ingress.Telemetry;
 
 public static class TelemetryExtensions
 {
+    /// <summary>The standard variable the OTLP exporter reads; without it nothing is exported.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     /// <summary>
     /// JSON logs, and OpenTelemetry traces and metrics built with the SDK directly (the hosting package is not in
     /// our registry): the providers are DI singletons, created before the bus starts and disposed (flushed) with the host.
-    /// The OTLP exporter follows OTEL_EXPORTER_OTLP_ENDPOINT; without a collector it drops data quietly.
+    /// The OTLP exporter is added only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set in the environment, which is
+    /// where the exporter itself reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, …).
+    /// The webhook token is in the URL path, so neither logs nor spans may carry the raw path (see below).
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
-        // ASP.NET Core 10 only puts the OpenTelemetry HTTP tags on its request activity with this switch.
+        // ASP.NET Core 10 puts the OpenTelemetry request-start tags on its request activity only with this switch;
+        // RequestSpanTags adds the route and status that ASP.NET Core 10 leaves out.
         AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
+        builder.Services.AddSingleton<IStartupFilter, RequestSpanTags>();
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(json =>
@@ -25,8 +34,14 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
+        // This category writes "Request starting … /api/v1/webhooks/<token>" and opens the per-request scope whose
+        // RequestPath would put the token on every line logged during a webhook. Off at any configured level:
+        // request counts and latencies come from the metrics and spans instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Route matching names the request path at Debug.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching", LogLevel.Information);
 
-        var exportOtlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var exportOtlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
         if (exportOtlp)
         {
             builder.Logging.AddOpenTelemetry(logging =>
@@ -38,19 +53,27 @@ public static class TelemetryExtensions
         }
 
         builder.Services.AddSingleton<IngressTelemetry>();
-        builder.Services.AddSingleton(_ =>
+        builder.Services.AddSingleton(services =>
         {
             var tracing = Sdk.CreateTracerProviderBuilder()
                 .SetResourceBuilder(Resource())
-                .AddSource("Microsoft.AspNetCore", "MassTransit", "Npgsql", IngressTelemetry.Name)
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()));
+                .AddSource("Microsoft.AspNetCore", "MassTransit", "Npgsql", "System.Net.Http", IngressTelemetry.Name)
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
+                // First, so no exporter sees a token.
+                .AddProcessor(new WebhookTokenRedaction());
+            // Extra processors registered in DI (tests export spans to memory this way) run after the redaction.
+            foreach (var processor in services.GetServices<BaseProcessor<Activity>>())
+            {
+                tracing.AddProcessor(processor);
+            }
             return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
         });
         builder.Services.AddSingleton(_ =>
         {
             var metrics = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(Resource())
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "MassTransit", "Npgsql", "System.Runtime", IngressTelemetry.Name);
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "MassTransit", "Npgsql", "System.Net.Http",
+                    "System.Runtime", IngressTelemetry.Name);
             return (exportOtlp ? metrics.AddOtlpExporter() : metrics).Build();
         });
         builder.Services.AddHostedService<TelemetryStarter>();
@@ -58,5 +81,7 @@ public static class TelemetryExtensions
     }
 
     private static ResourceBuilder Resource() =>
-        ResourceBuilder.CreateDefault().AddService("webhooks-ingress", serviceInstanceId: Environment.MachineName);
+        ResourceBuilder.CreateDefault().AddService("webhooks-ingress",
+            serviceVersion: typeof(TelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            serviceInstanceId: Environment.MachineName);
 }

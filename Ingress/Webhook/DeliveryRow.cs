@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 
@@ -15,4 +16,11 @@ public sealed record DeliveryRow(
     string? SourceDeliveryId,
     bool SignatureVerified,
     DeliveryStatus Status,
-    string? LastError = null);
+    string? LastError = null)
+{
+    /// <summary>
+    /// The W3C traceparent of the request the row was made in (rows are made inside the request, written later by
+    /// the batch writer): the outbox relay sends the message under it, so one trace runs from request to worker.
+    /// </summary>
+    public string? TraceParent { get; init; } = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id : null;
+}

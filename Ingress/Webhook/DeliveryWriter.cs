@@ -123,7 +123,7 @@ public sealed partial class DeliveryWriter(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var importer = await connection.BeginBinaryImportAsync("""
             COPY deliveries (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id,
-                             signature_verified, status, attempts, last_error, applied, duplicates, no_target)
+                             signature_verified, status, attempts, last_error, applied, duplicates, no_target, trace_parent)
             FROM STDIN (FORMAT BINARY)
             """, cancellationToken);
         foreach (var (row, _) in batch)
@@ -144,6 +144,7 @@ public sealed partial class DeliveryWriter(
             await importer.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
             await importer.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
             await importer.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
+            await WriteNullableAsync(importer, row.TraceParent, cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }

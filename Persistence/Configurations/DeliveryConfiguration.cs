@@ -14,6 +14,7 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.Property(d => d.Headers).HasColumnType("jsonb");
         builder.Property(d => d.ContentType).HasMaxLength(200);
         builder.Property(d => d.SourceDeliveryId).HasMaxLength(200);
+        builder.Property(d => d.TraceParent).HasMaxLength(100);
         // No foreign key to integrations: the ingress writes with COPY at full speed, and the delivery log
         // outlives a deleted integration.
         builder.HasIndex(d => new { d.IntegrationId, d.ReceivedAt }).IsDescending(false, true);

@@ -27,4 +27,9 @@ public sealed class Delivery
     /// <summary>An outbox relay holds the row until then; another replica may take it after.</summary>
     public DateTimeOffset? PublishLeaseUntil { get; set; }
     public DateTimeOffset? ProcessedAt { get; set; }
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the HTTP request that brought the delivery: the outbox relay sends the message
+    /// under it, so the worker's spans join the request's trace although the send happens later, in the background.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Telemetry;
 
 namespace Webhooks.Workers.DeadLetters;
 
@@ -13,7 +14,7 @@ namespace Webhooks.Workers.DeadLetters;
 /// was the problem the fault waits there and is recorded once the database is back.
 /// Only deliveries still in flight change: an outcome already recorded is never overwritten.
 /// </summary>
-public sealed class DeliveryFaultConsumer(WebhooksDbContext db, ILogger<DeliveryFaultConsumer> logger) : IConsumer<Fault<ProcessDelivery>>
+public sealed class DeliveryFaultConsumer(WebhooksDbContext db, WorkerTelemetry telemetry, ILogger<DeliveryFaultConsumer> logger) : IConsumer<Fault<ProcessDelivery>>
 {
     public const string QueueName = "webhooks-faults";
 
@@ -30,6 +31,7 @@ public sealed class DeliveryFaultConsumer(WebhooksDbContext db, ILogger<Delivery
         await db.Deliveries
             .Where(d => d.Id == fault.Message.DeliveryId && (d.Status == DeliveryStatus.Accepted || d.Status == DeliveryStatus.Queued))
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.DeadLettered).SetProperty(d => d.LastError, reason), context.CancellationToken);
+        telemetry.DeadLettered(fault.Message.Provider);
         Deliveries.Log.DeadLettered(logger, fault.Message.DeliveryId, reason);
     }
 }

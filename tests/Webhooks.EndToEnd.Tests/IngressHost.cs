@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Ingress.Telemetry;
+using Webhooks.Ingress.Webhook;
+using Webhooks.Testing;
+
+namespace Webhooks.EndToEnd.Tests;
+
+/// <summary>
+/// The ingress program in-process. Its entry type is named through <see cref="IngressTelemetry"/>: both programs
+/// define a top-level <c>Program</c>, and this assembly references both.
+/// </summary>
+public sealed class IngressHost(string connectionString, string virtualHost, Action<IWebHostBuilder>? configure = null)
+    : WebApplicationFactory<IngressTelemetry>
+{
+    public const string AdminKey = "end-to-end-admin-key-0123456789";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Webhooks", connectionString);
+        builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
+        builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
+        builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
+        builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("Ingress:AdminKey", AdminKey);
+        builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
+        builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
+        builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");
+        builder.UseSetting("Outbox:MaxBackoff", "00:00:01");
+        builder.UseSetting("Outbox:SendTimeout", "00:00:02");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        configure?.Invoke(builder);
+    }
+
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
+    }
+
+    /// <summary>Waits until the token directory has loaded, so the first webhook is not answered 503.</summary>
+    public async Task StartAsync()
+    {
+        var directory = Services.GetRequiredService<IntegrationDirectory>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!directory.IsLoaded)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The ingress's integration directory did not load within 30 s.");
+            }
+            await Task.Delay(50);
+        }
+    }
+}
