@@ -23,6 +23,10 @@ public static class WebhookResults
         Results.Json(new ErrorResponse("payload_too_large", $"The body exceeds the limit of {limit} bytes."),
             IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status413PayloadTooLarge);
 
+    public static IResult BodyNotReceived(int statusCode) =>
+        Results.Json(new ErrorResponse("body_not_received", "The body did not arrive whole or in time. Nothing was stored; send it again."),
+            IngressJsonContext.Default.ErrorResponse, statusCode: statusCode);
+
     public static IResult Unavailable(int retryAfterSeconds) => new UnavailableResult(retryAfterSeconds);
 
     private sealed class UnavailableResult(int retryAfterSeconds) : IResult

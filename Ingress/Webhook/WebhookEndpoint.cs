@@ -63,10 +63,12 @@ public static partial class WebhookEndpoint
         }
 
         // 3. Size, before reading what a sender claims it will send.
-        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
+        var (body, unreadable) = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
         if (body is null)
         {
-            return (WebhookResults.TooLarge(options.MaxBodyBytes), integration.Provider, "too_large");
+            return unreadable is { } status
+                ? (WebhookResults.BodyNotReceived(status), integration.Provider, "body_not_received")
+                : (WebhookResults.TooLarge(options.MaxBodyBytes), integration.Provider, "too_large");
         }
 
         var webhook = new ReceivedWebhook(body, request.Headers, callbackUrl);
@@ -155,12 +157,15 @@ public static partial class WebhookEndpoint
         return WebhookResults.Acknowledged("ok");
     }
 
-    /// <summary>The body, or null when it is over the limit; a sender's Content-Length is checked before reading anything.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body; or no body and no status when it is over the limit (a sender's Content-Length is checked before reading
+    /// anything); or no body and the status Kestrel gave up with (a body too slow or cut short, a sender that left).
+    /// </summary>
+    private static async Task<(byte[]? Body, int? Unreadable)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
-            return null;
+            return (null, null);
         }
         // Kestrel then cuts off a chunked or lying sender at the limit instead of buffering on.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -173,7 +178,7 @@ public static partial class WebhookEndpoint
             {
                 var exact = new byte[length];
                 await request.Body.ReadExactlyAsync(exact, cancellationToken);
-                return exact;
+                return (exact, null);
             }
             using var collected = new MemoryStream();
             var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -184,7 +189,7 @@ public static partial class WebhookEndpoint
                 {
                     if (collected.Length + read > limit)
                     {
-                        return null;
+                        return (null, null);
                     }
                     collected.Write(chunk, 0, read);
                 }
@@ -193,11 +198,20 @@ public static partial class WebhookEndpoint
             {
                 ArrayPool<byte>.Shared.Return(chunk);
             }
-            return collected.ToArray();
+            return (collected.ToArray(), null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return null;
+            return (null, null);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Too slow (MinRequestBodyDataRate), or cut short: nothing was stored, the sender retries.
+            return (null, e.StatusCode);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return (null, StatusCodes.Status400BadRequest);
         }
     }
 

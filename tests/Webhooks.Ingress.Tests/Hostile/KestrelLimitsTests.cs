@@ -102,6 +102,27 @@ public sealed class KestrelLimitsTests
     }
 
     [Test]
+    public async Task Body_that_stalls_is_answered_408_with_a_reason_and_nothing_is_stored()
+    {
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"webhookEvent\":");
+
+        // Nothing more is sent: past the grace period the body rate is below the minimum, and the answer says so.
+        var answer = new StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
+        {
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        Assert.That(answer.ToString(), Does.StartWith("HTTP/1.1 408"));
+        Assert.That(answer.ToString(), Does.Contain("body_not_received"), "the sender is told why, not handed a bare server error");
+        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+    }
+
+    [Test]
     public async Task Slowloris_holding_every_connection_is_dropped_and_a_real_sender_is_served_again()
     {
         // Fill every connection slot with clients that trickle headers forever.
