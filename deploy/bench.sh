@@ -14,8 +14,9 @@
 #   BENCH_DURATION=30 BENCH_WARMUP=5 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
 #   BENCH_CEILING_SECONDS=15 BENCH_CEILING_WRITERS=2                        COPY ceiling (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
-#   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=180                         worker drain (per replica count)
-#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1            end to end
+#   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
+#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
+#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount                 passed through to the workers (defaults 8, 16)
 #   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_LOGGING=production (ASP.NET Core and EF Core at Warning; as-built: every category at Information)
@@ -36,7 +37,8 @@ ceiling_seconds="${BENCH_CEILING_SECONDS:-15}"
 ceiling_writers="${BENCH_CEILING_WRITERS:-2}"
 half_seconds="${BENCH_HALF_SECONDS:-15}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
-drain_timeout="${BENCH_DRAIN_TIMEOUT:-180}"
+drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
+e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
 e2e_rate="${BENCH_E2E_RATE:-1000}"
 e2e_seconds="${BENCH_E2E_SECONDS:-30}"
 e2e_workers="${BENCH_E2E_WORKERS:-1}"
@@ -72,6 +74,12 @@ sql() { PGPASSWORD="$WEBHOOKS_PG_PASSWORD" psql -h "$WEBHOOKS_PG_HOST" -p "$WEBH
 # The value of key=value in a line of the load tools' output.
 kv() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<<"$1"; }
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+pg_ticks() { ticks $(pgrep -u postgres postgres || true); }
+rabbit_ticks() { ticks $(pgrep -f beam.smp || true); }
+wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
+# CPU µs per item from clock-tick deltas (USER_HZ = 100).
+per_item() { calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 wait_http() { # url seconds what
   for _ in $(seq 1 "$2"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
@@ -172,11 +180,15 @@ wait_published() { # seconds; prints how long the relay took
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
 log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
 next_base; wrk_run "$ingress_url" "$warmup" >/dev/null
+i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
 next_base; ingress=$(wrk_run "$ingress_url" "$duration")
 log "   $ingress"
 ingress_hwm_1=$(hwm_mb "$ingress_pid")
 relay_lag=$(wait_published 120)
-log "   the outbox relay had published everything ${relay_lag}s after the run"
+i1=$(ticks "$ingress_pid"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+n=$(kv "$ingress" requests)
+ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs, RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
+log "   the outbox relay had published everything ${relay_lag}s after the run; per request: $ingress_cost"
 
 log "2. ceilings: plain Kestrel endpoint (same wrk load), binary COPY into a scratch table"
 next_base; wrk_run "$plain_url" "$warmup" >/dev/null
@@ -196,13 +208,17 @@ half=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --ra
 log "   $half"
 wait_published 120 >/dev/null
 
-# Everything so far stays out of the drains: no queued message of phases 1-2 reaches a worker.
-rabbitmqctl -q -p "$WEBHOOKS_RABBITMQ_VHOST" purge_queue webhooks-jira >/dev/null
-sql "UPDATE deliveries SET status = 'ignored', last_error = 'bench: phases 1-2', processed_at = now() WHERE status IN ('accepted', 'queued')" >/dev/null
-sql "VACUUM ANALYZE deliveries" >/dev/null
+# What a phase leaves unprocessed stays out of the next one: its queued messages are purged and its rows set aside.
+set_aside() { # reason
+  wait_published 60 >/dev/null
+  rabbitmqctl -q -p "$WEBHOOKS_RABBITMQ_VHOST" purge_queue webhooks-jira >/dev/null
+  sql "UPDATE deliveries SET status = 'ignored', last_error = 'bench: $1', processed_at = now() WHERE status IN ('accepted', 'queued')" >/dev/null
+  sql "VACUUM ANALYZE deliveries" >/dev/null
+}
+set_aside "phases 1-2"
 
 # --- 3. drain --------------------------------------------------------------------------------------------------------
-declare -A drain_rate drain_time drain_hwm drain_applied drain_fill
+declare -A drain_rate drain_time drain_hwm drain_applied drain_fill drain_cost
 for replicas in 1 2; do
   log "3. drain: accepting $drain_count deliveries with the workers stopped"
   since=$(sql "SELECT clock_timestamp()")
@@ -213,9 +229,11 @@ for replicas in 1 2; do
   wait_published 120 >/dev/null
   log "   starting $replicas worker replica(s)"
   started_at=$(sql "SELECT clock_timestamp()")
+  p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
   start_workers "$replicas"
   done_count=0
-  for _ in $(seq 1 "$drain_timeout"); do
+  t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt "$drain_timeout" ]; do
     sleep 1
     done_count=$(sql "SELECT count(*) FROM deliveries WHERE received_at >= '$since' AND status NOT IN ('accepted', 'queued')")
     [ "$done_count" -ge "$drain_count" ] && break
@@ -223,6 +241,8 @@ for replicas in 1 2; do
   hwm=0
   for pid in "${worker_pids[@]}"; do h=$(hwm_mb "$pid"); [ "$h" != "?" ] && [ "$h" -gt "$hwm" ] && hwm=$h; done
   drain_hwm[$replicas]=$hwm
+  w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+  drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, PostgreSQL $(per_item $((p1 - p0)) "$done_count") µs, RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
   stop_workers
   result=$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
                        count(*) FILTER (WHERE status = 'processed' AND applied > 0),
@@ -234,7 +254,8 @@ for replicas in 1 2; do
   drain_applied[$replicas]="$applied/$drain_count"
   drain_time[$replicas]=$took
   [ "$finished" -ge "$drain_count" ] || drain_time[$replicas]="not done in ${drain_timeout}s ($finished/$drain_count)"
-  log "   $replicas replica(s): $finished finished, $applied applied, ${rate}/s, all done ${took}s after start, worker peak RSS ${hwm} MB"
+  [ "$finished" -ge "$drain_count" ] || set_aside "drain not finished"
+  log "   $replicas replica(s): $finished finished, $applied applied, ${rate}/s, all done ${took}s after start, worker peak RSS ${hwm} MB; per delivery: ${drain_cost[$replicas]}"
 done
 ingress_hwm=$(hwm_mb "$ingress_pid")
 
@@ -247,7 +268,8 @@ next_base
 e2e=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$e2e_rate" --seconds "$e2e_seconds" | grep '^LOAD ' || true)
 log "   $e2e"
 e2e_total=$(kv "$e2e" requests)
-for _ in $(seq 1 120); do
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt "$e2e_timeout" ]; do
   [ "$(sql "SELECT count(*) FROM deliveries WHERE received_at >= '$since' AND status IN ('accepted', 'queued')")" = 0 ] && break
   sleep 1
 done
@@ -275,6 +297,7 @@ table="$work/table.md"
   echo "| # | Measurement | Result | Target | |"
   echo "|---|---|---|---|---|"
   printf '| 1 | Ingress, wrk %s conn × %ss | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms | | |\n' "$connections" "$duration" "$ingress_rps" "$(ms "$(kv "$ingress" p50_us)")" "$ingress_p99" "$(ms "$(kv "$ingress" max_us)")"
+  printf '| 1 | Cost per accepted webhook (wrk run + relay catching up) | %s | | |\n' "$ingress_cost"
   printf '| 1 | Ingress non-2xx / socket errors | %s | 0 | %s |\n' "$non2xx" "$(yes_no "$non2xx == 0")"
   printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")"
   printf '| 2 | Durable-write ceiling: binary COPY, %s rows × %s writers, commit per batch | **%s rows/s**; commit p50 %s ms, p99 %s ms | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$ceiling_p99"
@@ -286,8 +309,9 @@ table="$work/table.md"
     [ "$r" = 2 ] && { target="> 1 replica"; check="$(yes_no "${drain_rate[2]} > ${drain_rate[1]}")"; }
     printf '| 3 | Drain of %s deliveries, %s worker replica(s) | **%s applied/s**; all done %s s after start; %s applied | %s | %s |\n' "$drain_count" "$r" "${drain_rate[$r]}" "${drain_time[$r]}" "${drain_applied[$r]}" "$target" "$check"
   done
+  printf '| 3 | Cost per delivery, 1 / 2 replicas (worker CPU includes start-up) | %s / %s | | |\n' "${drain_cost[1]}" "${drain_cost[2]}"
   printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
-  printf '| 4 | End to end at %s req/s × %ss (%s worker), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
+  printf '| 4 | End to end at %s req/s × %ss (%s worker), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
   printf '| 5 | Peak RSS (VmHWM): worker (drains, end to end) | %s MB (1 replica %s, 2 replicas %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$(yes_no "$worker_hwm < 300")"
@@ -296,7 +320,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-8}, PrefetchCount ${Workers__PrefetchCount:-16}; logging: ${BENCH_LOGGING:-production}."
 echo
 echo "$header"
 echo
