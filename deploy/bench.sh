@@ -79,7 +79,7 @@ kv() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<<"$1"; }
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 pg_ticks() { ticks $(pgrep -u postgres postgres || true); }
-rabbit_ticks() { ticks $(pgrep -f beam.smp || true); }
+rabbit_ticks() { ticks $(pgrep -o -f beam.smp || true); }
 wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100).
 per_item() { calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; }
