@@ -28,6 +28,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks_bench}"
 export WEBHOOKS_RABBITMQ_VHOST="${WEBHOOKS_RABBITMQ_VHOST:-webhooks-bench}"
+# shellcheck source=SCRIPTDIR/services/env.sh
 source "$root/deploy/services/env.sh"
 # Extra Npgsql connection-string options for the ingress and workers, e.g. "Max Auto Prepare=64;Auto Prepare Min Usages=2".
 [ -z "${BENCH_PG_OPTIONS:-}" ] || export ConnectionStrings__Webhooks="${ConnectionStrings__Webhooks};${BENCH_PG_OPTIONS}"
@@ -78,8 +79,8 @@ sql() { PGPASSWORD="$WEBHOOKS_PG_PASSWORD" psql -h "$WEBHOOKS_PG_HOST" -p "$WEBH
 kv() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<<"$1"; }
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-pg_ticks() { ticks $(pgrep -u postgres postgres || true); }
-rabbit_ticks() { ticks $(pgrep -o -f beam.smp || true); }
+pg_ticks() { local pids; mapfile -t pids < <(pgrep -u postgres postgres || true); ticks "${pids[@]}"; }
+rabbit_ticks() { local pids; mapfile -t pids < <(pgrep -o -f beam.smp || true); ticks "${pids[@]}"; }
 wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100).
 per_item() { calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; }
@@ -281,7 +282,7 @@ e2e_db=$(sql "SELECT count(*), count(*) FILTER (WHERE status = 'processed' AND a
                      round((1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1),
                      round((1000 * extract(epoch FROM max(processed_at - received_at)))::numeric, 1)
               FROM deliveries WHERE received_at >= '$since' AND processed_at IS NOT NULL")
-IFS='|' read -r e2e_count e2e_applied e2e_p50 e2e_p99 e2e_max <<<"$e2e_db"
+IFS='|' read -r _ e2e_applied e2e_p50 e2e_p99 e2e_max <<<"$e2e_db"
 worker_hwm_e2e=$(hwm_mb "${worker_pids[0]}")
 stop_workers
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
