@@ -84,6 +84,13 @@ rabbit_ticks() { local pids; mapfile -t pids < <(pgrep -o -f beam.smp || true); 
 wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100).
 per_item() { calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; }
+# Machine-wide CPU from /proc/stat: "busy% iowait%" since the snapshot given (all cores; 100% = every core busy).
+stat_now() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5, $6 }' /proc/stat; }
+cpu_since() { # snapshot
+  local b0 i0 w0 b1 i1 w1
+  read -r b0 i0 w0 <<<"$1"; read -r b1 i1 w1 <<<"$(stat_now)"
+  calc "sprintf(\"CPU %d%% busy, %d%% iowait\", 100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($w1 - $w0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0))"
+}
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 wait_http() { # url seconds what
   for _ in $(seq 1 "$2"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
@@ -184,9 +191,10 @@ wait_published() { # seconds; prints how long the relay took
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
 log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
 next_base; wrk_run "$ingress_url" "$warmup" >/dev/null
-i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
+s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
 next_base; ingress=$(wrk_run "$ingress_url" "$duration")
-log "   $ingress"
+ingress_cpu=$(cpu_since "$s0")
+log "   $ingress ($ingress_cpu)"
 ingress_hwm_1=$(hwm_mb "$ingress_pid")
 relay_lag=$(wait_published 120)
 i1=$(ticks "$ingress_pid"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
@@ -196,11 +204,15 @@ log "   the outbox relay had published everything ${relay_lag}s after the run; p
 
 log "2. ceilings: plain Kestrel endpoint (same wrk load), binary COPY into a scratch table"
 next_base; wrk_run "$plain_url" "$warmup" >/dev/null
+s0=$(stat_now)
 next_base; plain=$(wrk_run "$plain_url" "$duration")
-log "   $plain"
+plain_cpu=$(cpu_since "$s0")
+log "   $plain ($plain_cpu)"
 ceiling_batch=$(( connections / ceiling_writers ))
+s0=$(stat_now)
 ceiling=$(bench ceiling "$ConnectionStrings__Webhooks" "$ceiling_seconds" "$ceiling_batch" "$ceiling_writers" | grep '^CEILING ')
-log "   $ceiling"
+ceiling_cpu=$(cpu_since "$s0")
+log "   $ceiling ($ceiling_cpu)"
 
 ingress_rps=$(calc "$(kv "$ingress" requests) / ($(kv "$ingress" duration_us) / 1e6)")
 plain_rps=$(calc "$(kv "$plain" requests) / ($(kv "$plain" duration_us) / 1e6)")
@@ -222,7 +234,7 @@ set_aside() { # reason
 set_aside "phases 1-2"
 
 # --- 3. drain --------------------------------------------------------------------------------------------------------
-declare -A drain_rate drain_time drain_hwm drain_applied drain_fill drain_cost
+declare -A drain_rate drain_time drain_hwm drain_applied drain_fill drain_cost drain_cpu
 for replicas in 1 2; do
   log "3. drain: accepting $drain_count deliveries with the workers stopped"
   since=$(sql "SELECT clock_timestamp()")
@@ -233,7 +245,7 @@ for replicas in 1 2; do
   wait_published 120 >/dev/null
   log "   starting $replicas worker replica(s)"
   started_at=$(sql "SELECT clock_timestamp()")
-  p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
+  p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"; s0=$(stat_now)
   start_workers "$replicas"
   done_count=0
   t0=$SECONDS
@@ -245,6 +257,7 @@ for replicas in 1 2; do
   hwm=0
   for pid in "${worker_pids[@]}"; do h=$(hwm_mb "$pid"); [ "$h" != "?" ] && [ "$h" -gt "$hwm" ] && hwm=$h; done
   drain_hwm[$replicas]=$hwm
+  drain_cpu[$replicas]=$(cpu_since "$s0")
   w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
   drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, PostgreSQL $(per_item $((p1 - p0)) "$done_count") µs, RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
   stop_workers
@@ -301,10 +314,10 @@ table="$work/table.md"
   echo "| # | Measurement | Result | Target | |"
   echo "|---|---|---|---|---|"
   printf '| 1 | Ingress, wrk %s conn × %ss | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms | | |\n' "$connections" "$duration" "$ingress_rps" "$(ms "$(kv "$ingress" p50_us)")" "$ingress_p99" "$(ms "$(kv "$ingress" max_us)")"
-  printf '| 1 | Cost per accepted webhook (wrk run + relay catching up) | %s | | |\n' "$ingress_cost"
+  printf '| 1 | Cost per accepted webhook (wrk run + relay catching up); machine during the run | %s; %s | | |\n' "$ingress_cost" "$ingress_cpu"
   printf '| 1 | Ingress non-2xx / socket errors | %s | 0 | %s |\n' "$non2xx" "$(yes_no "$non2xx == 0")"
-  printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")"
-  printf '| 2 | Durable-write ceiling: binary COPY, %s rows × %s writers, commit per batch | **%s rows/s**; commit p50 %s ms, p99 %s ms | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$ceiling_p99"
+  printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
+  printf '| 2 | Durable-write ceiling: binary COPY, %s rows × %s writers, commit per batch | **%s rows/s**; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$ceiling_p99" "$ceiling_cpu"
   printf '| 2 | Ingress / durable-write ceiling | **%s** | ≥ 0.8 | %s |\n' "$ratio" "$(yes_no "$ratio >= 0.8")"
   printf '| 2 | Ingress p99 / ceiling commit p99 | %.1f ms / %s ms | ≤ 2× | %s |\n' "$ingress_p99" "$ceiling_p99" "$(yes_no "$ingress_p99 <= 2 * $ceiling_p99")"
   printf '| 2 | Ingress at half its maximum (%s req/s, %ss, open loop) | p50 %s ms, p99 **%s ms**, max %s ms; %s non-2xx | p99 < 50 ms | %s |\n' "$half_rate" "$half_seconds" "$(kv "$half" p50_ms)" "$(kv "$half" p99_ms)" "$(kv "$half" max_ms)" "$(( $(kv "$half" non2xx) + $(kv "$half" failed) ))" "$(yes_no "$(kv "$half" p99_ms) < 50")"
@@ -313,7 +326,7 @@ table="$work/table.md"
     [ "$r" = 2 ] && { target="> 1 replica"; check="$(yes_no "${drain_rate[2]} > ${drain_rate[1]}")"; }
     printf '| 3 | Drain of %s deliveries, %s worker replica(s) | **%s applied/s**; all done %s; %s applied | %s | %s |\n' "$drain_count" "$r" "${drain_rate[$r]}" "${drain_time[$r]}" "${drain_applied[$r]}" "$target" "$check"
   done
-  printf '| 3 | Cost per delivery, 1 / 2 replicas (worker CPU includes start-up) | %s / %s | | |\n' "${drain_cost[1]}" "${drain_cost[2]}"
+  printf '| 3 | Cost per delivery, 1 / 2 replicas (worker CPU includes start-up); machine during the drain | %s; %s / %s; %s | | |\n' "${drain_cost[1]}" "${drain_cpu[1]}" "${drain_cost[2]}" "${drain_cpu[2]}"
   printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
   printf '| 4 | End to end at %s req/s × %ss (%s worker), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
