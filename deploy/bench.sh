@@ -11,7 +11,7 @@
 #   5. peak RSS (VmHWM) of the ingress and the workers
 #
 # Settings (environment):
-#   BENCH_DURATION=30 BENCH_WARMUP=10BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
+#   BENCH_DURATION=30 BENCH_WARMUP=10 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
 #   BENCH_CEILING_SECONDS=15 BENCH_CEILING_WRITERS=2                        COPY ceiling (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
