@@ -11,10 +11,6 @@ public sealed class OutboxOptions
     [Range(1, 5000)]
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>How long a claim holds a row; after it another replica may publish it (its claimer died).</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>A pass runs at least this often even when nothing woke the relay.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);

@@ -1,18 +1,16 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Telemetry;
 
 namespace Webhooks.Ingress.Outbox;
 
 /// <summary>
-/// The deliveries table is the outbox. The relay claims unpublished rows with a lease (FOR UPDATE SKIP LOCKED, so
-/// ingress replicas take disjoint rows and do not publish the same delivery twice), sends each as a
-/// <see cref="ProcessDelivery"/> with a broker confirm, then marks it published. It is woken by every commit,
-/// and sweeps on a timer for what a stopped broker or a killed process left behind. A lease that expires
-/// (the claiming process died) makes the row claimable again.
+/// The deliveries table is the outbox. The relay locks unpublished rows (FOR UPDATE SKIP LOCKED, so ingress replicas
+/// take disjoint rows and do not publish the same delivery twice), sends each as a <see cref="ProcessDelivery"/> with
+/// a broker confirm, then marks it published, all in one transaction. It is woken by every commit, and sweeps on a
+/// timer for what a stopped broker left behind. A process that dies mid-pass releases its rows with its connection.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
@@ -79,47 +77,58 @@ public sealed partial class OutboxRelay(
     private static TimeSpan NextBackoff(TimeSpan current, OutboxOptions settings) =>
         current == TimeSpan.Zero ? settings.MinBackoff : TimeSpan.FromTicks(Math.Min(current.Ticks * 2, settings.MaxBackoff.Ticks));
 
-    /// <summary>One claim → send → mark pass. Returns how many rows were claimed and how many could not be sent.</summary>
+    /// <summary>
+    /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
+    /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
+    /// and a process that dies mid-pass releases them with its connection. One UPDATE per published row (no lease
+    /// written first) and an asynchronous commit: a mark lost in a crash only means the delivery is sent again, which
+    /// the workers treat as the same message.
+    /// </summary>
     public async Task<(int Claimed, int Failed)> RelayOnceAsync(OutboxOptions settings, CancellationToken cancellationToken)
     {
-        var claimed = await ClaimAsync(settings, cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var claimed = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
         if (claimed.Count == 0)
         {
+            await transaction.CommitAsync(cancellationToken);
             return (0, 0);
         }
 
         var sent = new List<Guid>(claimed.Count);
-        var unsent = new List<Guid>();
         var results = await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery.Message, delivery.TraceParent, settings.SendTimeout, cancellationToken)));
         for (var i = 0; i < claimed.Count; i++)
         {
-            (results[i] ? sent : unsent).Add(claimed[i].Message.DeliveryId);
+            if (results[i])
+            {
+                sent.Add(claimed[i].Message.DeliveryId);
+            }
         }
 
-        await MarkAsync(sent, unsent, cancellationToken);
-        telemetry.Published(sent.Count);
-        if (unsent.Count > 0)
+        if (sent.Count > 0)
         {
-            Log.SendFailed(logger, unsent.Count, claimed.Count);
+            await MarkAsync(connection, sent, cancellationToken);
         }
-        return (claimed.Count, unsent.Count);
+        await transaction.CommitAsync(cancellationToken);
+        telemetry.Published(sent.Count);
+        var unsent = claimed.Count - sent.Count;
+        if (unsent > 0)
+        {
+            Log.SendFailed(logger, unsent, claimed.Count);
+        }
+        return (claimed.Count, unsent);
     }
 
-    private async Task<List<(ProcessDelivery Message, string? TraceParent)>> ClaimAsync(OutboxOptions settings, CancellationToken cancellationToken)
+    private static async Task<List<(ProcessDelivery Message, string? TraceParent)>> ClaimAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE deliveries d SET publish_lease_until = now() + $2
-            FROM (SELECT id FROM deliveries
-                  WHERE published_at IS NULL AND status = 'accepted'
-                    AND (publish_lease_until IS NULL OR publish_lease_until < now())
-                  ORDER BY received_at
-                  LIMIT $1
-                  FOR UPDATE SKIP LOCKED) claimable
-            WHERE d.id = claimable.id
-            RETURNING d.id, d.integration_id, d.provider, d.received_at, d.trace_parent
-            """);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.BatchSize });
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = settings.LeaseDuration, NpgsqlDbType = NpgsqlDbType.Interval });
+        await using var command = new NpgsqlCommand("""
+            SELECT id, integration_id, provider, received_at, trace_parent FROM deliveries
+            WHERE published_at IS NULL AND status = 'accepted'
+            ORDER BY received_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
         var claimed = new List<(ProcessDelivery, string?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -161,26 +170,24 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    private async Task MarkAsync(List<Guid> sent, List<Guid> unsent, CancellationToken cancellationToken)
+    private static async Task MarkAsync(NpgsqlConnection connection, List<Guid> sent, CancellationToken cancellationToken)
     {
         // Status moves to queued only if a worker has not already finished with the delivery.
-        await using var batch = dataSource.CreateBatch();
-        if (sent.Count > 0)
+        await using var batch = new NpgsqlBatch(connection)
         {
-            var published = new NpgsqlBatchCommand("""
-                UPDATE deliveries SET published_at = now(), publish_lease_until = NULL,
-                       status = CASE WHEN status = 'accepted' THEN 'queued' ELSE status END
-                WHERE id = ANY($1)
-                """);
-            published.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. sent] });
-            batch.BatchCommands.Add(published);
-        }
-        if (unsent.Count > 0)
-        {
-            var released = new NpgsqlBatchCommand("UPDATE deliveries SET publish_lease_until = NULL WHERE id = ANY($1) AND published_at IS NULL");
-            released.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unsent] });
-            batch.BatchCommands.Add(released);
-        }
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"),
+                new NpgsqlBatchCommand("""
+                    UPDATE deliveries SET published_at = now(), publish_lease_until = NULL,
+                           status = CASE WHEN status = 'accepted' THEN 'queued' ELSE status END
+                    WHERE id = ANY($1)
+                    """)
+                {
+                    Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. sent] } },
+                },
+            },
+        };
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

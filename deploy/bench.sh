@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# The benchmark (issue 6). Brings the stack up the way run.sh does (Release build, migrate, deploy-topology) in its
+# own database and vhost, creates an account, integrations and linked records through the admin API, measures, prints
+# one table and writes the same table into docs/benchmarks.md (between the bench markers).
+#
+#   1. ingress throughput/latency: wrk, ~1 KB Jira comment_created bodies, distinct comment ids, rotating tokens
+#   2. ceilings in the same run: a plain Kestrel endpoint under the same wrk load, and batched binary COPY of the same
+#      rows into a scratch table (the durable-write ceiling); then the ingress at half its maximum rate (open loop)
+#   3. worker drain: BENCH_DRAIN_COUNT deliveries accepted with the workers stopped, then 1, then 2 replicas
+#   4. end to end at a steady BENCH_E2E_RATE req/s: received_at → processed_at from the deliveries
+#   5. peak RSS (VmHWM) of the ingress and the workers
+#
+# Settings (environment):
+#   BENCH_DURATION=30 BENCH_WARMUP=10 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
+#   BENCH_CEILING_SECONDS=15 BENCH_CEILING_WRITERS=2                        COPY ceiling (batch = connections / writers)
+#   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
+#   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
+#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
+#   BENCH_PG_OPTIONS (appended to the connection string of the ingress and workers; default none)
+#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount                 passed through to the workers (defaults 8, 16)
+#   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
+#   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
+#   BENCH_LOGGING=production (ASP.NET Core and EF Core at Warning; as-built: every category at Information)
+#   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
+#   WEBHOOKS_ADMIN_KEY (default: generated)   WEBHOOKS_PG_DATABASE=webhooks_bench   WEBHOOKS_RABBITMQ_VHOST=webhooks-bench
+# The bench database and vhost are dropped and recreated at the start of every run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks_bench}"
+export WEBHOOKS_RABBITMQ_VHOST="${WEBHOOKS_RABBITMQ_VHOST:-webhooks-bench}"
+# shellcheck source=SCRIPTDIR/services/env.sh
+source "$root/deploy/services/env.sh"
+# Extra Npgsql connection-string options for the ingress and workers, e.g. "Max Auto Prepare=64;Auto Prepare Min Usages=2".
+[ -z "${BENCH_PG_OPTIONS:-}" ] || export ConnectionStrings__Webhooks="${ConnectionStrings__Webhooks};${BENCH_PG_OPTIONS}"
+
+duration="${BENCH_DURATION:-30}"
+warmup="${BENCH_WARMUP:-10}"
+connections="${BENCH_CONNECTIONS:-64}"
+threads="${BENCH_THREADS:-2}"
+ceiling_seconds="${BENCH_CEILING_SECONDS:-15}"
+ceiling_writers="${BENCH_CEILING_WRITERS:-2}"
+half_seconds="${BENCH_HALF_SECONDS:-15}"
+drain_count="${BENCH_DRAIN_COUNT:-50000}"
+drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
+e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
+e2e_rate="${BENCH_E2E_RATE:-1000}"
+e2e_seconds="${BENCH_E2E_SECONDS:-30}"
+e2e_workers="${BENCH_E2E_WORKERS:-1}"
+token_count="${BENCH_TOKENS:-8}"
+issues="${BENCH_ISSUES:-64}"
+ingress_port="${BENCH_INGRESS_PORT:-5180}"
+plain_port="${BENCH_PLAIN_PORT:-5181}"
+health_port="${BENCH_WORKER_HEALTH_PORT:-8181}"
+ingress_url="http://127.0.0.1:${ingress_port}"
+plain_url="http://127.0.0.1:${plain_port}"
+admin_key="${WEBHOOKS_ADMIN_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+
+case "$WEBHOOKS_PG_DATABASE" in webhooks) die "refusing to benchmark in the shared database 'webhooks'";; esac
+case "$WEBHOOKS_RABBITMQ_VHOST" in webhooks|/) die "refusing to benchmark in the shared vhost '$WEBHOOKS_RABBITMQ_VHOST'";; esac
+
+work="$root/.run/bench"
+mkdir -p "$work" "$root/.run/logs"
+bench_started=$(date +%s)
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+ingress_pid="" plain_pid=""
+worker_pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in $ingress_pid $plain_pid "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $ingress_pid $plain_pid "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'cleanup; exit 130' INT TERM
+trap cleanup EXIT
+
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi; }
+sql() { PGPASSWORD="$WEBHOOKS_PG_PASSWORD" psql -h "$WEBHOOKS_PG_HOST" -p "$WEBHOOKS_PG_PORT" -U "$WEBHOOKS_PG_USER" -d "$WEBHOOKS_PG_DATABASE" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+# The value of key=value in a line of the load tools' output.
+kv() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<<"$1"; }
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+pg_ticks() { local pids; mapfile -t pids < <(pgrep -u postgres postgres || true); ticks "${pids[@]}"; }
+rabbit_ticks() { local pids; mapfile -t pids < <(pgrep -o -f beam.smp || true); ticks "${pids[@]}"; }
+wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
+# CPU µs per item from clock-tick deltas (USER_HZ = 100).
+per_item() { calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; }
+# Machine-wide CPU from /proc/stat: "busy% iowait%" since the snapshot given (all cores; 100% = every core busy).
+stat_now() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5, $6 }' /proc/stat; }
+cpu_since() { # snapshot
+  local b0 i0 w0 b1 i1 w1
+  read -r b0 i0 w0 <<<"$1"; read -r b1 i1 w1 <<<"$(stat_now)"
+  calc "sprintf(\"CPU %d%% busy, %d%% iowait\", 100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($w1 - $w0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0))"
+}
+hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
+wait_http() { # url seconds what
+  for _ in $(seq 1 "$2"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
+  die "$3 did not become ready at $1; see .run/logs/"
+}
+
+# --- the stack ------------------------------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (Debian package)"
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y wrk >/dev/null; else sudo -n apt-get install -y wrk >/dev/null; fi
+fi
+bash "$root/deploy/services/install.sh"
+# A fresh database and vhost every run: numbers do not depend on what an earlier run left behind.
+if pg_isready -h "$WEBHOOKS_PG_HOST" -p "$WEBHOOKS_PG_PORT" -q; then
+  as_postgres dropdb -p "$WEBHOOKS_PG_PORT" --if-exists --force "$WEBHOOKS_PG_DATABASE"
+fi
+if rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$WEBHOOKS_RABBITMQ_VHOST"; then
+  rabbitmqctl -q delete_vhost "$WEBHOOKS_RABBITMQ_VHOST" >/dev/null
+fi
+bash "$root/deploy/services/start.sh" >/dev/null
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$root/.run/bin/bench/Webhooks.Bench.dll" ]; then
+  bash "$root/deploy/build.sh"
+  log "building the benchmark tools (Release)"
+  dotnet publish "$root/deploy/bench/Webhooks.Bench/Webhooks.Bench.csproj" -c Release -o "$root/.run/bin/bench" --nologo -v quiet >/dev/null
+fi
+workers_dll="$root/.run/bin/workers/Webhooks.Workers.dll"
+dotnet "$workers_dll" migrate >/dev/null
+dotnet "$workers_dll" deploy-topology >/dev/null
+
+# The programs ship no appsettings.json, so every category logs at Information: ASP.NET Core writes 2-3 JSON lines per
+# request and EF Core one per SQL command (5 lines per webhook, 7 per applied delivery). A deployment sets the levels
+# of the ASP.NET Core template; BENCH_LOGGING=as-built measures without them.
+app_env=(env)
+if [ "${BENCH_LOGGING:-production}" != as-built ]; then
+  app_env+=('Logging__LogLevel__Microsoft.AspNetCore=Warning' 'Logging__LogLevel__Microsoft.EntityFrameworkCore=Warning')
+fi
+
+bench() { DOTNET_gcServer=0 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" "$@"; }
+
+log "starting the ingress on $ingress_url and the plain endpoint on $plain_url"
+ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" \
+  "${app_env[@]}" dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" >"$root/.run/logs/bench-ingress.log" 2>&1 &
+ingress_pid=$!
+dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
+plain_pid=$!
+wait_http "$ingress_url/health/ready" 60 "the ingress"
+
+start_workers() { # count
+  for i in $(seq 1 "$1"); do
+    Workers__Providers=jira Workers__HealthPort=$((health_port + i - 1)) \
+      "${app_env[@]}" dotnet "$workers_dll" >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
+    worker_pids+=($!)
+  done
+}
+stop_workers() {
+  for pid in "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  worker_pids=()
+}
+
+# --- data through the admin API -------------------------------------------------------------------------------------
+log "creating an account, $token_count Jira integrations and $issues linked records"
+api() { curl -fsS -X "$1" "$ingress_url/api/v1/admin$2" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' -d "$3"; }
+field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\1/"; }
+account=$(api POST /accounts '{"name":"Bench"}' | field id)
+user=$(api POST "/accounts/$account/users" '{"name":"Jira bot","email":"jira-bot@bench.local"}' | field id)
+product=$(api POST "/accounts/$account/products" '{"key":"BEN","name":"Bench product"}' | field id)
+api PUT "/products/$product/members/$user" '{"role":"contributor"}' >/dev/null
+tokens="$work/tokens.txt"
+: >"$tokens"
+integration=""
+for i in $(seq 1 "$token_count"); do
+  created=$(api POST /integrations "{\"productId\":\"$product\",\"provider\":\"jira\",\"version\":1,\"name\":\"Bench Jira $i\",\"runAsUserId\":\"$user\",\"settings\":{}}")
+  field token <<<"$created" >>"$tokens"
+  integration="${integration:-$(field id <<<"$created")}"
+done
+# Issue 10000+i is linked to record i: a delivery's comment lands on one of $issues records.
+for i in $(seq 0 $((issues - 1))); do
+  record=$(api POST "/products/$product/records" "{\"kind\":\"feature\",\"name\":\"Bench feature $i\"}" | field id)
+  api POST "/records/$record/links" "{\"integrationId\":\"$integration\",\"externalId\":\"$((10000 + i))\",\"externalKey\":\"BEN-$i\"}" >/dev/null
+done
+template="$root/deploy/bench/comment_created.json"
+# Comment ids: distinct per run of a load tool (steps of 1e8; wrk adds 1e7 per thread), below 1e14 so wrk's Lua
+# doubles print them exactly. The database is fresh, so only ids within this run must differ.
+id_base=$(( ($(date +%s) % 10000) * 1000000000 ))
+next_base() { id_base=$((id_base + 100000000)); }
+
+wrk_run() { # url seconds (call next_base first: this runs in a subshell)
+  wrk -t"$threads" -c"$connections" -d"$2s" --timeout 10s -s "$root/deploy/bench/ingress.lua" "$1" -- "$tokens" "$template" "$id_base" "$issues" | grep '^WRK '
+}
+unpublished() { sql "SELECT count(*) FROM deliveries WHERE status = 'accepted'"; }
+wait_published() { # seconds; prints how long the relay took
+  local t0=$SECONDS
+  for _ in $(seq 1 "$1"); do [ "$(unpublished)" = 0 ] && break; sleep 1; done
+  echo $((SECONDS - t0))
+}
+
+# --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
+log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
+next_base; wrk_run "$ingress_url" "$warmup" >/dev/null
+s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
+next_base; ingress=$(wrk_run "$ingress_url" "$duration")
+ingress_cpu=$(cpu_since "$s0")
+log "   $ingress ($ingress_cpu)"
+ingress_hwm_1=$(hwm_mb "$ingress_pid")
+relay_lag=$(wait_published 120)
+i1=$(ticks "$ingress_pid"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+n=$(kv "$ingress" requests)
+ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs, RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
+log "   the outbox relay had published everything ${relay_lag}s after the run; per request: $ingress_cost"
+
+log "2. ceilings: plain Kestrel endpoint (same wrk load), binary COPY into a scratch table"
+next_base; wrk_run "$plain_url" "$warmup" >/dev/null
+s0=$(stat_now)
+next_base; plain=$(wrk_run "$plain_url" "$duration")
+plain_cpu=$(cpu_since "$s0")
+log "   $plain ($plain_cpu)"
+ceiling_batch=$(( connections / ceiling_writers ))
+s0=$(stat_now)
+ceiling=$(bench ceiling "$ConnectionStrings__Webhooks" "$ceiling_seconds" "$ceiling_batch" "$ceiling_writers" | grep '^CEILING ')
+ceiling_cpu=$(cpu_since "$s0")
+log "   $ceiling ($ceiling_cpu)"
+
+ingress_rps=$(calc "$(kv "$ingress" requests) / ($(kv "$ingress" duration_us) / 1e6)")
+plain_rps=$(calc "$(kv "$plain" requests) / ($(kv "$plain" duration_us) / 1e6)")
+ceiling_rps=$(kv "$ceiling" rows_per_s)
+half_rate=$(calc "int($ingress_rps / 2)")
+log "   the ingress at half its maximum: ${half_rate} req/s for ${half_seconds}s (open loop)"
+next_base
+half=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$half_rate" --seconds "$half_seconds" | grep '^LOAD ' || true)
+log "   $half"
+wait_published 120 >/dev/null
+
+# What a phase leaves unprocessed stays out of the next one: its queued messages are purged and its rows set aside.
+set_aside() { # reason
+  wait_published 60 >/dev/null
+  rabbitmqctl -q -p "$WEBHOOKS_RABBITMQ_VHOST" purge_queue webhooks-jira >/dev/null
+  sql "UPDATE deliveries SET status = 'ignored', last_error = 'bench: $1', processed_at = now() WHERE status IN ('accepted', 'queued')" >/dev/null
+  sql "VACUUM ANALYZE deliveries" >/dev/null
+}
+set_aside "phases 1-2"
+
+# --- 3. drain --------------------------------------------------------------------------------------------------------
+declare -A drain_rate drain_time drain_hwm drain_applied drain_fill drain_cost drain_cpu
+for replicas in 1 2; do
+  log "3. drain: accepting $drain_count deliveries with the workers stopped"
+  since=$(sql "SELECT clock_timestamp()")
+  next_base
+  fill=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --count "$drain_count" --concurrency "$connections" | grep '^LOAD ' || true)
+  drain_fill[$replicas]=$(kv "$fill" rate)
+  log "   $fill"
+  wait_published 120 >/dev/null
+  log "   starting $replicas worker replica(s)"
+  started_at=$(sql "SELECT clock_timestamp()")
+  p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"; s0=$(stat_now)
+  start_workers "$replicas"
+  done_count=0
+  t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt "$drain_timeout" ]; do
+    sleep 1
+    done_count=$(sql "SELECT count(*) FROM deliveries WHERE received_at >= '$since' AND status NOT IN ('accepted', 'queued')")
+    [ "$done_count" -ge "$drain_count" ] && break
+  done
+  hwm=0
+  for pid in "${worker_pids[@]}"; do h=$(hwm_mb "$pid"); [ "$h" != "?" ] && [ "$h" -gt "$hwm" ] && hwm=$h; done
+  drain_hwm[$replicas]=$hwm
+  drain_cpu[$replicas]=$(cpu_since "$s0")
+  w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+  drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, PostgreSQL $(per_item $((p1 - p0)) "$done_count") µs, RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
+  stop_workers
+  result=$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
+                       count(*) FILTER (WHERE status = 'processed' AND applied > 0),
+                       round((count(*) FILTER (WHERE processed_at IS NOT NULL) / greatest(extract(epoch FROM max(processed_at) - min(processed_at)), 0.001))::numeric, 0),
+                       round(extract(epoch FROM max(processed_at) - '$started_at'::timestamptz)::numeric, 1)
+                FROM deliveries WHERE received_at >= '$since'")
+  IFS='|' read -r finished applied rate took <<<"$result"
+  drain_rate[$replicas]=$rate
+  drain_applied[$replicas]="$applied/$drain_count"
+  drain_time[$replicas]="${took} s after the workers started"
+  [ "$finished" -ge "$drain_count" ] || drain_time[$replicas]="not within ${drain_timeout} s ($finished/$drain_count; all would take ≈ $(calc "int($drain_count / ($rate > 0 ? $rate : 1))") s at this rate)"
+  [ "$finished" -ge "$drain_count" ] || set_aside "drain not finished"
+  log "   $replicas replica(s): $finished finished, $applied applied, ${rate}/s, all done ${took}s after start, worker peak RSS ${hwm} MB; per delivery: ${drain_cost[$replicas]}"
+done
+ingress_hwm=$(hwm_mb "$ingress_pid")
+
+# --- 4. end to end ---------------------------------------------------------------------------------------------------
+log "4. end to end: $e2e_workers worker replica(s), ${e2e_rate} req/s for ${e2e_seconds}s"
+start_workers "$e2e_workers"
+for i in $(seq 1 "$e2e_workers"); do wait_http "http://127.0.0.1:$((health_port + i - 1))/health/ready" 60 "worker $i"; done
+since=$(sql "SELECT clock_timestamp()")
+next_base
+e2e=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$e2e_rate" --seconds "$e2e_seconds" | grep '^LOAD ' || true)
+log "   $e2e"
+e2e_total=$(kv "$e2e" requests)
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt "$e2e_timeout" ]; do
+  [ "$(sql "SELECT count(*) FROM deliveries WHERE received_at >= '$since' AND status IN ('accepted', 'queued')")" = 0 ] && break
+  sleep 1
+done
+e2e_db=$(sql "SELECT count(*), count(*) FILTER (WHERE status = 'processed' AND applied > 0),
+                     round((1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1),
+                     round((1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1),
+                     round((1000 * extract(epoch FROM max(processed_at - received_at)))::numeric, 1)
+              FROM deliveries WHERE received_at >= '$since' AND processed_at IS NOT NULL")
+IFS='|' read -r _ e2e_applied e2e_p50 e2e_p99 e2e_max <<<"$e2e_db"
+worker_hwm_e2e=$(hwm_mb "${worker_pids[0]}")
+stop_workers
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the table -------------------------------------------------------------------------------------------------------
+ms() { calc "$1 / 1000"; }
+ratio=$(calc "int(100 * $ingress_rps / $ceiling_rps + 0.5) / 100")
+ingress_p99=$(ms "$(kv "$ingress" p99_us)")
+ceiling_p99=$(kv "$ceiling" commit_p99_ms)
+yes_no() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
+non2xx=$(( $(kv "$ingress" non2xx) + $(kv "$ingress" connect_errors) + $(kv "$ingress" read_errors) + $(kv "$ingress" write_errors) + $(kv "$ingress" timeouts) ))
+worker_hwm=$(( drain_hwm[1] > drain_hwm[2] ? drain_hwm[1] : drain_hwm[2] ))
+worker_hwm=$(( worker_hwm > ${worker_hwm_e2e/\?/0} ? worker_hwm : ${worker_hwm_e2e/\?/0} ))
+table="$work/table.md"
+{
+  echo "| # | Measurement | Result | Target | |"
+  echo "|---|---|---|---|---|"
+  printf '| 1 | Ingress, wrk %s conn × %ss | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms | | |\n' "$connections" "$duration" "$ingress_rps" "$(ms "$(kv "$ingress" p50_us)")" "$ingress_p99" "$(ms "$(kv "$ingress" max_us)")"
+  printf '| 1 | Cost per accepted webhook (wrk run + relay catching up); machine during the run | %s; %s | | |\n' "$ingress_cost" "$ingress_cpu"
+  printf '| 1 | Ingress non-2xx / socket errors | %s | 0 | %s |\n' "$non2xx" "$(yes_no "$non2xx == 0")"
+  printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
+  printf '| 2 | Durable-write ceiling: binary COPY, %s rows × %s writers, commit per batch | **%s rows/s**; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$ceiling_p99" "$ceiling_cpu"
+  printf '| 2 | Ingress / durable-write ceiling | **%s** | ≥ 0.8 | %s |\n' "$ratio" "$(yes_no "$ratio >= 0.8")"
+  printf '| 2 | Ingress p99 / ceiling commit p99 | %.1f ms / %s ms | ≤ 2× | %s |\n' "$ingress_p99" "$ceiling_p99" "$(yes_no "$ingress_p99 <= 2 * $ceiling_p99")"
+  printf '| 2 | Ingress at half its maximum (%s req/s, %ss, open loop) | p50 %s ms, p99 **%s ms**, max %s ms; %s non-2xx | p99 < 50 ms | %s |\n' "$half_rate" "$half_seconds" "$(kv "$half" p50_ms)" "$(kv "$half" p99_ms)" "$(kv "$half" max_ms)" "$(( $(kv "$half" non2xx) + $(kv "$half" failed) ))" "$(yes_no "$(kv "$half" p99_ms) < 50")"
+  for r in 1 2; do
+    target="≥ 3000/s"; check="$(yes_no "${drain_rate[$r]} >= 3000")"
+    [ "$r" = 2 ] && { target="> 1 replica"; check="$(yes_no "${drain_rate[2]} > ${drain_rate[1]}")"; }
+    printf '| 3 | Drain of %s deliveries, %s worker replica(s) | **%s applied/s**; all done %s; %s applied | %s | %s |\n' "$drain_count" "$r" "${drain_rate[$r]}" "${drain_time[$r]}" "${drain_applied[$r]}" "$target" "$check"
+  done
+  printf '| 3 | Cost per delivery, 1 / 2 replicas (worker CPU includes start-up); machine during the drain | %s; %s / %s; %s | | |\n' "${drain_cost[1]}" "${drain_cpu[1]}" "${drain_cost[2]}" "${drain_cpu[2]}"
+  printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
+  printf '| 4 | End to end at %s req/s × %ss (%s worker), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
+  printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
+  printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
+  printf '| 5 | Peak RSS (VmHWM): worker (drains, end to end) | %s MB (1 replica %s, 2 replicas %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$(yes_no "$worker_hwm < 300")"
+} >"$table"
+
+commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-8}, PrefetchCount ${Workers__PrefetchCount:-16}; logging: ${BENCH_LOGGING:-production}; extra connection options: ${BENCH_PG_OPTIONS:-none}."
+echo
+echo "$header"
+echo
+cat "$table"
+echo
+
+doc="$root/docs/benchmarks.md"
+if [ "${BENCH_DOCS:-1}" = 1 ] && [ -f "$doc" ] && grep -q '<!-- bench:begin -->' "$doc"; then
+  { echo "$header"; echo; cat "$table"; } >"$work/section.md"
+  awk -v section="$work/section.md" '
+    /<!-- bench:begin -->/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
+    /<!-- bench:end -->/ { skip = 0 }
+    !skip { print }' "$doc" >"$work/benchmarks.md"
+  mv "$work/benchmarks.md" "$doc"
+  log "wrote the table into docs/benchmarks.md"
+fi
