@@ -46,9 +46,8 @@ public sealed class CrashTests
         await using var stack = await FaultStack.CreateAsync("killingress");
         await stack.StartWorkerAsync();
         // This ingress's relay cannot reach its broker (a vhost that does not exist): it stores and answers 200,
-        // leases rows to publish them, and never gets to.
-        var lease = new Dictionary<string, string> { ["Outbox:LeaseDuration"] = "00:00:05" };
-        var doomed = await stack.StartIngressAsync(new Dictionary<string, string>(lease) { ["RabbitMqTransport:VHost"] = $"nowhere-{Guid.NewGuid():N}" });
+        // claims rows to publish them, and never gets to.
+        var doomed = await stack.StartIngressAsync(new Dictionary<string, string> { ["RabbitMqTransport:VHost"] = $"nowhere-{Guid.NewGuid():N}" });
         List<Answer> answers;
         using (var client = doomed.CreateClient())
         {
@@ -63,7 +62,7 @@ public sealed class CrashTests
                 "the first ingress published nothing");
         }
 
-        await stack.StartIngressAsync(lease);
+        await stack.StartIngressAsync();
         await stack.WaitUntilFinishedAsync(ids, TimeSpan.FromSeconds(60));
 
         var counts = await stack.CountByStatusAsync();
