@@ -78,7 +78,8 @@ public sealed partial class OutboxRelay(
         current == TimeSpan.Zero ? settings.MinBackoff : TimeSpan.FromTicks(Math.Min(current.Ticks * 2, settings.MaxBackoff.Ticks));
 
     /// <summary>
-    /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
+    /// One claim → send → mark pass, in one transaction. Rows another tool has leased (<c>publish_lease_until</c>, set by
+    /// <c>Webhooks.Workers deliveries replay</c> while it sends them itself) are left alone until the lease ends. Returns how many rows were claimed and how many could not be sent.
     /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
     /// and a process that dies mid-pass releases them with its connection. One UPDATE per published row (no lease
     /// written first) and an asynchronous commit: a mark lost in a crash only means the delivery is sent again, which
@@ -124,6 +125,7 @@ public sealed partial class OutboxRelay(
         await using var command = new NpgsqlCommand("""
             SELECT id, integration_id, provider, received_at, trace_parent FROM deliveries
             WHERE published_at IS NULL AND status = 'accepted'
+              AND (publish_lease_until IS NULL OR publish_lease_until < now())
             ORDER BY received_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED

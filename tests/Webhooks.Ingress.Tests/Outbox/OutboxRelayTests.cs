@@ -77,6 +77,37 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
+    public async Task Delivery_leased_by_the_replay_tool_is_left_alone_until_its_lease_ends()
+    {
+        // `Webhooks.Workers deliveries replay` leases the rows it sends itself, so a running relay must not send them too.
+        await using var app = new IngressApplication(_vhost.Name);
+        await app.StartAsync();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = new Delivery
+        {
+            Id = Guid.NewGuid(), IntegrationId = jira.Id, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow,
+            Status = DeliveryStatus.Accepted, PublishLeaseUntil = DateTimeOffset.UtcNow.AddMinutes(2),
+        };
+        await using (var db = app.CreateDbContext())
+        {
+            db.Deliveries.Add(delivery);
+            await db.SaveChangesAsync();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2)); // several sweeps of 500 ms
+        await using (var db = app.CreateDbContext())
+        {
+            Assert.That((await db.Deliveries.SingleAsync(d => d.Id == delivery.Id)).PublishedAt, Is.Null, "a leased row is not the relay's to send");
+            await db.Deliveries.Where(d => d.Id == delivery.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.PublishLeaseUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        }
+        await app.WaitUntilPublishedAsync([delivery.Id], TimeSpan.FromSeconds(30));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(Occurrences(queued, delivery.Id), Is.EqualTo(1), "once the lease has ended the relay publishes it");
+    }
+
+    [Test]
     public async Task Two_ingress_replicas_publish_each_delivery_once()
     {
         await using var first = new IngressApplication(_vhost.Name);
