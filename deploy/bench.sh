@@ -4,22 +4,24 @@
 # one table and writes the same table into docs/benchmarks.md (between the bench markers).
 #
 #   1. ingress throughput/latency: wrk, ~1 KB Jira comment_created bodies, distinct comment ids, rotating tokens
-#   2. ceilings in the same run: a plain Kestrel endpoint under the same wrk load, and batched binary COPY of the same
-#      rows into a scratch table (the durable-write ceiling); then the ingress at half its maximum rate (open loop)
+#   2. ceilings in the same run, under the same wrk load: a plain Kestrel endpoint (HTTP only), and the durable-write
+#      ceiling, a Kestrel endpoint that group-commits the same rows by binary COPY into a scratch table and answers after
+#      the commit; the raw COPY rate without HTTP (informational); then the ingress at half its maximum rate (open loop)
 #   3. worker drain: BENCH_DRAIN_COUNT deliveries accepted with the workers stopped, then 1, then 2 replicas
 #   4. end to end at a steady BENCH_E2E_RATE req/s: received_at → processed_at from the deliveries
 #   5. peak RSS (VmHWM) of the ingress and the workers
 #
 # Settings (environment):
 #   BENCH_DURATION=30 BENCH_WARMUP=10 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
-#   BENCH_CEILING_SECONDS=15 BENCH_CEILING_WRITERS=2                        COPY ceiling (batch = connections / writers)
+#   BENCH_CEILING_WRITERS=2     COPY writers of the durable-write ceiling and of the raw COPY run (the ingress has 2)
+#   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   BENCH_PG_OPTIONS (appended to the connection string of the ingress and workers; default none)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount                 passed through to the workers (defaults 8, 16)
 #   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
-#   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
+#   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_LOGGING=production (ASP.NET Core and EF Core at Warning; as-built: every category at Information)
 #   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
 #   WEBHOOKS_ADMIN_KEY (default: generated)   WEBHOOKS_PG_DATABASE=webhooks_bench   WEBHOOKS_RABBITMQ_VHOST=webhooks-bench
@@ -37,7 +39,7 @@ duration="${BENCH_DURATION:-30}"
 warmup="${BENCH_WARMUP:-10}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
-ceiling_seconds="${BENCH_CEILING_SECONDS:-15}"
+ceiling_seconds="${BENCH_CEILING_SECONDS:-10}"
 ceiling_writers="${BENCH_CEILING_WRITERS:-2}"
 half_seconds="${BENCH_HALF_SECONDS:-15}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
@@ -50,9 +52,11 @@ token_count="${BENCH_TOKENS:-8}"
 issues="${BENCH_ISSUES:-64}"
 ingress_port="${BENCH_INGRESS_PORT:-5180}"
 plain_port="${BENCH_PLAIN_PORT:-5181}"
+durable_port="${BENCH_DURABLE_PORT:-5182}"
 health_port="${BENCH_WORKER_HEALTH_PORT:-8181}"
 ingress_url="http://127.0.0.1:${ingress_port}"
 plain_url="http://127.0.0.1:${plain_port}"
+durable_url="http://127.0.0.1:${durable_port}"
 admin_key="${WEBHOOKS_ADMIN_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
 case "$WEBHOOKS_PG_DATABASE" in webhooks) die "refusing to benchmark in the shared database 'webhooks'";; esac
@@ -63,12 +67,13 @@ mkdir -p "$work" "$root/.run/logs"
 bench_started=$(date +%s)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-ingress_pid="" plain_pid=""
+ingress_pid="" plain_pid="" durable_pid=""
 worker_pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in $ingress_pid $plain_pid "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $ingress_pid $plain_pid "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The durable endpoint drops its scratch table when it stops.
+  for pid in $ingress_pid $plain_pid $durable_pid "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $ingress_pid $plain_pid $durable_pid "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
@@ -130,13 +135,16 @@ fi
 
 bench() { DOTNET_gcServer=0 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" "$@"; }
 
-log "starting the ingress on $ingress_url and the plain endpoint on $plain_url"
+log "starting the ingress on $ingress_url, the plain endpoint on $plain_url and the durable endpoint on $durable_url"
 ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" \
   "${app_env[@]}" dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" >"$root/.run/logs/bench-ingress.log" 2>&1 &
 ingress_pid=$!
 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
+dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable.log" 2>&1 &
+durable_pid=$!
 wait_http "$ingress_url/health/ready" 60 "the ingress"
+wait_http "$durable_url/ready" 60 "the durable endpoint"
 
 start_workers() { # count
   for i in $(seq 1 "$1"); do
@@ -202,12 +210,24 @@ n=$(kv "$ingress" requests)
 ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs, RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
 log "   the outbox relay had published everything ${relay_lag}s after the run; per request: $ingress_cost"
 
-log "2. ceilings: plain Kestrel endpoint (same wrk load), binary COPY into a scratch table"
+log "2. ceilings: plain Kestrel endpoint and durable endpoint (same wrk load), raw COPY into a scratch table"
 next_base; wrk_run "$plain_url" "$warmup" >/dev/null
 s0=$(stat_now)
 next_base; plain=$(wrk_run "$plain_url" "$duration")
 plain_cpu=$(cpu_since "$s0")
-log "   $plain ($plain_cpu)"
+log "   plain: $plain ($plain_cpu)"
+next_base; wrk_run "$durable_url" "$warmup" >/dev/null
+s0=$(stat_now); d0=$(ticks "$durable_pid"); p0=$(pg_ticks); read -r wb0 ws0 <<<"$(wal)"
+next_base; durable=$(wrk_run "$durable_url" "$duration")
+durable_cpu=$(cpu_since "$s0")
+d1=$(ticks "$durable_pid"); p1=$(pg_ticks); read -r wb1 ws1 <<<"$(wal)"
+n=$(kv "$durable" requests)
+durable_cost="endpoint $(per_item $((d1 - d0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
+log "   durable: $durable ($durable_cpu); per request: $durable_cost"
+# Stopped before the raw COPY run: it drops its scratch table (the raw run makes its own) and prints its batch sizes.
+kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
+durable_batches=$(grep '^DURABLE ' "$root/.run/logs/bench-durable.log" || true)
+log "   $durable_batches"
 ceiling_batch=$(( connections / ceiling_writers ))
 s0=$(stat_now)
 ceiling=$(bench ceiling "$ConnectionStrings__Webhooks" "$ceiling_seconds" "$ceiling_batch" "$ceiling_writers" | grep '^CEILING ')
@@ -217,6 +237,7 @@ log "   $ceiling ($ceiling_cpu)"
 ingress_rps=$(calc "$(kv "$ingress" requests) / ($(kv "$ingress" duration_us) / 1e6)")
 plain_rps=$(calc "$(kv "$plain" requests) / ($(kv "$plain" duration_us) / 1e6)")
 ceiling_rps=$(kv "$ceiling" rows_per_s)
+durable_rps=$(calc "$(kv "$durable" requests) / ($(kv "$durable" duration_us) / 1e6)")
 half_rate=$(calc "int($ingress_rps / 2)")
 log "   the ingress at half its maximum: ${half_rate} req/s for ${half_seconds}s (open loop)"
 next_base
@@ -302,11 +323,13 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the table -------------------------------------------------------------------------------------------------------
 ms() { calc "$1 / 1000"; }
-ratio=$(calc "int(100 * $ingress_rps / $ceiling_rps + 0.5) / 100")
+ratio=$(calc "int(100 * $ingress_rps / $durable_rps + 0.5) / 100")
 ingress_p99=$(ms "$(kv "$ingress" p99_us)")
-ceiling_p99=$(kv "$ceiling" commit_p99_ms)
+durable_p99=$(ms "$(kv "$durable" p99_us)")
 yes_no() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
-non2xx=$(( $(kv "$ingress" non2xx) + $(kv "$ingress" connect_errors) + $(kv "$ingress" read_errors) + $(kv "$ingress" write_errors) + $(kv "$ingress" timeouts) ))
+errors() { echo $(( $(kv "$1" non2xx) + $(kv "$1" connect_errors) + $(kv "$1" read_errors) + $(kv "$1" write_errors) + $(kv "$1" timeouts) )); }
+non2xx=$(errors "$ingress")
+durable_errors=$(errors "$durable")
 worker_hwm=$(( drain_hwm[1] > drain_hwm[2] ? drain_hwm[1] : drain_hwm[2] ))
 worker_hwm=$(( worker_hwm > ${worker_hwm_e2e/\?/0} ? worker_hwm : ${worker_hwm_e2e/\?/0} ))
 table="$work/table.md"
@@ -317,9 +340,10 @@ table="$work/table.md"
   printf '| 1 | Cost per accepted webhook (wrk run + relay catching up); machine during the run | %s; %s | | |\n' "$ingress_cost" "$ingress_cpu"
   printf '| 1 | Ingress non-2xx / socket errors | %s | 0 | %s |\n' "$non2xx" "$(yes_no "$non2xx == 0")"
   printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
-  printf '| 2 | Durable-write ceiling: binary COPY, %s rows × %s writers, commit per batch | **%s rows/s**; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$ceiling_p99" "$ceiling_cpu"
-  printf '| 2 | Ingress / durable-write ceiling | **%s** | ≥ 0.8 | %s |\n' "$ratio" "$(yes_no "$ratio >= 0.8")"
-  printf '| 2 | Ingress p99 / ceiling commit p99 | %.1f ms / %s ms | ≤ 2× | %s |\n' "$ingress_p99" "$ceiling_p99" "$(yes_no "$ingress_p99 <= 2 * $ceiling_p99")"
+  printf '| 2 | Durable-write ceiling, same wrk load: Kestrel + group-commit binary COPY into a scratch table (%s writers), 200 after the commit | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s non-2xx / socket errors; %s rows per commit; per request: %s; %s | | |\n' "$ceiling_writers" "$durable_rps" "$(ms "$(kv "$durable" p50_us)")" "$durable_p99" "$(ms "$(kv "$durable" max_us)")" "$durable_errors" "$(kv "$durable_batches" mean_batch)" "$durable_cost" "$durable_cpu"
+  printf '| 2 | Raw COPY rate, no HTTP (informational): %s rows × %s writers, commit per batch, %ss | %s rows/s; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_seconds" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$(kv "$ceiling" commit_p99_ms)" "$ceiling_cpu"
+  printf '| 2 | Ingress / durable-write ceiling (req/s) | **%s** | ≥ 0.8 | %s |\n' "$ratio" "$(yes_no "$ratio >= 0.8")"
+  printf '| 2 | Ingress p99 / durable-write ceiling p99 | %.1f ms / %.1f ms | ≤ 2× | %s |\n' "$ingress_p99" "$durable_p99" "$(yes_no "$ingress_p99 <= 2 * $durable_p99")"
   printf '| 2 | Ingress at half its maximum (%s req/s, %ss, open loop) | p50 %s ms, p99 **%s ms**, max %s ms; %s non-2xx | p99 < 50 ms | %s |\n' "$half_rate" "$half_seconds" "$(kv "$half" p50_ms)" "$(kv "$half" p99_ms)" "$(kv "$half" max_ms)" "$(( $(kv "$half" non2xx) + $(kv "$half" failed) ))" "$(yes_no "$(kv "$half" p99_ms) < 50")"
   for r in 1 2; do
     target="≥ 3000/s"; check="$(yes_no "${drain_rate[$r]} >= 3000")"
