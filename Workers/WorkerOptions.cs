@@ -14,11 +14,23 @@ public sealed class WorkerOptions
     /// <summary>Providers to consume, by wire name: a comma-separated string or a list. Empty means all of them.</summary>
     public IList<string> Providers { get; } = [];
 
+    /// <summary>
+    /// Messages each queue hands to consumers at once. They wait for a batch (<see cref="BatchSize"/>), so this must
+    /// exceed <see cref="BatchSize"/> × <see cref="BatchConcurrency"/> for full batches to form under load.
+    /// </summary>
     [Range(1, 1000, ErrorMessage = "Workers:ConcurrentMessageLimit must be between {1} and {2}.")]
-    public int ConcurrentMessageLimit { get; set; } = 8;
+    public int ConcurrentMessageLimit { get; set; } = 200;
 
     [Range(1, 10000, ErrorMessage = "Workers:PrefetchCount must be between {1} and {2}.")]
-    public int PrefetchCount { get; set; } = 16;
+    public int PrefetchCount { get; set; } = 400;
+
+    /// <summary>Most deliveries processed in one transaction.</summary>
+    [Range(1, 1000, ErrorMessage = "Workers:BatchSize must be between {1} and {2}.")]
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Batches in flight at once in this process: one fills while another commits.</summary>
+    [Range(1, 64, ErrorMessage = "Workers:BatchConcurrency must be between {1} and {2}.")]
+    public int BatchConcurrency { get; set; } = 2;
 
     /// <summary>Retries after the first attempt for transient failures; past it the message is dead-lettered.</summary>
     [Range(0, 20, ErrorMessage = "Workers:RetryLimit must be between {1} and {2}.")]

@@ -7,55 +7,92 @@ using Webhooks.Workers.Changes;
 namespace Webhooks.Workers.Applying;
 
 /// <summary>
-/// Applies changes to target records inside the caller's transaction (one per delivery), as the run-as user.
-/// For each (record, change) the ledger row goes in first with <c>ON CONFLICT DO NOTHING</c>: under Read Committed a
-/// concurrent insert of the same key waits for the other transaction, so two replicas can never both apply it
-/// (masstransit.md §5.2). A conflict is a duplicate and is skipped; otherwise the change is applied and audited.
-/// The caller saves and commits.
+/// Applies changes to locked target records inside the caller's transaction (one per batch of deliveries), as the
+/// run-as user. For each (record, change) the ledger row goes in first with <c>ON CONFLICT DO NOTHING</c>: under Read
+/// Committed a concurrent insert of the same key waits for the other transaction, so two replicas can never both apply
+/// it (masstransit.md §5.2). A key already taken is a duplicate and is skipped; otherwise the change is applied and
+/// audited. One instance serves one batch (scoped with its DbContext); the caller saves and commits.
 /// </summary>
 public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 {
-    public async Task<ApplyCounts> ApplyAsync(ApplyContext context, IReadOnlyList<Record> targets, IReadOnlyList<NormalizedChange> changes, CancellationToken cancellationToken)
+    private readonly Dictionary<(Guid RecordId, Provider Provider, string ExternalId), Comment> _comments = [];
+
+    /// <summary>
+    /// Takes the ledger keys of a whole batch in one statement; returns, per entry, whether this batch took it.
+    /// Within the batch the first entry of a key wins (the later ones are duplicates), which is the caller's order.
+    /// </summary>
+    public async Task<bool[]> TakeLedgerKeysAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
-        var counts = new ApplyCounts();
-        foreach (var record in targets)
+        var taken = new bool[entries.Count];
+        var first = new Dictionary<(Guid, string), int>();
+        for (var i = 0; i < entries.Count; i++)
         {
-            foreach (var change in changes)
-            {
-                if (!await TryTakeLedgerKeyAsync(record, change, context, cancellationToken))
-                {
-                    counts += new ApplyCounts(0, 1);
-                    continue;
-                }
-                await ApplyOneAsync(context, record, change, cancellationToken);
-                counts += new ApplyCounts(1, 0);
-            }
+            first.TryAdd((entries[i].RecordId, entries[i].DedupKey), i);
         }
-        return counts;
-    }
+        if (first.Count == 0)
+        {
+            return taken;
+        }
 
-    private async Task<bool> TryTakeLedgerKeyAsync(Record record, NormalizedChange change, ApplyContext context, CancellationToken cancellationToken)
-    {
-        var key = DedupKey.For(change);
+        // Sorted by key, so two batches that share keys take them in the same order.
+        var candidates = first.Values.Select(i => entries[i]).OrderBy(e => e.RecordId).ThenBy(e => e.DedupKey, StringComparer.Ordinal).ToList();
+        var recordIds = candidates.Select(e => e.RecordId).ToArray();
+        var keys = candidates.Select(e => e.DedupKey).ToArray();
+        var deliveryIds = candidates.Select(e => e.DeliveryId).ToArray();
         var now = clock.GetUtcNow();
-        var inserted = await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO applied_changes (record_id, dedup_key, delivery_id, applied_at) VALUES ({record.Id}, {key}, {context.DeliveryId}, {now}) ON CONFLICT DO NOTHING",
-            cancellationToken);
-        return inserted == 1;
+        var inserted = await db.Database.SqlQuery<LedgerKey>($"""
+            INSERT INTO applied_changes (record_id, dedup_key, delivery_id, applied_at)
+            SELECT record_id, dedup_key, delivery_id, {now} FROM unnest({recordIds}, {keys}, {deliveryIds}) AS k(record_id, dedup_key, delivery_id)
+            ON CONFLICT DO NOTHING
+            RETURNING record_id AS "RecordId", dedup_key AS "DedupKey"
+            """).ToListAsync(cancellationToken);
+        foreach (var key in inserted)
+        {
+            taken[first[(key.RecordId, key.DedupKey)]] = true;
+        }
+        return taken;
     }
 
-    private async Task ApplyOneAsync(ApplyContext context, Record record, NormalizedChange change, CancellationToken cancellationToken)
+    /// <summary>Loads (and tracks) the existing comments these changes may touch, in one query.</summary>
+    public async Task LoadCommentsAsync(IReadOnlyCollection<Guid> recordIds, IReadOnlyCollection<string> commentIds, CancellationToken cancellationToken)
+    {
+        if (recordIds.Count == 0 || commentIds.Count == 0)
+        {
+            return;
+        }
+        var records = recordIds.ToArray();
+        var ids = commentIds.ToArray();
+        var comments = await db.Comments
+            .Where(c => records.Contains(c.RecordId) && c.SourceProvider != null && ids.Contains(c.SourceExternalId!))
+            .ToListAsync(cancellationToken);
+        foreach (var comment in comments)
+        {
+            _comments[(comment.RecordId, comment.SourceProvider!.Value, comment.SourceExternalId!)] = comment;
+        }
+    }
+
+    /// <summary>The comment ids a change refers to, for <see cref="LoadCommentsAsync"/>.</summary>
+    public static string? CommentIdOf(NormalizedChange change) => change switch
+    {
+        CommentAdded added => added.CommentId,
+        CommentEdited edited => edited.CommentId,
+        CommentDeleted deleted => deleted.CommentId,
+        _ => null,
+    };
+
+    /// <summary>Applies one change whose ledger key this batch took; comments must have been loaded first.</summary>
+    public void Apply(ApplyContext context, Record record, NormalizedChange change)
     {
         switch (change)
         {
             case CommentAdded added:
-                await UpsertCommentAsync(context, record, added.CommentId, added.Body, added.Author, added.SourceTimestamp, "comment_added", cancellationToken);
+                UpsertComment(context, record, added.CommentId, added.Body, added.Author, added.SourceTimestamp, "comment_added");
                 break;
             case CommentEdited edited:
-                await UpsertCommentAsync(context, record, edited.CommentId, edited.Body, edited.Author, edited.SourceTimestamp, "comment_edited", cancellationToken);
+                UpsertComment(context, record, edited.CommentId, edited.Body, edited.Author, edited.SourceTimestamp, "comment_edited");
                 break;
             case CommentDeleted deleted:
-                await DeleteCommentAsync(context, record, deleted, cancellationToken);
+                DeleteComment(context, record, deleted);
                 break;
             case StatusChanged status:
                 var mapped = context.StatusMappings[status.NewStatus];
@@ -104,14 +141,14 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         }
     }
 
-    private async Task UpsertCommentAsync(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action, CancellationToken cancellationToken)
+    private void UpsertComment(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action)
     {
-        var comment = await FindCommentAsync(context, record, commentId, cancellationToken);
+        _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
         var now = clock.GetUtcNow();
         if (comment is null)
         {
             // An edit that arrives before its creation (or for a comment older than the link) creates the comment.
-            db.Comments.Add(new Comment
+            comment = new Comment
             {
                 Id = Guid.CreateVersion7(),
                 RecordId = record.Id,
@@ -123,7 +160,9 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 SourceUpdatedAt = sourceAt,
                 CreatedAt = now,
                 UpdatedAt = now,
-            });
+            };
+            db.Comments.Add(comment);
+            _comments[(record.Id, context.Provider, commentId)] = comment;
             Audit(context, record, action, null, body);
             Touch(context, record);
             return;
@@ -145,9 +184,9 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         comment.SourceUpdatedAt = sourceAt;
     }
 
-    private async Task DeleteCommentAsync(ApplyContext context, Record record, CommentDeleted deleted, CancellationToken cancellationToken)
+    private void DeleteComment(ApplyContext context, Record record, CommentDeleted deleted)
     {
-        var comment = await FindCommentAsync(context, record, deleted.CommentId, cancellationToken);
+        _comments.TryGetValue((record.Id, context.Provider, deleted.CommentId), out var comment);
         if (comment is null || comment.Deleted)
         {
             return;
@@ -157,11 +196,6 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         comment.UpdatedAt = clock.GetUtcNow();
         Touch(context, record);
     }
-
-    private async Task<Comment?> FindCommentAsync(ApplyContext context, Record record, string commentId, CancellationToken cancellationToken) =>
-        db.Comments.Local.FirstOrDefault(c => c.RecordId == record.Id && c.SourceProvider == context.Provider && c.SourceExternalId == commentId)
-        ?? await db.Comments.SingleOrDefaultAsync(
-            c => c.RecordId == record.Id && c.SourceProvider == context.Provider && c.SourceExternalId == commentId, cancellationToken);
 
     private void Audit(ApplyContext context, Record record, string action, string? before, string? after) =>
         db.AuditEntries.Add(new AuditEntry
@@ -190,3 +224,9 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
 }
+
+/// <summary>One (record, change) of a batch, in the order the batch applies them.</summary>
+public readonly record struct LedgerEntry(Guid RecordId, string DedupKey, Guid DeliveryId);
+
+/// <summary>A ledger key this batch inserted.</summary>
+public sealed record LedgerKey(Guid RecordId, string DedupKey);

@@ -12,34 +12,79 @@ namespace Webhooks.Workers.Applying;
 public sealed class TargetResolver(WebhooksDbContext db)
 {
     /// <summary>
-    /// Returns the records locked (<c>FOR UPDATE</c>, in id order) for the rest of the delivery's transaction, so
-    /// last-writer-wins compares against the latest committed values and concurrent deliveries queue up per record.
+    /// Resolves every (integration, external item) of a batch in two queries and locks all their records in one
+    /// (<c>FOR UPDATE</c>, in id order, so concurrent batches queue up per record and never deadlock) for the rest of
+    /// the transaction: last-writer-wins then compares against the latest committed values.
     /// </summary>
-    public async Task<IReadOnlyList<Record>> ResolveAndLockAsync(Integration integration, string externalItemId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<TargetKey, IReadOnlyList<Record>>> ResolveAndLockAsync(
+        IReadOnlyCollection<(Integration Integration, string ExternalItemId)> items, CancellationToken cancellationToken)
     {
-        var runAs = integration.RunAsUserId;
-        var ids = await (
+        var found = new Dictionary<TargetKey, IReadOnlyList<Record>>();
+        if (items.Count == 0)
+        {
+            return found;
+        }
+
+        var externalIds = items.Select(i => i.ExternalItemId).Distinct().ToArray();
+        var accountIds = items.Select(i => i.Integration.AccountId).Distinct().ToArray();
+        var linked = await (
             from link in db.Links
             join linking in db.Integrations on link.IntegrationId equals linking.Id
             join record in db.Records on link.RecordId equals record.Id
             join product in db.Products on record.ProductId equals product.Id
-            where link.ExternalId == externalItemId
-                && linking.AccountId == integration.AccountId
-                && linking.Provider == integration.Provider
-                && linking.Version == integration.Version
-                && product.AccountId == integration.AccountId
+            where externalIds.Contains(link.ExternalId)
+                && accountIds.Contains(linking.AccountId)
+                && product.AccountId == linking.AccountId
                 && !record.Deleted
-                && db.Memberships.Any(m => m.ProductId == record.ProductId && m.UserId == runAs
-                    && (m.Role == MembershipRole.Owner || m.Role == MembershipRole.Contributor))
-            select record.Id).Distinct().ToListAsync(cancellationToken);
-
-        if (ids.Count == 0)
+            select new { link.ExternalId, linking.AccountId, linking.Provider, linking.Version, RecordId = record.Id, record.ProductId })
+            .ToListAsync(cancellationToken);
+        if (linked.Count == 0)
         {
-            return [];
+            return found;
         }
 
-        return await db.Records
-            .FromSql($"SELECT * FROM records WHERE id = ANY({ids.ToArray()}) ORDER BY id FOR UPDATE")
-            .ToListAsync(cancellationToken);
+        var runAsIds = items.Select(i => i.Integration.RunAsUserId).Distinct().ToArray();
+        var productIds = linked.Select(l => l.ProductId).Distinct().ToArray();
+        var writers = (await db.Memberships
+                .Where(m => runAsIds.Contains(m.UserId) && productIds.Contains(m.ProductId)
+                    && (m.Role == MembershipRole.Owner || m.Role == MembershipRole.Contributor))
+                .Select(m => new { m.ProductId, m.UserId })
+                .ToListAsync(cancellationToken))
+            .Select(m => (m.ProductId, m.UserId))
+            .ToHashSet();
+
+        var recordIdsByItem = new Dictionary<TargetKey, List<Guid>>();
+        foreach (var (integration, externalItemId) in items)
+        {
+            var ids = linked
+                .Where(l => l.ExternalId == externalItemId && l.AccountId == integration.AccountId
+                    && l.Provider == integration.Provider && l.Version == integration.Version
+                    && writers.Contains((l.ProductId, integration.RunAsUserId)))
+                .Select(l => l.RecordId)
+                .Distinct()
+                .ToList();
+            if (ids.Count > 0)
+            {
+                recordIdsByItem[new TargetKey(integration.Id, externalItemId)] = ids;
+            }
+        }
+        if (recordIdsByItem.Count == 0)
+        {
+            return found;
+        }
+
+        var allIds = recordIdsByItem.Values.SelectMany(ids => ids).Distinct().ToArray();
+        var records = (await db.Records
+                .FromSql($"SELECT * FROM records WHERE id = ANY({allIds}) ORDER BY id FOR UPDATE")
+                .ToListAsync(cancellationToken))
+            .ToDictionary(r => r.Id);
+        foreach (var (key, ids) in recordIdsByItem)
+        {
+            found[key] = [.. ids.Order().Select(id => records[id])];
+        }
+        return found;
     }
 }
+
+/// <summary>An external item as one integration sees it.</summary>
+public readonly record struct TargetKey(Guid IntegrationId, string ExternalItemId);

@@ -15,7 +15,7 @@ public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, 
           dead-letters      list | show <id> | replay | purge the messages in webhooks-<provider>_error (--help for options)
           deliveries        replay stored deliveries from PostgreSQL by id or filter (deliveries replay --help)
         Configuration: ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass},
-          Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
+          Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,BatchSize,BatchConcurrency,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
           (environment: ConnectionStrings__Webhooks, Workers__Providers=jira,github, ...)
         """;
 

@@ -23,6 +23,16 @@ public sealed class DeliveryFaultConsumer(WebhooksDbContext db, WorkerTelemetry 
         var fault = context.Message;
         var exception = fault.Exceptions.FirstOrDefault();
         var reason = $"Dead-lettered after retries: {exception?.ExceptionType ?? "unknown"}: {exception?.Message ?? "no message"}";
+        // Wrappers such as EF Core's "likely due to a transient failure" say nothing an operator can act on: name the root cause.
+        var cause = exception?.InnerException;
+        while (cause?.InnerException is not null)
+        {
+            cause = cause.InnerException;
+        }
+        if (cause is not null)
+        {
+            reason += $" (caused by {cause.ExceptionType}: {cause.Message})";
+        }
         if (reason.Length > 2000)
         {
             reason = reason[..2000];

@@ -7,10 +7,11 @@ namespace Webhooks.Workers.Deliveries;
 
 public static class DeliveriesExtensions
 {
-    /// <summary>The pipeline of one delivery: processor, target resolution, status mappings, applier.</summary>
+    /// <summary>The delivery pipeline: the batching in front of it, then processor, target resolution, status mappings, applier.</summary>
     public static IHostApplicationBuilder AddDeliveryProcessing(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DeliveryBatches>();
         builder.Services.AddScoped<DeliveryProcessor>();
         builder.Services.AddScoped<TargetResolver>();
         builder.Services.AddScoped<StatusMappingResolver>();

@@ -11,9 +11,11 @@ using Webhooks.Workers.Providers;
 namespace Webhooks.Workers.Deliveries;
 
 /// <summary>
-/// Processes one stored delivery: re-check the integration and account, parse, resolve targets, apply, record the
-/// outcome, all in one transaction. Expected problems (inactive, unknown event, malformed payload, mapping errors)
-/// are recorded outcomes, never exceptions; anything thrown is transient and the whole delivery is retried.
+/// Processes stored deliveries, one batch per transaction: re-check each integration and account, parse, resolve
+/// targets, apply, record each outcome. The batch is set-based (one query per step for all its deliveries) because
+/// round trips, not work, are what a delivery costs. Expected problems (inactive, unknown event, malformed payload,
+/// mapping errors) are recorded outcomes, never exceptions; anything thrown is transient and fails the whole batch,
+/// which <see cref="DeliveryBatches"/> then retries one delivery at a time to pin the failure on its message.
 /// Callable without a bus.
 /// </summary>
 public sealed class DeliveryProcessor(
@@ -32,134 +34,249 @@ public sealed class DeliveryProcessor(
     /// </summary>
     private static readonly DeliveryStatus[] Waiting = [DeliveryStatus.Accepted, DeliveryStatus.Queued, DeliveryStatus.DeadLettered];
 
-    public async Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
-    {
-        // Counted in its own statement, outside the transaction, so attempts that fail and roll back still show.
-        var found = await db.Deliveries.Where(d => d.Id == deliveryId && Waiting.Contains(d.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
-        if (found == 0)
-        {
-            return await AlreadyFinishedAsync(deliveryId, cancellationToken)
-                ?? throw new PermanentDeliveryException($"Delivery {deliveryId} does not exist.");
-        }
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Locked, and checked again: two copies of one message consumed at once must not both record an outcome.
-        var delivery = await db.Deliveries.FromSql($"SELECT * FROM deliveries WHERE id = {deliveryId} FOR UPDATE").SingleAsync(cancellationToken);
-        if (!Waiting.Contains(delivery.Status))
-        {
-            return Finished(delivery);
-        }
-        var outcome = await DecideAsync(delivery, cancellationToken);
-
-        delivery.Status = outcome.Status;
-        delivery.LastError = outcome.Reason;
-        delivery.Applied = outcome.Applied;
-        delivery.Duplicates = outcome.Duplicates;
-        delivery.NoTarget = outcome.NoTarget;
-        delivery.ProcessedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return outcome;
-    }
-
-    private async Task<DeliveryOutcome?> AlreadyFinishedAsync(Guid deliveryId, CancellationToken cancellationToken)
-    {
-        var delivery = await db.Deliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deliveryId, cancellationToken);
-        return delivery is null ? null : Finished(delivery);
-    }
-
-    private static DeliveryOutcome Finished(Delivery delivery) =>
-        new(delivery.Status, AlreadyFinished, delivery.Applied, delivery.Duplicates, delivery.NoTarget);
-
     /// <summary>The reason given when a redelivered message found its delivery already finished and changed nothing.</summary>
     public const string AlreadyFinished = "Already finished; this redelivery changed nothing.";
 
-    private async Task<DeliveryOutcome> DecideAsync(Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>One delivery: a batch of one. A delivery that does not exist is a <see cref="PermanentDeliveryException"/>.</summary>
+    public async Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
     {
-        var owner = await (
-            from candidate in db.Integrations
+        var outcomes = await ProcessManyAsync([deliveryId], countAttempt: true, cancellationToken);
+        return outcomes.TryGetValue(deliveryId, out var outcome)
+            ? outcome
+            : throw new PermanentDeliveryException($"Delivery {deliveryId} does not exist.");
+    }
+
+    /// <summary>
+    /// Processes the deliveries in one transaction and returns each one's outcome; ids with no delivery are absent.
+    /// With <paramref name="countAttempt"/> the attempt is counted first, in its own statement outside the transaction,
+    /// so attempts that fail and roll back still show (a batch retried one by one counts it once).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(
+        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, CancellationToken cancellationToken)
+    {
+        var ids = deliveryIds.Distinct().Order().ToArray();
+        if (countAttempt)
+        {
+            await db.Deliveries.Where(d => ids.Contains(d.Id) && Waiting.Contains(d.Status))
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Locked in id order, and checked again: two copies of one message consumed at once must not both record an
+        // outcome, and two batches sharing deliveries take them in the same order.
+        var rows = await db.Deliveries.FromSql($"SELECT * FROM deliveries WHERE id = ANY({ids}) ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
+        var outcomes = new Dictionary<Guid, DeliveryOutcome>(rows.Count);
+        var waiting = new List<Delivery>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (Waiting.Contains(row.Status))
+            {
+                waiting.Add(row);
+            }
+            else
+            {
+                outcomes[row.Id] = new(row.Status, AlreadyFinished, row.Applied, row.Duplicates, row.NoTarget);
+                db.Entry(row).State = EntityState.Detached;
+            }
+        }
+        if (waiting.Count == 0)
+        {
+            return outcomes;
+        }
+
+        // Arrival order: a sender's retry is the later copy, and changes are taken in the order they came.
+        waiting.Sort((a, b) => a.ReceivedAt != b.ReceivedAt ? a.ReceivedAt.CompareTo(b.ReceivedAt) : a.Id.CompareTo(b.Id));
+        var decided = await DecideAsync(waiting, cancellationToken);
+        var now = clock.GetUtcNow();
+        foreach (var delivery in waiting)
+        {
+            var outcome = decided[delivery.Id];
+            delivery.Status = outcome.Status;
+            delivery.LastError = outcome.Reason;
+            delivery.Applied = outcome.Applied;
+            delivery.Duplicates = outcome.Duplicates;
+            delivery.NoTarget = outcome.NoTarget;
+            delivery.ProcessedAt = now;
+            outcomes[delivery.Id] = outcome;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return outcomes;
+    }
+
+    /// <summary>A delivery that got as far as applying: its changes and who applies them.</summary>
+    private sealed record Plan(Delivery Delivery, Integration Integration, ApplyContext Context, IReadOnlyList<NormalizedChange> Changes, string? Note);
+
+    private async Task<Dictionary<Guid, DeliveryOutcome>> DecideAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
+    {
+        var outcomes = new Dictionary<Guid, DeliveryOutcome>(deliveries.Count);
+        var integrationIds = deliveries.Select(d => d.IntegrationId).Distinct().ToArray();
+        var owners = await (
+            from candidate in db.Integrations.AsNoTracking()
             join account in db.Accounts on candidate.AccountId equals account.Id
-            where candidate.Id == delivery.IntegrationId
-            select new { Integration = candidate, AccountStatus = account.Status }).SingleOrDefaultAsync(cancellationToken);
+            where integrationIds.Contains(candidate.Id)
+            select new { Integration = candidate, AccountStatus = account.Status }).ToDictionaryAsync(o => o.Integration.Id, cancellationToken);
+        var retries = await SenderRetriesAsync(deliveries, cancellationToken);
 
-        if (owner is null)
+        var plans = new List<Plan>(deliveries.Count);
+        var resolvedMappings = new Dictionary<Guid, StatusMappingResult>();
+        foreach (var delivery in deliveries)
         {
-            return DeliveryOutcome.Ignored($"Integration {delivery.IntegrationId} no longer exists.");
-        }
-        var integration = owner.Integration;
-        if (!integration.Enabled)
-        {
-            return DeliveryOutcome.Ignored("The integration is disabled.");
-        }
-        if (owner.AccountStatus != AccountStatus.Active)
-        {
-            return DeliveryOutcome.Ignored($"The account is {owner.AccountStatus.ToString().ToLowerInvariant()}.");
-        }
-
-        if (delivery.SourceDeliveryId is { } sourceDeliveryId)
-        {
-            var earlier = await db.Deliveries
-                .Where(d => d.IntegrationId == delivery.IntegrationId && d.SourceDeliveryId == sourceDeliveryId
-                    && d.Id != delivery.Id && d.ReceivedAt < delivery.ReceivedAt)
-                .Select(d => (Guid?)d.Id)
-                .FirstOrDefaultAsync(cancellationToken);
-            if (earlier is { } earlierId)
+            if (!owners.TryGetValue(delivery.IntegrationId, out var owner))
             {
-                return new DeliveryOutcome(DeliveryStatus.Duplicate, $"The sender's retry of delivery {earlierId}; not applied again.");
-            }
-        }
-
-        if (!parsers.TryGet(delivery.Provider, out var parser))
-        {
-            return DeliveryOutcome.Failed($"No payload parser for provider {delivery.Provider} yet.");
-        }
-        var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers));
-        switch (parsed.Outcome)
-        {
-            case ParseOutcome.Ignored:
-                return DeliveryOutcome.Ignored(parsed.Reason ?? "Ignored by the parser.");
-            case ParseOutcome.Failed:
-                return DeliveryOutcome.Failed(parsed.Reason ?? "The parser rejected the payload.");
-        }
-
-        // Asana and Smartsheet events carry ids only: what they leave out is read from the sender's API (or, without
-        // credentials, recorded in the history only, and the outcome says so).
-        var fetched = await fetching.CompleteAsync(integration, parsed.Changes, cancellationToken);
-        var changes = fetched.Changes;
-
-        var statusMappings = new Dictionary<string, string>();
-        if (changes.OfType<StatusChanged>().ToList() is { Count: > 0 } statusChanges)
-        {
-            var resolved = await mappings.ResolveAsync(integration, cancellationToken);
-            if (resolved.Failure is { } failure)
-            {
-                return DeliveryOutcome.Failed(failure);
-            }
-            if (statusChanges.FirstOrDefault(s => !resolved.Mappings.ContainsKey(s.NewStatus)) is { } unmapped)
-            {
-                return DeliveryOutcome.Failed(
-                    $"Unmapped status '{unmapped.NewStatus}': integration '{integration.Name}' (and its templates) has no statusMappings entry for it.");
-            }
-            statusMappings = new Dictionary<string, string>(resolved.Mappings, StringComparer.OrdinalIgnoreCase);
-        }
-
-        var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings);
-        var counts = new ApplyCounts();
-        var noTarget = 0;
-        foreach (var item in changes.GroupBy(c => c.ExternalItemId))
-        {
-            var records = await targets.ResolveAndLockAsync(integration, item.Key, cancellationToken);
-            if (records.Count == 0)
-            {
-                noTarget += item.Count();
+                outcomes[delivery.Id] = DeliveryOutcome.Ignored($"Integration {delivery.IntegrationId} no longer exists.");
                 continue;
             }
-            counts += await applier.ApplyAsync(context, records, item.ToList(), cancellationToken);
+            var integration = owner.Integration;
+            if (!integration.Enabled)
+            {
+                outcomes[delivery.Id] = DeliveryOutcome.Ignored("The integration is disabled.");
+                continue;
+            }
+            if (owner.AccountStatus != AccountStatus.Active)
+            {
+                outcomes[delivery.Id] = DeliveryOutcome.Ignored($"The account is {owner.AccountStatus.ToString().ToLowerInvariant()}.");
+                continue;
+            }
+            if (retries.TryGetValue(delivery.Id, out var earlierId))
+            {
+                outcomes[delivery.Id] = new DeliveryOutcome(DeliveryStatus.Duplicate, $"The sender's retry of delivery {earlierId}; not applied again.");
+                continue;
+            }
+
+            if (!parsers.TryGet(delivery.Provider, out var parser))
+            {
+                outcomes[delivery.Id] = DeliveryOutcome.Failed($"No payload parser for provider {delivery.Provider} yet.");
+                continue;
+            }
+            var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers));
+            if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
+            {
+                outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored
+                    ? DeliveryOutcome.Ignored(parsed.Reason ?? "Ignored by the parser.")
+                    : DeliveryOutcome.Failed(parsed.Reason ?? "The parser rejected the payload.");
+                continue;
+            }
+
+            // Asana and Smartsheet events carry ids only: what they leave out is read from the sender's API (or, without
+            // credentials, recorded in the history only, and the outcome says so).
+            var fetched = await fetching.CompleteAsync(integration, parsed.Changes, cancellationToken);
+            var changes = fetched.Changes;
+
+            var statusMappings = new Dictionary<string, string>();
+            if (changes.OfType<StatusChanged>().ToList() is { Count: > 0 } statusChanges)
+            {
+                if (!resolvedMappings.TryGetValue(integration.Id, out var resolved))
+                {
+                    resolved = await mappings.ResolveAsync(integration, cancellationToken);
+                    resolvedMappings[integration.Id] = resolved;
+                }
+                if (resolved.Failure is { } failure)
+                {
+                    outcomes[delivery.Id] = DeliveryOutcome.Failed(failure);
+                    continue;
+                }
+                if (statusChanges.FirstOrDefault(s => !resolved.Mappings.ContainsKey(s.NewStatus)) is { } unmapped)
+                {
+                    outcomes[delivery.Id] = DeliveryOutcome.Failed(
+                        $"Unmapped status '{unmapped.NewStatus}': integration '{integration.Name}' (and its templates) has no statusMappings entry for it.");
+                    continue;
+                }
+                statusMappings = new Dictionary<string, string>(resolved.Mappings, StringComparer.OrdinalIgnoreCase);
+            }
+
+            var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings);
+            plans.Add(new Plan(delivery, integration, context, changes, fetched.Note));
         }
 
-        Log.Applied(logger, counts.Applied, counts.Duplicates, noTarget);
-        return DeliveryOutcome.FromCounts(counts.Applied, counts.Duplicates, noTarget) with { Reason = fetched.Note };
+        await ApplyAsync(plans, outcomes, cancellationToken);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Resolves and locks every plan's targets, takes the ledger keys of all (record, change) pairs at once, then
+    /// applies the ones taken, delivery by delivery in arrival order.
+    /// </summary>
+    private async Task ApplyAsync(IReadOnlyList<Plan> plans, Dictionary<Guid, DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        if (plans.Count == 0)
+        {
+            return;
+        }
+        var items = plans.SelectMany(p => p.Changes.Select(c => (p.Integration, c.ExternalItemId))).Distinct().ToList();
+        var targetsByItem = await targets.ResolveAndLockAsync(items, cancellationToken);
+
+        var entries = new List<(Plan Plan, Record Record, NormalizedChange Change)>();
+        var noTarget = new Dictionary<Guid, int>();
+        foreach (var plan in plans)
+        {
+            foreach (var change in plan.Changes)
+            {
+                if (!targetsByItem.TryGetValue(new TargetKey(plan.Integration.Id, change.ExternalItemId), out var records))
+                {
+                    noTarget[plan.Delivery.Id] = noTarget.GetValueOrDefault(plan.Delivery.Id) + 1;
+                    continue;
+                }
+                entries.AddRange(records.Select(record => (plan, record, change)));
+            }
+        }
+
+        await applier.LoadCommentsAsync(
+            entries.Select(e => e.Record.Id).ToHashSet(),
+            entries.Select(e => ChangeApplier.CommentIdOf(e.Change)).OfType<string>().ToHashSet(StringComparer.Ordinal),
+            cancellationToken);
+        var taken = await applier.TakeLedgerKeysAsync(
+            [.. entries.Select(e => new LedgerEntry(e.Record.Id, DedupKey.For(e.Change), e.Plan.Delivery.Id))], cancellationToken);
+
+        var counts = new Dictionary<Guid, ApplyCounts>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var (plan, record, change) = entries[i];
+            if (taken[i])
+            {
+                applier.Apply(plan.Context, record, change);
+            }
+            counts[plan.Delivery.Id] = counts.GetValueOrDefault(plan.Delivery.Id) + (taken[i] ? new ApplyCounts(1, 0) : new ApplyCounts(0, 1));
+        }
+
+        foreach (var plan in plans)
+        {
+            var id = plan.Delivery.Id;
+            var (applied, duplicates) = counts.GetValueOrDefault(id);
+            Log.Applied(logger, id, applied, duplicates, noTarget.GetValueOrDefault(id));
+            outcomes[id] = DeliveryOutcome.FromCounts(applied, duplicates, noTarget.GetValueOrDefault(id)) with { Reason = plan.Note };
+        }
+    }
+
+    /// <summary>
+    /// The sender's own retries: a delivery whose sender-assigned id an earlier delivery of the same integration already
+    /// carries (earlier in the database or earlier in this batch), mapped to that earlier delivery's id.
+    /// </summary>
+    private async Task<Dictionary<Guid, Guid>> SenderRetriesAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
+    {
+        var retries = new Dictionary<Guid, Guid>();
+        var withSourceId = deliveries.Where(d => d.SourceDeliveryId is not null).ToList();
+        if (withSourceId.Count == 0)
+        {
+            return retries;
+        }
+        var integrationIds = withSourceId.Select(d => d.IntegrationId).Distinct().ToArray();
+        var sourceIds = withSourceId.Select(d => d.SourceDeliveryId!).Distinct().ToArray();
+        var candidates = await db.Deliveries
+            .Where(d => integrationIds.Contains(d.IntegrationId) && d.SourceDeliveryId != null && sourceIds.Contains(d.SourceDeliveryId))
+            .Select(d => new { d.Id, d.IntegrationId, d.SourceDeliveryId, d.ReceivedAt })
+            .ToListAsync(cancellationToken);
+        var bySourceId = candidates.ToLookup(c => (c.IntegrationId, c.SourceDeliveryId));
+        foreach (var delivery in withSourceId)
+        {
+            var earlier = bySourceId[(delivery.IntegrationId, delivery.SourceDeliveryId)]
+                .FirstOrDefault(c => c.Id != delivery.Id && c.ReceivedAt < delivery.ReceivedAt);
+            if (earlier is not null)
+            {
+                retries[delivery.Id] = earlier.Id;
+            }
+        }
+        return retries;
     }
 
     private static Dictionary<string, string> ReadHeaders(string json)

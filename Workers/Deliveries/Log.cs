@@ -19,8 +19,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} {Status}: {Reason}")]
     public static partial void NotApplied(ILogger logger, Guid deliveryId, DeliveryStatus status, string? reason);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Changes taken: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
-    public static partial void Applied(ILogger logger, int applied, int duplicates, int noTarget);
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Delivery {DeliveryId} changes taken: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
+    public static partial void Applied(ILogger logger, Guid deliveryId, int applied, int duplicates, int noTarget);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "A batch of {Count} deliveries failed ({Error}); processing them one at a time")]
+    public static partial void BatchFailed(ILogger logger, int count, string error);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Delivery {DeliveryId} dead-lettered after its retries: {Reason}")]
     public static partial void DeadLettered(ILogger logger, Guid deliveryId, string reason);

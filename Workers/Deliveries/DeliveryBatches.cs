@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Webhooks.Workers.Telemetry;
+
+namespace Webhooks.Workers.Deliveries;
+
+/// <summary>
+/// Group commit for the consumers: every consumed message waits here while up to <c>Workers:BatchConcurrency</c>
+/// transactions each take whatever is queued (at most <c>Workers:BatchSize</c>) and process it as one batch. Under a
+/// burst a batch fills while the previous one commits; a lone message is a batch of one and waits for nothing.
+/// Each message still gets its own outcome or exception, so MassTransit's retry and dead-lettering stay per message:
+/// when a batch throws, its deliveries are processed again one at a time, and only the one that fails alone fails.
+/// </summary>
+public sealed class DeliveryBatches : IAsyncDisposable
+{
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ILogger<DeliveryBatches> _logger;
+    private readonly int _batchSize;
+    private readonly Channel<Waiter> _queue = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task[] _lanes;
+
+    public DeliveryBatches(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<DeliveryBatches> logger)
+    {
+        _scopes = scopes;
+        _logger = logger;
+        _batchSize = options.Value.BatchSize;
+        _lanes = [.. Enumerable.Range(0, options.Value.BatchConcurrency).Select(_ => Task.Run(RunLaneAsync))];
+    }
+
+    /// <summary>
+    /// Processes the delivery in the next batch and returns its outcome. The caller's cancellation stops the wait, not
+    /// the batch: a batch that commits afterwards leaves an outcome the message's redelivery then finds.
+    /// </summary>
+    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        var waiter = new Waiter(deliveryId, Activity.Current, cancellationToken);
+        if (!_queue.Writer.TryWrite(waiter))
+        {
+            throw new OperationCanceledException("The worker is stopping.");
+        }
+        return waiter.Outcome.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunLaneAsync()
+    {
+        var batch = new List<Waiter>(_batchSize);
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token))
+            {
+                batch.Clear();
+                while (batch.Count < _batchSize && reader.TryRead(out var waiter))
+                {
+                    if (!waiter.CancellationToken.IsCancellationRequested)
+                    {
+                        batch.Add(waiter);
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    await ProcessBatchAsync(batch);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ProcessBatchAsync(List<Waiter> batch)
+    {
+        // A batch of one stays in its message's trace; a larger batch is a span of its own, linked to each message's.
+        var previous = Activity.Current;
+        using var activity = batch.Count == 1
+            ? null
+            : WorkerTelemetry.ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default,
+                links: [.. batch.Where(w => w.Activity is not null).Select(w => new ActivityLink(w.Activity!.Context))], name: "apply delivery batch");
+        if (batch.Count == 1)
+        {
+            Activity.Current = batch[0].Activity;
+        }
+        activity?.SetTag("webhooks.batch_size", batch.Count);
+        try
+        {
+            IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes;
+            try
+            {
+                outcomes = await ProcessAsync(batch.Select(w => w.DeliveryId).ToList(), countAttempt: true);
+            }
+            catch (Exception e) when (batch.Count > 1 && !_stopping.IsCancellationRequested)
+            {
+                Log.BatchFailed(_logger, batch.Count, e.GetType().Name);
+                await ProcessOneByOneAsync(batch);
+                return;
+            }
+            catch (Exception e)
+            {
+                foreach (var waiter in batch)
+                {
+                    waiter.Outcome.TrySetException(e);
+                }
+                return;
+            }
+            Complete(batch, outcomes);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    private async Task ProcessOneByOneAsync(List<Waiter> batch)
+    {
+        foreach (var waiter in batch)
+        {
+            if (waiter.CancellationToken.IsCancellationRequested)
+            {
+                waiter.Outcome.TrySetCanceled(waiter.CancellationToken);
+                continue;
+            }
+            try
+            {
+                // The batch already counted this attempt.
+                Complete([waiter], await ProcessAsync([waiter.DeliveryId], countAttempt: false));
+            }
+            catch (Exception e)
+            {
+                waiter.Outcome.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessAsync(IReadOnlyList<Guid> deliveryIds, bool countAttempt)
+    {
+        // A scope (and so a DbContext and an applier) per transaction: a retry must not see what a failed one tracked.
+        await using var scope = _scopes.CreateAsyncScope();
+        var processor = scope.ServiceProvider.GetRequiredService<DeliveryProcessor>();
+        return await processor.ProcessManyAsync(deliveryIds, countAttempt, _stopping.Token);
+    }
+
+    private static void Complete(IReadOnlyList<Waiter> batch, IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes)
+    {
+        foreach (var waiter in batch)
+        {
+            if (outcomes.TryGetValue(waiter.DeliveryId, out var outcome))
+            {
+                waiter.Outcome.TrySetResult(outcome);
+            }
+            else
+            {
+                waiter.Outcome.TrySetException(new PermanentDeliveryException($"Delivery {waiter.DeliveryId} does not exist."));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_lanes).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        while (_queue.Reader.TryRead(out var waiter))
+        {
+            waiter.Outcome.TrySetCanceled();
+        }
+        _stopping.Dispose();
+    }
+
+    private sealed record Waiter(Guid DeliveryId, Activity? Activity, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<DeliveryOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
