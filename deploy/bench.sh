@@ -19,7 +19,8 @@
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   BENCH_PG_OPTIONS (appended to the connection string of the ingress and workers; default none)
-#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount                 passed through to the workers (defaults 8, 16)
+#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
+#                               passed through to the workers (defaults 200, 400, 64, 2)
 #   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_LOGGING=production (ASP.NET Core and EF Core at Warning; as-built: every category at Information)
@@ -361,7 +362,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-8}, PrefetchCount ${Workers__PrefetchCount:-16}; logging: ${BENCH_LOGGING:-production}; extra connection options: ${BENCH_PG_OPTIONS:-none}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-200}, PrefetchCount ${Workers__PrefetchCount:-400}, BatchSize ${Workers__BatchSize:-64}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: ${BENCH_LOGGING:-production}; extra connection options: ${BENCH_PG_OPTIONS:-none}."
 echo
 echo "$header"
 echo
