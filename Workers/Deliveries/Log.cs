@@ -13,7 +13,9 @@ internal static partial class Log
     public static IDisposable? BeginDeliveryScope(ILogger logger, Guid deliveryId, Guid integrationId, string provider) =>
         DeliveryScope(logger, deliveryId, integrationId, provider);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {Status}: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
+    // Debug: at thousands of deliveries a second a line each is most of the log; the delivery row and the
+    // webhooks.worker.deliveries counter keep every outcome. Outcomes that applied nothing stay at Warning.
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Delivery {DeliveryId} {Status}: applied {Applied}, duplicates {Duplicates}, no target {NoTarget}")]
     public static partial void Processed(ILogger logger, Guid deliveryId, DeliveryStatus status, int applied, int duplicates, int noTarget);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} {Status}: {Reason}")]
