@@ -64,7 +64,8 @@ public sealed class DeliveryProcessor(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked in id order, and checked again: two copies of one message consumed at once must not both record an
         // outcome, and two batches sharing deliveries take them in the same order.
-        var rows = await db.Deliveries.FromSql($"SELECT * FROM deliveries WHERE id = ANY({ids}) ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
+        var rows = await db.Deliveries.FromSql($"SELECT * FROM deliveries WHERE id = ANY({ids}) ORDER BY id FOR UPDATE")
+            .AsNoTracking().ToListAsync(cancellationToken);
         var outcomes = new Dictionary<Guid, DeliveryOutcome>(rows.Count);
         var waiting = new List<Delivery>(rows.Count);
         foreach (var row in rows)
@@ -76,7 +77,6 @@ public sealed class DeliveryProcessor(
             else
             {
                 outcomes[row.Id] = new(row.Status, AlreadyFinished, row.Applied, row.Duplicates, row.NoTarget);
-                db.Entry(row).State = EntityState.Detached;
             }
         }
         if (waiting.Count == 0)
@@ -87,21 +87,34 @@ public sealed class DeliveryProcessor(
         // Arrival order: a sender's retry is the later copy, and changes are taken in the order they came.
         waiting.Sort((a, b) => a.ReceivedAt != b.ReceivedAt ? a.ReceivedAt.CompareTo(b.ReceivedAt) : a.Id.CompareTo(b.Id));
         var decided = await DecideAsync(waiting, cancellationToken);
-        var now = clock.GetUtcNow();
         foreach (var delivery in waiting)
         {
-            var outcome = decided[delivery.Id];
-            delivery.Status = outcome.Status;
-            delivery.LastError = outcome.Reason;
-            delivery.Applied = outcome.Applied;
-            delivery.Duplicates = outcome.Duplicates;
-            delivery.NoTarget = outcome.NoTarget;
-            delivery.ProcessedAt = now;
-            outcomes[delivery.Id] = outcome;
+            outcomes[delivery.Id] = decided[delivery.Id];
         }
         await db.SaveChangesAsync(cancellationToken);
+        await RecordOutcomesAsync(waiting.Select(d => (d.Id, decided[d.Id])).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
+    }
+
+    /// <summary>Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted).</summary>
+    private async Task RecordOutcomesAsync(IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, CancellationToken cancellationToken)
+    {
+        var ids = decided.Select(d => d.Id).ToArray();
+        var statuses = decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray();
+        var errors = decided.Select(d => d.Outcome.Reason).ToArray();
+        var applied = decided.Select(d => d.Outcome.Applied).ToArray();
+        var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
+        var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
+        var now = clock.GetUtcNow();
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE deliveries AS d
+               SET status = o.status, last_error = o.last_error, applied = o.applied, duplicates = o.duplicates,
+                   no_target = o.no_target, processed_at = {now}
+              FROM unnest({ids}, {statuses}, {errors}, {applied}, {duplicates}, {noTarget})
+                   AS o(id, status, last_error, applied, duplicates, no_target)
+             WHERE d.id = o.id
+            """, cancellationToken);
     }
 
     /// <summary>A delivery that got as far as applying: its changes and who applies them.</summary>
