@@ -3,7 +3,8 @@
 # machines can run them (no container engine, no cluster), so this is what keeps them honest:
 #   1. every YAML file parses and passes yamllint (relaxed rules);
 #   2. compose.yaml against the Compose JSON schema, plus the wiring: start order, health checks on the health
-#      endpoints, build paths, secrets only from .env, the delivery-limit policy, the collector config;
+#      endpoints, build paths, secrets only from .env, connection strings that choose TLS and auto-prepare, the
+#      delivery-limit policy, the collector config;
 #      `docker compose config` too when the Compose v2 plugin is installed (it needs no engine);
 #   3. every Kubernetes object against its schema (kubernetes-models, @kubernetes-models/keda), plus the wiring:
 #      probes on /health/ready and /health/live at the right ports, Secret/ConfigMap references, selectors, KEDA
@@ -97,6 +98,12 @@ function checkPolicyPattern(pattern, where) {
     check(!re.test(`webhooks-${p}_error`), where, `policy pattern ${pattern} matches webhooks-${p}_error`);
     check(!re.test(`webhooks-${p}_skipped`), where, `policy pattern ${pattern} matches webhooks-${p}_skipped`);
   }
+}
+// A connection string says whether it uses TLS (Npgsql's default encrypts whenever the server offers it, a choice
+// worth making on purpose) and auto-prepares (docs/operations.md, "Connection and runtime settings").
+function checkConnectionOptions(where, key, value) {
+  check(/(^|;)\s*SSL ?Mode=/i.test(value), where, `${key} must set SSL Mode explicitly`);
+  check(/(^|;)\s*Max Auto Prepare=[1-9]/i.test(value), where, `${key} must set Max Auto Prepare`);
 }
 const providersOf = (value) => String(value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -196,6 +203,7 @@ if (check(compose && compose.services, cw, "no services")) {
         const literal = /Password=([^;]*)/i.exec(String(v))?.[1] ?? String(v);
         check(literal.includes("${"), cw, `${name}: ${k} must come from .env (\${...}), not a literal`);
       }
+      if (/^ConnectionStrings__/.test(k)) checkConnectionOptions(`${cw} ${name}`, k, String(v ?? ""));
     }
   }
   // One-shot setup: migrate, then deploy-topology, after the databases are healthy.
@@ -304,6 +312,7 @@ for (const s of all("Secret")) {
     check(v === "" || /CHANGE_ME/.test(v), `Secret/${s.metadata.name}`, `${k} must be empty or a CHANGE_ME placeholder (no real secrets in git)`);
   }
   check(!s.data, `Secret/${s.metadata.name}`, "use stringData placeholders, not data");
+  for (const [k, v] of Object.entries(s.stringData ?? {})) if (/^ConnectionStrings__/.test(k)) checkConnectionOptions(`Secret/${s.metadata.name}`, k, v);
 }
 function checkContainerRefs(where, c) {
   check(imageNames.includes(c.image), where, `image ${c.image} is not set by the kustomization's images`);
