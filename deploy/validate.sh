@@ -10,7 +10,7 @@
 #      probes on /health/ready and /health/live at the right ports, Secret/ConfigMap references, selectors, KEDA
 #      triggers matching each worker group's providers, the public Ingress not exposing the admin API;
 #   4. the Dockerfiles: base images, non-root user, ports, run from the publish directory (where appsettings.json is),
-#      every project the program references is copied.
+#      every project the program references is copied; the programs' runtime options (thread-pool spinning off).
 # Usage: bash deploy/validate.sh      (installs yamllint with apt-get when root, and pinned npm packages into a cache:
 # $WEBHOOKS_VALIDATE_CACHE, default ~/.cache/webhooks-deploy-validate). Exits non-zero on any problem.
 set -euo pipefail
@@ -137,6 +137,8 @@ for (const [name, csproj, port] of [["Ingress", "Ingress/Webhooks.Ingress.csproj
   // The content root is the working directory: the program reads its appsettings.json (log levels) from there.
   check(/^WORKDIR \/app$/m.test(final) && /^COPY --from=build \/app \.\/$/m.test(final), where, "final stage must run from the publish directory (WORKDIR /app, COPY --from=build /app ./)");
   check(fs.existsSync(path.join(root, path.dirname(csproj), "appsettings.json")), where, `${path.dirname(csproj)}/appsettings.json (the shipped log levels) is missing`);
+  check(/<RuntimeHostConfigurationOption Include="System\.Threading\.ThreadPool\.UnfairSemaphoreSpinLimit" Value="0" \/>/.test(fs.readFileSync(path.join(root, csproj), "utf8")),
+    csproj, "must set System.Threading.ThreadPool.UnfairSemaphoreSpinLimit to 0 (docs/operations.md)");
   if (name === "Ingress") check(/ASPNETCORE_URLS=http:\/\/\+:5080/.test(final), where, "ASPNETCORE_URLS must listen on 5080");
   else check(/Workers__HealthPort=8081/.test(final), where, "Workers__HealthPort must be 8081");
   // No secret in the image.
