@@ -43,16 +43,17 @@ dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
 log "starting the ingress on $base_url"
 # The webhook path connects as the restricted ingress role; the admin API (same process) as the owner.
 owner_connection="$ConnectionStrings__Webhooks"
-ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
+# Each program runs in its own directory: that is its content root, where it finds its appsettings.json (log levels).
+(cd "$root/.run/bin/ingress" && ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
   ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$owner_connection" \
-  dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" > >(tee "$root/.run/logs/ingress.log") 2>&1 &
+  exec dotnet Webhooks.Ingress.dll) > >(tee "$root/.run/logs/ingress.log") 2>&1 &
 pids+=($!)
 
 for i in $(seq 1 "$replicas"); do
   health_port=$((8080 + i))
   log "starting worker $i (providers $providers, health on 127.0.0.1:$health_port)"
-  Workers__Providers="$providers" Workers__HealthPort="$health_port" ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION" \
-    dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
+  (cd "$root/.run/bin/workers" && Workers__Providers="$providers" Workers__HealthPort="$health_port" \
+    ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION" exec dotnet Webhooks.Workers.dll) > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
   pids+=($!)
 done
 

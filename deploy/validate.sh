@@ -3,12 +3,14 @@
 # machines can run them (no container engine, no cluster), so this is what keeps them honest:
 #   1. every YAML file parses and passes yamllint (relaxed rules);
 #   2. compose.yaml against the Compose JSON schema, plus the wiring: start order, health checks on the health
-#      endpoints, build paths, secrets only from .env, the delivery-limit policy, the collector config;
+#      endpoints, build paths, secrets only from .env, connection strings that choose TLS and auto-prepare, the
+#      delivery-limit policy, the collector config;
 #      `docker compose config` too when the Compose v2 plugin is installed (it needs no engine);
 #   3. every Kubernetes object against its schema (kubernetes-models, @kubernetes-models/keda), plus the wiring:
 #      probes on /health/ready and /health/live at the right ports, Secret/ConfigMap references, selectors, KEDA
 #      triggers matching each worker group's providers, the public Ingress not exposing the admin API;
-#   4. the Dockerfiles: base images, non-root user, ports, every project the program references is copied.
+#   4. the Dockerfiles: base images, non-root user, ports, run from the publish directory (where appsettings.json is),
+#      every project the program references is copied; the programs' runtime options (thread-pool spinning off).
 # Usage: bash deploy/validate.sh      (installs yamllint with apt-get when root, and pinned npm packages into a cache:
 # $WEBHOOKS_VALIDATE_CACHE, default ~/.cache/webhooks-deploy-validate). Exits non-zero on any problem.
 set -euo pipefail
@@ -98,6 +100,12 @@ function checkPolicyPattern(pattern, where) {
     check(!re.test(`webhooks-${p}_skipped`), where, `policy pattern ${pattern} matches webhooks-${p}_skipped`);
   }
 }
+// A connection string says whether it uses TLS (Npgsql's default encrypts whenever the server offers it, a choice
+// worth making on purpose) and auto-prepares (docs/operations.md, "Connection and runtime settings").
+function checkConnectionOptions(where, key, value) {
+  check(/(^|;)\s*SSL ?Mode=/i.test(value), where, `${key} must set SSL Mode explicitly`);
+  check(/(^|;)\s*Max Auto Prepare=[1-9]/i.test(value), where, `${key} must set Max Auto Prepare`);
+}
 const providersOf = (value) => String(value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 // ---------------------------------------------------------------- Dockerfiles
@@ -126,6 +134,11 @@ for (const [name, csproj, port] of [["Ingress", "Ingress/Webhooks.Ingress.csproj
   check(user && !/^(root|0)(:|$)/.test(user[1]), where, "final stage must switch to a non-root USER");
   check(new RegExp(`^EXPOSE ${port}$`, "m").test(final), where, `final stage must EXPOSE ${port}`);
   check(new RegExp(`^ENTRYPOINT \\["dotnet", "${path.basename(csproj, ".csproj")}\\.dll"\\]`, "m").test(final), where, "ENTRYPOINT must run the published dll");
+  // The content root is the working directory: the program reads its appsettings.json (log levels) from there.
+  check(/^WORKDIR \/app$/m.test(final) && /^COPY --from=build \/app \.\/$/m.test(final), where, "final stage must run from the publish directory (WORKDIR /app, COPY --from=build /app ./)");
+  check(fs.existsSync(path.join(root, path.dirname(csproj), "appsettings.json")), where, `${path.dirname(csproj)}/appsettings.json (the shipped log levels) is missing`);
+  check(/<RuntimeHostConfigurationOption Include="System\.Threading\.ThreadPool\.UnfairSemaphoreSpinLimit" Value="0" \/>/.test(fs.readFileSync(path.join(root, csproj), "utf8")),
+    csproj, "must set System.Threading.ThreadPool.UnfairSemaphoreSpinLimit to 0 (docs/operations.md)");
   if (name === "Ingress") check(/ASPNETCORE_URLS=http:\/\/\+:5080/.test(final), where, "ASPNETCORE_URLS must listen on 5080");
   else check(/Workers__HealthPort=8081/.test(final), where, "Workers__HealthPort must be 8081");
   // No secret in the image.
@@ -196,6 +209,7 @@ if (check(compose && compose.services, cw, "no services")) {
         const literal = /Password=([^;]*)/i.exec(String(v))?.[1] ?? String(v);
         check(literal.includes("${"), cw, `${name}: ${k} must come from .env (\${...}), not a literal`);
       }
+      if (/^ConnectionStrings__/.test(k)) checkConnectionOptions(`${cw} ${name}`, k, String(v ?? ""));
     }
   }
   // One-shot setup: migrate, then deploy-topology, after the databases are healthy.
@@ -304,6 +318,7 @@ for (const s of all("Secret")) {
     check(v === "" || /CHANGE_ME/.test(v), `Secret/${s.metadata.name}`, `${k} must be empty or a CHANGE_ME placeholder (no real secrets in git)`);
   }
   check(!s.data, `Secret/${s.metadata.name}`, "use stringData placeholders, not data");
+  for (const [k, v] of Object.entries(s.stringData ?? {})) if (/^ConnectionStrings__/.test(k)) checkConnectionOptions(`Secret/${s.metadata.name}`, k, v);
 }
 function checkContainerRefs(where, c) {
   check(imageNames.includes(c.image), where, `image ${c.image} is not set by the kustomization's images`);

@@ -15,9 +15,10 @@ public static class TelemetryExtensions
 
     /// <summary>
     /// JSON logs, and OpenTelemetry traces and metrics built with the SDK directly (the hosting package is not in
-    /// our registry): the providers are DI singletons, created before the bus starts and disposed (flushed) with the host.
-    /// The OTLP exporter is added only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set in the environment, which is
-    /// where the exporter itself reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, …).
+    /// our registry): <see cref="TelemetryStarter"/> owns the providers, created before the bus starts and disposed
+    /// (flushed) with the host. They are built only for the OTLP exporter, added when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// is set in the environment, which is where the exporter itself reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>,
+    /// <c>OTEL_SERVICE_NAME</c>, …), or for span processors a test registers.
     /// The webhook token is in the URL path, so neither logs nor spans may carry the raw path (see below).
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
@@ -53,32 +54,44 @@ public static class TelemetryExtensions
         }
 
         builder.Services.AddSingleton<IngressTelemetry>();
-        builder.Services.AddSingleton(services =>
-        {
-            var tracing = Sdk.CreateTracerProviderBuilder()
-                .SetResourceBuilder(Resource())
-                .AddSource("Microsoft.AspNetCore", "MassTransit", "Npgsql", "System.Net.Http", IngressTelemetry.Name)
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
-                // First, so no exporter sees a token.
-                .AddProcessor(new WebhookTokenRedaction());
-            // Extra processors registered in DI (tests export spans to memory this way) run after the redaction.
-            foreach (var processor in services.GetServices<BaseProcessor<Activity>>())
-            {
-                tracing.AddProcessor(processor);
-            }
-            return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
-        });
-        builder.Services.AddSingleton(_ =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(Resource())
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "MassTransit", "Npgsql", "System.Net.Http",
-                    "System.Runtime", IngressTelemetry.Name);
-            return (exportOtlp ? metrics.AddOtlpExporter() : metrics).Build();
-        });
-        builder.Services.AddHostedService<TelemetryStarter>();
+        builder.Services.AddHostedService(services => new TelemetryStarter(Tracing(services, exportOtlp), exportOtlp ? Metrics() : null));
         return builder;
     }
+
+    /// <summary>
+    /// A tracer only when something takes its spans: the OTLP exporter, or span processors registered in DI (tests
+    /// export spans to memory this way). Without one nothing listens, so ASP.NET Core, Npgsql and MassTransit create
+    /// no activity per request and per command that no one would export.
+    /// </summary>
+    private static TracerProvider? Tracing(IServiceProvider services, bool exportOtlp)
+    {
+        var processors = services.GetServices<BaseProcessor<Activity>>().ToList();
+        if (!exportOtlp && processors.Count == 0)
+        {
+            return null;
+        }
+        // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER
+        // and OTEL_TRACES_SAMPLER_ARG (e.g. parentbased_traceidratio, 0.1).
+        var tracing = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(Resource())
+            .AddSource("Microsoft.AspNetCore", "MassTransit", "Npgsql", "System.Net.Http", IngressTelemetry.Name)
+            // First, so no exporter sees a token.
+            .AddProcessor(new WebhookTokenRedaction());
+        foreach (var processor in processors)
+        {
+            tracing.AddProcessor(processor);
+        }
+        return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
+    }
+
+    /// <summary>Only with the exporter: a meter provider aggregates every measurement, which no one reads without it.</summary>
+    private static MeterProvider Metrics() =>
+        Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(Resource())
+            .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "MassTransit", "Npgsql", "System.Net.Http",
+                "System.Runtime", IngressTelemetry.Name)
+            .AddOtlpExporter()
+            .Build();
 
     private static ResourceBuilder Resource() =>
         ResourceBuilder.CreateDefault().AddService("webhooks-ingress",

@@ -4,17 +4,19 @@ using OpenTelemetry.Trace;
 namespace Webhooks.Ingress.Telemetry;
 
 /// <summary>
-/// The host builds every hosted service before starting any, so taking the providers here creates them before
-/// MassTransit and Kestrel emit their first activity. The container disposes (flushes) them at shutdown.
+/// Owns the OpenTelemetry providers (null when nothing would take what they collect). The host builds every hosted
+/// service before starting any, so building this one creates them before MassTransit and Kestrel emit their first
+/// activity; the container disposes it, and so flushes them, at shutdown.
 /// </summary>
-internal sealed class TelemetryStarter(TracerProvider tracerProvider, MeterProvider meterProvider) : IHostedService
+internal sealed class TelemetryStarter(TracerProvider? tracerProvider, MeterProvider? meterProvider) : IHostedService, IDisposable
 {
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        GC.KeepAlive(tracerProvider);
-        GC.KeepAlive(meterProvider);
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        tracerProvider?.Dispose();
+        meterProvider?.Dispose();
+    }
 }

@@ -18,10 +18,10 @@ public static class TelemetryExtensions
 
     /// <summary>
     /// JSON console logs with scopes (the consumer puts the delivery id and integration id in scope), and OpenTelemetry
-    /// traces and metrics built with the SDK directly (the hosting package is not in our registry): the providers are
-    /// DI singletons, created before the bus starts and disposed (flushed) with the host. The OTLP exporter is added
-    /// only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set in the environment, which is where the exporter reads it
-    /// (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c>).
+    /// traces and metrics built with the SDK directly (the hosting package is not in our registry):
+    /// <see cref="TelemetryStarter"/> owns the providers, created before the bus starts and disposed (flushed) with the
+    /// host. They are built only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set in the environment, which is where the
+    /// exporter reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c>).
     /// No <c>Microsoft.AspNetCore</c> source: the only requests here are health probes.
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
@@ -47,24 +47,27 @@ public static class TelemetryExtensions
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WorkerTelemetry>();
-        builder.Services.AddSingleton(_ =>
-        {
-            var tracing = Sdk.CreateTracerProviderBuilder()
-                .SetResourceBuilder(Resource())
-                .AddSource("MassTransit", "Npgsql", "System.Net.Http", WorkerTelemetry.Name)
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()));
-            return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
-        });
-        builder.Services.AddSingleton(_ =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(Resource())
-                .AddMeter("MassTransit", "Npgsql", "System.Net.Http", "System.Runtime", WorkerTelemetry.Name);
-            return (exportOtlp ? metrics.AddOtlpExporter() : metrics).Build();
-        });
-        builder.Services.AddHostedService<TelemetryStarter>();
+        // Without the exporter no provider: nothing would read what they collect, and with nothing listening MassTransit
+        // and Npgsql create no activity per message and per command.
+        builder.Services.AddHostedService(_ => new TelemetryStarter(exportOtlp ? Tracing() : null, exportOtlp ? Metrics() : null));
         return builder;
     }
+
+    // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER and
+    // OTEL_TRACES_SAMPLER_ARG. A worker's spans mostly continue the ingress's trace, so they follow its decision.
+    private static TracerProvider Tracing() =>
+        Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(Resource())
+            .AddSource("MassTransit", "Npgsql", "System.Net.Http", WorkerTelemetry.Name)
+            .AddOtlpExporter()
+            .Build();
+
+    private static MeterProvider Metrics() =>
+        Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(Resource())
+            .AddMeter("MassTransit", "Npgsql", "System.Net.Http", "System.Runtime", WorkerTelemetry.Name)
+            .AddOtlpExporter()
+            .Build();
 
     private static ResourceBuilder Resource() =>
         ResourceBuilder.CreateDefault().AddService("webhooks-workers",

@@ -5,17 +5,19 @@ using OpenTelemetry.Trace;
 namespace Webhooks.Workers.Telemetry;
 
 /// <summary>
-/// The host builds every hosted service before starting any, so taking the providers here creates them before
-/// MassTransit receives its first message. The container disposes (flushes) them at shutdown.
+/// Owns the OpenTelemetry providers (null without an exporter). The host builds every hosted service before starting
+/// any, so building this one creates them before MassTransit receives its first message; the container disposes it,
+/// and so flushes them, at shutdown.
 /// </summary>
-internal sealed class TelemetryStarter(TracerProvider tracerProvider, MeterProvider meterProvider) : IHostedService
+internal sealed class TelemetryStarter(TracerProvider? tracerProvider, MeterProvider? meterProvider) : IHostedService, IDisposable
 {
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        GC.KeepAlive(tracerProvider);
-        GC.KeepAlive(meterProvider);
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        tracerProvider?.Dispose();
+        meterProvider?.Dispose();
+    }
 }

@@ -9,9 +9,13 @@ namespace Webhooks.Testing;
 /// </summary>
 public static class TestServices
 {
+    /// <summary>
+    /// The fallback carries the options deploy/services/env.sh appends (WEBHOOKS_PG_OPTIONS), so the tests exercise
+    /// the programs' connection settings (no TLS on loopback, auto-prepared statements) with or without env.sh.
+    /// </summary>
     public static string PostgresConnectionString { get; } =
         Environment.GetEnvironmentVariable("ConnectionStrings__Webhooks")
-        ?? "Host=127.0.0.1;Port=5432;Database=webhooks;Username=webhooks;Password=webhooks";
+        ?? "Host=127.0.0.1;Port=5432;Database=webhooks;Username=webhooks;Password=webhooks;SSL Mode=Disable;Max Auto Prepare=64;Auto Prepare Min Usages=2";
 
     public static string RabbitHost { get; } = Env("RabbitMqTransport__Host", "127.0.0.1");
     public static ushort RabbitPort { get; } = ushort.Parse(Env("RabbitMqTransport__Port", "5672"));
