@@ -18,12 +18,11 @@
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
-#   BENCH_PG_OPTIONS (appended to the connection string of the ingress and workers; default none)
+#   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
 #                               passed through to the workers (defaults 200, 400, 64, 2)
 #   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
-#   BENCH_LOGGING=production (ASP.NET Core and EF Core at Warning; as-built: every category at Information)
 #   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
 #   WEBHOOKS_ADMIN_KEY (default: generated)   WEBHOOKS_PG_DATABASE=webhooks_bench   WEBHOOKS_RABBITMQ_VHOST=webhooks-bench
 # The bench database and vhost are dropped and recreated at the start of every run.
@@ -33,8 +32,6 @@ export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks_bench}"
 export WEBHOOKS_RABBITMQ_VHOST="${WEBHOOKS_RABBITMQ_VHOST:-webhooks-bench}"
 # shellcheck source=SCRIPTDIR/services/env.sh
 source "$root/deploy/services/env.sh"
-# Extra Npgsql connection-string options for the ingress and workers, e.g. "Max Auto Prepare=64;Auto Prepare Min Usages=2".
-[ -z "${BENCH_PG_OPTIONS:-}" ] || export ConnectionStrings__Webhooks="${ConnectionStrings__Webhooks};${BENCH_PG_OPTIONS}"
 
 duration="${BENCH_DURATION:-30}"
 warmup="${BENCH_WARMUP:-10}"
@@ -126,20 +123,17 @@ workers_dll="$root/.run/bin/workers/Webhooks.Workers.dll"
 dotnet "$workers_dll" migrate >/dev/null
 dotnet "$workers_dll" deploy-topology >/dev/null
 
-# The programs ship no appsettings.json, so every category logs at Information: ASP.NET Core writes 2-3 JSON lines per
-# request and EF Core one per SQL command (5 lines per webhook, 7 per applied delivery). A deployment sets the levels
-# of the ASP.NET Core template; BENCH_LOGGING=as-built measures without them.
-app_env=(env)
-if [ "${BENCH_LOGGING:-production}" != as-built ]; then
-  app_env+=('Logging__LogLevel__Microsoft.AspNetCore=Warning' 'Logging__LogLevel__Microsoft.EntityFrameworkCore=Warning')
-fi
+# Each program runs from its own folder, as run.sh and the images do, so it reads its appsettings.json (the shipped log
+# levels: ASP.NET Core and EF Core at Warning).
+ingress_dir="$root/.run/bin/ingress"
+workers_dir="$root/.run/bin/workers"
 
 bench() { DOTNET_gcServer=0 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" "$@"; }
 
 log "starting the ingress on $ingress_url, the plain endpoint on $plain_url and the durable endpoint on $durable_url"
 # The per-integration rate limit (500/s per token by default) would cap 8 tokens at 4,000 req/s: off, to measure the path.
 ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" Ingress__RateLimit__PermitsPerSecond=0 \
-  "${app_env[@]}" dotnet "$root/.run/bin/ingress/Webhooks.Ingress.dll" >"$root/.run/logs/bench-ingress.log" 2>&1 &
+  env -C "$ingress_dir" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
 ingress_pid=$!
 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
@@ -151,7 +145,7 @@ wait_http "$durable_url/ready" 60 "the durable endpoint"
 start_workers() { # count
   for i in $(seq 1 "$1"); do
     Workers__Providers=jira Workers__HealthPort=$((health_port + i - 1)) \
-      "${app_env[@]}" dotnet "$workers_dll" >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
+      env -C "$workers_dir" dotnet Webhooks.Workers.dll >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
     worker_pids+=($!)
   done
 }
@@ -363,7 +357,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-200}, PrefetchCount ${Workers__PrefetchCount:-400}, BatchSize ${Workers__BatchSize:-64}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: ${BENCH_LOGGING:-production}; extra connection options: ${BENCH_PG_OPTIONS:-none}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-200}, PrefetchCount ${Workers__PrefetchCount:-400}, BatchSize ${Workers__BatchSize:-64}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
 echo
 echo "$header"
 echo
