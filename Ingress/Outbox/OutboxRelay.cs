@@ -97,7 +97,9 @@ public sealed partial class OutboxRelay(
         }
 
         var sent = new List<Guid>(claimed.Count);
-        var results = await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery.Message, delivery.TraceParent, settings.SendTimeout, cancellationToken)));
+        var results = new bool[claimed.Count];
+        await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency, CancellationToken = cancellationToken },
+            async (i, token) => results[i] = await SendAsync(claimed[i].Message, claimed[i].TraceParent, settings.SendTimeout, token));
         for (var i = 0; i < claimed.Count; i++)
         {
             if (results[i])
