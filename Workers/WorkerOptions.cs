@@ -19,14 +19,14 @@ public sealed class WorkerOptions
     /// exceed <see cref="BatchSize"/> × <see cref="BatchConcurrency"/> for full batches to form under load.
     /// </summary>
     [Range(1, 1000, ErrorMessage = "Workers:ConcurrentMessageLimit must be between {1} and {2}.")]
-    public int ConcurrentMessageLimit { get; set; } = 200;
+    public int ConcurrentMessageLimit { get; set; } = 500;
 
     [Range(1, 10000, ErrorMessage = "Workers:PrefetchCount must be between {1} and {2}.")]
-    public int PrefetchCount { get; set; } = 400;
+    public int PrefetchCount { get; set; } = 1000;
 
     /// <summary>Most deliveries processed in one transaction.</summary>
     [Range(1, 1000, ErrorMessage = "Workers:BatchSize must be between {1} and {2}.")]
-    public int BatchSize { get; set; } = 64;
+    public int BatchSize { get; set; } = 200;
 
     /// <summary>Batches in flight at once in this process: one fills while another commits.</summary>
     [Range(1, 64, ErrorMessage = "Workers:BatchConcurrency must be between {1} and {2}.")]

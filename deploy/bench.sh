@@ -20,7 +20,7 @@
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
-#                               passed through to the workers (defaults 200, 400, 64, 2)
+#                               passed through to the workers (defaults 500, 1000, 200, 2)
 #   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
@@ -366,7 +366,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-200}, PrefetchCount ${Workers__PrefetchCount:-400}, BatchSize ${Workers__BatchSize:-64}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-500}, PrefetchCount ${Workers__PrefetchCount:-1000}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
 echo
 echo "$header"
 echo
