@@ -63,7 +63,18 @@ public sealed class DeliveryBatches : IAsyncDisposable
                 }
                 if (batch.Count > 0)
                 {
-                    await ProcessBatchAsync(batch);
+                    try
+                    {
+                        await ProcessBatchAsync(batch);
+                    }
+                    catch (Exception e) when (!_stopping.IsCancellationRequested)
+                    {
+                        // Never leave a message waiting on a lane that moved on: it would hold its consumer until shutdown.
+                        foreach (var waiter in batch)
+                        {
+                            waiter.Outcome.TrySetException(e);
+                        }
+                    }
                 }
             }
         }
