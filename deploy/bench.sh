@@ -21,7 +21,7 @@
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
 #                               passed through to the workers (defaults 500, 1000, 200, 2)
-#   BENCH_TOKENS=8 BENCH_ISSUES=64                                          integrations, linked records (Jira issues)
+#   BENCH_TOKENS=8 BENCH_ISSUES=1000   integrations, linked records (Jira issues; a bulk edit spreads over many issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
 #   WEBHOOKS_ADMIN_KEY (default: generated)   WEBHOOKS_PG_DATABASE=webhooks_bench   WEBHOOKS_RABBITMQ_VHOST=webhooks-bench
@@ -48,7 +48,7 @@ e2e_seconds="${BENCH_E2E_SECONDS:-30}"
 e2e_workers="${BENCH_E2E_WORKERS:-1}"
 e2e_warmup="${BENCH_E2E_WARMUP:-5}"
 token_count="${BENCH_TOKENS:-8}"
-issues="${BENCH_ISSUES:-64}"
+issues="${BENCH_ISSUES:-1000}"
 ingress_port="${BENCH_INGRESS_PORT:-5180}"
 plain_port="${BENCH_PLAIN_PORT:-5181}"
 durable_port="${BENCH_DURABLE_PORT:-5182}"
