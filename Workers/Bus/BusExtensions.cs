@@ -14,8 +14,9 @@ public static class BusExtensions
     public const string RabbitMqSectionName = "RabbitMqTransport";
 
     // HostOptions.ShutdownTimeout > StopTimeout ≥ ConsumerStopTimeout (masstransit.md §2.5): in-flight messages get
-    // ConsumerStopTimeout to finish; then their CancellationToken fires, the transaction rolls back and the broker
-    // requeues them. Nothing is half-applied because each delivery is one transaction.
+    // ConsumerStopTimeout to finish; then their CancellationToken fires, they stop waiting for their batch and the broker
+    // requeues them. Nothing is half-applied because a batch is one transaction: it either commits (the redelivery then
+    // finds the outcome) or is cancelled when the host disposes it and rolls back.
     public static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(20);
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(25);
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
