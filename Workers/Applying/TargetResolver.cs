@@ -76,6 +76,7 @@ public sealed class TargetResolver(WebhooksDbContext db)
         var allIds = recordIdsByItem.Values.SelectMany(ids => ids).Distinct().ToArray();
         var records = (await db.Records
                 .FromSql($"SELECT * FROM records WHERE id = ANY({allIds}) ORDER BY id FOR UPDATE")
+                .AsNoTracking()
                 .ToListAsync(cancellationToken))
             .ToDictionary(r => r.Id);
         foreach (var (key, ids) in recordIdsByItem)

@@ -91,7 +91,7 @@ public sealed class DeliveryProcessor(
         {
             outcomes[delivery.Id] = decided[delivery.Id];
         }
-        await db.SaveChangesAsync(cancellationToken);
+        await applier.SaveAsync(cancellationToken);
         await RecordOutcomesAsync(waiting.Select(d => (d.Id, decided[d.Id])).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
