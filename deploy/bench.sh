@@ -17,7 +17,7 @@
 #   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
-#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
+#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=10 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
 #                               passed through to the workers (defaults 500, 1000, 200, 2)
@@ -46,7 +46,7 @@ e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
 e2e_rate="${BENCH_E2E_RATE:-1000}"
 e2e_seconds="${BENCH_E2E_SECONDS:-30}"
 e2e_workers="${BENCH_E2E_WORKERS:-1}"
-e2e_warmup="${BENCH_E2E_WARMUP:-5}"
+e2e_warmup="${BENCH_E2E_WARMUP:-10}"
 token_count="${BENCH_TOKENS:-8}"
 issues="${BENCH_ISSUES:-1000}"
 ingress_port="${BENCH_INGRESS_PORT:-5180}"
@@ -296,6 +296,10 @@ ingress_hwm=$(hwm_mb "$ingress_pid")
 
 # --- 4. end to end ---------------------------------------------------------------------------------------------------
 log "4. end to end: $e2e_workers worker replica(s), ${e2e_rate} req/s for ${e2e_seconds}s"
+# The drains just wrote ~100,000 deliveries: let vacuum and a checkpoint run now rather than inside the measurement, as
+# they would between bursts in production.
+sql "VACUUM ANALYZE deliveries, records, comments, audit_entries, applied_changes" >/dev/null
+as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c "CHECKPOINT" >/dev/null
 start_workers "$e2e_workers"
 for i in $(seq 1 "$e2e_workers"); do wait_http "http://127.0.0.1:$((health_port + i - 1))/health/ready" 60 "worker $i"; done
 # Workers run for weeks: warm them (JIT, pools, caches) at the same rate first, let them catch up, then measure.
