@@ -95,6 +95,15 @@ cpu_since() { # snapshot
   read -r b0 i0 w0 <<<"$1"; read -r b1 i1 w1 <<<"$(stat_now)"
   calc "sprintf(\"CPU %d%% busy, %d%% iowait\", 100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($w1 - $w0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0))"
 }
+wait_quiet() { # seconds: until the machine is under 25 % busy over 2 s (what a phase left behind has settled)
+  local s0 busy t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt "$1" ]; do
+    s0=$(stat_now); sleep 2
+    busy=$(cpu_since "$s0" | sed -E 's/CPU ([0-9]+)% busy.*/\1/')
+    [ "$busy" -lt 25 ] && break
+  done
+  echo $((SECONDS - t0))
+}
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 wait_http() { # url seconds what
   for _ in $(seq 1 "$2"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
@@ -300,6 +309,7 @@ log "4. end to end: $e2e_workers worker replica(s), ${e2e_rate} req/s for ${e2e_
 # they would between bursts in production.
 sql "VACUUM ANALYZE deliveries, records, comments, audit_entries, applied_changes" >/dev/null
 as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c "CHECKPOINT" >/dev/null
+log "   the machine settled in $(wait_quiet 90) s (RabbitMQ compacts the drained queue, PostgreSQL writes back)"
 start_workers "$e2e_workers"
 for i in $(seq 1 "$e2e_workers"); do wait_http "http://127.0.0.1:$((health_port + i - 1))/health/ready" 60 "worker $i"; done
 # Workers run for weeks: warm them (JIT, pools, caches) at the same rate first, let them catch up, then measure.
