@@ -12,7 +12,9 @@ public sealed class CrashTests
     {
         const int Total = 400;
         await using var stack = await FaultStack.CreateAsync("killworker");
-        var first = await stack.StartWorkerAsync();
+        // Small batches, one at a time: a worker applies a whole batch per commit, and this one must still be mid-burst
+        // when it is killed (with the defaults it applies 400 in a fraction of a second).
+        var first = await stack.StartWorkerAsync(new Dictionary<string, string> { ["Workers__BatchSize"] = "4", ["Workers__BatchConcurrency"] = "1" });
         var ingress = await stack.StartIngressAsync();
         using var client = ingress.CreateClient();
 
