@@ -101,7 +101,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
             IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes;
             try
             {
-                outcomes = await ProcessAsync(batch.Select(w => w.DeliveryId).ToList(), countAttempt: true);
+                outcomes = await RunTransactionAsync(batch.Select(w => w.DeliveryId).ToList(), countAttempt: true);
             }
             catch (Exception e) when (batch.Count > 1 && !_stopping.IsCancellationRequested)
             {
@@ -137,7 +137,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
             try
             {
                 // The batch already counted this attempt.
-                Complete([waiter], await ProcessAsync([waiter.DeliveryId], countAttempt: false));
+                Complete([waiter], await RunTransactionAsync([waiter.DeliveryId], countAttempt: false));
             }
             catch (Exception e)
             {
@@ -146,7 +146,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessAsync(IReadOnlyList<Guid> deliveryIds, bool countAttempt)
+    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Guid> deliveryIds, bool countAttempt)
     {
         // A scope (and so a DbContext and an applier) per transaction: a retry must not see what a failed one tracked.
         await using var scope = _scopes.CreateAsyncScope();

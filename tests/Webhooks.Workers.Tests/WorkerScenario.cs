@@ -148,6 +148,22 @@ public sealed class WorkerScenario
         return delivery;
     }
 
+    /// <summary>Waits until a worker has counted an attempt of the delivery (it is then inside its transaction).</summary>
+    public static async Task WaitForAttemptAsync(Guid deliveryId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var db = NewContext();
+            if (db.Deliveries.Single(d => d.Id == deliveryId).Attempts > 0)
+            {
+                return;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"Delivery {deliveryId} was never picked up.");
+    }
+
     /// <summary>Store, send through the broker, and wait until a worker has recorded an outcome.</summary>
     public static async Task<Delivery> DeliverAsync(Integration integration, byte[] body, WorkerApplication? worker = null)
     {

@@ -12,26 +12,9 @@ namespace Webhooks.Ingress.Tests.Hostile;
 /// Broken and hostile bodies: the ingress judges only the token, the size and the signature, so each gets a clear status
 /// (200 stored for the worker to record as failed, or 401/413), and a well-formed delivery right after is still served.
 /// </summary>
-public sealed class HostileBodyTests
+public sealed class HostileBodyTests : IngressFixture
 {
     private const string Secret = "hostile-body-secret";
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _client = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
 
     public static IEnumerable<TestCaseData> Bodies()
     {
@@ -47,14 +30,14 @@ public sealed class HostileBodyTests
     [TestCaseSource(nameof(Bodies))]
     public async Task Hostile_body_gets_a_clear_answer_and_the_next_delivery_is_served(byte[] body)
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
 
         using var response = await PostSignedAsync(integration, body);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
 
         using var next = await PostSignedAsync(integration, PayloadFixtures.Read(Provider.GitHub, "issues.opened.json"));
         Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var stored = await _app.DeliveriesOfAsync(integration.Id);
+        var stored = await App.DeliveriesOfAsync(integration.Id);
         Assert.Multiple(() =>
         {
             Assert.That(stored, Has.Count.EqualTo(2));
@@ -66,23 +49,23 @@ public sealed class HostileBodyTests
     [Test]
     public async Task Hostile_body_with_a_wrong_signature_is_401_and_never_queued()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         using var content = new ByteArrayContent(Encoding.ASCII.GetBytes(new string('[', 50_000)));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         content.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + new string('0', 64));
-        using var response = await _client.PostAsync(integration.Path, content);
+        using var response = await Client.PostAsync(integration.Path, content);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        var stored = await _app.DeliveriesOfAsync(integration.Id);
+        var stored = await App.DeliveriesOfAsync(integration.Id);
         Assert.That(stored.Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Rejected }));
     }
 
     [Test]
     public async Task JSON_to_Salesforce_is_refused_with_a_SOAP_fault_when_the_organization_is_checked()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000062" });
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000062" });
         using var content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await _client.PostAsync(integration.Path, content);
+        using var response = await Client.PostAsync(integration.Path, content);
         Assert.Multiple(async () =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
@@ -93,29 +76,29 @@ public sealed class HostileBodyTests
     [Test]
     public async Task JSON_to_Salesforce_without_an_organization_check_is_stored_and_acknowledged_in_SOAP()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce);
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce);
         using var content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await _client.PostAsync(integration.Path, content);
+        using var response = await Client.PostAsync(integration.Path, content);
         Assert.Multiple(async () =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("<Ack>true</Ack>"));
         });
-        Assert.That(await _app.DeliveriesOfAsync(integration.Id), Has.Count.EqualTo(1));
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Has.Count.EqualTo(1));
     }
 
     [Test]
     public async Task XML_with_an_external_entity_is_not_expanded_and_gets_a_clear_answer()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000062" });
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000062" });
         var xxe = """
             <?xml version="1.0"?>
             <!DOCTYPE lol [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
             <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>&xxe;&b;</soapenv:Body></soapenv:Envelope>
             """;
         using var content = new StringContent(xxe, Encoding.UTF8, "text/xml");
-        using var response = await _client.PostAsync(integration.Path, content);
+        using var response = await Client.PostAsync(integration.Path, content);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "no organization can be read from it, so it is refused");
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("root:"));
     }
@@ -127,7 +110,7 @@ public sealed class HostileBodyTests
         using var request = new HttpRequestMessage(HttpMethod.Post, integration.Path) { Content = content };
         request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
         request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", Sign(body));
-        return await _client.SendAsync(request);
+        return await Client.SendAsync(request);
     }
 
     internal static string Sign(byte[] body, string secret = Secret) =>

@@ -8,26 +8,9 @@ using Webhooks.Testing;
 namespace Webhooks.Ingress.Tests.Hostile;
 
 /// <summary>Signature headers an attacker may play with, and a replayed delivery. Oversized headers: KestrelLimitsTests.</summary>
-public sealed class HostileHeaderTests
+public sealed class HostileHeaderTests : IngressFixture
 {
     private const string Secret = "hostile-header-secret";
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _client = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
 
     [TestCase(Provider.GitHub, "X-Hub-Signature-256", "sha256=")]
     [TestCase(Provider.Jira, "X-Hub-Signature", "sha256=")]
@@ -35,7 +18,7 @@ public sealed class HostileHeaderTests
     [TestCase(Provider.Asana, "X-Hook-Signature", "")]
     public async Task Duplicated_signature_header_verifies_by_neither_value(Provider provider, string header, string prefix)
     {
-        var integration = await _app.CreateIntegrationAsync(provider, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(provider, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var valid = prefix + HostileBodyTests.Sign(body, Secret)["sha256=".Length..];
 
@@ -43,36 +26,36 @@ public sealed class HostileHeaderTests
         {
             using var request = Request(integration, body);
             request.Headers.TryAddWithoutValidation(header, [valid, second]);
-            using var response = await _client.SendAsync(request);
+            using var response = await Client.SendAsync(request);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), $"{header}: [valid, '{second}']");
         }
         using var single = Request(integration, body);
         single.Headers.TryAddWithoutValidation(header, valid);
-        using var accepted = await _client.SendAsync(single);
+        using var accepted = await Client.SendAsync(single);
         Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the same value alone verifies");
     }
 
     [Test]
     public async Task Signature_made_for_another_body_is_401_and_recorded_as_rejected()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         var signed = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var sent = PayloadFixtures.Read(Provider.GitHub, "issues.closed.json");
         using var request = Request(integration, sent);
         request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", HostileBodyTests.Sign(signed, Secret));
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Rejected }));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Rejected }));
     }
 
     [Test]
     public async Task Signature_with_another_secret_is_401()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         using var request = Request(integration, body);
         request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", HostileBodyTests.Sign(body, "guessed-secret"));
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
@@ -84,7 +67,7 @@ public sealed class HostileHeaderTests
     [TestCase(Provider.Jira, "X-Atlassian-Webhook-Identifier")]
     public async Task Replayed_delivery_is_stored_again_under_the_same_source_delivery_id(Provider provider, string idHeader)
     {
-        var integration = await _app.CreateIntegrationAsync(provider, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(provider, signingSecret: Secret);
         var body = provider == Provider.GitHub ? PayloadFixtures.Read(Provider.GitHub, "issue_comment.created.json") : PayloadFixtures.Read(Provider.Jira, "comment_created.json");
         var signatureHeader = provider == Provider.GitHub ? "X-Hub-Signature-256" : "X-Hub-Signature";
         var sourceId = Guid.NewGuid().ToString();
@@ -93,24 +76,24 @@ public sealed class HostileHeaderTests
             using var request = Request(integration, body);
             request.Headers.TryAddWithoutValidation(signatureHeader, HostileBodyTests.Sign(body, Secret));
             request.Headers.TryAddWithoutValidation(idHeader, sourceId);
-            using var response = await _client.SendAsync(request);
+            using var response = await Client.SendAsync(request);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
-        var stored = await _app.DeliveriesOfAsync(integration.Id);
+        var stored = await App.DeliveriesOfAsync(integration.Id);
         Assert.That(stored.Select(d => d.SourceDeliveryId), Is.EqualTo(new[] { sourceId, sourceId }));
     }
 
     [Test]
     public async Task Kept_headers_never_include_the_signature()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var signature = HostileBodyTests.Sign(body, Secret);
         using var request = Request(integration, body);
         request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", signature);
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var stored = (await _app.DeliveriesOfAsync(integration.Id)).Single();
+        var stored = (await App.DeliveriesOfAsync(integration.Id)).Single();
         Assert.That(stored.Headers, Does.Not.Contain(signature[7..]).And.Not.Contain("Signature"));
     }
 

@@ -14,36 +14,22 @@ namespace Webhooks.Ingress.Tests.Hostile;
 /// Admin/IntegrationsApiTests.Rotated_token_answers_410_and_the_new_one_200 and Webhook/WebhookEndpointTests.
 /// </summary>
 [NonParallelizable]
-public sealed class HostileTokenTests
+public sealed class HostileTokenTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
+    protected override IngressApplication CreateApplication() =>
         // The directory polls rarely here, so database commands during the flood are not the poll's.
-        _app = new IngressApplication(configure: web => web.UseSetting("Ingress:DirectoryRefreshInterval", "00:00:10"));
-        _client = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+        new(configure: web => web.UseSetting("Ingress:DirectoryRefreshInterval", "00:00:10"));
 
     [TestCase(33)]
     [TestCase(4096)]
     public async Task Token_that_is_too_long_answers_410_and_stores_nothing(int length)
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var longer = integration.Token + new string('a', length - integration.Token.Length);
-        using var response = await _client.PostAsync($"/api/v1/webhooks/{longer}", Json());
+        using var response = await Client.PostAsync($"/api/v1/webhooks/{longer}", Json());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
-        Assert.That(await _app.DeliveriesOfAsync(integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Is.Empty);
     }
 
     [TestCase("..%2F..%2F..%2Fetc%2Fpasswd%2F%2F%2F%2F%2F%2F%2F%2F%2F")]
@@ -51,15 +37,15 @@ public sealed class HostileTokenTests
     [TestCase("%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE%E2%80%AE")]
     public async Task Malformed_or_encoded_token_answers_410(string token)
     {
-        using var response = await _client.PostAsync($"/api/v1/webhooks/{token}", Json());
+        using var response = await Client.PostAsync($"/api/v1/webhooks/{token}", Json());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
     }
 
     [Test]
     public async Task Token_differing_only_in_case_is_the_same_token()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
-        using var response = await _client.PostAsync($"/api/v1/webhooks/{integration.Token.ToUpperInvariant()}", Json());
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        using var response = await Client.PostAsync($"/api/v1/webhooks/{integration.Token.ToUpperInvariant()}", Json());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -77,14 +63,14 @@ public sealed class HostileTokenTests
         ActivitySource.AddActivityListener(listener);
 
         // The listener sees commands: prove it by one query of our own through the application's data source.
-        await _app.Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
+        await App.Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
         Assert.That(Volatile.Read(ref commands), Is.GreaterThan(0), "the Npgsql activity listener must see the application's commands");
 
         var before = Volatile.Read(ref commands);
         var statuses = new HttpStatusCode[Requests];
         await Parallel.ForAsync(0, Requests, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellationToken) =>
         {
-            using var response = await _client.PostAsync($"/api/v1/webhooks/{WebhookToken.New()}", Json(), cancellationToken);
+            using var response = await Client.PostAsync($"/api/v1/webhooks/{WebhookToken.New()}", Json(), cancellationToken);
             statuses[i] = response.StatusCode;
         });
         var during = Volatile.Read(ref commands) - before;

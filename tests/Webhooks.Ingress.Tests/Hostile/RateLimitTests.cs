@@ -7,41 +7,27 @@ using Webhooks.Testing;
 namespace Webhooks.Ingress.Tests.Hostile;
 
 /// <summary>Per-integration rate limit (Ingress:RateLimit): a noisy integration gets 429 with Retry-After, the others do not notice.</summary>
-public sealed class RateLimitTests
+public sealed class RateLimitTests : IngressFixture
 {
     private const int Burst = 5;
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
+    protected override IngressApplication CreateApplication() =>
         // One permit a second after a burst of five: the bucket cannot refill noticeably while a test runs.
-        _app = new IngressApplication(configure: web => web
+        new(configure: web => web
             .UseSetting("Ingress:RateLimit:PermitsPerSecond", "1")
             .UseSetting("Ingress:RateLimit:Burst", Burst.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        _client = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
 
     [Test]
     public async Task Integration_past_its_limit_gets_429_with_Retry_After_and_another_is_still_served()
     {
-        var noisy = await _app.CreateIntegrationAsync(Provider.Jira);
-        var quiet = await _app.CreateIntegrationAsync(Provider.Jira);
+        var noisy = await App.CreateIntegrationAsync(Provider.Jira);
+        var quiet = await App.CreateIntegrationAsync(Provider.Jira);
 
         var statuses = new List<HttpStatusCode>();
         HttpResponseMessage? limited = null;
         for (var i = 0; i < Burst + 20 && limited is null; i++)
         {
-            var response = await _client.PostAsync(noisy.Path, Json());
+            var response = await Client.PostAsync(noisy.Path, Json());
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
@@ -63,20 +49,20 @@ public sealed class RateLimitTests
             });
         }
 
-        using var other = await _client.PostAsync(quiet.Path, Json());
+        using var other = await Client.PostAsync(quiet.Path, Json());
         Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK), "one noisy integration must not starve another");
-        var stored = await _app.DeliveriesOfAsync(noisy.Id);
+        var stored = await App.DeliveriesOfAsync(noisy.Id);
         Assert.That(stored, Has.Count.EqualTo(statuses.Count(s => s == HttpStatusCode.OK)), "a 429 stores nothing");
     }
 
     [Test]
     public async Task Admin_API_and_health_are_never_rate_limited()
     {
-        using var admin = _app.CreateAdminClient();
+        using var admin = App.CreateAdminClient();
         for (var i = 0; i < Burst * 4; i++)
         {
             using var accounts = await admin.GetAsync($"/api/v1/admin/integrations/{Guid.NewGuid()}");
-            using var live = await _client.GetAsync("/health/live");
+            using var live = await Client.GetAsync("/health/live");
             Assert.Multiple(() =>
             {
                 Assert.That(accounts.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
@@ -90,7 +76,7 @@ public sealed class RateLimitTests
     {
         for (var i = 0; i < Burst * 4; i++)
         {
-            using var response = await _client.PostAsync($"/api/v1/webhooks/{Webhooks.Ingress.Webhook.WebhookToken.New()}", Json());
+            using var response = await Client.PostAsync($"/api/v1/webhooks/{Webhooks.Ingress.Webhook.WebhookToken.New()}", Json());
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         }
     }

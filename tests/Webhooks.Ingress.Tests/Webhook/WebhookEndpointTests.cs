@@ -13,25 +13,8 @@ using Webhooks.Testing;
 namespace Webhooks.Ingress.Tests.Webhook;
 
 /// <summary>Every row of the ingress contract (design.md), as a sender sees it: status, headers, body, and the delivery log.</summary>
-public sealed class WebhookEndpointTests
+public sealed class WebhookEndpointTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _client = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
 
     private static ByteArrayContent Body(byte[] bytes, string contentType = "application/json", params (string Name, string Value)[] headers)
     {
@@ -53,13 +36,13 @@ public sealed class WebhookEndpointTests
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
-        return await _client.SendAsync(request);
+        return await Client.SendAsync(request);
     }
 
     [Test]
     public async Task Stored_payload_is_answered_200_with_its_delivery_id_and_kept_byte_for_byte()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var payload = PayloadFixtures.Read(Provider.Jira, "comment_created.json");
 
         using var response = await PostAsync(integration, Body(payload), ("X-Atlassian-Webhook-Identifier", "jira-delivery-1"));
@@ -67,7 +50,7 @@ public sealed class WebhookEndpointTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
-        var delivery = (await _app.DeliveriesOfAsync(integration.Id)).Single();
+        var delivery = (await App.DeliveriesOfAsync(integration.Id)).Single();
         Assert.Multiple(() =>
         {
             Assert.That(delivery.Id, Is.EqualTo(answer.GetProperty("deliveryId").GetGuid()));
@@ -84,7 +67,7 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Unknown_token_answers_410_and_stores_nothing()
     {
-        using var response = await _client.PostAsync($"/api/v1/webhooks/{WebhookToken.New()}", Json("{}"));
+        using var response = await Client.PostAsync($"/api/v1/webhooks/{WebhookToken.New()}", Json("{}"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
         Assert.That((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString(), Is.EqualTo("gone"));
@@ -95,15 +78,15 @@ public sealed class WebhookEndpointTests
     [TestCase("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
     public async Task Malformed_token_answers_410(string token)
     {
-        using var response = await _client.PostAsync($"/api/v1/webhooks/{token}", Json("{}"));
+        using var response = await Client.PostAsync($"/api/v1/webhooks/{token}", Json("{}"));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
     }
 
     [Test]
     public async Task Disabled_integration_answers_410_within_two_seconds_and_stores_nothing()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
-        await using (var db = _app.CreateDbContext())
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        await using (var db = App.CreateDbContext())
         {
             await db.Integrations.Where(i => i.Id == integration.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Enabled, false));
         }
@@ -111,7 +94,7 @@ public sealed class WebhookEndpointTests
         var status = await StatusWithinAsync(integration, HttpStatusCode.Gone, TimeSpan.FromSeconds(2));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Gone));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake), Is.Empty,
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake), Is.Empty,
             "only the live HEAD probes before the change are logged");
     }
 
@@ -119,14 +102,14 @@ public sealed class WebhookEndpointTests
     [TestCase(AccountStatus.Suspended)]
     public async Task Inactive_account_answers_410_within_two_seconds(AccountStatus accountStatus)
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub);
-        await using (var db = _app.CreateDbContext())
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub);
+        await using (var db = App.CreateDbContext())
         {
             await db.Accounts.Where(a => a.Id == integration.AccountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, accountStatus));
         }
 
         Assert.That(await StatusWithinAsync(integration, HttpStatusCode.Gone, TimeSpan.FromSeconds(2)), Is.EqualTo(HttpStatusCode.Gone));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake), Is.Empty);
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake), Is.Empty);
     }
 
     /// <summary>Posts until the expected status comes or the time is up (the directory is polled, not pushed).</summary>
@@ -137,7 +120,7 @@ public sealed class WebhookEndpointTests
         do
         {
             using var probe = new HttpRequestMessage(HttpMethod.Head, integration.Path);
-            using var response = await _client.SendAsync(probe);
+            using var response = await Client.SendAsync(probe);
             status = response.StatusCode;
             if (status == expected)
             {
@@ -148,7 +131,7 @@ public sealed class WebhookEndpointTests
         while (DateTime.UtcNow < deadline);
         if (status == expected)
         {
-            using var post = await _client.PostAsync(integration.Path, Json("{}"));
+            using var post = await Client.PostAsync(integration.Path, Json("{}"));
             status = post.StatusCode;
         }
         return status;
@@ -157,7 +140,7 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Asana_handshake_echoes_the_secret_which_then_verifies_signed_deliveries()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Asana);
+        var integration = await App.CreateIntegrationAsync(Provider.Asana);
         const string secret = "cfecd97ea57de2b55a0a1a343c16fe3e";
 
         using var handshake = await PostAsync(integration, Json(""), ("X-Hook-Secret", secret));
@@ -170,7 +153,7 @@ public sealed class WebhookEndpointTests
 
         Assert.That(signed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the handshake's secret is now required");
-        var log = await _app.DeliveriesOfAsync(integration.Id);
+        var log = await App.DeliveriesOfAsync(integration.Id);
         Assert.Multiple(() =>
         {
             Assert.That(log.Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Handshake, log[1].Status, DeliveryStatus.Rejected }));
@@ -182,7 +165,7 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Smartsheet_challenge_is_answered_in_header_and_body_and_not_queued()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Smartsheet);
+        var integration = await App.CreateIntegrationAsync(Provider.Smartsheet);
         var body = PayloadFixtures.Read(Provider.Smartsheet, "verification_challenge.json");
 
         using var response = await PostAsync(integration, Body(body), ("Smartsheet-Hook-Challenge", "d78dd1d3-01ce-4481-81de-92b4f3aa5ab1"));
@@ -191,13 +174,13 @@ public sealed class WebhookEndpointTests
         Assert.That(response.Headers.GetValues("Smartsheet-Hook-Response").Single(), Is.EqualTo("d78dd1d3-01ce-4481-81de-92b4f3aa5ab1"));
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(answer.GetProperty("smartsheetHookResponse").GetString(), Is.EqualTo("d78dd1d3-01ce-4481-81de-92b4f3aa5ab1"));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Handshake));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Handshake));
     }
 
     [Test]
     public async Task Both_handshakes_with_an_empty_body_get_both_answers()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
 
         using var response = await PostAsync(integration, new ByteArrayContent([]), ("X-Hook-Secret", "abc123"), ("Smartsheet-Hook-Challenge", "challenge-1"));
 
@@ -210,25 +193,25 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Head_answers_200_for_a_live_token_and_410_otherwise()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Trello);
+        var integration = await App.CreateIntegrationAsync(Provider.Trello);
 
-        using var live = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, integration.Path));
-        using var unknown = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/v1/webhooks/{WebhookToken.New()}"));
+        using var live = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, integration.Path));
+        using var unknown = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/v1/webhooks/{WebhookToken.New()}"));
 
         Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.Gone));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Handshake));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Handshake));
     }
 
     [Test]
     public async Task GitHub_ping_is_answered_200_recorded_and_not_queued()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub);
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub);
 
         using var response = await PostAsync(integration, Body(PayloadFixtures.Read(Provider.GitHub, "ping.json")), ("X-GitHub-Event", "ping"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var delivery = (await _app.DeliveriesOfAsync(integration.Id)).Single();
+        var delivery = (await App.DeliveriesOfAsync(integration.Id)).Single();
         Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Handshake));
         Assert.That(delivery.PublishedAt, Is.Null);
     }
@@ -236,7 +219,7 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Signature_that_does_not_verify_is_401_and_recorded_as_rejected()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: "It's a Secret to Everybody");
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: "It's a Secret to Everybody");
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var good = "sha256=" + Convert.ToHexStringLower(Hmac.Sha256("It's a Secret to Everybody", body));
 
@@ -250,7 +233,7 @@ public sealed class WebhookEndpointTests
             Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
-        var log = await _app.DeliveriesOfAsync(integration.Id);
+        var log = await App.DeliveriesOfAsync(integration.Id);
         Assert.That(log.Count(d => d.Status == DeliveryStatus.Rejected), Is.EqualTo(2));
         Assert.That(log.Where(d => d.Status == DeliveryStatus.Rejected).Select(d => d.PublishedAt), Is.All.Null, "rejected deliveries are never queued");
         Assert.That(log.Single(d => d.Status != DeliveryStatus.Rejected).SignatureVerified, Is.True);
@@ -260,28 +243,28 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Body_over_the_limit_is_413_from_its_declared_length_and_stores_nothing()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var tooBig = new byte[5 * 1024 * 1024 + 1];
 
         using var response = await PostAsync(integration, Body(tooBig));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
-        Assert.That(await _app.DeliveriesOfAsync(integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Is.Empty);
     }
 
     [Test]
     public async Task Chunked_body_over_the_limit_is_413()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         using var content = new StreamContent(new MemoryStream(new byte[6 * 1024 * 1024]));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, integration.Path) { Content = content };
         request.Headers.TransferEncodingChunked = true;
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
-        Assert.That(await _app.DeliveriesOfAsync(integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Is.Empty);
     }
 
     [TestCase("")]
@@ -289,18 +272,18 @@ public sealed class WebhookEndpointTests
     [TestCase("{\"truncated\": ")]
     public async Task Malformed_payload_is_still_accepted_for_the_worker_to_judge(string body)
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
 
         using var response = await PostAsync(integration, Json(body));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Single().Body, Is.EqualTo(Encoding.UTF8.GetBytes(body)));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Body, Is.EqualTo(Encoding.UTF8.GetBytes(body)));
     }
 
     [Test]
     public async Task Salesforce_gets_its_SOAP_acknowledgement_not_JSON()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce);
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce);
 
         using var response = await PostAsync(integration, Body(PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml"), "text/xml; charset=utf-8"));
 
@@ -312,20 +295,20 @@ public sealed class WebhookEndpointTests
     [Test]
     public async Task Salesforce_message_from_another_organization_is_refused_with_a_SOAP_fault()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000001" });
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000001" });
 
         using var response = await PostAsync(integration, Body(PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml"), "text/xml"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("soapenv:Fault"));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Rejected));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Status, Is.EqualTo(DeliveryStatus.Rejected));
     }
 
     [Test]
     public async Task Trello_signature_is_checked_against_the_registered_callback_url()
     {
         const string secret = "trello-app-secret";
-        var integration = await _app.CreateIntegrationAsync(Provider.Trello, signingSecret: secret);
+        var integration = await App.CreateIntegrationAsync(Provider.Trello, signingSecret: secret);
         var body = PayloadFixtures.Read(Provider.Trello, "commentCard.json");
         var signed = body.Concat(Encoding.UTF8.GetBytes(integration.CallbackUrl)).ToArray();
         var signature = Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), signed));
@@ -333,6 +316,6 @@ public sealed class WebhookEndpointTests
         using var response = await PostAsync(integration, Body(body), ("X-Trello-Webhook", signature));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That((await _app.DeliveriesOfAsync(integration.Id)).Single().SignatureVerified, Is.True);
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().SignatureVerified, Is.True);
     }
 }

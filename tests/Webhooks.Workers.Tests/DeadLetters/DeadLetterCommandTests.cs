@@ -12,62 +12,44 @@ namespace Webhooks.Workers.Tests.DeadLetters;
 /// fault fixed, <c>dead-letters replay</c>, the change applied once. Each test has a worker and a vhost of its own.
 /// </summary>
 [NonParallelizable]
-public sealed class DeadLetterCommandTests
+public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
 {
-    private DeadLetterScenario _broker = null!;
-    private WorkerScenario _scenario = null!;
-    private Integration _integration = null!;
-    private Record _record = null!;
-
-    [SetUp]
-    public async Task A_worker_of_its_own_and_a_linked_record()
-    {
-        _broker = await DeadLetterScenario.StartAsync();
-        _scenario = await CreateAsync();
-        var product = await _scenario.CreateProductAsync("P");
-        _integration = await _scenario.CreateIntegrationAsync(product, await _scenario.CreateWriterAsync("Runner", product));
-        _record = await _scenario.CreateLinkedRecordAsync(product, _integration);
-    }
-
-    [TearDown]
-    public async Task Stop_the_worker() => await _broker.DisposeAsync();
-
     [Test]
     public async Task Dead_lettered_delivery_is_listed_shown_replayed_once_and_ends_processed()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
 
-        var (listed, list) = await _broker.RunAsync("dead-letters", "list", "--provider", "jira");
-        var (shown, show) = await _broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
+        var (listed, list) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira");
+        var (shown, show) = await Broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
         Assert.That((listed, shown), Is.EqualTo((0, 0)), list + show);
         Assert.That(list, Does.Contain("webhooks-jira_error: 1 message(s)").And.Contain(delivery.Id.ToString())
-            .And.Contain("PostgresException").And.Contain(_integration.Name).And.Contain("injected transient failure"));
+            .And.Contain("PostgresException").And.Contain(Integration.Name).And.Contain("injected transient failure"));
         Assert.That(show, Does.Contain(delivery.Id.ToString()).And.Contain("MT-Fault-ExceptionType").And.Contain("PostgresException")
-            .And.Contain("dead_lettered").And.Contain(_integration.Name).And.Contain("account status:").And.Contain("active"));
-        Assert.That(await _broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1), "list and show put the message back");
+            .And.Contain("dead_lettered").And.Contain(Integration.Name).And.Contain("account status:").And.Contain("active"));
+        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1), "list and show put the message back");
 
         await DeadLetterScenario.RemoveFaultAsync(delivery);
-        var (replayed, replay) = await _broker.RunAsync("dead-letters", "replay", "--message-id", delivery.Id.ToString());
+        var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", "--message-id", delivery.Id.ToString());
 
         Assert.That(replayed, Is.Zero, replay);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed, DeliveryStatus.Duplicate);
         Assert.That((outcome.Status, outcome.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)));
-        Assert.That(await CommentsOnAsync(_record), Has.Count.EqualTo(1));
-        Assert.That(await _broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.Zero);
+        Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
+        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.Zero);
     }
 
     [Test]
     public async Task List_as_json_gives_the_delivery_integration_reason_and_attempts()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
 
-        var (exitCode, output) = await _broker.RunAsync("dead-letters", "list", "--provider", "jira", "--json");
+        var (exitCode, output) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira", "--json");
 
         Assert.That(exitCode, Is.Zero, output);
         using var json = JsonDocument.Parse(output);
         var message = json.RootElement[0].GetProperty("messages")[0];
         Assert.That(message.GetProperty("deliveryId").GetGuid(), Is.EqualTo(delivery.Id));
-        Assert.That(message.GetProperty("integrationId").GetGuid(), Is.EqualTo(_integration.Id));
+        Assert.That(message.GetProperty("integrationId").GetGuid(), Is.EqualTo(Integration.Id));
         Assert.That(message.GetProperty("attempts").GetInt32(), Is.EqualTo(3), "the first attempt and two retries (Workers:RetryLimit=2)");
         Assert.That(message.GetProperty("exceptionType").GetString(), Does.Contain("PostgresException"));
         Assert.That(message.GetProperty("failedAt").GetDateTimeOffset(), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(2)));
@@ -76,34 +58,34 @@ public sealed class DeadLetterCommandTests
     [Test]
     public async Task Replay_with_a_filter_leaves_non_matching_messages_in_the_error_queue()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
-        var orphan = await _broker.SendOrphanAsync(_integration);
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
+        var orphan = await Broker.SendOrphanAsync(Integration);
         await DeadLetterScenario.RemoveFaultAsync(delivery);
 
-        var (dryExit, dryRun) = await _broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException", "--dry-run");
+        var (dryExit, dryRun) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException", "--dry-run");
         Assert.That(dryExit, Is.Zero, dryRun);
         Assert.That(dryRun, Does.Contain($"Would replay {delivery.Id}").And.Not.Contain(orphan.ToString()));
-        Assert.That(await _broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(2), "a dry run changes nothing");
+        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(2), "a dry run changes nothing");
 
-        var (exitCode, output) = await _broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException");
+        var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException");
 
         Assert.That(exitCode, Is.Zero, output);
         Assert.That(output, Does.Contain("Replayed 1 message(s); 1 not matching left"));
         Assert.That((await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed)).Applied, Is.EqualTo(1));
-        var (_, list) = await _broker.RunAsync("dead-letters", "list", "--provider", "jira");
+        var (_, list) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira");
         Assert.That(list, Does.Contain(orphan.ToString()).And.Contain(nameof(Workers.Deliveries.PermanentDeliveryException)).And.Not.Contain(delivery.Id.ToString()));
-        Assert.That(await _broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
     }
 
     [Test]
     public async Task Purge_archives_and_removes_only_the_matching_messages()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
-        var orphan = await _broker.SendOrphanAsync(_integration);
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
+        var orphan = await Broker.SendOrphanAsync(Integration);
         var archive = Path.Combine(Path.GetTempPath(), $"dead-letters-{Guid.NewGuid():N}.jsonl");
         try
         {
-            var (exitCode, output) = await _broker.RunAsync("dead-letters", "purge", "--exception", "PermanentDeliveryException", "--yes", "--archive", archive);
+            var (exitCode, output) = await Broker.RunAsync("dead-letters", "purge", "--exception", "PermanentDeliveryException", "--yes", "--archive", archive);
 
             Assert.That(exitCode, Is.Zero, output);
             var lines = await File.ReadAllLinesAsync(archive);
@@ -112,7 +94,7 @@ public sealed class DeadLetterCommandTests
             Assert.That(archived.MessageId, Is.EqualTo(orphan.ToString()));
             Assert.That(archived.Headers["MT-Fault-ExceptionType"], Does.Contain("PermanentDeliveryException"));
             Assert.That(Convert.FromBase64String(archived.BodyBase64), Is.Not.Empty);
-            var (_, list) = await _broker.RunAsync("dead-letters", "list", "--provider", "jira");
+            var (_, list) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira");
             Assert.That(list, Does.Contain(delivery.Id.ToString()).And.Not.Contain(orphan.ToString()));
         }
         finally
@@ -124,24 +106,24 @@ public sealed class DeadLetterCommandTests
     [Test]
     public async Task Purge_asks_first_and_a_no_removes_nothing()
     {
-        await _broker.SendOrphanAsync(_integration);
+        await Broker.SendOrphanAsync(Integration);
 
-        var (answeredNo, output) = await _broker.RunAsync(new StringReader("n\n"), "dead-letters", "purge", "--all");
-        var (noTerminal, refusal) = await _broker.RunAsync("dead-letters", "purge", "--all");
+        var (answeredNo, output) = await Broker.RunAsync(new StringReader("n\n"), "dead-letters", "purge", "--all");
+        var (noTerminal, refusal) = await Broker.RunAsync("dead-letters", "purge", "--all");
 
         Assert.That(answeredNo, Is.EqualTo(1), output);
         Assert.That(output, Does.Contain("[y/N]").And.Contain("Nothing purged"));
         Assert.That(noTerminal, Is.EqualTo(2), "tests have no terminal: without --yes it is a usage error");
         Assert.That(refusal, Does.Contain("--yes"));
-        Assert.That(await _broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
     }
 
     [Test]
     public async Task Replay_interrupted_between_the_confirm_and_the_ack_leaves_a_duplicate_that_applies_once()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
         await DeadLetterScenario.RemoveFaultAsync(delivery);
-        var settings = new OperatorSettings(TestServices.RabbitHost, TestServices.RabbitPort, _broker.VirtualHost.Name,
+        var settings = new OperatorSettings(TestServices.RabbitHost, TestServices.RabbitPort, Broker.VirtualHost.Name,
             TestServices.RabbitUser, TestServices.RabbitPassword, WorkersSetUp.Database.ConnectionString);
 
         await using (var connection = await ErrorQueueBroker.ConnectAsync(settings, CancellationToken.None))
@@ -154,42 +136,42 @@ public sealed class DeadLetterCommandTests
             Assert.CatchAsync(() => operations.ReplayAsync(new DeadLetterFilter { Providers = [Provider.Jira] }, dryRun: false, max: 1, CancellationToken.None));
         }
         var firstCopy = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
-        await _broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
-        var (exitCode, output) = await _broker.RunAsync("dead-letters", "replay", "--all");
+        var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--all");
 
         Assert.That(exitCode, Is.Zero, output);
-        await _broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
-        await _broker.WaitForCountAsync(DeadLetterScenario.MainQueue, 0);
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
+        await Broker.WaitForCountAsync(DeadLetterScenario.MainQueue, 0);
         // Stopping the worker waits for any message still in flight, so nothing can land after the assertions.
-        await _broker.Worker.DisposeAsync();
+        await Broker.Worker.DisposeAsync();
         await using var db = NewContext();
         var final = db.Deliveries.Single(d => d.Id == delivery.Id);
         Assert.That((final.Status, final.Applied, final.ProcessedAt), Is.EqualTo((DeliveryStatus.Processed, 1, firstCopy.ProcessedAt)));
-        Assert.That(await CommentsOnAsync(_record), Has.Count.EqualTo(1));
+        Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
     }
 
     [Test]
     public async Task Replayed_message_that_fails_again_is_dead_lettered_again_and_counts_its_replay()
     {
-        var delivery = await _broker.DeadLetterAsync(_integration, JiraPayloads.Fixture("comment_created.json"));
+        var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
 
-        var (exitCode, output) = await _broker.RunAsync("dead-letters", "replay", "--all");
+        var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--all");
 
         Assert.That(exitCode, Is.Zero, output);
-        await _broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
-        var (_, show) = await _broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
+        var (_, show) = await Broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
         Assert.That(show, Does.Contain("replayed before:   1").And.Contain($"{ErrorQueueMessage.ReplayCountHeader}: 1")
             .And.Contain("MT-Activity-Propagation: Link").And.Contain("attempts:          6").And.Contain("dead_lettered"));
-        Assert.That(await CommentsOnAsync(_record), Is.Empty);
+        Assert.That(await CommentsOnAsync(Record), Is.Empty);
     }
 
     [Test]
     public async Task Replay_without_a_selection_or_with_an_unknown_provider_is_a_usage_error()
     {
-        var (noSelection, first) = await _broker.RunAsync("dead-letters", "replay");
-        var (unknownProvider, second) = await _broker.RunAsync("dead-letters", "list", "--provider", "jora");
-        var (badDate, third) = await _broker.RunAsync("dead-letters", "replay", "--since", "yesterday-ish");
+        var (noSelection, first) = await Broker.RunAsync("dead-letters", "replay");
+        var (unknownProvider, second) = await Broker.RunAsync("dead-letters", "list", "--provider", "jora");
+        var (badDate, third) = await Broker.RunAsync("dead-letters", "replay", "--since", "yesterday-ish");
 
         Assert.That((noSelection, unknownProvider, badDate), Is.EqualTo((2, 2, 2)), first + second + third);
         Assert.That(first, Does.Contain("--all"));

@@ -9,26 +9,8 @@ namespace Webhooks.Workers.Tests.DeadLetters;
 /// sends the message itself), and the applied-change ledger keeping a second replay from applying anything twice.
 /// </summary>
 [NonParallelizable]
-public sealed class StoredDeliveryReplayTests
+public sealed class StoredDeliveryReplayTests : WorkerWithLinkedRecord
 {
-    private DeadLetterScenario _broker = null!;
-    private WorkerScenario _scenario = null!;
-    private Integration _integration = null!;
-    private Record _record = null!;
-
-    [SetUp]
-    public async Task A_worker_of_its_own_and_a_linked_record()
-    {
-        _broker = await DeadLetterScenario.StartAsync();
-        _scenario = await CreateAsync();
-        var product = await _scenario.CreateProductAsync("P");
-        _integration = await _scenario.CreateIntegrationAsync(product, await _scenario.CreateWriterAsync("Runner", product));
-        _record = await _scenario.CreateLinkedRecordAsync(product, _integration);
-    }
-
-    [TearDown]
-    public async Task Stop_the_worker() => await _broker.DisposeAsync();
-
     [Test]
     public async Task Failed_deliveries_of_an_integration_are_replayed_by_status_and_applied_once()
     {
@@ -36,7 +18,7 @@ public sealed class StoredDeliveryReplayTests
         var alsoFailed = await StoreWithStatusAsync(DeliveryStatus.Failed, "replayed-2");
         var ignored = await StoreWithStatusAsync(DeliveryStatus.Ignored, "not-replayed");
 
-        var (exitCode, output) = await _broker.RunAsync("deliveries", "replay", "--status", "failed", "--integration", _integration.Id.ToString());
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--status", "failed", "--integration", Integration.Id.ToString());
 
         Assert.That(exitCode, Is.Zero, output);
         Assert.That(output, Does.Contain("Replayed 2 deliveries"));
@@ -46,7 +28,7 @@ public sealed class StoredDeliveryReplayTests
             Assert.That(outcome.Applied, Is.EqualTo(1));
             Assert.That(outcome.PublishedAt, Is.Not.Null, "sent by the tool itself, with no ingress running");
         }
-        var comments = await CommentsOnAsync(_record);
+        var comments = await CommentsOnAsync(Record);
         Assert.That(comments.Select(c => c.SourceExternalId), Is.EquivalentTo(new[] { "replayed-1", "replayed-2" }));
         Assert.That((await ReloadDeliveryAsync(ignored)).Status, Is.EqualTo(DeliveryStatus.Ignored));
     }
@@ -55,15 +37,15 @@ public sealed class StoredDeliveryReplayTests
     public async Task Replaying_an_applied_delivery_again_is_a_duplicate_and_adds_nothing()
     {
         var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "once");
-        Assert.That((await _broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString())).ExitCode, Is.Zero);
+        Assert.That((await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString())).ExitCode, Is.Zero);
         await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
 
-        var (exitCode, output) = await _broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString());
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString());
 
         Assert.That(exitCode, Is.Zero, output);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Duplicate);
         Assert.That((outcome.Applied, outcome.Duplicates), Is.EqualTo((0, 1)));
-        Assert.That(await CommentsOnAsync(_record), Has.Count.EqualTo(1));
+        Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
     }
 
     [Test]
@@ -71,12 +53,12 @@ public sealed class StoredDeliveryReplayTests
     {
         var delivery = await StoreWithStatusAsync(DeliveryStatus.DeadLettered, "dry");
 
-        var (exitCode, output) = await _broker.RunAsync("deliveries", "replay", "--status", "dead_lettered", "--integration", _integration.Id.ToString(), "--dry-run");
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--status", "dead_lettered", "--integration", Integration.Id.ToString(), "--dry-run");
 
         Assert.That(exitCode, Is.Zero, output);
         Assert.That(output, Does.Contain($"Would replay delivery {delivery.Id} (jira, now dead_lettered)").And.Contain("Dry run: 1 delivery"));
         Assert.That((await ReloadDeliveryAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.DeadLettered));
-        Assert.That(await CommentsOnAsync(_record), Is.Empty);
+        Assert.That(await CommentsOnAsync(Record), Is.Empty);
     }
 
     [Test]
@@ -84,7 +66,7 @@ public sealed class StoredDeliveryReplayTests
     {
         var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "outbox");
 
-        var (exitCode, output) = await _broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString(), "--outbox-only");
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString(), "--outbox-only");
 
         Assert.That(exitCode, Is.Zero, output);
         var after = await ReloadDeliveryAsync(delivery);
@@ -94,8 +76,8 @@ public sealed class StoredDeliveryReplayTests
     [Test]
     public async Task Replay_with_no_selection_or_an_unknown_status_is_a_usage_error()
     {
-        var (noSelection, first) = await _broker.RunAsync("deliveries", "replay");
-        var (unknownStatus, second) = await _broker.RunAsync("deliveries", "replay", "--status", "broken");
+        var (noSelection, first) = await Broker.RunAsync("deliveries", "replay");
+        var (unknownStatus, second) = await Broker.RunAsync("deliveries", "replay", "--status", "broken");
 
         Assert.That((noSelection, unknownStatus), Is.EqualTo((2, 2)), first + second);
         Assert.That(second, Does.Contain("dead_lettered"));
@@ -103,7 +85,7 @@ public sealed class StoredDeliveryReplayTests
 
     private async Task<Delivery> StoreWithStatusAsync(DeliveryStatus status, string commentId)
     {
-        var delivery = await StoreDeliveryAsync(_integration, JiraPayloads.Edit("comment_created.json", json => json["comment"]!["id"] = commentId));
+        var delivery = await StoreDeliveryAsync(Integration, JiraPayloads.Edit("comment_created.json", json => json["comment"]!["id"] = commentId));
         await using var db = NewContext();
         await db.Deliveries.Where(d => d.Id == delivery.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, status).SetProperty(d => d.LastError, "from an earlier attempt"));

@@ -80,19 +80,4 @@ public sealed class RetryTests
         Assert.That((stopped.Status, stopped.Attempts), Is.EqualTo((DeliveryStatus.Processed, 1)), "the stop waited for the in-flight delivery");
         Assert.That(await CommentsOnAsync(record), Has.Count.EqualTo(1));
     }
-
-    private static async Task WaitForAttemptAsync(Guid deliveryId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            await using var db = NewContext();
-            if (db.Deliveries.Single(d => d.Id == deliveryId).Attempts > 0)
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"Delivery {deliveryId} was never picked up.");
-    }
 }
