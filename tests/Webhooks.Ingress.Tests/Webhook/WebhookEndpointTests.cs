@@ -318,4 +318,30 @@ public sealed class WebhookEndpointTests : IngressFixture
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().SignatureVerified, Is.True);
     }
+
+    [Test]
+    public async Task Trello_signature_covers_a_registered_callback_url_with_a_query_string()
+    {
+        // Trello signs body + callbackURL exactly as the webhook was registered; someone may register it with a query.
+        const string appSecret = "trello-app-secret-with-query";
+        using var adminHttp = App.CreateAdminClient();
+        var admin = new Admin.AdminClient(adminHttp);
+        var seeded = await admin.SeedAsync(provider: "trello");
+        await Admin.AdminClient.ExpectAsync(await admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = appSecret }), HttpStatusCode.OK);
+        var registered = seeded.Created.GetProperty("callbackUrl").GetString() + "?x=1";
+        var body = PayloadFixtures.Read(Provider.Trello, "updateCard.moved_to_list.json");
+        string TrelloSignature(string callbackUrl) => Convert.ToBase64String(
+            System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(appSecret), body.Concat(Encoding.UTF8.GetBytes(callbackUrl)).ToArray()));
+
+        using var signed = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=1") { Content = Body(body) };
+        signed.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        using var accepted = await Client.SendAsync(signed);
+        using var otherQuery = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=2") { Content = Body(body) };
+        otherQuery.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        using var refused = await Client.SendAsync(otherQuery);
+
+        Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the query is part of what Trello signed");
+        Assert.That((await App.DeliveriesOfAsync(seeded.IntegrationId)).Single(d => d.Status != DeliveryStatus.Rejected).SignatureVerified, Is.True);
+    }
 }
