@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,9 +18,8 @@ namespace Webhooks.Ingress.Tests.Security;
 /// </summary>
 public sealed class AsanaHandshakeTests : IngressFixture
 {
-    // The real handshake and the real delivery signed with its secret (fixtures SOURCES.md).
-    private static readonly string AsanaSecret = RecordedHandshakeSecret();
-    private const string AsanaSignature = "11c89fb59db2a2cfe5eef26a3d7dc77d3ad0bbdd7f23700d7aff2fe6ff8e2581";
+    // The real handshake's secret; the real delivery is signed with it (fixtures SOURCES.md).
+    private static readonly string AsanaSecret = AsanaSender.RecordedSecret;
     // The handshake secret of the example on Asana's "Establish a webhook" page: a second webhook.
     private const string SecondWebhookSecret = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81";
     // The value the issue's attack used (the Webhooks API's documented example curl).
@@ -189,7 +186,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     public async Task Malformed_handshake_secret_is_400_and_not_stored(string shape)
     {
         var asana = await _admin.SeedAsync(provider: "asana");
-        using var request = new HttpRequestMessage(HttpMethod.Post, asana.WebhookPath) { Content = HandshakeBody() };
+        using var request = new HttpRequestMessage(HttpMethod.Post, asana.WebhookPath) { Content = AsanaSender.HandshakeBody() };
         switch (shape)
         {
             case "too-long":
@@ -215,44 +212,11 @@ public sealed class AsanaHandshakeTests : IngressFixture
         }
     }
 
-    private static string RecordedHandshakeSecret()
-    {
-        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(PayloadFixtures.ReadText(Provider.Asana, "handshake.headers.json"))!;
-        return headers["x-hook-secret"];
-    }
+    private Task<HttpResponseMessage> HandshakeAsync(string path, string secret) => AsanaSender.HandshakeAsync(Client, path, secret);
 
-    private static StringContent HandshakeBody() => new("""{"events":[]}""", Encoding.UTF8, "application/json");
+    private Task<HttpStatusCode> PostRealDeliveryAsync(string path) => AsanaSender.PostRecordedDeliveryAsync(Client, path);
 
-    /// <summary>Asana's handshake as recorded: a POST to the target with <c>X-Hook-Secret</c> and no events.</summary>
-    private async Task<HttpResponseMessage> HandshakeAsync(string path, string secret)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = HandshakeBody() };
-        request.Headers.Add("X-Hook-Secret", secret);
-        return await Client.SendAsync(request);
-    }
-
-    private async Task<HttpStatusCode> PostRealDeliveryAsync(string path)
-    {
-        var body = PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
-        return await PostAsync(path, body, AsanaSignature);
-    }
-
-    /// <summary>An Asana event signed the way Asana signs: hex HMAC-SHA256 of the body, keyed with the handshake's secret.</summary>
-    private async Task<HttpStatusCode> PostSignedAsync(string path, string secret)
-    {
-        var body = PayloadFixtures.Read(Provider.Asana, "task_changed.json");
-        return await PostAsync(path, body, Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
-    }
-
-    private async Task<HttpStatusCode> PostAsync(string path, byte[] body, string signature)
-    {
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.TryAddWithoutValidation("X-Hook-Signature", signature);
-        using var response = await Client.SendAsync(request);
-        return response.StatusCode;
-    }
+    private Task<HttpStatusCode> PostSignedAsync(string path, string secret) => AsanaSender.PostSignedAsync(Client, path, secret);
 
     private async Task<string[]> FingerprintsAsync(Guid integrationId)
     {
@@ -260,5 +224,5 @@ public sealed class AsanaHandshakeTests : IngressFixture
         return integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString()!).ToArray();
     }
 
-    private static string Fingerprint(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)))[..12];
+    private static string Fingerprint(string secret) => AsanaSender.Fingerprint(secret);
 }
