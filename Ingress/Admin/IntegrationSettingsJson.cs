@@ -13,6 +13,7 @@ namespace Webhooks.Ingress.Admin;
 public static class IntegrationSettingsJson
 {
     private const string ApiTokenName = "apiToken";
+    private const string MappingName = "mapping";
 
     /// <summary>Checks and normalises incoming settings; null with an error message when they are not acceptable.</summary>
     public static (string? Json, string? Error) Normalize(JsonElement settings, string? current, SecretProtector secrets)
@@ -34,6 +35,15 @@ public static class IntegrationSettingsJson
                 {
                     return (null, $"settings.statusMappings['{name}'] must be a non-empty string.");
                 }
+            }
+        }
+
+        // Standard Webhooks' payload mapping, read exactly as the workers will read it.
+        foreach (var mapping in settings.EnumerateObject().Where(p => string.Equals(p.Name, MappingName, StringComparison.OrdinalIgnoreCase)))
+        {
+            if (mapping.Value.ValueKind != JsonValueKind.Null && !PayloadMapping.TryRead(mapping.Value, out _, out var mappingError))
+            {
+                return (null, mappingError);
             }
         }
 

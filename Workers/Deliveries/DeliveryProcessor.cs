@@ -162,7 +162,7 @@ public sealed class DeliveryProcessor(
                 outcomes[delivery.Id] = DeliveryOutcome.Failed($"No payload parser for provider {delivery.Provider} yet.");
                 continue;
             }
-            var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers));
+            var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers), integration);
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored
