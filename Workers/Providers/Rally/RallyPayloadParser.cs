@@ -59,6 +59,11 @@ public sealed class RallyPayloadParser : IPayloadParser
         {
             return ParseResult.Failed($"Not a Rally webhook: the body is not JSON ({e.Message}).");
         }
+        catch (InvalidOperationException e)
+        {
+            // A string escaping half a surrogate pair (\ud800): JSON, but no text.
+            return ParseResult.Failed($"Not a Rally webhook: a string in the body is not valid Unicode ({e.Message}).");
+        }
     }
 
     private static ParseResult Parse(JsonElement root)
