@@ -27,11 +27,10 @@ public sealed class JiraPayloadTests
         var outcome = await stack.WaitForOutcomeAsync(delivery);
         var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
 
+        Assert.That((outcome.GetProperty("status").GetString(), outcome.GetProperty("attempts").GetInt32()), Is.EqualTo(("processed", 1)), outcome.ToString());
         var comment = record.GetProperty("comments").EnumerateArray().Single();
         Assert.Multiple(() =>
         {
-            Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
-            Assert.That(outcome.GetProperty("attempts").GetInt32(), Is.EqualTo(1));
             Assert.That(comment.GetProperty("body").GetString(), Is.EqualTo("Added a\uFFFDcomment"));
             Assert.That(comment.GetProperty("sourceAuthor").GetString(), Is.EqualTo("Test\uFFFDUser"));
             Assert.That(record.GetProperty("history").EnumerateArray().Single().GetProperty("after").GetString(), Is.EqualTo("Added a\uFFFDcomment"));

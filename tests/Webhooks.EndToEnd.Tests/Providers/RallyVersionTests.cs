@@ -25,10 +25,10 @@ public sealed class RallyVersionTests
         var outcome = await stack.WaitForOutcomeAsync(delivery);
         var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
 
+        Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
         var entry = record.GetProperty("history").EnumerateArray().Single();
         Assert.Multiple(() =>
         {
-            Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
             Assert.That((entry.GetProperty("action").GetString(), entry.GetProperty("before").GetString(), entry.GetProperty("after").GetString()),
                 Is.EqualTo(("field_changed:rally:InvestmentCategory", "None", "Transformational")));
         });
