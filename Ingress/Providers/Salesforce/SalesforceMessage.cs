@@ -49,7 +49,7 @@ public sealed record SalesforceMessage(string? OrganizationId)
         {
             // Not XML: judged by the worker, which records the error on the delivery.
         }
-        return new SalesforceMessage((string?)null);
+        return new SalesforceMessage(OrganizationId: null);
     }
 
     /// <summary>Salesforce ids come as 15 (case-sensitive) or 18 characters; the first 15 identify the organization.</summary>

@@ -22,7 +22,7 @@ namespace Webhooks.Workers.Providers.Salesforce;
 /// The body is untrusted: parsed without DTD processing or an XML resolver (no entities), and read once as a stream
 /// before it is loaded, so that nesting deeper than <see cref="MaxDepth"/> levels or more than <see cref="MaxElements"/>
 /// elements fails the delivery at once. Loading a 300,000-deep message took minutes of a core (and deeper ones risk a
-/// stack overflow, which no catch survives); a real one is about 7 levels deep.
+/// stack overflow, which no catch survives); a real one is 6 levels deep.
 /// </para>
 /// </summary>
 public sealed class SalesforcePayloadParser : IPayloadParser
@@ -152,7 +152,7 @@ public sealed class SalesforcePayloadParser : IPayloadParser
             }
             if (reader.Depth >= MaxDepth)
             {
-                return $"Salesforce outbound message refused: its elements are nested more than {MaxDepth} levels deep (at <{reader.Name}>); a real one has about 7.";
+                return $"Salesforce outbound message refused: its elements are nested more than {MaxDepth} levels deep (at <{reader.Name}>); a real one has 6.";
             }
             if (++elements > MaxElements)
             {

@@ -93,7 +93,7 @@ public sealed class TrelloPayloadParser : IPayloadParser
                     : ParseResult.Failed($"Not a Trello webhook: deleteComment {action.Id} has no data.action.id.");
             case "moveCardToBoard":
                 // Same key as updateCard's list move: one action, one status change.
-                return data.List?.Name is { Length: > 0 } listName && !string.IsNullOrWhiteSpace(listName)
+                return data.List?.Name is { } listName && !string.IsNullOrWhiteSpace(listName)
                     ? ParseResult.Parsed([new StatusChanged(cardId, $"{key}:list", at, null, listName)])
                     : ParseResult.Failed($"Not a Trello webhook: moveCardToBoard {action.Id} has no data.list name (the card's list on its new board).");
             default:
