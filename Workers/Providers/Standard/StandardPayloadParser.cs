@@ -60,6 +60,11 @@ public sealed partial class StandardPayloadParser : IPayloadParser
 
     public static ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, PayloadMapping? mapping)
     {
+        // JsonDocument checks the structure but not the UTF-8 inside strings; reading a broken one would throw.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return ParseResult.Failed("Not a Standard Webhooks payload: the body is not UTF-8 (JSON must be).");
+        }
         JsonDocument document;
         try
         {
@@ -80,7 +85,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             {
                 return ParseResult.Failed("Not a Standard Webhooks payload: it has no \"type\" naming the event.");
             }
-            var type = Clean(typeValue.GetString()!);
+            var type = typeValue.GetString()!;
             if (mapping is null)
             {
                 return ParseResult.Ignored($"Event '{type}' is not applied: the integration has no settings.mapping saying what its events change.");
@@ -251,7 +256,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
         }
         return value.ValueKind switch
         {
-            JsonValueKind.String => new Value(true, Clean(value.GetString()!), null),
+            JsonValueKind.String => new Value(true, value.GetString(), null),
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => new Value(true, value.GetRawText(), null),
             JsonValueKind.Null => new Value(true, null, null),
             _ => new Value(true, null,
@@ -304,19 +309,15 @@ public sealed partial class StandardPayloadParser : IPayloadParser
     /// <summary>A record name and a comment author fit their columns; the text is cut, not refused.</summary>
     private static string Bound(string text, int length) => text.Length <= length ? text : text[..length];
 
-    /// <summary>PostgreSQL text cannot hold U+0000, which valid JSON can: it becomes U+FFFD.</summary>
-    private static string Clean(string text) => text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
-
     private static string Shown(JsonPointer pointer) => pointer.Text.Length == 0 ? "\"\" (the whole payload)" : pointer.Text;
 
     private static string? FindHeader(IReadOnlyDictionary<string, string> headers, string name)
     {
         if (headers.TryGetValue(name, out var value))
         {
-            return Clean(value.Trim());
+            return value.Trim();
         }
-        var found = headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
-        return found is null ? null : Clean(found.Trim());
+        return headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value?.Trim();
     }
 
     [GeneratedRegex(@"(\.\d{7})\d+", RegexOptions.CultureInvariant)]

@@ -310,6 +310,18 @@ public sealed class StandardPayloadParserTests
     }
 
     [Test]
+    public void A_body_that_is_not_UTF_8_fails_instead_of_throwing()
+    {
+        // Found by ParserRobustnessTests: JsonDocument accepts the bytes, reading the string throws.
+        var body = PayloadFixtures.Read(Provider.Standard, "contact.created.full.json");
+        body[Array.IndexOf(body, (byte)'J')] = 0x83;
+
+        var result = _parser.Parse(body, Headers("contact.created.full.json"), Integration(Mapping));
+
+        Assert.That((result.Outcome, result.Reason), Is.EqualTo((ParseOutcome.Failed, "Not a Standard Webhooks payload: the body is not UTF-8 (JSON must be).")));
+    }
+
+    [Test]
     public void Unreadable_settings_fail_naming_the_integration()
     {
         var result = ParseFixture("contact.created.full.json", """{"mapping": {"itemId": "data/id", "types": {}}}""");
@@ -321,7 +333,7 @@ public sealed class StandardPayloadParserTests
     [Test]
     public void A_NUL_in_sender_text_becomes_the_replacement_character()
     {
-        // PostgreSQL text cannot hold U+0000, which JSON can.
+        // PostgreSQL text cannot hold U+0000, which JSON can (SenderText, for every parser).
         var result = Parse(Contact(json => json["data"]!["fullName"] = "John\u0000Smith"));
 
         Assert.That(result.Changes.OfType<FieldChanged>().First().NewValue, Is.EqualTo("John\uFFFDSmith"));
