@@ -85,7 +85,12 @@ public static partial class WebhookEndpoint
         }
 
         // 4. Signature over the raw bytes: a configured secret with a missing or wrong signature is refused and recorded.
-        var signature = receiver.CheckSignatureWithAny(webhook, integration.SecretsInForceAt(services.Time.GetUtcNow()), integration.Settings);
+        //    Secrets that have all expired (a rotation's predecessors, left alone) refuse like an unreadable one: an
+        //    integration that had a secret never falls back to taking unsigned requests.
+        var secrets = integration.SecretsInForceAt(services.Time.GetUtcNow());
+        var signature = secrets.Count == 0 && integration.SigningSecrets.Count > 0
+            ? SignatureCheck.Mismatch
+            : receiver.CheckSignatureWithAny(webhook, secrets, integration.Settings);
         if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned or SignatureCheck.TimestampOutsideTolerance)
         {
             Log.Rejected(services.Logger, signature.ToString());

@@ -141,6 +141,29 @@ public sealed class StandardWebhooksTests : IngressFixture
     }
 
     [Test]
+    public async Task Once_every_secret_has_expired_the_integration_refuses_instead_of_accepting_unsigned_requests()
+    {
+        // The rotated-to secret removed by fingerprint leaves only its predecessor, which expires a day later.
+        var (standard, previous) = await StandardIntegrationAsync();
+        var next = StandardSender.NewSecret();
+        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        using (var deleted = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
+        {
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        }
+
+        _clock.Advance(TimeSpan.FromHours(24));
+        var (unsigned, _) = await StandardSender.PostAsync(Client, standard.WebhookPath, ContactCreated);
+        var (signedWithExpired, _) = await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(unsigned, Is.EqualTo(HttpStatusCode.Unauthorized), "an integration that had secrets never falls back to accepting unsigned requests");
+            Assert.That(signedWithExpired, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+
+    [Test]
     public async Task Another_provider_still_replaces_its_secret_at_once()
     {
         var github = await _admin.SeedAsync(provider: "github");
