@@ -173,17 +173,18 @@ public sealed partial class StandardPayloadParser : IPayloadParser
         }
         if (eventMapping.CommentId is { } commentIdPointer)
         {
-            if (Comment(root, item, key, at, eventMapping, commentIdPointer, out var comment, out var problem) is false)
+            var comment = Comment(root, item, key, at, eventMapping, commentIdPointer);
+            if (comment.Failure is not null)
             {
-                return ParseResult.Failed(problem!);
+                return ParseResult.Failed(comment.Failure);
             }
-            if (comment is not null)
+            if (comment.Change is not null)
             {
-                changes.Add(comment);
+                changes.Add(comment.Change);
             }
             else
             {
-                missing.Add(problem!);
+                missing.Add(comment.Missing!);
             }
         }
         else if (eventMapping.Deleted)
@@ -196,53 +197,39 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             : ParseResult.Ignored($"Event '{type}' of item {item} changes nothing: the payload has no value at {string.Join(", ", missing)}.");
     }
 
-    /// <summary>
-    /// The comment change, or null with the pointers that found nothing in <paramref name="problem"/>; false when a value
-    /// is of the wrong kind (then <paramref name="problem"/> says which).
-    /// </summary>
-    private static bool Comment(JsonElement root, string item, string key, DateTimeOffset at, EventMapping mapping, JsonPointer idPointer,
-        out NormalizedChange? comment, out string? problem)
+    /// <summary>The comment change; or the pointer that found nothing (<see cref="CommentRead.Missing"/>); or why the payload cannot be read.</summary>
+    private static CommentRead Comment(JsonElement root, string item, string key, DateTimeOffset at, EventMapping mapping, JsonPointer idPointer)
     {
-        comment = null;
         var id = Read(root, idPointer, "commentId");
         if (id.Problem is not null)
         {
-            problem = id.Problem;
-            return false;
+            return new CommentRead(null, null, id.Problem);
         }
         if (string.IsNullOrEmpty(id.Text))
         {
-            problem = Shown(idPointer);
-            return true;
+            return new CommentRead(null, Shown(idPointer), null);
         }
         if (id.Text.Length > MaxCommentIdLength)
         {
-            problem = $"The comment id at {Shown(idPointer)} is longer than {MaxCommentIdLength} characters.";
-            return false;
+            return new CommentRead(null, null, $"The comment id at {Shown(idPointer)} is longer than {MaxCommentIdLength} characters.");
         }
         var commentKey = $"{key}:comment:{id.Text}";
         if (mapping.Deleted)
         {
-            comment = new CommentDeleted(item, commentKey, at, id.Text);
-            problem = null;
-            return true;
+            return new CommentRead(new CommentDeleted(item, commentKey, at, id.Text), null, null);
         }
         var body = Read(root, mapping.CommentBody!, "commentBody");
         var author = mapping.CommentAuthor is { } authorPointer ? Read(root, authorPointer, "commentAuthor") : default;
-        if ((body.Problem ?? author.Problem) is { } kind)
+        if ((body.Problem ?? author.Problem) is { } problem)
         {
-            problem = kind;
-            return false;
+            return new CommentRead(null, null, problem);
         }
-        if (body.Text is null)
-        {
-            problem = Shown(mapping.CommentBody!);
-            return true;
-        }
-        comment = new CommentAdded(item, commentKey, at, id.Text, body.Text, author.Text is { } name ? Bound(name, MaxAuthorLength) : null);
-        problem = null;
-        return true;
+        return body.Text is null
+            ? new CommentRead(null, Shown(mapping.CommentBody!), null)
+            : new CommentRead(new CommentAdded(item, commentKey, at, id.Text, body.Text, author.Text is { } name ? Bound(name, MaxAuthorLength) : null), null, null);
     }
+
+    private readonly record struct CommentRead(NormalizedChange? Change, string? Missing, string? Failure);
 
     /// <summary>
     /// The text at a pointer: a string, or a number or boolean as written. <see cref="Value.Found"/> with no text is an

@@ -221,6 +221,19 @@ public sealed class StandardPayloadParserTests
     }
 
     [Test]
+    public void A_comment_event_without_its_body_changes_nothing_and_says_where_it_looked()
+    {
+        var result = Parse(Contact(json =>
+        {
+            json["type"] = "contact.commented";
+            json["data"]!["comment"] = new JsonObject { ["id"] = "c-2" };
+        }));
+
+        Assert.That((result.Outcome, result.Reason), Is.EqualTo((ParseOutcome.Ignored,
+            $"Event 'contact.commented' of item {ContactId} changes nothing: the payload has no value at /data/comment/body.")));
+    }
+
+    [Test]
     public void Deleting_types_delete_the_comment_or_record_the_items_deletion()
     {
         var comment = Parse(Contact(json =>
