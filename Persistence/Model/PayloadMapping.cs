@@ -142,8 +142,12 @@ public sealed record PayloadMapping(JsonPointer ItemId, JsonPointer Timestamp, I
         return true;
     }
 
-    /// <summary>The object's keys, matched to <paramref name="known"/> regardless of case (as settings are read); an unknown or repeated one is refused.</summary>
-    private static bool TryReadKeys(JsonElement value, string path, string[] known, out Dictionary<string, JsonElement> keys, [NotNullWhen(false)] out string? error)
+    /// <summary>
+    /// The object's keys, matched to <paramref name="known"/> regardless of case (as settings are read); an unknown or
+    /// repeated one is refused.
+    /// </summary>
+    private static bool TryReadKeys(
+        JsonElement value, string path, string[] known, out Dictionary<string, JsonElement> keys, [NotNullWhen(false)] out string? error)
     {
         keys = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
@@ -183,7 +187,10 @@ public sealed record PayloadMapping(JsonPointer ItemId, JsonPointer Timestamp, I
     }
 }
 
-/// <summary>What one event type changes: each pointer is optional; <see cref="Deleted"/> with <see cref="CommentId"/> deletes the comment, without it the item.</summary>
+/// <summary>
+/// What one event type changes: each pointer is optional; <see cref="Deleted"/> with <see cref="CommentId"/> deletes
+/// the comment, without it records the item's deletion.
+/// </summary>
 public sealed record EventMapping(
     JsonPointer? Status, JsonPointer? Name, JsonPointer? Description, JsonPointer? CommentId, JsonPointer? CommentBody, JsonPointer? CommentAuthor,
     bool Deleted);

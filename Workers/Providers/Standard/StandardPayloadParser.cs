@@ -81,7 +81,8 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             {
                 return ParseResult.Failed("Not a Standard Webhooks payload: the body is not a JSON object.");
             }
-            if (!root.TryGetProperty("type", out var typeValue) || typeValue.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(typeValue.GetString()))
+            if (!root.TryGetProperty("type", out var typeValue) || typeValue.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(typeValue.GetString()))
             {
                 return ParseResult.Failed("Not a Standard Webhooks payload: it has no \"type\" naming the event.");
             }
@@ -224,9 +225,12 @@ public sealed partial class StandardPayloadParser : IPayloadParser
         {
             return new CommentRead(null, null, problem);
         }
-        return body.Text is null
-            ? new CommentRead(null, Shown(mapping.CommentBody!), null)
-            : new CommentRead(new CommentAdded(item, commentKey, at, id.Text, body.Text, author.Text is { } name ? Bound(name, MaxAuthorLength) : null), null, null);
+        if (body.Text is null)
+        {
+            return new CommentRead(null, Shown(mapping.CommentBody!), null);
+        }
+        var authorName = author.Text is { } name ? Bound(name, MaxAuthorLength) : null;
+        return new CommentRead(new CommentAdded(item, commentKey, at, id.Text, body.Text, authorName), null, null);
     }
 
     private readonly record struct CommentRead(NormalizedChange? Change, string? Missing, string? Failure);
@@ -246,8 +250,8 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             JsonValueKind.String => new Value(true, value.GetString(), null),
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => new Value(true, value.GetRawText(), null),
             JsonValueKind.Null => new Value(true, null, null),
-            _ => new Value(true, null,
-                $"settings.mapping {key} points at {Shown(pointer)}, which holds {(value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} in this payload; it must point at a string or a number."),
+            _ => new Value(true, null, $"settings.mapping {key} points at {Shown(pointer)}, which holds "
+                + $"{(value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} in this payload; it must point at a string or a number."),
         };
     }
 
