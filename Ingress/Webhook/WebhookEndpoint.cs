@@ -64,9 +64,9 @@ public static partial class WebhookEndpoint
         }
 
         // 3. Size and time: the body is read as it arrives, within the process's in-flight budget and the request deadline.
-        var limits = services.Limits.Value;
+        var remaining = services.Limits.Value.RequestDeadline - services.Time.GetElapsedTime(started);
         using var body = await WebhookBody.ReadAsync(request, options.MaxBodyBytes, services.Bodies,
-            limits.RequestDeadline - services.Time.GetElapsedTime(started), services.Time, context.RequestAborted);
+            remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), services.Time, context.RequestAborted);
         switch (body.Outcome)
         {
             case BodyOutcome.TooLarge:
