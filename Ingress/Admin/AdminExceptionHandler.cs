@@ -43,7 +43,7 @@ public sealed partial class AdminExceptionHandler(IProblemDetailsService problem
                 {
                     Status = StatusCodes.Status503ServiceUnavailable,
                     Title = "Database unavailable",
-                    Detail = "The database could not be reached. Nothing was changed by this call; retry later.",
+                    Detail = "The database could not be reached; retry the call later.",
                 }
                 : new ProblemDetails
                 {

@@ -32,6 +32,18 @@ public static class WebhookResults
         Results.Json(new ErrorResponse("unstorable", "The request could not be stored as sent. Nothing was accepted."),
             IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status400BadRequest);
 
+    /// <summary>Another answer with one response header added (a handshake's echo).</summary>
+    public static IResult WithHeader(string name, string value, IResult answer) => new WithHeaderResult(name, value, answer);
+
+    private sealed class WithHeaderResult(string name, string value, IResult answer) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[name] = value;
+            return answer.ExecuteAsync(httpContext);
+        }
+    }
+
     public static IResult Unavailable(int retryAfterSeconds) =>
         new RetryLaterResult(retryAfterSeconds, new ErrorResponse("unavailable", "The webhook could not be stored. Nothing was accepted; retry later."));
 
