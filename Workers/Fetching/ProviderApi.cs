@@ -116,11 +116,15 @@ public sealed partial class ProviderApi(IHttpClientFactory clients, IOptions<Fet
         }
     }
 
-    private static ResiliencePipeline<Answer> BuildPipeline(FetchOptions options) =>
-        new ResiliencePipelineBuilder<Answer>()
-            .AddRetry(new RetryStrategyOptions<Answer>
+    private static ResiliencePipeline<Answer> BuildPipeline(FetchOptions options)
+    {
+        var pipeline = new ResiliencePipelineBuilder<Answer>();
+        // Polly refuses a retry strategy of zero attempts: Fetching:RetryCount=0 means no strategy at all.
+        if (options.RetryCount > 0)
+        {
+            pipeline.AddRetry(new RetryStrategyOptions<Answer>
             {
-                MaxRetryAttempts = Math.Max(options.RetryCount, 0),
+                MaxRetryAttempts = options.RetryCount,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
@@ -130,9 +134,10 @@ public sealed partial class ProviderApi(IHttpClientFactory clients, IOptions<Fet
                     .HandleResult(answer => IsRetryable(answer, options.MaxRetryAfter)),
                 // A 429's Retry-After wins over the backoff; null lets Polly compute the exponential delay.
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+            });
+        }
+        return pipeline.AddTimeout(options.AttemptTimeout).Build();
+    }
 
     private static bool IsRetryable(Answer answer, TimeSpan maxRetryAfter) =>
         answer.Status switch
