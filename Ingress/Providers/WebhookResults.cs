@@ -29,6 +29,18 @@ public static class WebhookResults
 
     public static IResult Unavailable(int retryAfterSeconds) => new UnavailableResult(retryAfterSeconds);
 
+    /// <summary>Another answer with one response header added (a handshake's echo).</summary>
+    public static IResult WithHeader(string name, string value, IResult answer) => new WithHeaderResult(name, value, answer);
+
+    private sealed class WithHeaderResult(string name, string value, IResult answer) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[name] = value;
+            return answer.ExecuteAsync(httpContext);
+        }
+    }
+
     private sealed class UnavailableResult(int retryAfterSeconds) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)

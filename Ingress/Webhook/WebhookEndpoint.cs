@@ -52,14 +52,20 @@ public static partial class WebhookEndpoint
         }
         using var scope = services.Logger.BeginScope(new Dictionary<string, object> { ["IntegrationId"] = integration.Id, ["Provider"] = integration.Provider.ToWireName() });
         var receiver = services.Receivers[integration.Provider];
-        var callbackUrl = WebhookToken.CallbackUrl(options.PublicBaseUrl, token);
+        var callbackUrl = CallbackUrlAsReceived(options.PublicBaseUrl, context);
 
-        // 2. Handshakes any sender may send at any time (Smartsheet repeats its challenge every 100 callbacks).
-        var hookSecret = request.Headers["X-Hook-Secret"].ToString();
-        var challenge = request.Headers["Smartsheet-Hook-Challenge"].ToString();
-        if (hookSecret.Length > 0 || challenge.Length > 0)
+        // 2. Handshakes in the headers, answered by the sender's receiver before any body is read (Asana's X-Hook-Secret,
+        //    Smartsheet's challenge): recorded, never queued.
+        var handshakeRequest = new HandshakeRequest(integration, request.Headers, services.Secrets, options.RetryAfterSeconds);
+        if (await receiver.AnswerHandshakeAsync(handshakeRequest, context.RequestAborted) is { } handshake)
         {
-            return (await HandshakeAsync(context, integration, hookSecret, challenge, services), integration.Provider, "handshake");
+            await RecordHandshakeAsync(services, integration, request, handshake);
+            return (handshake.Result, integration.Provider, handshake.Outcome switch
+            {
+                HandshakeOutcome.Answered => "handshake",
+                HandshakeOutcome.Refused => "handshake_refused",
+                _ => "unavailable",
+            });
         }
 
         // 3. Size, before reading what a sender claims it will send.
@@ -79,7 +85,7 @@ public static partial class WebhookEndpoint
         }
 
         // 4. Signature over the raw bytes: a configured secret with a missing or wrong signature is refused and recorded.
-        var signature = receiver.CheckSignature(webhook, integration.SigningSecret, integration.Settings);
+        var signature = receiver.CheckSignatureWithAny(webhook, integration.SecretsInForceAt(services.Time.GetUtcNow()), integration.Settings);
         if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned)
         {
             Log.Rejected(services.Logger, signature.ToString());
@@ -125,36 +131,41 @@ public static partial class WebhookEndpoint
         return Results.Ok();
     }
 
-    private static async Task<IResult> HandshakeAsync(HttpContext context, LiveIntegration integration, string hookSecret, string challenge, WebhookServices services)
+    /// <summary>
+    /// The URL the sender signs (Trello: body + callback URL exactly as registered): the public base URL and the request's
+    /// path and query exactly as they arrived, not decoded and encoded again. A proxy may change scheme and host, so
+    /// those come from <c>Ingress:PublicBaseUrl</c>; the target is what the sender was given.
+    /// </summary>
+    private static string CallbackUrlAsReceived(string publicBaseUrl, HttpContext context)
     {
-        const int MaxHandshakeValue = 1024;
-        if (hookSecret.Length > MaxHandshakeValue || challenge.Length > MaxHandshakeValue)
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is not { Length: > 0 } || target[0] != '/')
         {
-            return Results.Json(new ErrorResponse("invalid_handshake", "The handshake value is too long."), IngressJsonContext.Default.ErrorResponse,
-                statusCode: StatusCodes.Status400BadRequest);
+            // No origin-form target (a server that does not keep it, or an absolute-form request): the closest form.
+            target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         }
-        if (hookSecret.Length > 0)
-        {
-            // Asana sends its signing secret only in this handshake: it must be stored before we answer,
-            // or every later delivery would be unverifiable. A failure makes Asana retry the whole creation.
-            if (integration.Provider == Provider.Asana && !await services.Secrets.TryStoreAsync(integration.Id, hookSecret, context.RequestAborted))
-            {
-                return WebhookResults.Unavailable(services.Options.Value.RetryAfterSeconds);
-            }
-            context.Response.Headers["X-Hook-Secret"] = hookSecret;
-        }
+        return publicBaseUrl.TrimEnd('/') + target;
+    }
 
-        var kinds = string.Join(',', new[] { hookSecret.Length > 0 ? "x-hook-secret" : null, challenge.Length > 0 ? "smartsheet-hook-challenge" : null }.OfType<string>());
+    /// <summary>An answered handshake is logged as <c>handshake</c>, a refused one as <c>rejected</c> with its reason; neither is queued.</summary>
+    private static async Task RecordHandshakeAsync(WebhookServices services, LiveIntegration integration, HttpRequest request, HandshakeAnswer handshake)
+    {
+        if (handshake.Outcome == HandshakeOutcome.Unavailable)
+        {
+            return;
+        }
+        var refused = handshake.Outcome == HandshakeOutcome.Refused;
+        if (refused)
+        {
+            Log.HandshakeRefused(services.Logger, handshake.Kind, handshake.Reason ?? "");
+        }
+        else
+        {
+            Log.Handshake(services.Logger, handshake.Kind);
+        }
         await TryRecordAsync(services, new DeliveryRow(Guid.CreateVersion7(), integration.Id, integration.Provider, services.Time.GetUtcNow(),
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["handshake"] = kinds }), context.Request.ContentType, [], null, false, DeliveryStatus.Handshake));
-        Log.Handshake(services.Logger, kinds);
-
-        if (challenge.Length > 0)
-        {
-            context.Response.Headers["Smartsheet-Hook-Response"] = challenge;
-            return Results.Json(new SmartsheetChallengeResponse(challenge), IngressJsonContext.Default.SmartsheetChallengeResponse);
-        }
-        return WebhookResults.Acknowledged("ok");
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["handshake"] = handshake.Kind }), request.ContentType, [], null, false,
+            refused ? DeliveryStatus.Rejected : DeliveryStatus.Handshake, handshake.Reason));
     }
 
     /// <summary>
@@ -279,5 +290,8 @@ public static partial class WebhookEndpoint
 
         [LoggerMessage(1305, LogLevel.Warning, "Could not record a {Status} delivery in the log ({ExceptionType})")]
         public static partial void NotRecorded(ILogger logger, string status, string exceptionType);
+
+        [LoggerMessage(1306, LogLevel.Warning, "Refused a handshake ({Kind}): {Reason}")]
+        public static partial void HandshakeRefused(ILogger logger, string kind, string reason);
     }
 }

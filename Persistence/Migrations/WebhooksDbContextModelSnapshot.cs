@@ -332,6 +332,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("enabled");
 
+                    b.Property<DateTimeOffset?>("HandshakeWindowUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handshake_window_until");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -356,10 +360,6 @@ namespace Webhooks.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("settings");
-
-                    b.Property<string>("SigningSecret")
-                        .HasColumnType("text")
-                        .HasColumnName("signing_secret");
 
                     b.Property<Guid?>("TemplateId")
                         .HasColumnType("uuid")
@@ -396,6 +396,37 @@ namespace Webhooks.Persistence.Migrations
                         {
                             t.HasCheckConstraint("ck_integrations_version", "version IN (1, 2)");
                         });
+                });
+
+            modelBuilder.Entity("Webhooks.Persistence.Model.IntegrationSigningSecret", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("secret");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "CreatedAt");
+
+                    b.ToTable("integration_signing_secrets", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Link", b =>
@@ -668,6 +699,15 @@ namespace Webhooks.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("TemplateId")
                         .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("Webhooks.Persistence.Model.IntegrationSigningSecret", b =>
+                {
+                    b.HasOne("Webhooks.Persistence.Model.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Link", b =>

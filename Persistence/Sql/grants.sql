@@ -7,11 +7,15 @@ BEGIN
     -- Start from nothing, so a privilege removed here is removed from the database too.
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM webhooks_ingress';
     EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM webhooks_ingress';
-    -- The in-memory directory: integrations joined to their account's status.
-    GRANT SELECT (id, account_id, provider, enabled, token_hash, signing_secret, settings, directory_version) ON integrations TO webhooks_ingress;
+    -- The in-memory directory: integrations joined to their account's status, with their signing secrets.
+    GRANT SELECT (id, account_id, provider, enabled, token_hash, settings, directory_version, handshake_window_until) ON integrations TO webhooks_ingress;
     GRANT SELECT (id, status, directory_version) ON accounts TO webhooks_ingress;
-    -- Asana hands over its signing secret in the handshake; the trigger numbers the change.
-    GRANT UPDATE (signing_secret, updated_at) ON integrations TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, secret, created_at, expires_at) ON integration_signing_secrets TO webhooks_ingress;
+    -- Asana hands over a signing secret in each webhook's handshake: the ingress adds one (never changes or removes
+    -- one, never sets an expiry). It locks the integration row while deciding (FOR NO KEY UPDATE needs UPDATE on one
+    -- column), and the secrets' trigger touches directory_version, which bump_directory_version then numbers.
+    GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
+    GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
     -- Deliveries: written by COPY; the outbox relay claims, marks published and releases. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;

@@ -151,7 +151,8 @@ public sealed class SecretsAtRestTests
     {
         await using var db = _app.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
-        return (stored.SigningSecret, stored.Settings);
+        var secret = await db.IntegrationSigningSecrets.AsNoTracking().Where(s => s.IntegrationId == integrationId).Select(s => s.Secret).SingleOrDefaultAsync();
+        return (secret, stored.Settings);
     }
 
     private async Task<HttpStatusCode> PostSignedAsync(string path, string secret)
