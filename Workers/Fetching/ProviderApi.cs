@@ -85,6 +85,12 @@ public sealed partial class ProviderApi(IHttpClientFactory clients, IOptions<Fet
                 ? throw new ItemFetchException($"Could not connect to the {provider} API ({what}) after {_options.RetryCount + 1} attempts.", permanent: true)
                 : throw new ItemFetchException($"The connection to the {provider} API broke ({what}) after {_options.RetryCount + 1} attempts.");
         }
+        catch (IOException e)
+        {
+            // The connection dropped while the answer was being read (HttpIOException and the socket errors under it).
+            Log.Failed(logger, integrationId, provider, url.Host, url.AbsolutePath, e.Message);
+            throw new ItemFetchException($"The connection to the {provider} API broke ({what}) after {_options.RetryCount + 1} attempts.");
+        }
 
         var status = (int)answer.Status;
         switch (answer)
@@ -130,6 +136,7 @@ public sealed partial class ProviderApi(IHttpClientFactory clients, IOptions<Fet
                 Delay = options.RetryBaseDelay,
                 ShouldHandle = new PredicateBuilder<Answer>()
                     .Handle<HttpRequestException>()
+                    .Handle<IOException>()
                     .Handle<TimeoutRejectedException>()
                     .HandleResult(answer => IsRetryable(answer, options.MaxRetryAfter)),
                 // A 429's Retry-After wins over the backoff; null lets Polly compute the exponential delay.

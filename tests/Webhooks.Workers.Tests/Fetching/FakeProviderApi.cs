@@ -96,6 +96,16 @@ public sealed class FakeProviderApi : IAsyncDisposable
         }
     };
 
+    /// <summary>Starts a 200 answer and drops the connection halfway through its body.</summary>
+    public static Func<HttpContext, Task> Dropped() => async context =>
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = 1000;
+        await context.Response.WriteAsync("{\"data\":{");
+        await context.Response.Body.FlushAsync();
+        context.Abort();
+    };
+
     /// <summary>Runs <paramref name="during"/> while the request is held open, then answers <paramref name="json"/>.</summary>
     public static Func<HttpContext, Task> While(Func<Task> during, string json) => async context =>
     {

@@ -144,6 +144,18 @@ public sealed class ProviderApiTests
     }
 
     [Test]
+    public void Connection_dropped_mid_answer_is_retried_then_fails_transiently_naming_no_socket_error()
+    {
+        _fake.On("tasks/1", Dropped());
+
+        var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session(Client(retryCount: 1)).GetAsync("tasks/1", CancellationToken.None));
+
+        Assert.That((failure!.ToString().Contains("The connection to the asana API broke (asana API GET /api/tasks/1) after 2 attempts.", StringComparison.Ordinal), failure.Permanent, failure.InnerException),
+            Is.EqualTo((true, false, (Exception?)null)));
+        Assert.That(_fake.CountOf("tasks/1"), Is.EqualTo(2));
+    }
+
+    [Test]
     public void Redirect_is_not_followed_and_fails_for_good()
     {
         _fake.On("tasks/1", Redirect(new Uri(_fake.BaseUrl, "elsewhere").ToString())).On("elsewhere", Json(Task));
