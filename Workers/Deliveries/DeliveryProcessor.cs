@@ -117,7 +117,8 @@ public sealed class DeliveryProcessor(
     {
         var ids = decided.Select(d => d.Id).ToArray();
         var statuses = decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray();
-        var errors = decided.Select(d => d.Outcome.Reason).ToArray();
+        // Reasons may quote the payload (or an API's answer): NUL included, which PostgreSQL's text cannot hold.
+        var errors = decided.Select(d => SenderText.Clean(d.Outcome.Reason)).ToArray();
         var applied = decided.Select(d => d.Outcome.Applied).ToArray();
         var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
         var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
@@ -173,12 +174,7 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
-            if (!parsers.TryGet(delivery.Provider, out var parser))
-            {
-                outcomes[delivery.Id] = DeliveryOutcome.Failed($"No payload parser for provider {delivery.Provider} yet.");
-                continue;
-            }
-            var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers));
+            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers));
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored
@@ -219,7 +215,7 @@ public sealed class DeliveryProcessor(
                 statusMappings = new Dictionary<string, string>(resolved.Mappings, StringComparer.OrdinalIgnoreCase);
             }
 
-            var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings);
+            var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings, delivery.ReceivedAt);
             plans.Add(new Plan(delivery, integration, context, changes, fetched.Note));
         }
 

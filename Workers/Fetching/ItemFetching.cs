@@ -58,8 +58,8 @@ public sealed class ItemFetching(
         var wanted = new List<(Guid DeliveryId, Integration Integration, List<ChangedInSender> Skinny)>();
         foreach (var delivery in deliveries)
         {
-            if (integrations.TryGetValue(delivery.IntegrationId, out var integration) && parsers.TryGet(delivery.Provider, out var parser)
-                && Skinny(parser, delivery.Body, delivery.Headers) is { Count: > 0 } skinny)
+            if (integrations.TryGetValue(delivery.IntegrationId, out var integration)
+                && Skinny(parsers.Parse(delivery.Provider, delivery.Body, DeliveryProcessor.ReadHeaders(delivery.Headers))) is { Count: > 0 } skinny)
             {
                 wanted.Add((delivery.Id, integration, skinny));
             }
@@ -99,19 +99,9 @@ public sealed class ItemFetching(
         return fetched;
     }
 
-    private static List<ChangedInSender> Skinny(IPayloadParser parser, byte[] body, string headers)
-    {
-        try
-        {
-            var parsed = parser.Parse(body, DeliveryProcessor.ReadHeaders(headers));
-            return parsed.Outcome == ParseOutcome.Parsed ? [.. parsed.Changes.OfType<ChangedInSender>().Where(c => c.Fetch is not null).Distinct()] : [];
-        }
-        catch (Exception)
-        {
-            // Nothing is fetched for it; its transaction parses it again and records what went wrong.
-            return [];
-        }
-    }
+    /// <summary>The changes that name an item to fetch; none when the payload is not parsed (its transaction records why).</summary>
+    private static List<ChangedInSender> Skinny(ParseResult parsed) =>
+        parsed.Outcome == ParseOutcome.Parsed ? [.. parsed.Changes.OfType<ChangedInSender>().Where(c => c.Fetch is not null).Distinct()] : [];
 
     private static async Task<FetchedItems> FetchAsync(
         Provider provider, IItemFetcher fetcher, ProviderApiSession session, IntegrationSettings settings, List<ChangedInSender> changes,

@@ -49,7 +49,11 @@ public sealed class SalesforceReceiver : IProviderReceiver
             : SignatureCheck.Mismatch;
     }
 
-    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => SalesforceMessage.Read(webhook.Body).FirstNotificationId;
+    /// <summary>
+    /// None: a message batches up to 100 notifications, and Salesforce re-sends those it holds no ack for beside new
+    /// ones, so a message is never a retry as a whole. The worker deduplicates each notification on its own.
+    /// </summary>
+    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;
 
     public IResult Accepted(Guid deliveryId) => Results.Text(Ack, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
 
