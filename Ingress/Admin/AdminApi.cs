@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Fetching;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -30,6 +31,8 @@ public static class AdminApi
         builder.Services.AddOpenApi(options => options.AddAdminKeySecurity());
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
+        // settings.apiBaseUrl is checked against the same Fetching:AllowedBaseUrls as the workers read.
+        builder.AddApiBaseUrlPolicy();
         // No default scheme: only the admin group asks for this one, so webhook requests never run it.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.SchemeName, configureOptions: null);
