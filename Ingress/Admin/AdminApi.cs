@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Fetching;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -39,6 +40,8 @@ public static class AdminApi
         // The shape of every admin error answer, including the empty ones filled in by UseStatusCodePages below.
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<AdminExceptionHandler>();
+        // settings.apiBaseUrl is checked against the same Fetching:AllowedBaseUrls as the workers read.
+        builder.AddApiBaseUrlPolicy();
         // No default scheme: only the admin group asks for this one, so webhook requests never run it.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.SchemeName, configureOptions: null);

@@ -167,6 +167,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("source_provider");
 
+                    b.Property<DateTimeOffset?>("SourceReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("source_received_at");
+
                     b.Property<DateTimeOffset?>("SourceUpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("source_updated_at");
@@ -557,6 +561,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("description");
 
+                    b.Property<DateTimeOffset?>("DescriptionReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("description_received_at");
+
                     b.Property<DateTimeOffset?>("DescriptionSourceAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("description_source_at");
@@ -572,6 +580,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NameReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("name_received_at");
 
                     b.Property<DateTimeOffset?>("NameSourceAt")
                         .HasColumnType("timestamp with time zone")
@@ -591,6 +603,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("StatusReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("status_received_at");
 
                     b.Property<DateTimeOffset?>("StatusSourceAt")
                         .HasColumnType("timestamp with time zone")

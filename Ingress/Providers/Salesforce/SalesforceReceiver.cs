@@ -50,7 +50,11 @@ public sealed class SalesforceReceiver : IProviderReceiver
             : SignatureCheck.Mismatch;
     }
 
-    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => SalesforceMessage.Read(webhook.Body).FirstNotificationId;
+    /// <summary>
+    /// None: a message batches up to 100 notifications, and Salesforce re-sends those it holds no ack for beside new
+    /// ones, so a message is never a retry as a whole. The worker deduplicates each notification on its own.
+    /// </summary>
+    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;
 
     public ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => SalesforceSessionId.Redact(webhook.Body);
 
