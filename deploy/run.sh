@@ -3,7 +3,7 @@
 # migrations, queue topology, the ingress and the workers. Ctrl-C or SIGTERM stops everything this script started.
 #
 #   WEBHOOKS_HTTP_PORT        ingress port (default 5080)
-#   WEBHOOKS_ADMIN_KEY        admin API bearer key (default: generated and printed)
+#   WEBHOOKS_ADMIN_KEY        admin API bearer key, at least 32 characters (default: generated and printed)
 #   WEBHOOKS_WORKER_REPLICAS  worker processes, each consuming every provider's queue (default 1)
 #   WEBHOOKS_WORKER_PROVIDERS providers the workers consume, e.g. "jira,github" (default: all)
 set -euo pipefail

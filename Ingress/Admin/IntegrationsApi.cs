@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Fetching;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
 
@@ -35,7 +36,7 @@ public static partial class IntegrationsApi
 
     public static async Task<Results<Created<CreatedIntegrationResponse>, ValidationProblem, ProblemHttpResult>> CreateIntegrationAsync(
         CreateIntegrationRequest request, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options,
-        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (request.ProductId is not { } productId)
         {
@@ -65,10 +66,10 @@ public static partial class IntegrationsApi
         var settings = "{}";
         if (request.Settings is { ValueKind: not JsonValueKind.Null } given)
         {
-            var (json, error) = IntegrationSettingsJson.Normalize(given, current: null, secrets);
+            var (json, field, error) = IntegrationSettingsJson.Normalize(given, current: null, provider.Value, secrets, baseUrls);
             if (json is null)
             {
-                return AdminResults.Invalid("settings", error!);
+                return AdminResults.Invalid(field, error!);
             }
             settings = json;
         }
@@ -137,7 +138,7 @@ public static partial class IntegrationsApi
     /// </summary>
     public static async Task<Results<Ok<IntegrationResponse>, ValidationProblem, ProblemHttpResult>> UpdateIntegrationAsync(
         Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -212,10 +213,10 @@ public static partial class IntegrationsApi
                     }
                     else
                     {
-                        var (json, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, secrets);
+                        var (json, field, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, integration.Provider, secrets, baseUrls);
                         if (json is null)
                         {
-                            return AdminResults.Invalid("settings", error!);
+                            return AdminResults.Invalid(field, error!);
                         }
                         integration.Settings = json;
                     }

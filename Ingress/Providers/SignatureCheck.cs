@@ -3,8 +3,13 @@ namespace Webhooks.Ingress.Providers;
 /// <summary>What a sender's authentication check concluded.</summary>
 public enum SignatureCheck
 {
-    /// <summary>Signed (or, for Salesforce and Rally, the organization or subscription matched) and verified.</summary>
+    /// <summary>Signed, and the signature verified: recorded <c>signatureVerified</c>.</summary>
     Valid,
+    /// <summary>
+    /// Not signed, but the message names the organization or subscription the integration is set to (Salesforce, Rally):
+    /// accepted, and recorded unverified, since anyone who knows that id can send it.
+    /// </summary>
+    SenderMatched,
     /// <summary>The integration has no secret: accepted and recorded as unverified.</summary>
     NoSecret,
     /// <summary>A secret is configured but the request carries no signature: 401.</summary>

@@ -40,7 +40,10 @@ public static class WebhookResults
         Results.Json(new ErrorResponse("body_not_received", "The body did not arrive whole or in time. Nothing was stored; send it again."),
             IngressJsonContext.Default.ErrorResponse, statusCode: statusCode);
 
-    public static IResult Unavailable(int retryAfterSeconds) => new UnavailableResult(retryAfterSeconds);
+    /// <summary>The database refused the delivery's row itself; retrying the same request would meet the same refusal.</summary>
+    public static IResult Unstorable() =>
+        Results.Json(new ErrorResponse("unstorable", "The request could not be stored as sent. Nothing was accepted."),
+            IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status400BadRequest);
 
     /// <summary>Another answer with one response header added (a handshake's echo).</summary>
     public static IResult WithHeader(string name, string value, IResult answer) => new WithHeaderResult(name, value, answer);
@@ -54,13 +57,19 @@ public static class WebhookResults
         }
     }
 
-    private sealed class UnavailableResult(int retryAfterSeconds) : IResult
+    public static IResult Unavailable(int retryAfterSeconds) =>
+        new RetryLaterResult(retryAfterSeconds, new ErrorResponse("unavailable", "The webhook could not be stored. Nothing was accepted; retry later."));
+
+    /// <summary>The process holds as many body bytes as it may (Ingress:Limits:MaxBodyBytesInFlight).</summary>
+    public static IResult Busy(int retryAfterSeconds) =>
+        new RetryLaterResult(retryAfterSeconds, new ErrorResponse("busy", "Too many webhook bodies are arriving at once. Nothing was accepted; retry later."));
+
+    private sealed class RetryLaterResult(int retryAfterSeconds, ErrorResponse error) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Json(new ErrorResponse("unavailable", "The webhook could not be stored. Nothing was accepted; retry later."),
-                IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(httpContext);
+            return Results.Json(error, IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(httpContext);
         }
     }
 }

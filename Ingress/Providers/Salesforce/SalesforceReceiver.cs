@@ -5,8 +5,9 @@ namespace Webhooks.Ingress.Providers.Salesforce;
 
 /// <summary>
 /// Salesforce outbound messages are not signed: when settings name an <c>organizationId</c>, messages from any other
-/// organization are refused. Every stored message is answered with the SOAP acknowledgement: anything else
-/// (our JSON included) makes Salesforce retry it for 24 hours.
+/// organization are refused, and a matching one is still recorded unverified. The message's live session id is
+/// redacted before it is stored (<see cref="SalesforceSessionId"/>). Every stored message is answered with the SOAP
+/// acknowledgement: anything else (our JSON included) makes Salesforce retry it for 24 hours.
 /// </summary>
 public sealed class SalesforceReceiver : IProviderReceiver
 {
@@ -45,7 +46,7 @@ public sealed class SalesforceReceiver : IProviderReceiver
         }
         var message = SalesforceMessage.Read(webhook.Body);
         return SalesforceMessage.SameOrganization(message.OrganizationId, settings.OrganizationId)
-            ? SignatureCheck.Valid
+            ? SignatureCheck.SenderMatched
             : SignatureCheck.Mismatch;
     }
 
@@ -54,6 +55,8 @@ public sealed class SalesforceReceiver : IProviderReceiver
     /// ones, so a message is never a retry as a whole. The worker deduplicates each notification on its own.
     /// </summary>
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;
+
+    public ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => SalesforceSessionId.Redact(webhook.Body);
 
     public IResult Accepted(Guid deliveryId) => Results.Text(Ack, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
 

@@ -47,7 +47,7 @@ public sealed class SecretsNeverLoggedTests
         const string gitHubSecret = "never-logged-github-secret-7f3a";
         const string apiToken = "never-logged-api-token-91c2";
         const string patchedSecret = "never-logged-patched-secret-44d1";
-        var seeded = await admin.SeedAsync(provider: "github", settings: new { apiToken, apiBaseUrl = "https://api.example.test" });
+        var seeded = await admin.SeedAsync(provider: "github", settings: new { apiToken });
         secrets.AddRange([gitHubSecret, apiToken, patchedSecret, seeded.Token]);
         // The create answer carries the token by design (shown once); never the API token.
         Assert.That(seeded.Created.GetRawText(), Does.Not.Contain(apiToken));
