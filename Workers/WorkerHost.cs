@@ -17,6 +17,14 @@ public static class WorkerHost
 {
     public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
     {
+        var app = CreateBuilder(args, deployTopologyOnly).Build();
+        app.MapHealthEndpoints();
+        return app;
+    }
+
+    /// <summary>The host's builder with every capability registered, before it is built.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, bool deployTopologyOnly = false)
+    {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddTelemetry();
         builder.AddWorkerOptions();
@@ -26,9 +34,6 @@ public static class WorkerHost
         builder.AddHoldingDrain();
         builder.AddWorkerBus(deployTopologyOnly);
         builder.AddHealthEndpoints();
-
-        var app = builder.Build();
-        app.MapHealthEndpoints();
-        return app;
+        return builder;
     }
 }

@@ -17,10 +17,10 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY; the outbox relay claims, marks published and releases. Never reads a body back.
+    -- Deliveries: written by COPY; the outbox relay claims and marks published. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
-    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, publish_lease_until, trace_parent) ON deliveries TO webhooks_ingress;
-    GRANT UPDATE (status, published_at, publish_lease_until) ON deliveries TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent) ON deliveries TO webhooks_ingress;
+    GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).
     GRANT SELECT, INSERT ON data_protection_keys TO webhooks_ingress;
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO webhooks_ingress', pg_get_serial_sequence('data_protection_keys', 'id'));

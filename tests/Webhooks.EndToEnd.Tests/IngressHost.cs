@@ -28,6 +28,8 @@ public sealed class IngressHost(string connectionString, string virtualHost, Act
         builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
+        builder.UseSetting("DeadLetters:User", TestServices.RabbitUser);
+        builder.UseSetting("DeadLetters:Pass", TestServices.RabbitPassword);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Ingress.Outbox;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Testing;
@@ -39,6 +40,9 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
+        // The admin API reads the error queues as a user of its own (DeadLetterOptions).
+        builder.UseSetting("DeadLetters:User", TestServices.RabbitUser);
+        builder.UseSetting("DeadLetters:Pass", TestServices.RabbitPassword);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:SendTimeout", "00:00:02");
@@ -49,10 +53,22 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         }
     }
 
-    /// <summary>Starts the ingress (allowing loopback provider APIs unless told otherwise) and waits for its directory.</summary>
-    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis)
+    /// <summary>
+    /// Starts the ingress (allowing loopback provider APIs unless told otherwise; on the run's vhost unless given one)
+    /// and waits for its directory.
+    /// </summary>
+    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis, string? virtualHost = null, params (string Key, string Value)[] settings)
     {
-        var ingress = new AdminIngress(new Dictionary<string, string?> { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls });
+        var all = new Dictionary<string, string?> { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls };
+        if (virtualHost is not null)
+        {
+            all["RabbitMqTransport:VHost"] = virtualHost;
+        }
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+        var ingress = new AdminIngress(all);
         ingress._admin = ingress.CreateClient();
         ingress._admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         ingress._senders = ingress.CreateClient();
@@ -67,6 +83,21 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
             await Task.Delay(50);
         }
         return ingress;
+    }
+
+    /// <summary>Waits until the outbox relay listens for replays' notifications (it also sweeps once when it starts listening).</summary>
+    public async Task WaitUntilListeningAsync()
+    {
+        var listener = Services.GetRequiredService<OutboxNotificationListener>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!listener.IsListening)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The outbox relay did not listen for notifications within 30 s.");
+            }
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>An admin API call; the answer whatever its status.</summary>

@@ -2,13 +2,13 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 
-namespace Webhooks.Workers.DeadLetters;
+namespace Webhooks.Operations.DeadLetters;
 
 /// <summary>
-/// One pass over one error queue on one channel. Every message taken stays unacked until it is replayed (published
-/// with a broker confirm, then acked), removed (acked), or the pass ends: held messages are requeued only then, so
-/// a get never hands the same message back twice. A crash at any point loses nothing: the broker requeues every
-/// unacked message when the channel goes.
+/// One pass over one error queue on one channel. Every message taken stays unacked until it is removed (acked: after
+/// its delivery was put back in the outbox, or by a purge) or the pass ends: held messages are requeued only then, so a
+/// get never hands the same message back twice. A crash at any point loses nothing: the broker requeues every unacked
+/// message when the channel goes.
 /// </summary>
 public sealed class ErrorQueuePass : IAsyncDisposable
 {
@@ -27,14 +27,9 @@ public sealed class ErrorQueuePass : IAsyncDisposable
 
     public Provider Provider { get; }
     public string Queue { get; }
-    /// <summary>The queue's length when the pass began.</summary>
+    /// <summary>The queue's length when the pass began: the most messages the pass reads.</summary>
     public uint Count => _snapshot;
-    /// <summary>The exchange MassTransit sends through and binds to the provider's queue.</summary>
-    public string TargetExchange => QueueNames.For(Provider);
     public int Held { get; private set; }
-
-    /// <summary>Called after a replay's publish is confirmed and before its ack: tests simulate a crash there.</summary>
-    internal Func<ErrorQueueMessage, Task>? AfterPublishConfirmed { get; set; }
 
     public async Task<ErrorQueueMessage?> NextAsync(CancellationToken cancellationToken)
     {
@@ -58,31 +53,7 @@ public sealed class ErrorQueuePass : IAsyncDisposable
         Held++;
     }
 
-    /// <summary>
-    /// Publishes the message back to its provider's exchange (mandatory, confirmed), and only then acks the original.
-    /// If the publish fails the original is requeued and the exception propagates.
-    /// </summary>
-    public async Task ReplayAsync(ErrorQueueMessage message, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _channel.BasicPublishAsync(TargetExchange, routingKey: "", mandatory: true, message.ReplayProperties(now), message.Body, cancellationToken);
-        }
-        catch (PublishException e)
-        {
-            await _channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true, cancellationToken);
-            throw new CommandFailedException(e.IsReturn
-                ? $"The broker returned message {message.MessageId}: exchange {TargetExchange} has no queue bound. Run `Webhooks.Workers deploy-topology`, then replay again."
-                : $"The broker refused message {message.MessageId} (nack); it stays in {Queue}. Check the broker's logs and replay again.", e);
-        }
-        if (AfterPublishConfirmed is { } hook)
-        {
-            await hook(message);
-        }
-        await _channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
-    }
-
-    /// <summary>Removes the message for good (purge): ack.</summary>
+    /// <summary>Removes the message from the queue for good: ack.</summary>
     public async Task RemoveAsync(ErrorQueueMessage message, CancellationToken cancellationToken) =>
         await _channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
 
