@@ -117,6 +117,25 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         return answer;
     }
 
+    /// <summary>Follows a replay's progress (the Location its answer names) until none of its deliveries waits any more.</summary>
+    public async Task<JsonElement> WaitForReplayAsync(Guid replayId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(45);
+        JsonElement progress;
+        do
+        {
+            progress = await ExpectAsync(HttpMethod.Get, $"/deliveries/replays/{replayId}", null, HttpStatusCode.OK);
+            if (progress.GetProperty("done").GetBoolean())
+            {
+                return progress;
+            }
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Replay {replayId} not done after 45 s: {progress}");
+        return progress;
+    }
+
     /// <summary>Account → run-as user (contributor of the product) → product, through the admin API.</summary>
     public async Task<Tenant> CreateTenantAsync()
     {

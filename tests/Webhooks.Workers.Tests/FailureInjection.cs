@@ -54,7 +54,7 @@ public static class FailureInjection
     public static async Task FailIntegrationAsync(Guid integrationId)
     {
         await using var db = WorkerScenario.NewContext();
-        await db.Database.ExecuteSqlAsync($"INSERT INTO test_failing_integrations (integration_id) VALUES ({integrationId})");
+        await db.Database.ExecuteSqlAsync($"INSERT INTO test_failing_integrations (integration_id) VALUES ({integrationId}) ON CONFLICT DO NOTHING");
     }
 
     public static async Task HealIntegrationAsync(Guid integrationId)

@@ -84,10 +84,12 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     }
 
     /// <summary>A message whose delivery does not exist: not retried, straight to the error queue (PermanentDeliveryException).</summary>
-    public async Task<Guid> SendOrphanAsync(Integration integration)
+    public Task<Guid> SendOrphanAsync(Integration integration) => SendOrphanAsync(integration.Id);
+
+    public async Task<Guid> SendOrphanAsync(Guid integrationId)
     {
         var before = await CountAsync(ErrorQueue);
-        var orphan = new Delivery { Id = Guid.CreateVersion7(), IntegrationId = integration.Id, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow };
+        var orphan = new Delivery { Id = Guid.CreateVersion7(), IntegrationId = integrationId, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow };
         await Worker.SendAsync(orphan);
         await WaitForCountAsync(ErrorQueue, before + 1);
         return orphan.Id;
