@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Webhooks.Workers.Fetching;
 
@@ -79,12 +80,12 @@ public sealed class FakeProviderApi : IAsyncDisposable
     };
 
     /// <summary>A <see cref="ProviderApi"/> with short timeouts and delays, as a test wants it.</summary>
-    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, ILoggerProvider? logs = null)
+    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, FakeLogCollector? logs = null)
     {
         var services = new ServiceCollection();
         if (logs is not null)
         {
-            services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+            services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs)));
         }
         services.AddHttpClient(ProviderApi.HttpClientName);
         var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Webhooks.Testing;
 using Webhooks.Workers.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 
@@ -118,12 +121,14 @@ public sealed class ProviderApiTests
     public async Task Token_appears_in_no_log_line_even_at_trace_level()
     {
         _fake.On("tasks/1", Status(500), Json(Task));
-        using var logs = new CapturedLogs();
+        var logs = new FakeLogCollector();
 
         await Session(Client(logs: logs)).GetAsync("tasks/1", CancellationToken.None);
 
-        Assert.That(logs.Lines, Is.Not.Empty, "the HTTP client's own logging was expected to write something");
-        Assert.That(logs.Lines, Has.None.Contains(Token));
+        var records = logs.GetSnapshot();
+        Assert.That(records.Any(r => r.Level == LogLevel.Trace), Is.True, "the HTTP client's own logging was expected to write at Trace");
+        Assert.That(records.Any(r => r.Scopes.Count > 0), Is.True, "the HTTP client's lines are written in its request scope");
+        Assert.That(records.Select(TelemetryText.Of), Has.None.Contains(Token));
     }
 
     [Test]
