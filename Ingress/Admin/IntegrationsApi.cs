@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Fetching;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
 
@@ -26,7 +27,7 @@ public static partial class IntegrationsApi
             .WithSummary("Read an integration (never its token, signing secrets or API token; its secrets by fingerprint)");
         integrations.MapPatch("/{id:guid}", UpdateIntegrationAsync).WithName("UpdateIntegration")
             .Accepts<UpdateIntegrationRequest>("application/json")
-            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret (replaces every secret); the token stays");
+            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret (replaces every secret; a standard integration's previous ones verify 24 h more); the token stays");
         integrations.MapPost("/{id:guid}/token", RotateTokenAsync).WithName("RotateIntegrationToken")
             .WithSummary("Make a new token; the old one answers 410 from now on");
         integrations.MapIntegrationSecretsApi();
@@ -35,7 +36,7 @@ public static partial class IntegrationsApi
 
     public static async Task<Results<Created<CreatedIntegrationResponse>, ValidationProblem, ProblemHttpResult>> CreateIntegrationAsync(
         CreateIntegrationRequest request, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options,
-        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (request.ProductId is not { } productId)
         {
@@ -58,13 +59,17 @@ public static partial class IntegrationsApi
         {
             return AdminResults.Invalid("runAsUserId", "The runAsUserId is required.");
         }
+        if (!string.IsNullOrEmpty(request.SigningSecret) && IntegrationSecretsApi.SecretProblem(provider.Value, request.SigningSecret) is { } secretProblem)
+        {
+            return AdminResults.Invalid("signingSecret", secretProblem);
+        }
         var settings = "{}";
         if (request.Settings is { ValueKind: not JsonValueKind.Null } given)
         {
-            var (json, error) = IntegrationSettingsJson.Normalize(given, current: null, secrets);
+            var (json, field, error) = IntegrationSettingsJson.Normalize(given, current: null, provider.Value, secrets, baseUrls);
             if (json is null)
             {
-                return AdminResults.Invalid("settings", error!);
+                return AdminResults.Invalid(field, error!);
             }
             settings = json;
         }
@@ -133,7 +138,7 @@ public static partial class IntegrationsApi
     /// </summary>
     public static async Task<Results<Ok<IntegrationResponse>, ValidationProblem, ProblemHttpResult>> UpdateIntegrationAsync(
         Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -208,10 +213,10 @@ public static partial class IntegrationsApi
                     }
                     else
                     {
-                        var (json, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, secrets);
+                        var (json, field, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, integration.Provider, secrets, baseUrls);
                         if (json is null)
                         {
-                            return AdminResults.Invalid("settings", error!);
+                            return AdminResults.Invalid(field, error!);
                         }
                         integration.Settings = json;
                     }
@@ -224,6 +229,10 @@ public static partial class IntegrationsApi
                     }
                     replacesSecrets = true;
                     newSecret = value.GetString();
+                    if (!string.IsNullOrEmpty(newSecret) && IntegrationSecretsApi.SecretProblem(integration.Provider, newSecret) is { } secretProblem)
+                    {
+                        return AdminResults.Invalid("signingSecret", secretProblem);
+                    }
                     changed.Add("signingSecret");
                     break;
                 default:
@@ -243,7 +252,7 @@ public static partial class IntegrationsApi
                 await db.SaveChangesAsync(cancellationToken);
                 if (replacesSecrets)
                 {
-                    await IntegrationSecretsApi.ReplaceAsync(db, integration.Id, newSecret, secrets, now, cancellationToken);
+                    await IntegrationSecretsApi.ReplaceAsync(db, integration, newSecret, secrets, now, cancellationToken);
                 }
                 await transaction.CommitAsync(cancellationToken);
             });

@@ -50,9 +50,16 @@ public interface IProviderReceiver
     /// <summary>The sender's own id of this delivery, the same on its retries; null when it sends none.</summary>
     string? FindSourceDeliveryId(ReceivedWebhook webhook);
 
+    /// <summary>
+    /// The body as it is stored and shown in the delivery log: the raw body (the default), less values that must not be
+    /// kept at rest, such as the live API session a Salesforce outbound message carries. Signatures are checked over the
+    /// raw body before this; what it removes must be nothing the workers need.
+    /// </summary>
+    ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => webhook.Body;
+
     /// <summary>The 200 answer once the payload is stored. Salesforce needs its SOAP acknowledgement instead of JSON.</summary>
     IResult Accepted(Guid deliveryId) => WebhookResults.Accepted(deliveryId);
 
-    /// <summary>The 401 answer.</summary>
-    IResult Rejected() => WebhookResults.Unauthorized();
+    /// <summary>The 401 answer, saying why (<paramref name="check"/> is one of the refusing outcomes).</summary>
+    IResult Rejected(SignatureCheck check) => WebhookResults.Unauthorized(check);
 }

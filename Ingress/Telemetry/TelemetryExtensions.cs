@@ -24,7 +24,7 @@ public static class TelemetryExtensions
     /// (it reads <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_TRACES_SAMPLER</c>, … itself), or a
     /// test's in-memory exporter. Without one nothing listens, so ASP.NET Core, Npgsql and MassTransit create no activity
     /// and aggregate no measurement per request and per command that no one would read.
-    /// The webhook token is in the URL path, so neither logs nor spans may carry the raw path (see below).
+    /// The webhook token is in the URL path, so spans may not carry the raw path (see below).
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
@@ -35,12 +35,7 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
-        // This category writes "Request starting … /api/v1/webhooks/<token>" and opens the per-request scope whose
-        // RequestPath would put the token on every line logged during a webhook. Off at any configured level:
-        // request counts and latencies come from the metrics and spans instead.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        // Route matching names the request path at Debug.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching", LogLevel.Information);
+        // The categories that would log the token with the request path are filtered by AddRequestProtection().
 
         builder.Services.AddSingleton<IngressTelemetry>();
         var openTelemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("webhooks-ingress",

@@ -15,7 +15,7 @@ namespace Webhooks.Ingress.Tests;
 public sealed class IngressApplication(string? virtualHost = null, Action<IWebHostBuilder>? configure = null, string? connectionString = null)
     : WebApplicationFactory<Program>
 {
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789abcdef0123";
     public const string PublicBaseUrl = "https://webhooks.example.test";
 
     public string ConnectionString => connectionString ?? IngressSetUp.Database.ConnectionString;

@@ -5,8 +5,9 @@ namespace Webhooks.Ingress.Providers.Salesforce;
 
 /// <summary>
 /// Salesforce outbound messages are not signed: when settings name an <c>organizationId</c>, messages from any other
-/// organization are refused. Every stored message is answered with the SOAP acknowledgement: anything else
-/// (our JSON included) makes Salesforce retry it for 24 hours.
+/// organization are refused, and a matching one is still recorded unverified. The message's live session id is
+/// redacted before it is stored (<see cref="SalesforceSessionId"/>). Every stored message is answered with the SOAP
+/// acknowledgement: anything else (our JSON included) makes Salesforce retry it for 24 hours.
 /// </summary>
 public sealed class SalesforceReceiver : IProviderReceiver
 {
@@ -45,7 +46,7 @@ public sealed class SalesforceReceiver : IProviderReceiver
         }
         var message = SalesforceMessage.Read(webhook.Body);
         return SalesforceMessage.SameOrganization(message.OrganizationId, settings.OrganizationId)
-            ? SignatureCheck.Valid
+            ? SignatureCheck.SenderMatched
             : SignatureCheck.Mismatch;
     }
 
@@ -55,7 +56,9 @@ public sealed class SalesforceReceiver : IProviderReceiver
     /// </summary>
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;
 
+    public ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => SalesforceSessionId.Redact(webhook.Body);
+
     public IResult Accepted(Guid deliveryId) => Results.Text(Ack, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
 
-    public IResult Rejected() => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
+    public IResult Rejected(SignatureCheck check) => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
 }

@@ -13,10 +13,10 @@ public sealed class SalesforceReceiverTests
     private static byte[] LeadMessage => PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml");
 
     [Test]
-    public void Message_from_the_configured_organization_is_valid_by_its_first_15_characters()
+    public void Message_from_the_configured_organization_matches_by_its_first_15_characters_but_is_not_signed()
     {
         var settings = new IntegrationSettings { OrganizationId = "0123456789ABCDE" };
-        Assert.That(_receiver.CheckSignature(Received(LeadMessage), null, settings), Is.EqualTo(SignatureCheck.Valid));
+        Assert.That(_receiver.CheckSignature(Received(LeadMessage), null, settings), Is.EqualTo(SignatureCheck.SenderMatched));
     }
 
     [Test]
@@ -58,7 +58,7 @@ public sealed class SalesforceReceiverTests
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var check = _receiver.CheckSignature(Received(hostile), null, settings);
 
-        Assert.That(check, Is.EqualTo(SignatureCheck.Valid));
+        Assert.That(check, Is.EqualTo(SignatureCheck.SenderMatched));
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
     }
 

@@ -142,7 +142,7 @@ public sealed class SecretsAtRestTests
         var userId = (await _admin.CreateUserAsync(accountId)).GetProperty("id").GetGuid();
         var productId = (await _admin.CreateProductAsync(accountId)).GetProperty("id").GetGuid();
         await AdminClient.ExpectAsync(await _admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "owner" }), HttpStatusCode.OK);
-        object? settings = apiToken is null ? null : new { apiToken, apiBaseUrl = "https://api.example.test" };
+        object? settings = apiToken is null ? null : new { apiToken };
         var created = await _admin.CreateIntegrationAsync(productId, userId, "github", settings, secret);
         return new Seeded(accountId, userId, productId, created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!, created);
     }
