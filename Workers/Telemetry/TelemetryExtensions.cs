@@ -34,6 +34,9 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
+        // HttpClient's Trace lines list the request and response headers: their text masks the values, but their
+        // structured state keeps them, Authorization (a sender's API token) included, and an OTLP log exporter sends it.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", level => level >= LogLevel.Debug);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WorkerTelemetry>();
