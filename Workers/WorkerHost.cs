@@ -11,13 +11,16 @@ namespace Webhooks.Workers;
 
 /// <summary>
 /// The worker's composition, one line per capability: a slim web host whose Kestrel serves only the health port.
-/// Tests build the same host with their own <c>--Key=value</c> arguments.
+/// Tests build the same host with their own <c>--Key=value</c> arguments, and may add services (an in-memory exporter)
+/// through <c>configure</c>, which runs after the composition.
 /// </summary>
 public static class WorkerHost
 {
-    public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
+    public static WebApplication Build(string[] args, bool deployTopologyOnly = false, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = CreateBuilder(args, deployTopologyOnly).Build();
+        var builder = CreateBuilder(args, deployTopologyOnly);
+        configure?.Invoke(builder);
+        var app = builder.Build();
         app.MapHealthEndpoints();
         return app;
     }
