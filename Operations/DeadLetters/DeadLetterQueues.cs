@@ -15,6 +15,9 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
     /// <summary>The most messages a list reads from one queue (they stay unacked meanwhile).</summary>
     public const int MaxScanned = 10_000;
 
+    /// <summary>How many more than a queue held when it began a replay or purge reads (what arrives meanwhile).</summary>
+    public const int MaxArrivals = 10_000;
+
     /// <summary>Messages whose deliveries are put back in the outbox by one statement.</summary>
     public const int ReplayBatchSize = 100;
 
@@ -38,7 +41,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
         var matching = new List<ErrorQueueMessage>();
         var scanned = 0;
         uint? count;
-        await using (var pass = await broker.OpenPassAsync(provider, cancellationToken))
+        await using (var pass = await broker.OpenPassAsync(provider, MaxScanned, cancellationToken))
         {
             count = pass?.Count;
             while (pass is not null && scanned < MaxScanned && await pass.NextAsync(cancellationToken) is { } message)
@@ -69,7 +72,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
         ErrorQueueMessage? found = null;
         foreach (var provider in providers)
         {
-            await using var pass = await broker.OpenPassAsync(provider, cancellationToken);
+            await using var pass = await broker.OpenPassAsync(provider, MaxScanned, cancellationToken);
             while (pass is not null && await pass.NextAsync(cancellationToken) is { } message)
             {
                 pass.Hold(message);
@@ -115,7 +118,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
         var skipped = new List<SkippedDeadLetter>();
         var left = 0;
         var deliveries = new HashSet<Guid>();
-        await using (var pass = await broker.OpenPassAsync(provider, cancellationToken))
+        await using (var pass = await broker.OpenPassAsync(provider, MaxArrivals, cancellationToken))
         {
             var pending = new List<ErrorQueueMessage>();
             while (pass is not null && selected.Count + pending.Count < max && await pass.NextAsync(cancellationToken) is { } message)
@@ -130,6 +133,13 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
                 {
                     pass.Hold(message);
                     skipped.Add(new SkippedDeadLetter(message.MessageId, null, "The message names no delivery."));
+                    continue;
+                }
+                if (deliveries.Contains(message.DeliveryId.Value))
+                {
+                    // Its delivery was replayed earlier in this pass: this copy failed again since (or is an older copy). It stays.
+                    pass.Hold(message);
+                    left++;
                     continue;
                 }
                 if (dryRun)
@@ -199,7 +209,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
     {
         var removed = 0;
         var left = 0;
-        await using (var pass = await broker.OpenPassAsync(provider, cancellationToken))
+        await using (var pass = await broker.OpenPassAsync(provider, MaxArrivals, cancellationToken))
         {
             while (pass is not null && await pass.NextAsync(cancellationToken) is { } message)
             {

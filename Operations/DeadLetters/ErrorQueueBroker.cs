@@ -69,9 +69,10 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
 
     /// <summary>
     /// Starts a pass over a provider's error queue, or returns null when it has no error queue. The pass reads at most
-    /// the messages present when it starts, so faults arriving meanwhile cannot make it loop forever.
+    /// <paramref name="cap"/> messages beyond those present when it starts, so faults arriving meanwhile cannot make it
+    /// loop forever.
     /// </summary>
-    public async Task<ErrorQueuePass?> OpenPassAsync(Provider provider, CancellationToken cancellationToken)
+    public async Task<ErrorQueuePass?> OpenPassAsync(Provider provider, int cap, CancellationToken cancellationToken)
     {
         var queue = QueueNames.ErrorQueueFor(provider);
         if (await CountAsync(queue, cancellationToken) is not { } count)
@@ -79,7 +80,7 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
             return null;
         }
         var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        return new ErrorQueuePass(provider, queue, count, channel);
+        return new ErrorQueuePass(provider, queue, count, (int)Math.Min(int.MaxValue, (long)count + cap), channel);
     }
 
     public async ValueTask DisposeAsync()

@@ -30,7 +30,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
             .And.Contain("PostgresException").And.Contain(Integration.Name).And.Contain("injected transient failure"));
         Assert.That(show, Does.Contain(delivery.Id.ToString()).And.Contain("MT-Fault-ExceptionType").And.Contain("PostgresException")
             .And.Contain("dead_lettered").And.Contain(Integration.Name).And.Contain("account status:").And.Contain("active"));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1), "list and show put the message back");
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
         await DeadLetterScenario.RemoveFaultAsync(delivery);
         var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", "--message-id", delivery.Id.ToString());
@@ -39,7 +39,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed, DeliveryStatus.Duplicate);
         Assert.That((outcome.Status, outcome.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)));
         Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.Zero);
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
     }
 
     [Test]
@@ -69,7 +69,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var (dryExit, dryRun) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException", "--dry-run");
         Assert.That(dryExit, Is.Zero, dryRun);
         Assert.That(dryRun, Does.Contain($"Would replay {delivery.Id}").And.Not.Contain(orphan.ToString()));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(2), "a dry run changes nothing");
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 2);
 
         var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException");
 
@@ -78,7 +78,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         Assert.That((await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed)).Applied, Is.EqualTo(1));
         var (_, list) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira");
         Assert.That(list, Does.Contain(orphan.ToString()).And.Contain(nameof(Workers.Deliveries.PermanentDeliveryException)).And.Not.Contain(delivery.Id.ToString()));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
     }
 
     [Test]
@@ -119,7 +119,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         Assert.That(output, Does.Contain("[y/N]").And.Contain("Nothing purged"));
         Assert.That(noTerminal, Is.EqualTo(2), "tests have no terminal: without --yes it is a usage error");
         Assert.That(refusal, Does.Contain("--yes"));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
     }
 
     [Test]

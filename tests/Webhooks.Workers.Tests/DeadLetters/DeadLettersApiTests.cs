@@ -91,7 +91,7 @@ public sealed class DeadLettersApiTests
         Assert.That(JsonNode.DeepEquals(JsonNode.Parse(json)![0], JsonNode.Parse(page.GetRawText())), Is.True,
             $"the command line's page is the API's page:\n{json}\n{page}");
         Assert.That(show, Does.Contain(first.ToString()).And.Contain("dead_lettered").And.Contain("MT-Fault-ExceptionType"));
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.EqualTo(2), "listing and showing put every message back");
+        await _stack.WaitForCountAsync(ErrorQueue, 2);
     }
 
     [Test]
@@ -159,7 +159,7 @@ public sealed class DeadLettersApiTests
         var replayId = answer.GetProperty("replayId").GetGuid();
         Assert.That(response.Headers.Location?.OriginalString, Is.EqualTo($"{AdminIngress.Prefix}/deliveries/replays/{replayId}"));
         Assert.That((answer.GetProperty("replayed").GetInt32(), answer.GetProperty("deliveries").GetInt32()), Is.EqualTo((1, 1)));
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.Zero, "the message is removed once its delivery is back in the outbox");
+        await _stack.WaitForCountAsync(ErrorQueue, 0);
         var progress = await Api.WaitForReplayAsync(replayId);
         Assert.That(progress.GetProperty("statuses").GetProperty("processed").GetInt32(), Is.EqualTo(1));
         var comments = (await Api.GetRecordAsync(record)).GetProperty("comments");
@@ -181,7 +181,7 @@ public sealed class DeadLettersApiTests
         Assert.That((dryRun.GetProperty("dryRun").GetBoolean(), dryRun.GetProperty("replayed").GetInt32()), Is.EqualTo((true, 1)));
         Assert.That(DeliveryIds(dryRun), Is.EqualTo(new[] { delivery }));
         Assert.That(cliDryRun, Does.Contain($"Would replay {delivery}").And.Contain("Dry run: 1 message(s)").And.Not.Contain(orphan.ToString()));
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.EqualTo(2), "a dry run changes nothing");
+        await _stack.WaitForCountAsync(ErrorQueue, 2);
 
         var replay = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { exception = "PostgresException" }, HttpStatusCode.Accepted);
 
@@ -213,7 +213,7 @@ public sealed class DeadLettersApiTests
         Assert.That(one.GetProperty("detail").GetString(), Does.Contain("not stored"));
         Assert.That((all.GetProperty("replayed").GetInt32(), all.GetProperty("skipped").GetArrayLength()), Is.EqualTo((0, 1)));
         Assert.That(all.GetProperty("replayId").ValueKind, Is.EqualTo(JsonValueKind.Null));
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.EqualTo(1));
+        await _stack.WaitForCountAsync(ErrorQueue, 1);
     }
 
     [Test]
@@ -229,14 +229,14 @@ public sealed class DeadLettersApiTests
         var unconfirmed = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException" }, HttpStatusCode.BadRequest);
         Assert.That(unconfirmedOne.GetProperty("errors").TryGetProperty("confirm", out _), Is.True, unconfirmedOne.ToString());
         Assert.That(unconfirmed.GetProperty("errors").TryGetProperty("confirm", out _), Is.True, unconfirmed.ToString());
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.EqualTo(3), "nothing is purged without confirm: true");
+        await _stack.WaitForCountAsync(ErrorQueue, 3);
 
         var one = await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{orphan}/purge", new { confirm = true }, HttpStatusCode.OK);
         var filtered = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException", confirm = true }, HttpStatusCode.OK);
 
         Assert.That(one.GetProperty("purged").GetInt32(), Is.EqualTo(1));
         Assert.That((filtered.GetProperty("purged").GetInt32(), filtered.GetProperty("left").GetInt32()), Is.EqualTo((2, 0)));
-        Assert.That(await _stack.CountAsync(ErrorQueue), Is.Zero);
+        await _stack.WaitForCountAsync(ErrorQueue, 0);
         await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", new { confirm = true }, HttpStatusCode.NotFound);
         var stored = await Api.ExpectAsync(HttpMethod.Get, $"/deliveries/{first}", null, HttpStatusCode.OK);
         Assert.That(stored.GetProperty("status").GetString(), Is.EqualTo("dead_lettered"), "a purge removes the message, never the stored delivery");
