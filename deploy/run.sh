@@ -12,7 +12,7 @@ source "$root/deploy/services/env.sh"
 
 port="${WEBHOOKS_HTTP_PORT:-5080}"
 replicas="${WEBHOOKS_WORKER_REPLICAS:-1}"
-providers="${WEBHOOKS_WORKER_PROVIDERS:-jira,github,rally,asana,salesforce,smartsheet,trello}"
+providers="${WEBHOOKS_WORKER_PROVIDERS:-jira,github,rally,asana,salesforce,smartsheet,trello,standard}"
 base_url="http://127.0.0.1:${port}"
 admin_key="${WEBHOOKS_ADMIN_KEY:-}"
 if [ -z "$admin_key" ]; then

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Providers.Standard;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
@@ -17,6 +18,9 @@ public static partial class IntegrationSecretsApi
 {
     /// <summary>How long a handshake window stays open: long enough to create a webhook in Asana.</summary>
     public static readonly TimeSpan HandshakeWindow = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a standard integration's previous secret still verifies after <c>signingSecret</c> is changed.</summary>
+    public static readonly TimeSpan RotationGrace = TimeSpan.FromHours(24);
 
     public static RouteGroupBuilder MapIntegrationSecretsApi(this RouteGroupBuilder integrations)
     {
@@ -86,25 +90,69 @@ public static partial class IntegrationSecretsApi
             .Where(s => s.IntegrationId == integrationId && (s.ExpiresAt == null || s.ExpiresAt > now))
             .OrderBy(s => s.CreatedAt).ThenBy(s => s.Id)
             .ToListAsync(cancellationToken);
-        return stored.Select(s => new SigningSecretResponse(FingerprintOf(s, secrets), s.CreatedAt)).ToList();
+        return stored.Select(s => new SigningSecretResponse(FingerprintOf(s, secrets), s.CreatedAt, s.ExpiresAt)).ToList();
     }
 
     public static IntegrationSigningSecret NewSecret(Guid integrationId, string secret, SecretProtector secrets, DateTimeOffset now) =>
         new() { Id = Guid.CreateVersion7(), IntegrationId = integrationId, Secret = secrets.Protect(secret)!, CreatedAt = now };
 
+    /// <summary>Why <paramref name="secret"/> cannot be a signing secret of a <paramref name="provider"/> integration, or null.</summary>
+    public static string? SecretProblem(Provider provider, string secret) =>
+        provider == Provider.Standard ? StandardSecret.Problem(secret) : null;
+
     /// <summary>
-    /// PATCH <c>signingSecret</c>: the integration's secrets become this one (none when empty). Runs inside the caller's
+    /// PATCH <c>signingSecret</c>: the integration's secrets become this one (none when empty). A standard integration's
+    /// secrets in force stay valid for <see cref="RotationGrace"/> more (<c>expires_at</c>) so that deliveries its sender
+    /// signed before switching still verify; other providers' are replaced at once. Runs inside the caller's
     /// transaction, after the integration row was updated (and so locked).
     /// </summary>
     public static async Task ReplaceAsync(
-        WebhooksDbContext db, Guid integrationId, string? secret, SecretProtector secrets, DateTimeOffset now, CancellationToken cancellationToken)
+        WebhooksDbContext db, Integration integration, string? secret, SecretProtector secrets, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == integrationId).ExecuteDeleteAsync(cancellationToken);
-        if (!string.IsNullOrEmpty(secret))
+        if (integration.Provider != Provider.Standard || string.IsNullOrEmpty(secret))
         {
-            db.IntegrationSigningSecrets.Add(NewSecret(integrationId, secret, secrets, now));
-            await db.SaveChangesAsync(cancellationToken);
+            await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == integration.Id).ExecuteDeleteAsync(cancellationToken);
+            if (!string.IsNullOrEmpty(secret))
+            {
+                db.IntegrationSigningSecrets.Add(NewSecret(integration.Id, secret, secrets, now));
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            return;
         }
+
+        var stored = await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == integration.Id)
+            .OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(cancellationToken);
+        var graceUntil = now + RotationGrace;
+        var kept = new List<IntegrationSigningSecret>();
+        IntegrationSigningSecret? same = null;
+        foreach (var old in stored)
+        {
+            if (!old.IsInForceAt(now))
+            {
+                db.IntegrationSigningSecrets.Remove(old);
+            }
+            else if (same is null && secrets.TryUnprotect(old.Secret, out var value) && value == secret)
+            {
+                // The secret in force set again: it stays, with no end, and is not stored twice.
+                same = old;
+                old.ExpiresAt = null;
+            }
+            else
+            {
+                old.ExpiresAt = old.ExpiresAt is { } earlier && earlier < graceUntil ? earlier : graceUntil;
+                kept.Add(old);
+            }
+        }
+        if (same is null)
+        {
+            db.IntegrationSigningSecrets.Add(NewSecret(integration.Id, secret, secrets, now));
+        }
+        // Rotated again and again within a day: the oldest previous secrets go first, so at most 10 are ever in force.
+        foreach (var surplus in kept.Take(Math.Max(0, kept.Count + 1 - IntegrationSigningSecret.MaxPerIntegration)))
+        {
+            db.IntegrationSigningSecrets.Remove(surplus);
+        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>
@@ -126,8 +174,11 @@ public static partial class IntegrationSecretsApi
     }
 }
 
-/// <summary>One signing secret as the admin API shows it: its fingerprint (first 12 hex digits of its SHA-256), never its value.</summary>
-public sealed record SigningSecretResponse(string Fingerprint, DateTimeOffset CreatedAt);
+/// <summary>
+/// One signing secret as the admin API shows it: its fingerprint (first 12 hex digits of its SHA-256), never its value;
+/// <see cref="ExpiresAt"/> is when it stops verifying (a standard integration's previous secret), null when it does not.
+/// </summary>
+public sealed record SigningSecretResponse(string Fingerprint, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
 /// <summary>Until when a handshake's secret is taken although the integration already has one.</summary>
 public sealed record HandshakeWindowResponse(DateTimeOffset OpenUntil);

@@ -17,6 +17,7 @@ namespace Webhooks.Ingress.Admin;
 public static class IntegrationSettingsJson
 {
     private const string ApiTokenName = "apiToken";
+    private const string MappingName = "mapping";
 
     /// <summary>
     /// Checks and normalises incoming settings; null with the field at fault (<c>settings</c>, <c>settings.apiBaseUrl</c>)
@@ -70,6 +71,15 @@ public static class IntegrationSettingsJson
                 {
                     return (null, $"settings.statusMappings['{name}'] must be a non-empty string.");
                 }
+            }
+        }
+
+        // Standard Webhooks' payload mapping, read exactly as the workers will read it.
+        foreach (var mapping in settings.EnumerateObject().Where(p => string.Equals(p.Name, MappingName, StringComparison.OrdinalIgnoreCase)))
+        {
+            if (mapping.Value.ValueKind != JsonValueKind.Null && !PayloadMapping.TryRead(mapping.Value, out _, out var mappingError))
+            {
+                return (null, mappingError);
             }
         }
 

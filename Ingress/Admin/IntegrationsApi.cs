@@ -27,7 +27,7 @@ public static partial class IntegrationsApi
             .WithSummary("Read an integration (never its token, signing secrets or API token; its secrets by fingerprint)");
         integrations.MapPatch("/{id:guid}", UpdateIntegrationAsync).WithName("UpdateIntegration")
             .Accepts<UpdateIntegrationRequest>("application/json")
-            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret (replaces every secret); the token stays");
+            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret (replaces every secret; a standard integration's previous ones verify 24 h more); the token stays");
         integrations.MapPost("/{id:guid}/token", RotateTokenAsync).WithName("RotateIntegrationToken")
             .WithSummary("Make a new token; the old one answers 410 from now on");
         integrations.MapIntegrationSecretsApi();
@@ -58,6 +58,10 @@ public static partial class IntegrationsApi
         if (request.RunAsUserId is not { } runAsUserId)
         {
             return AdminResults.Invalid("runAsUserId", "The runAsUserId is required.");
+        }
+        if (!string.IsNullOrEmpty(request.SigningSecret) && IntegrationSecretsApi.SecretProblem(provider.Value, request.SigningSecret) is { } secretProblem)
+        {
+            return AdminResults.Invalid("signingSecret", secretProblem);
         }
         var settings = "{}";
         if (request.Settings is { ValueKind: not JsonValueKind.Null } given)
@@ -225,6 +229,10 @@ public static partial class IntegrationsApi
                     }
                     replacesSecrets = true;
                     newSecret = value.GetString();
+                    if (!string.IsNullOrEmpty(newSecret) && IntegrationSecretsApi.SecretProblem(integration.Provider, newSecret) is { } secretProblem)
+                    {
+                        return AdminResults.Invalid("signingSecret", secretProblem);
+                    }
                     changed.Add("signingSecret");
                     break;
                 default:
@@ -244,7 +252,7 @@ public static partial class IntegrationsApi
                 await db.SaveChangesAsync(cancellationToken);
                 if (replacesSecrets)
                 {
-                    await IntegrationSecretsApi.ReplaceAsync(db, integration.Id, newSecret, secrets, now, cancellationToken);
+                    await IntegrationSecretsApi.ReplaceAsync(db, integration, newSecret, secrets, now, cancellationToken);
                 }
                 await transaction.CommitAsync(cancellationToken);
             });

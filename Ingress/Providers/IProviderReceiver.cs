@@ -60,6 +60,6 @@ public interface IProviderReceiver
     /// <summary>The 200 answer once the payload is stored. Salesforce needs its SOAP acknowledgement instead of JSON.</summary>
     IResult Accepted(Guid deliveryId) => WebhookResults.Accepted(deliveryId);
 
-    /// <summary>The 401 answer.</summary>
-    IResult Rejected() => WebhookResults.Unauthorized();
+    /// <summary>The 401 answer, saying why (<paramref name="check"/> is one of the refusing outcomes).</summary>
+    IResult Rejected(SignatureCheck check) => WebhookResults.Unauthorized(check);
 }

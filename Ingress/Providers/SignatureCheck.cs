@@ -16,4 +16,9 @@ public enum SignatureCheck
     NotSigned,
     /// <summary>The signature, organization or subscription does not match: 401.</summary>
     Mismatch,
+    /// <summary>
+    /// The request's signed timestamp is too far from the receiver's clock (Standard Webhooks: 5 minutes either way), so
+    /// it may be a captured delivery sent again: 401 with that reason.
+    /// </summary>
+    TimestampOutsideTolerance,
 }

@@ -1,3 +1,4 @@
+using Webhooks.Ingress.Providers.Standard;
 using Webhooks.Ingress.Webhook;
 
 namespace Webhooks.Ingress.Providers;
@@ -15,9 +16,21 @@ public static class WebhookResults
         Results.Json(new ErrorResponse("gone", "This webhook URL is not active. Ask the integration's owner for a new one."),
             IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status410Gone);
 
-    public static IResult Unauthorized() =>
-        Results.Json(new ErrorResponse("invalid_signature", "The request's signature does not verify with this integration's secret."),
+    public static IResult Unauthorized(SignatureCheck check = SignatureCheck.Mismatch) =>
+        Results.Json(check == SignatureCheck.TimestampOutsideTolerance
+                ? new ErrorResponse("timestamp_outside_tolerance", RejectionReason(check))
+                : new ErrorResponse("invalid_signature", "The request's signature does not verify with this integration's secret."),
             IngressJsonContext.Default.ErrorResponse, statusCode: StatusCodes.Status401Unauthorized);
+
+    /// <summary>Why a refused request was refused, as the delivery log records it.</summary>
+    public static string RejectionReason(SignatureCheck check) => check switch
+    {
+        SignatureCheck.NotSigned => "The integration has a secret but the request was not signed.",
+        SignatureCheck.TimestampOutsideTolerance =>
+            $"The signed timestamp is more than {StandardSignature.Tolerance.TotalMinutes:0} minutes away from the receiver's clock: a delivery is taken only "
+            + "within that window of being signed, so a captured one cannot be replayed. The sender signs again when it retries.",
+        _ => "The signature did not verify.",
+    };
 
     public static IResult TooLarge(long limit) =>
         Results.Json(new ErrorResponse("payload_too_large", $"The body exceeds the limit of {limit} bytes."),

@@ -97,13 +97,18 @@ public static partial class WebhookEndpoint
         }
 
         // 4. Signature over the raw bytes: a configured secret with a missing or wrong signature is refused and recorded.
-        var signature = receiver.CheckSignatureWithAny(webhook, integration.SecretsInForceAt(services.Time.GetUtcNow()), integration.Settings);
-        if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned)
+        //    Secrets that have all expired (a rotation's predecessors, left alone) refuse like an unreadable one: an
+        //    integration that had a secret never falls back to taking unsigned requests.
+        var secrets = integration.SecretsInForceAt(services.Time.GetUtcNow());
+        var signature = secrets.Count == 0 && integration.SigningSecrets.Count > 0
+            ? SignatureCheck.Mismatch
+            : receiver.CheckSignatureWithAny(webhook, secrets, integration.Settings);
+        if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned or SignatureCheck.TimestampOutsideTolerance)
         {
             Log.Rejected(services.Logger, signature.ToString());
             await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
-                error: signature == SignatureCheck.NotSigned ? "The integration has a secret but the request was not signed." : "The signature did not verify."));
-            return (receiver.Rejected(), integration.Provider, "rejected");
+                error: WebhookResults.RejectionReason(signature)));
+            return (receiver.Rejected(signature), integration.Provider, "rejected");
         }
 
         // 5. Durable accept: 200 only once the raw payload is committed.

@@ -174,7 +174,7 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
-            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers));
+            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), integration);
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored

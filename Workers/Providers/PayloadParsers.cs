@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
 
 namespace Webhooks.Workers.Providers;
 
@@ -11,9 +12,10 @@ public sealed class PayloadParsers(IEnumerable<IPayloadParser> parsers, ILogger<
     /// <summary>
     /// Parses with the provider's parser. Parsers are pure and promise never to throw; one that does anyway has met a
     /// payload it cannot read, which another attempt cannot change. So the delivery fails with the reason instead of
-    /// being retried (and dead-lettered) as if the database were down.
+    /// being retried (and dead-lettered) as if the database were down. With the <paramref name="integration"/> that
+    /// received the delivery, a parser that reads its settings (Standard Webhooks' mapping) gets them.
     /// </summary>
-    public ParseResult Parse(Provider provider, ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers)
+    public ParseResult Parse(Provider provider, ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, Integration? integration = null)
     {
         if (!_byProvider.TryGetValue(provider, out var parser))
         {
@@ -21,7 +23,7 @@ public sealed class PayloadParsers(IEnumerable<IPayloadParser> parsers, ILogger<
         }
         try
         {
-            return parser.Parse(body, headers);
+            return integration is null ? parser.Parse(body, headers) : parser.Parse(body, headers, integration);
         }
         catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {

@@ -64,7 +64,7 @@ public sealed class StackFixture : IAsyncDisposable
         $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
         // GitHub's queue is not consumed: its tests process deliveries through the worker's DeliveryProcessor in the
         // order they choose (ProcessInOrderAsync), which a consumer would race.
-        "--Workers:Providers=jira,salesforce,trello,rally",
+        "--Workers:Providers=jira,salesforce,trello,rally,standard",
         "--Workers:HealthPort=0",
         "--Workers:RetryLimit=2",
         "--Workers:RetryMinInterval=00:00:00.050",

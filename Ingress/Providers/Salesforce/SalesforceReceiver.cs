@@ -60,5 +60,5 @@ public sealed class SalesforceReceiver : IProviderReceiver
 
     public IResult Accepted(Guid deliveryId) => Results.Text(Ack, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
 
-    public IResult Rejected() => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
+    public IResult Rejected(SignatureCheck check) => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
 }

@@ -45,7 +45,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
             Assert.That(listed.Select(s => s.GetProperty("createdAt").GetDateTimeOffset()), Is.Ordered.Ascending);
             Assert.That(listed[1].GetProperty("createdAt").GetDateTimeOffset() - listed[0].GetProperty("createdAt").GetDateTimeOffset(),
                 Is.EqualTo(TimeSpan.FromMinutes(2)).Within(TimeSpan.FromSeconds(1)), "each secret's own creation time");
-            Assert.That(listed.Select(s => s.EnumerateObject().Select(p => p.Name)), Has.All.EquivalentTo(new[] { "fingerprint", "createdAt" }));
+            Assert.That(listed.Select(s => s.EnumerateObject().Select(p => p.Name)), Has.All.EquivalentTo(new[] { "fingerprint", "createdAt", "expiresAt" }));
             Assert.That(integration.GetProperty("hasSigningSecret").GetBoolean(), Is.True);
             Assert.That(text, Does.Not.Contain(FirstWebhookSecret).And.Not.Contain(SecondWebhookSecret).And.Not.Contain("dp1:"));
         });
