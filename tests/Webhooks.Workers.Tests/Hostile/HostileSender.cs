@@ -17,6 +17,9 @@ public sealed class HostileSender
     /// <summary>What the senders' own secrets look like; each integration gets this one through the admin API.</summary>
     public const string Secret = "hostile-suite-signing-secret-0123456789";
 
+    /// <summary>A Standard Webhooks secret (<c>whsec_</c> and 32 bytes in base64), the only form that sender's integrations take.</summary>
+    public static readonly string StandardSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("hostile-suite-standard-secret-32"));
+
     /// <summary>An API token given with settings.apiToken (Asana, Smartsheet), so the fetch step runs against the fake API.</summary>
     public const string ApiToken = "hostile-suite-api-token-0123456789";
 
@@ -45,8 +48,17 @@ public sealed class HostileSender
     /// <summary>The secret arrives in the sender's own handshake (Asana's <c>X-Hook-Secret</c>), not through the admin API.</summary>
     public bool SecretByHandshake { get; private init; }
 
-    /// <summary>The signature headers for a body sent to <paramref name="callbackUrl"/>, made with <paramref name="secret"/>.</summary>
-    public Func<byte[], string, string, IReadOnlyList<KeyValuePair<string, string>>> Sign { get; private init; } = (_, _, _) => [];
+    /// <summary>
+    /// The signature headers for a body sent to a callback URL, made with a secret, for one message id (a sender that
+    /// signs its message id with the body sends it among these).
+    /// </summary>
+    public Func<byte[], string, string, string, IReadOnlyList<KeyValuePair<string, string>>> Sign { get; private init; } = (_, _, _, _) => [];
+
+    /// <summary>The signature covers the callback URL too (Trello): one made for another integration's URL must not verify.</summary>
+    public bool SignsCallbackUrl { get; private init; }
+
+    /// <summary>A secret of the sender's own form that is not the integration's.</summary>
+    public string WrongSecret { get; private init; } = "not-the-integration-secret";
 
     /// <summary>Names of the headers that carry a signature (replaced, never sent as recorded).</summary>
     public IReadOnlyList<string> SignatureHeaders { get; private init; } = [];
@@ -73,7 +85,7 @@ public sealed class HostileSender
         {
             Settings = _ => new { statusMappings = Mappings("To Do", "In Progress", "Done") },
             SigningSecret = Secret,
-            Sign = (body, _, secret) => [new("X-Hub-Signature", "sha256=" + HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hub-Signature", "sha256=" + HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hub-Signature"],
             Headers = _ =>
             [
@@ -87,7 +99,7 @@ public sealed class HostileSender
         {
             Settings = _ => new { statusMappings = Mappings("open", "closed") },
             SigningSecret = Secret,
-            Sign = (body, _, secret) => [new("X-Hub-Signature-256", "sha256=" + HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hub-Signature-256", "sha256=" + HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hub-Signature-256", "X-Hub-Signature"],
             // Fixtures are named {event}.{action}.json.
             Headers = fixture =>
@@ -118,7 +130,7 @@ public sealed class HostileSender
         {
             Settings = api => new { statusMappings = Mappings("Completed", "Incomplete"), apiBaseUrl = api.ToString(), apiToken = ApiToken },
             SecretByHandshake = true,
-            Sign = (body, _, secret) => [new("X-Hook-Signature", HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hook-Signature", HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hook-Signature", "X-Asana-Request-Signature"],
             HandshakeHeaders = ["X-Hook-Secret"],
             Normal = ("task_changed.completed.json", "1199170056173519"),
@@ -141,7 +153,7 @@ public sealed class HostileSender
         {
             Settings = api => new { statusMappings = Mappings("Done", "In Progress"), apiBaseUrl = api.ToString(), apiToken = ApiToken, statusColumn = "Stage" },
             SigningSecret = Secret,
-            Sign = (body, _, secret) => [new("Smartsheet-Hmac-SHA256", HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("Smartsheet-Hmac-SHA256", HexHmacSha256(secret, body))],
             SignatureHeaders = ["Smartsheet-Hmac-SHA256"],
             HandshakeHeaders = ["Smartsheet-Hook-Challenge"],
             Headers = _ => [new("User-Agent", "Smartsheet")],
@@ -153,12 +165,44 @@ public sealed class HostileSender
             Settings = _ => new { statusMappings = Mappings("Chamados", "Chamados Realizados", "Basics", "Backlog") },
             SigningSecret = Secret,
             // Trello signs the body followed by the callback URL exactly as registered.
-            Sign = (body, callbackUrl, secret) =>
+            Sign = (body, callbackUrl, secret, _) =>
                 [new("X-Trello-Webhook", Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), body.Concat(Encoding.UTF8.GetBytes(callbackUrl)).ToArray())))],
             SignatureHeaders = ["X-Trello-Webhook"],
+            SignsCallbackUrl = true,
             Headers = _ => [new("User-Agent", "Trello")],
             BodyDeliveryIds = [["action", "id"]],
             Normal = ("commentCard.json", "53582e2da0fac5676a714280"),
+        },
+        Provider.Standard => new(provider)
+        {
+            // Where a Standard Webhooks sender's events keep what the records show: the specification's contact example.
+            Settings = _ => new
+            {
+                statusMappings = Mappings("active", "inactive"),
+                mapping = new
+                {
+                    itemId = "/data/id",
+                    types = new Dictionary<string, object>
+                    {
+                        ["contact.created"] = new { name = "/data/fullName", description = "/data/occupation", status = "/data/status" },
+                        ["example.event"] = new { name = "/data/foo" },
+                        ["response.completed"] = new { name = "/data/id" },
+                    },
+                },
+            },
+            SigningSecret = StandardSecret,
+            WrongSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("not-the-integration-secret-32byt")),
+            // v1,base64(HMAC-SHA256(base64-decoded secret, "{id}.{timestamp}.{body}")), signed now (5 minutes' tolerance).
+            Sign = (body, _, secret, messageId) =>
+            {
+                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var key = Convert.FromBase64String(secret["whsec_".Length..]);
+                var signature = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.").Concat(body).ToArray());
+                return [new("webhook-id", messageId), new("webhook-timestamp", timestamp), new("webhook-signature", "v1," + Convert.ToBase64String(signature))];
+            },
+            SignatureHeaders = ["webhook-signature"],
+            Headers = _ => [new("User-Agent", "Svix-Webhooks/1.24")],
+            Normal = ("contact.created.full.json", "1f81eb52-5198-4599-803e-771906343485"),
         },
         _ => throw new AssertionException(
             $"The hostile-input suite does not know how {provider} shapes and signs its requests: add it to {nameof(HostileSender)}.{nameof(For)}."),
