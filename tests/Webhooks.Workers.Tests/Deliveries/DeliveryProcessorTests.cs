@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
 using static Webhooks.Workers.Tests.WorkerScenario;
@@ -19,7 +19,7 @@ public sealed class DeliveryProcessorTests
     public void Build_the_pipeline()
     {
         var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}"]);
-        builder.Services.AddSingleton<TimeProvider>(new FrozenClock(Now));
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         builder.AddWebhooksDatabase();
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
