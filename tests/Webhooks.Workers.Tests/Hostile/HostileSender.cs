@@ -269,6 +269,7 @@ public sealed class HostileSender
         }
     }
 
+    /// <summary>Each status the recordings carry mapped to a record status (which one does not matter here), so status changes apply.</summary>
     private static Dictionary<string, string> Mappings(params string[] statuses)
     {
         var targets = new[] { "new", "in_progress", "shipped", "triage" };
