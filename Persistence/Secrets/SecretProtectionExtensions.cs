@@ -8,6 +8,16 @@ using Npgsql;
 
 namespace Webhooks.Persistence.Secrets;
 
+/// <summary>Whether a program may add keys to the Data Protection key ring.</summary>
+public enum KeyRingAccess
+{
+    /// <summary>The ingress: makes the first key and the next one before the current expires (every 90 days).</summary>
+    CreateKeys,
+
+    /// <summary>The workers: only decrypt (API tokens, held-delivery seals) and never write the key ring.</summary>
+    ReadOnly,
+}
+
 public static class SecretProtectionExtensions
 {
     public const string ApplicationName = "Webhooks";
@@ -18,11 +28,23 @@ public static class SecretProtectionExtensions
     /// <summary>
     /// Data Protection for integration secrets, shared by the ingress and the workers (same application name, same key
     /// ring): the key ring lives in PostgreSQL (table <c>data_protection_keys</c>), or in the folder
-    /// <c>DataProtection:KeysPath</c> when set. Call after <see cref="PersistenceExtensions.AddWebhooksDatabase"/>.
+    /// <c>DataProtection:KeysPath</c> when set, and is encrypted with the certificate <c>DataProtection:CertificatePath</c>
+    /// (<see cref="KeyRingCertificates"/>), which never enters the database. Call after
+    /// <see cref="PersistenceExtensions.AddWebhooksDatabase"/>.
     /// </summary>
-    public static IHostApplicationBuilder AddSecretProtection(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddSecretProtection(this IHostApplicationBuilder builder, KeyRingAccess access = KeyRingAccess.CreateKeys)
     {
-        var dataProtection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
+        var certificates = KeyRingCertificates.Load(builder.Configuration);
+        builder.Services.AddSingleton(certificates);
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName)
+            .ProtectKeysWithCertificate(certificates.Current)
+            // The current certificate and the ones it replaced: keys made before a rotation stay readable.
+            .UnprotectKeysWithAnyCertificate([.. certificates.All]);
+        if (access == KeyRingAccess.ReadOnly)
+        {
+            // Without a usable key the worker fails where it decrypts, instead of writing a key of its own.
+            dataProtection.DisableAutomaticKeyGeneration();
+        }
         if (builder.Configuration[KeysPathSetting] is { Length: > 0 } folder)
         {
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(folder));
@@ -33,6 +55,7 @@ public static class SecretProtectionExtensions
                 options.XmlRepository = new PostgresXmlRepository(dataSource));
         }
         builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton<HeldDeliverySeal>();
         return builder;
     }
 }

@@ -46,12 +46,13 @@ public sealed class StackFixture : IAsyncDisposable
 
     public static string[] WorkerArguments(string connectionString, string virtualHost) =>
     [
-        $"--ConnectionStrings:Webhooks={connectionString}",
+        $"--ConnectionStrings:Webhooks={TestServices.ConnectionAs(connectionString, TestServices.WorkerRole)}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture)}",
         $"--RabbitMqTransport:VHost={virtualHost}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
+        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         "--Workers:Providers=jira",
         "--Workers:HealthPort=0",
         "--Workers:RetryLimit=2",

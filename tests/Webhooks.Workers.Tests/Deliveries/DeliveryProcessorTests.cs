@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Persistence.Model;
 using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
@@ -18,9 +19,10 @@ public sealed class DeliveryProcessorTests
     [OneTimeSetUp]
     public void Build_the_pipeline()
     {
-        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}"]);
+        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
+            $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}"]);
         builder.Services.AddSingleton<TimeProvider>(new FrozenClock(Now));
-        builder.AddWebhooksDatabase();
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         _services = builder.Services.BuildServiceProvider(validateScopes: true);
