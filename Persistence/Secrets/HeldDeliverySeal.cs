@@ -36,11 +36,27 @@ public sealed class HeldDeliverySeal(IDataProtectionProvider provider)
         {
             sealedDigest = _protector.Unprotect(Convert.FromBase64String(message.Seal));
         }
-        catch (Exception e) when (e is CryptographicException or FormatException)
+        catch (Exception e) when (e is FormatException || (e is CryptographicException && !IsStorageFailure(e)))
         {
             return false;
         }
         return CryptographicOperations.FixedTimeEquals(sealedDigest, Digest(message));
+    }
+
+    /// <summary>
+    /// Data Protection wraps whatever fails inside it in a <see cref="CryptographicException"/>, a key ring that could not be
+    /// read from PostgreSQL included: that is an outage to wait out, not a seal that does not verify.
+    /// </summary>
+    private static bool IsStorageFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Loads the key ring (and makes its first key where allowed), so sealing works later while PostgreSQL is down.</summary>
