@@ -119,6 +119,7 @@ public sealed class WorkerHostTests
     [TestCase(new[] { "--Workers:Providers=jira" }, WorkerVerb.Run)]
     [TestCase(new[] { "migrate", "--ConnectionStrings:Webhooks=x" }, WorkerVerb.Migrate)]
     [TestCase(new[] { "deploy-topology" }, WorkerVerb.DeployTopology)]
+    [TestCase(new[] { "key-ring" }, WorkerVerb.KeyRing)]
     [TestCase(new[] { "--help" }, WorkerVerb.Help)]
     [TestCase(new[] { "replay-everything" }, WorkerVerb.Help)]
     public void Verb_is_the_first_argument_and_the_rest_is_configuration(string[] args, WorkerVerb verb)

@@ -4,9 +4,11 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -134,15 +136,68 @@ public sealed class KeyRingCertificateTests
         Assert.That(encryptedFor, Is.EqualTo(new[] { new[] { Convert.ToBase64String(oldOne.RawData) }, [Convert.ToBase64String(newOne.RawData)] }),
             "the old key stays encrypted with the old certificate, the new key with the new one");
 
-        // The new certificate alone reads the new key, not the old one: the old certificate is needed until the key ring
-        // is re-encrypted (docs/security.md, "Rotating the key ring's certificate").
-        await using var newOnly = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate));
-        using var newOnlyClient = newOnly.CreateClient();
-        await newOnly.StartAsync();
-        Assert.That(await PostSignedAsync(newOnlyClient, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(await PostSignedAsync(newOnlyClient, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.Unauthorized));
+        // The new certificate alone reads the new key, not the old one: until the key ring is re-encrypted the old
+        // certificate is still needed.
+        await using (var newOnly = new IngressApplication(connectionString: database.ConnectionString,
+            configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate)))
+        {
+            using var client = newOnly.CreateClient();
+            await newOnly.StartAsync();
+            Assert.That(await PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+
+        // The last step (Webhooks.Workers key-ring rewrap, as the owner): every key re-encrypted with the new certificate.
+        var rewrapped = await KeyRingRewrap.RunAsync(database.ConnectionString, Certificates(newCertificate, oldCertificate), dryRun: false);
+        Assert.That(rewrapped, Is.EqualTo(new KeyRingRewrap.Result(Keys: 2, Rewrapped: 1, WerePlaintext: 0)));
+        Assert.That((await KeysAsync(database.ConnectionString)).Select(EncryptedFor),
+            Is.All.EqualTo(new[] { Convert.ToBase64String(newOne.RawData) }));
+        await using (var retired = new IngressApplication(connectionString: database.ConnectionString,
+            configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate)))
+        {
+            using var client = retired.CreateClient();
+            await retired.StartAsync();
+            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK),
+                "after the rewrap the old certificate can be retired");
+            Assert.That(await PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
+        }
     }
+
+    [Test]
+    public async Task Key_ring_stored_in_plaintext_before_encryption_is_encrypted_by_a_rewrap_and_stays_readable()
+    {
+        await using var database = await TestDatabase.CreateAsync("keyring");
+        // What the previous version did: Data Protection on the same table, no certificate.
+        var legacyServices = new ServiceCollection();
+        legacyServices.AddDataProtection().SetApplicationName(SecretProtectionExtensions.ApplicationName);
+        await using var legacyDataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        legacyServices.Configure<KeyManagementOptions>(o => o.XmlRepository = new PostgresXmlRepository(legacyDataSource));
+        legacyServices.AddSingleton<SecretProtector>();
+        string stored;
+        await using (var legacy = legacyServices.BuildServiceProvider())
+        {
+            stored = legacy.GetRequiredService<SecretProtector>().Protect("legacy-secret-0005")!;
+        }
+        Assert.That((await KeysAsync(database.ConnectionString)).Single().Descendants().Where(e => e.Name.LocalName == "value"), Is.Not.Empty,
+            "the previous version stored the master key in plaintext");
+
+        var rewrapped = await KeyRingRewrap.RunAsync(database.ConnectionString, Certificates(TestCertificates.KeyRingPath), dryRun: false);
+
+        Assert.That(rewrapped, Is.EqualTo(new KeyRingRewrap.Result(Keys: 1, Rewrapped: 1, WerePlaintext: 1)));
+        var key = (await KeysAsync(database.ConnectionString)).Single();
+        Assert.That(key.Descendants().Where(e => e.Name.LocalName is "value" or "masterKey"), Is.Empty, key.ToString());
+        using var certificate = X509Certificate2.CreateFromPemFile(TestCertificates.KeyRingPath);
+        Assert.That(EncryptedFor(key), Is.EqualTo(new[] { Convert.ToBase64String(certificate.RawData) }));
+        await using var app = new IngressApplication(connectionString: database.ConnectionString);
+        Assert.That(app.Services.GetRequiredService<SecretProtector>().Unprotect(stored), Is.EqualTo("legacy-secret-0005"));
+    }
+
+    private static KeyRingCertificates Certificates(string current, params string[] previous) =>
+        KeyRingCertificates.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [KeyRingCertificates.CertificatePathSetting] = current,
+            [KeyRingCertificates.PreviousCertificatePathsSetting] = string.Join(',', previous),
+        }).Build());
 
     /// <summary>The certificates (base64 DER) an encrypted key element names as the recipients of its encrypted secret.</summary>
     private static string[] EncryptedFor(XElement key) =>
