@@ -42,12 +42,8 @@ bash "$root/deploy/build.sh"
 # The key ring's certificate lives outside the database (docs/security.md): made once, kept under .run/ (git-ignored).
 export DataProtection__CertificatePath="${DataProtection__CertificatePath:-$root/.run/keyring/certificate.pem}"
 if [ ! -f "$DataProtection__CertificatePath" ]; then
-  log "generating the key ring certificate $DataProtection__CertificatePath"
-  mkdir -p "$(dirname "$DataProtection__CertificatePath")"
-  (umask 077 && openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=Webhooks key ring" \
-    -keyout "$DataProtection__CertificatePath.key" -out "$DataProtection__CertificatePath.crt" 2>/dev/null \
-    && cat "$DataProtection__CertificatePath.crt" "$DataProtection__CertificatePath.key" > "$DataProtection__CertificatePath" \
-    && rm -f "$DataProtection__CertificatePath.crt" "$DataProtection__CertificatePath.key") || die "openssl could not make the certificate"
+  log "generating the key ring certificate $DataProtection__CertificatePath (keep it: without it no stored secret can be read)"
+  bash "$root/deploy/services/keyring-certificate.sh" "$DataProtection__CertificatePath" >/dev/null || die "could not make the key ring certificate"
 fi
 
 # Each program connects as its own PostgreSQL role and RabbitMQ user; migrations run as the owner.
