@@ -10,19 +10,22 @@ namespace Webhooks.Ingress.Tests.Security;
 /// The ingress's RabbitMQ user (deploy/services/rabbitmq-permissions.txt, granted on this run's vhost exactly as
 /// deploy/services/start.sh grants it) may send to the provider and holding exchanges and nothing else. Whoever steals
 /// its credentials (from a public-facing pod) cannot read deliveries, forge faults, declare queues or reroute messages:
-/// the broker itself refuses (403 ACCESS_REFUSED). The ingress under test runs on this user in every test.
+/// the broker itself refuses (403 ACCESS_REFUSED). The ingress under test runs on this user in every test. A vhost of
+/// its own: the workers' topology declared here (a bound holding queue) must not change what other tests see.
 /// </summary>
 public sealed class BrokerUserTests
 {
     private const int AccessRefused = 403;
     private static readonly string FaultExchange = "MassTransit:Fault--Webhooks.Contracts:ProcessDelivery--";
+    private TestVirtualHost _vhost = null!;
 
     [OneTimeSetUp]
     public async Task The_workers_topology_exists()
     {
-        // What deploy-topology declares besides the provider queues (IngressSetUp declares those): so a refusal is
-        // about permissions, not a missing exchange.
-        await using var connection = await TestBroker.ConnectAsync(IngressSetUp.VirtualHost.Name);
+        // What deploy-topology declares: so a refusal is about permissions, not a missing exchange.
+        _vhost = await TestVirtualHost.CreateAsync("broker-users");
+        await TestBroker.DeclareProviderQueuesAsync(_vhost.Name);
+        await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
         await using var channel = await connection.CreateChannelAsync();
         foreach (var name in new[] { "webhooks-faults", FaultExchange, QueueNames.Holding })
         {
@@ -36,6 +39,9 @@ public sealed class BrokerUserTests
         }
         await channel.QueueBindAsync("webhooks-faults", FaultExchange, routingKey: "");
     }
+
+    [OneTimeTearDown]
+    public async Task Remove_the_vhost() => await _vhost.DisposeAsync();
 
     private static IEnumerable<TestCaseData> Refused()
     {
@@ -57,7 +63,7 @@ public sealed class BrokerUserTests
     [TestCaseSource(nameof(Refused))]
     public async Task Ingress_broker_user_is_refused(BrokerOperation operation)
     {
-        await using var connection = await TestBroker.ConnectAsync(IngressSetUp.VirtualHost.Name, TestServices.IngressBrokerUser);
+        await using var connection = await TestBroker.ConnectAsync(_vhost.Name, TestServices.IngressBrokerUser);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
 
         var refused = Assert.CatchAsync(async () => await operation.Run(channel), "the broker let the ingress's user do it");
@@ -71,7 +77,7 @@ public sealed class BrokerUserTests
     [TestCase(QueueNames.Holding)]
     public async Task Ingress_broker_user_sends_to_the_provider_and_holding_exchanges(string exchange)
     {
-        await using var connection = await TestBroker.ConnectAsync(IngressSetUp.VirtualHost.Name, TestServices.IngressBrokerUser);
+        await using var connection = await TestBroker.ConnectAsync(_vhost.Name, TestServices.IngressBrokerUser);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
 
         // What MassTransit does before its first send to an exchange: declare it (as deploy-topology did), then publish.
@@ -81,7 +87,7 @@ public sealed class BrokerUserTests
         Assert.That(channel.IsOpen, Is.True, channel.CloseReason?.ToString());
         // Take it back off (as the administrator) so the provider queues stay empty for the other tests.
         var queue = exchange;
-        await using var admin = await TestBroker.ConnectAsync(IngressSetUp.VirtualHost.Name);
+        await using var admin = await TestBroker.ConnectAsync(_vhost.Name);
         await using var adminChannel = await admin.CreateChannelAsync();
         Assert.That(await adminChannel.BasicGetAsync(queue, autoAck: true), Is.Not.Null, "the message was routed to its queue");
     }
