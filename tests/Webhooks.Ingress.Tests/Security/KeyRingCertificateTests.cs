@@ -192,6 +192,40 @@ public sealed class KeyRingCertificateTests
         Assert.That(app.Services.GetRequiredService<SecretProtector>().Unprotect(stored), Is.EqualTo("legacy-secret-0005"));
     }
 
+    private static IEnumerable<TestCaseData> UnusableCertificates()
+    {
+        yield return new TestCaseData((Func<string>)(() => "")).SetArgDisplayNames("no setting");
+        yield return new TestCaseData((Func<string>)(() => Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pem"))).SetArgDisplayNames("no such file");
+        yield return new TestCaseData((Func<string>)(() => WriteTemporary("not a certificate"))).SetArgDisplayNames("not a certificate");
+        yield return new TestCaseData((Func<string>)(() =>
+        {
+            using var withKey = X509Certificate2.CreateFromPemFile(TestCertificates.KeyRingPath);
+            return WriteTemporary(withKey.ExportCertificatePem());
+        })).SetArgDisplayNames("a certificate without its private key");
+    }
+
+    [TestCaseSource(nameof(UnusableCertificates))]
+    public void Ingress_without_a_usable_certificate_does_not_start_and_names_the_setting(Func<string> certificatePath)
+    {
+        using var app = new IngressApplication(configure: web => web.UseSetting("DataProtection:CertificatePath", certificatePath()));
+
+        var stopped = Assert.Catch(() => app.CreateClient());
+
+        var messages = new List<string>();
+        for (Exception? e = stopped; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+        Assert.That(string.Join(" | ", messages), Does.Contain("DataProtection:CertificatePath"));
+    }
+
+    private static string WriteTemporary(string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"webhooks-test-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
     private static KeyRingCertificates Certificates(string current, params string[] previous) =>
         KeyRingCertificates.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
