@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
 using Webhooks.Testing;
-using Webhooks.Persistence.Model;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
 using static Webhooks.Workers.Tests.WorkerScenario;

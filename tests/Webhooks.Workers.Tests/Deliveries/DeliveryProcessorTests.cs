@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Persistence;
-using Webhooks.Persistence.Secrets;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
