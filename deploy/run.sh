@@ -63,6 +63,11 @@ owner_connection="$ConnectionStrings__Webhooks"
   exec env "${ingress_broker[@]}" dotnet Webhooks.Ingress.dll) > >(tee "$root/.run/logs/ingress.log") 2>&1 &
 pids+=($!)
 
+# Workers after the ingress is ready: on a fresh database the ingress makes the key ring's first key as it starts, and
+# the workers, which may only read the key ring, would otherwise log that it has none yet.
+for _ in $(seq 1 60); do curl -fsS "$base_url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
+curl -fsS "$base_url/health/ready" >/dev/null 2>&1 || die "the ingress did not become ready; see .run/logs/ingress.log"
+
 for i in $(seq 1 "$replicas"); do
   health_port=$((8080 + i))
   log "starting worker $i (providers $providers, health on 127.0.0.1:$health_port)"
@@ -70,9 +75,6 @@ for i in $(seq 1 "$replicas"); do
     exec env "${worker_env[@]}" dotnet Webhooks.Workers.dll) > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
   pids+=($!)
 done
-
-for _ in $(seq 1 60); do curl -fsS "$base_url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-curl -fsS "$base_url/health/ready" >/dev/null 2>&1 || die "the ingress did not become ready; see .run/logs/ingress.log"
 
 # A demo integration, so the printed curl works on a fresh machine. Its token is kept in .run/demo.env (local only).
 demo="$root/.run/demo.env"
