@@ -10,4 +10,6 @@ public enum Provider
     Salesforce,
     Smartsheet,
     Trello,
+    /// <summary>Any sender signing per the Standard Webhooks specification (standardwebhooks.com); its payload is mapped by the integration's settings.</summary>
+    Standard,
 }

@@ -16,6 +16,7 @@ public static class ProviderNames
         Provider.Salesforce => "salesforce",
         Provider.Smartsheet => "smartsheet",
         Provider.Trello => "trello",
+        Provider.Standard => "standard",
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, null),
     };
 

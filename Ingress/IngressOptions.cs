@@ -3,9 +3,12 @@ using System.ComponentModel.DataAnnotations;
 namespace Webhooks.Ingress;
 
 /// <summary>Settings of the ingress, section <c>Ingress</c> (environment: <c>Ingress__MaxBodyBytes</c> …). Checked at start.</summary>
-public sealed class IngressOptions
+public sealed class IngressOptions : IValidatableObject
 {
     public const string SectionName = "Ingress";
+
+    /// <summary>An admin key anyone could guess in an afternoon opens every integration: at least this long.</summary>
+    public const int MinAdminKeyLength = 32;
 
     /// <summary>Bodies above this are answered 413 without being read to the end.</summary>
     [Range(1024, 100 * 1024 * 1024)]
@@ -15,7 +18,7 @@ public sealed class IngressOptions
     [Required, Url]
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
-    /// <summary>Bearer key of the admin API. When empty the admin API is not served at all.</summary>
+    /// <summary>Bearer key of the admin API, at least <see cref="MinAdminKeyLength"/> characters. When empty the admin API is not served at all.</summary>
     public string? AdminKey { get; set; }
 
     /// <summary>How often each replica polls for integration and account changes (disable, suspend, rotate).</summary>
@@ -29,4 +32,15 @@ public sealed class IngressOptions
     /// <summary>Most deliveries one group commit writes; concurrent requests share it.</summary>
     [Range(1, 10_000)]
     public int MaxBatchSize { get; set; } = 512;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // The message names the setting, never the value.
+        if (!string.IsNullOrEmpty(AdminKey) && AdminKey.Trim().Length < MinAdminKeyLength)
+        {
+            yield return new ValidationResult(
+                $"Ingress:AdminKey must be at least {MinAdminKeyLength} characters (e.g. openssl rand -hex 24), or empty to turn the admin API off.",
+                [nameof(AdminKey)]);
+        }
+    }
 }

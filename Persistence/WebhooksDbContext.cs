@@ -15,6 +15,7 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<Product> Products => Set<Product>();
     public DbSet<Membership> Memberships => Set<Membership>();
     public DbSet<Integration> Integrations => Set<Integration>();
+    public DbSet<IntegrationSigningSecret> IntegrationSigningSecrets => Set<IntegrationSigningSecret>();
     public DbSet<Record> Records => Set<Record>();
     public DbSet<Link> Links => Set<Link>();
     public DbSet<Comment> Comments => Set<Comment>();

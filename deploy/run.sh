@@ -3,7 +3,7 @@
 # migrations, queue topology, the ingress and the workers. Ctrl-C or SIGTERM stops everything this script started.
 #
 #   WEBHOOKS_HTTP_PORT        ingress port (default 5080)
-#   WEBHOOKS_ADMIN_KEY        admin API bearer key (default: generated and printed)
+#   WEBHOOKS_ADMIN_KEY        admin API bearer key, at least 32 characters (default: generated and printed)
 #   WEBHOOKS_WORKER_REPLICAS  worker processes, each consuming every provider's queue (default 1)
 #   WEBHOOKS_WORKER_PROVIDERS providers the workers consume, e.g. "jira,github" (default: all)
 #   DataProtection__CertificatePath  the certificate that encrypts the key ring (default: .run/keyring/certificate.pem,
@@ -14,7 +14,7 @@ source "$root/deploy/services/env.sh"
 
 port="${WEBHOOKS_HTTP_PORT:-5080}"
 replicas="${WEBHOOKS_WORKER_REPLICAS:-1}"
-providers="${WEBHOOKS_WORKER_PROVIDERS:-jira,github,rally,asana,salesforce,smartsheet,trello}"
+providers="${WEBHOOKS_WORKER_PROVIDERS:-jira,github,rally,asana,salesforce,smartsheet,trello,standard}"
 base_url="http://127.0.0.1:${port}"
 admin_key="${WEBHOOKS_ADMIN_KEY:-}"
 if [ -z "$admin_key" ]; then

@@ -70,7 +70,7 @@ import Ajv2019 from "ajv/dist/2019.js";
 
 const [deploy, root] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const PROVIDERS = ["jira", "github", "rally", "asana", "salesforce", "smartsheet", "trello"];
+const PROVIDERS = ["jira", "github", "rally", "asana", "salesforce", "smartsheet", "trello", "standard"];
 const MAIN_QUEUE = /^webhooks-[a-z]+$/;
 const APP_SHUTDOWN_SECONDS = 30; // HostOptions.ShutdownTimeout of both programs (ASP.NET Core default / Workers)
 let failures = 0;
@@ -405,7 +405,7 @@ for (const d of all("Deployment")) {
     else if (c.image === "webhooks-workers") {
       expected = Number(envOf(c, "Workers__HealthPort") ?? 8081);
       const list = providersOf(envOf(c, "Workers__Providers"));
-      check(list.length > 0, cw2, "set Workers__Providers explicitly (empty = all seven, which overlaps the other groups)");
+      check(list.length > 0, cw2, "set Workers__Providers explicitly (empty = all eight, which overlaps the other groups)");
       for (const p of list) { check(PROVIDERS.includes(p), cw2, `unknown provider ${p}`); k8sWorkerProviders.push(p); }
       check(d.spec.replicas === undefined || !all("ScaledObject").some((so) => so.spec?.scaleTargetRef?.name === d.metadata.name), where, "KEDA owns the replicas: drop spec.replicas");
     } else fail(cw2, `unexpected image ${c.image}`);

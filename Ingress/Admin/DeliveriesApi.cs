@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Outbox;
+using Webhooks.Ingress.Providers.Salesforce;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
@@ -77,15 +78,18 @@ public static partial class DeliveriesApi
             return AdminResults.NotFound("delivery", id);
         }
 
+        // The ingress redacts a Salesforce message's live session id before storing it; rows stored before it did are
+        // redacted here, so the delivery log never shows one.
+        var stored = delivery.Provider == Provider.Salesforce ? SalesforceSessionId.Redact(delivery.Body).ToArray() : delivery.Body;
         string body;
         var encoding = "utf-8";
         try
         {
-            body = StrictUtf8.GetString(delivery.Body);
+            body = StrictUtf8.GetString(stored);
         }
         catch (DecoderFallbackException)
         {
-            body = Convert.ToBase64String(delivery.Body);
+            body = Convert.ToBase64String(stored);
             encoding = "base64";
         }
         JsonElement headers;
@@ -103,7 +107,7 @@ public static partial class DeliveriesApi
             SnakeCaseEnumConverter<DeliveryStatus>.ToName(delivery.Status), delivery.LastError, delivery.Attempts,
             new DeliveryOutcome(delivery.Applied, delivery.Duplicates, delivery.NoTarget),
             headers, delivery.ContentType, delivery.SourceDeliveryId, delivery.SignatureVerified,
-            delivery.ProcessedAt, delivery.PublishedAt, delivery.Body.Length, body, encoding, encoding == "base64"));
+            delivery.ProcessedAt, delivery.PublishedAt, stored.Length, body, encoding, encoding == "base64"));
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Fetching;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
 
@@ -23,18 +24,19 @@ public static partial class IntegrationsApi
         integrations.MapPost("/", CreateIntegrationAsync).WithName("CreateIntegration")
             .WithSummary("Create an integration; the answer carries its token and callback URL, shown this once");
         integrations.MapGet("/{id:guid}", GetIntegrationAsync).WithName("GetIntegration")
-            .WithSummary("Read an integration (never its token, signing secret or API token)");
+            .WithSummary("Read an integration (never its token, signing secrets or API token; its secrets by fingerprint)");
         integrations.MapPatch("/{id:guid}", UpdateIntegrationAsync).WithName("UpdateIntegration")
             .Accepts<UpdateIntegrationRequest>("application/json")
-            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret; the token stays");
+            .WithSummary("Change any of enabled, runAsUserId, name, templateId, settings, signingSecret (replaces every secret; a standard integration's previous ones verify 24 h more); the token stays");
         integrations.MapPost("/{id:guid}/token", RotateTokenAsync).WithName("RotateIntegrationToken")
             .WithSummary("Make a new token; the old one answers 410 from now on");
+        integrations.MapIntegrationSecretsApi();
         return admin;
     }
 
     public static async Task<Results<Created<CreatedIntegrationResponse>, ValidationProblem, ProblemHttpResult>> CreateIntegrationAsync(
         CreateIntegrationRequest request, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options,
-        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (request.ProductId is not { } productId)
         {
@@ -57,13 +59,17 @@ public static partial class IntegrationsApi
         {
             return AdminResults.Invalid("runAsUserId", "The runAsUserId is required.");
         }
+        if (!string.IsNullOrEmpty(request.SigningSecret) && IntegrationSecretsApi.SecretProblem(provider.Value, request.SigningSecret) is { } secretProblem)
+        {
+            return AdminResults.Invalid("signingSecret", secretProblem);
+        }
         var settings = "{}";
         if (request.Settings is { ValueKind: not JsonValueKind.Null } given)
         {
-            var (json, error) = IntegrationSettingsJson.Normalize(given, current: null, secrets);
+            var (json, field, error) = IntegrationSettingsJson.Normalize(given, current: null, provider.Value, secrets, baseUrls);
             if (json is null)
             {
-                return AdminResults.Invalid("settings", error!);
+                return AdminResults.Invalid(field, error!);
             }
             settings = json;
         }
@@ -98,34 +104,41 @@ public static partial class IntegrationsApi
             RunAsUserId = runAsUserId,
             TemplateId = request.TemplateId,
             Settings = settings,
-            SigningSecret = string.IsNullOrEmpty(request.SigningSecret) ? null : secrets.Protect(request.SigningSecret),
             CreatedAt = now,
             UpdatedAt = now,
         };
         db.Integrations.Add(integration);
+        if (!string.IsNullOrEmpty(request.SigningSecret))
+        {
+            db.IntegrationSigningSecrets.Add(IntegrationSecretsApi.NewSecret(integration.Id, request.SigningSecret, secrets, now));
+        }
         await db.SaveChangesAsync(cancellationToken);
         await directory.RefreshAsync(cancellationToken);
         Log.Created(Logger(loggers), integration.Id, integration.AccountId, provider.Value.ToWireName(), integration.Version);
 
-        var answer = CreatedIntegrationResponse.From(integration, token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token));
+        var answer = CreatedIntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken),
+            token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token));
         return TypedResults.Created($"{AdminApi.Prefix}/integrations/{integration.Id}", answer);
     }
 
     public static async Task<Results<Ok<IntegrationResponse>, ProblemHttpResult>> GetIntegrationAsync(
-        Guid id, WebhooksDbContext db, CancellationToken cancellationToken)
+        Guid id, WebhooksDbContext db, SecretProtector secrets, TimeProvider clock, CancellationToken cancellationToken)
     {
         var integration = await db.Integrations.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, cancellationToken);
-        return integration is null ? AdminResults.NotFound("integration", id) : TypedResults.Ok(IntegrationResponse.From(integration));
+        return integration is null
+            ? AdminResults.NotFound("integration", id)
+            : TypedResults.Ok(IntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, id, clock.GetUtcNow(), cancellationToken)));
     }
 
     /// <summary>
-    /// Only the properties present change. <c>templateId: null</c> removes the template; <c>signingSecret: null</c> or
-    /// <c>""</c> removes the secret; <c>settings</c> replaces the settings (keeping the stored apiToken unless given).
+    /// Only the properties present change. <c>templateId: null</c> removes the template; <c>signingSecret</c> replaces all
+    /// the integration's secrets with that one (<c>null</c> or <c>""</c>: with none); <c>settings</c> replaces the settings
+    /// (keeping the stored apiToken unless given).
     /// The body is read as JSON rather than bound to a record so that an absent property and an explicit null differ.
     /// </summary>
     public static async Task<Results<Ok<IntegrationResponse>, ValidationProblem, ProblemHttpResult>> UpdateIntegrationAsync(
         Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -138,6 +151,8 @@ public static partial class IntegrationsApi
         }
 
         var changed = new List<string>();
+        var replacesSecrets = false;
+        string? newSecret = null;
         foreach (var property in body.EnumerateObject())
         {
             var value = property.Value;
@@ -198,10 +213,10 @@ public static partial class IntegrationsApi
                     }
                     else
                     {
-                        var (json, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, secrets);
+                        var (json, field, error) = IntegrationSettingsJson.Normalize(value, integration.Settings, integration.Provider, secrets, baseUrls);
                         if (json is null)
                         {
-                            return AdminResults.Invalid("settings", error!);
+                            return AdminResults.Invalid(field, error!);
                         }
                         integration.Settings = json;
                     }
@@ -212,8 +227,12 @@ public static partial class IntegrationsApi
                     {
                         return AdminResults.Invalid("signingSecret", "signingSecret must be a string or null.");
                     }
-                    var secret = value.GetString();
-                    integration.SigningSecret = string.IsNullOrEmpty(secret) ? null : secrets.Protect(secret);
+                    replacesSecrets = true;
+                    newSecret = value.GetString();
+                    if (!string.IsNullOrEmpty(newSecret) && IntegrationSecretsApi.SecretProblem(integration.Provider, newSecret) is { } secretProblem)
+                    {
+                        return AdminResults.Invalid("signingSecret", secretProblem);
+                    }
                     changed.Add("signingSecret");
                     break;
                 default:
@@ -222,14 +241,25 @@ public static partial class IntegrationsApi
             }
         }
 
+        var now = clock.GetUtcNow();
         if (changed.Count > 0)
         {
-            integration.UpdatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
+            integration.UpdatedAt = now;
+            await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+            {
+                // The integration's row is updated first: its lock makes a handshake adding a secret wait for this change.
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                if (replacesSecrets)
+                {
+                    await IntegrationSecretsApi.ReplaceAsync(db, integration, newSecret, secrets, now, cancellationToken);
+                }
+                await transaction.CommitAsync(cancellationToken);
+            });
             await directory.RefreshAsync(cancellationToken);
             Log.Updated(Logger(loggers), integration.Id, string.Join(',', changed));
         }
-        return TypedResults.Ok(IntegrationResponse.From(integration));
+        return TypedResults.Ok(IntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken)));
     }
 
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RotateTokenAsync(
@@ -326,11 +356,13 @@ public record IntegrationResponse
     /// <summary>The settings without <c>apiToken</c>.</summary>
     public required JsonElement Settings { get; init; }
     public required bool HasSigningSecret { get; init; }
+    /// <summary>The secrets a signature may be made with, oldest first, each by its fingerprint (never the value).</summary>
+    public required IReadOnlyList<SigningSecretResponse> SigningSecrets { get; init; }
     public required bool HasApiToken { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
-    public static IntegrationResponse From(Integration integration) => new()
+    public static IntegrationResponse From(Integration integration, IReadOnlyList<SigningSecretResponse> signingSecrets) => new()
     {
         Id = integration.Id,
         ProductId = integration.ProductId,
@@ -342,7 +374,8 @@ public record IntegrationResponse
         RunAsUserId = integration.RunAsUserId,
         TemplateId = integration.TemplateId,
         Settings = IntegrationSettingsJson.Shown(integration.Settings),
-        HasSigningSecret = !string.IsNullOrEmpty(integration.SigningSecret),
+        HasSigningSecret = signingSecrets.Count > 0,
+        SigningSecrets = signingSecrets,
         HasApiToken = IntegrationSettingsJson.HasApiToken(integration.Settings),
         CreatedAt = integration.CreatedAt,
         UpdatedAt = integration.UpdatedAt,
@@ -362,8 +395,8 @@ public sealed record CreatedIntegrationResponse : IntegrationResponse
         CallbackUrl = callbackUrl;
     }
 
-    public static CreatedIntegrationResponse From(Integration integration, string token, string callbackUrl) =>
-        new(IntegrationResponse.From(integration), token, callbackUrl);
+    public static CreatedIntegrationResponse From(Integration integration, IReadOnlyList<SigningSecretResponse> signingSecrets, string token, string callbackUrl) =>
+        new(IntegrationResponse.From(integration, signingSecrets), token, callbackUrl);
 }
 
 public sealed record TokenResponse(string Token, string CallbackUrl);

@@ -39,33 +39,42 @@ public static class RecordsApi
             return AdminResults.Invalid("status", "The status is at most 200 characters.");
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // One UPDATE … RETURNING takes the next number: concurrent creates queue on the product row and never share one.
-        var next = await db.Database.SqlQuery<NextNumber>($"""
-            UPDATE products SET last_record_number = last_record_number + 1 WHERE id = {id}
-            RETURNING key AS "Key", last_record_number AS "Number"
-            """).ToListAsync(cancellationToken);
-        if (next.Count == 0)
-        {
-            return AdminResults.NotFound("product", id);
-        }
-
         var now = clock.GetUtcNow();
         var record = new Record
         {
             Id = Guid.NewGuid(),
             ProductId = id,
             Kind = kind,
-            ReferenceNum = $"{next[0].Key}-{next[0].Number}",
+            ReferenceNum = "",
             Name = name,
             Description = request.Description,
             Status = request.Status,
             CreatedAt = now,
             UpdatedAt = now,
         };
-        db.Records.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Retried as a whole after a lost connection (AdminExecutionStrategy); when the commit itself was lost, the record's
+        // id tells whether it landed, so a retry never takes a second number. The number is set in the attempt that commits.
+        var created = await db.Database.CreateExecutionStrategy().ExecuteInTransactionAsync(async ct =>
+        {
+            db.ChangeTracker.Clear();
+            // One UPDATE … RETURNING takes the next number: concurrent creates queue on the product row and never share one.
+            var next = await db.Database.SqlQuery<NextNumber>($"""
+                UPDATE products SET last_record_number = last_record_number + 1 WHERE id = {id}
+                RETURNING key AS "Key", last_record_number AS "Number"
+                """).ToListAsync(ct);
+            if (next.Count == 0)
+            {
+                return false;
+            }
+            record.ReferenceNum = $"{next[0].Key}-{next[0].Number}";
+            db.Records.Add(record);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct => db.Records.AnyAsync(r => r.Id == record.Id, ct), cancellationToken);
+        if (!created)
+        {
+            return AdminResults.NotFound("product", id);
+        }
         return TypedResults.Created($"{AdminApi.Prefix}/records/{record.Id}",
             new RecordResponse(record.Id, record.ReferenceNum, record.Kind, record.Name, record.Description, record.Status, record.ProductId));
     }

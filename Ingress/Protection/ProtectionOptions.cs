@@ -37,6 +37,20 @@ public sealed class ConnectionLimitsOptions
 
     [Range(1, 1000)]
     public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>
+    /// Webhook body bytes all requests in progress may hold at once, counted as they are read (never as declared);
+    /// past it a request is answered 503 with Retry-After and nothing is stored. Keep it well under the memory limit.
+    /// </summary>
+    [Range(64 * 1024, 64L * 1024 * 1024 * 1024)]
+    public long MaxBodyBytesInFlight { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// A webhook's body must have arrived whole this long after its headers did, however steadily it trickles;
+    /// otherwise the request is answered 408 and nothing is stored.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RequestDeadline { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

@@ -11,11 +11,17 @@ namespace Webhooks.Ingress.Protection;
 /// What protects the public listener from hostile or careless clients: Kestrel's connection and header limits
 /// (<see cref="ConnectionLimitsOptions"/>), a per-integration rate limit on the webhook endpoint
 /// (<see cref="RateLimitOptions"/>), and log filters that keep the token in the request path out of the logs.
-/// The admin API and the health endpoints are never rate limited.
+/// Only the webhook endpoint is rate limited; the admin API and the health endpoints never are.
 /// </summary>
 public static partial class RequestProtection
 {
     private const string WebhookPrefix = "/api/v1/webhooks";
+
+    /// <summary>
+    /// The webhook endpoint's rate-limit policy. It is attached to the endpoint, so it applies to whatever path routing
+    /// matched to it (a trailing slash, another case), and reads the token from the route, never from the raw path.
+    /// </summary>
+    public const string WebhookRateLimit = "webhook";
 
     /// <summary>
     /// Hosting's request log and its <c>RequestPath</c> scope (which every log line of a request inherits, in any
@@ -55,11 +61,12 @@ public static partial class RequestProtection
             kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
         });
 
+        builder.Services.AddSingleton<BodyBudget>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = OnRejectedAsync;
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Guid>(PartitionOf);
+            options.AddPolicy<Guid>(WebhookRateLimit, PartitionOf);
         });
 
         // The token is the credential and it is in the path: keep the framework's path-echoing messages out of the log
@@ -91,26 +98,19 @@ public static partial class RequestProtection
     }
 
     /// <summary>
-    /// One token bucket per integration, found from the token in memory (so neither the token nor its hash is kept,
-    /// and a rotation keeps the bucket). Unknown, malformed and other paths are not limited here: an unknown token is
-    /// answered 410 from memory, which costs no more than a 429 would.
+    /// One token bucket per integration, found from the route's token in memory (so neither the token nor its hash is
+    /// kept, and a rotation keeps the bucket). Unknown and malformed tokens are not limited here: they are answered 410
+    /// from memory, which costs no more than a 429 would.
     /// </summary>
     private static RateLimitPartition<Guid> PartitionOf(HttpContext context)
     {
-        var path = context.Request.Path;
-        if (!path.StartsWithSegments(WebhookPrefix, StringComparison.OrdinalIgnoreCase, out var rest) || !rest.HasValue)
-        {
-            return RateLimitPartition.GetNoLimiter(Guid.Empty);
-        }
-        var token = rest.Value.AsSpan(1);
         var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        if (options.PermitsPerSecond == 0 || token.Length != WebhookToken.Length || token.ContainsAny('/', '\\'))
+        if (options.PermitsPerSecond == 0 || context.GetRouteValue("token") is not string token)
         {
             return RateLimitPartition.GetNoLimiter(Guid.Empty);
         }
-        var tokenText = token.ToString();
-        var integration = WebhookToken.IsWellFormed(tokenText)
-            ? context.RequestServices.GetRequiredService<IntegrationDirectory>().Find(tokenText)
+        var integration = WebhookToken.IsWellFormed(token)
+            ? context.RequestServices.GetRequiredService<IntegrationDirectory>().Find(token)
             : null;
         if (integration is null)
         {

@@ -14,18 +14,52 @@ public interface IProviderReceiver
     /// <summary>Request headers worth keeping with the delivery (event names, delivery ids). Never signatures.</summary>
     IReadOnlyList<string> KeptHeaders { get; }
 
+    /// <summary>
+    /// A handshake the sender makes in its headers, answered before any body is read (Asana's <c>X-Hook-Secret</c>,
+    /// Smartsheet's <c>Smartsheet-Hook-Challenge</c>); null when the request is not one. The endpoint sends the answer,
+    /// records it in the delivery log and never queues it.
+    /// </summary>
+    ValueTask<HandshakeAnswer?> AnswerHandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<HandshakeAnswer?>(null);
+
     /// <summary>A request answered 200 and logged but never queued (GitHub's ping, Asana's heartbeat).</summary>
     bool IsHandshake(ReceivedWebhook webhook) => false;
 
-    /// <summary>The sender's authentication check over the raw bytes, constant-time.</summary>
+    /// <summary>The sender's authentication check over the raw bytes with one secret (null: none), constant-time.</summary>
     SignatureCheck CheckSignature(ReceivedWebhook webhook, string? secret, IntegrationSettings settings);
+
+    /// <summary>
+    /// The check against every secret the integration keeps in force (one per Asana webhook; a rotated secret during its
+    /// grace period): valid when any verifies. Every secret is tried, so the time taken does not tell which one matched.
+    /// </summary>
+    SignatureCheck CheckSignatureWithAny(ReceivedWebhook webhook, IReadOnlyList<string> secrets, IntegrationSettings settings)
+    {
+        if (secrets.Count == 0)
+        {
+            return CheckSignature(webhook, null, settings);
+        }
+        var first = CheckSignature(webhook, secrets[0], settings);
+        var valid = first == SignatureCheck.Valid;
+        for (var i = 1; i < secrets.Count; i++)
+        {
+            valid |= CheckSignature(webhook, secrets[i], settings) == SignatureCheck.Valid;
+        }
+        return valid ? SignatureCheck.Valid : first;
+    }
 
     /// <summary>The sender's own id of this delivery, the same on its retries; null when it sends none.</summary>
     string? FindSourceDeliveryId(ReceivedWebhook webhook);
 
+    /// <summary>
+    /// The body as it is stored and shown in the delivery log: the raw body (the default), less values that must not be
+    /// kept at rest, such as the live API session a Salesforce outbound message carries. Signatures are checked over the
+    /// raw body before this; what it removes must be nothing the workers need.
+    /// </summary>
+    ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => webhook.Body;
+
     /// <summary>The 200 answer once the payload is stored. Salesforce needs its SOAP acknowledgement instead of JSON.</summary>
     IResult Accepted(Guid deliveryId) => WebhookResults.Accepted(deliveryId);
 
-    /// <summary>The 401 answer.</summary>
-    IResult Rejected() => WebhookResults.Unauthorized();
+    /// <summary>The 401 answer, saying why (<paramref name="check"/> is one of the refusing outcomes).</summary>
+    IResult Rejected(SignatureCheck check) => WebhookResults.Unauthorized(check);
 }

@@ -6,6 +6,7 @@ using Webhooks.Ingress.Providers.Jira;
 using Webhooks.Ingress.Providers.Rally;
 using Webhooks.Ingress.Providers.Salesforce;
 using Webhooks.Ingress.Providers.Smartsheet;
+using Webhooks.Ingress.Providers.Standard;
 using Webhooks.Ingress.Providers.Trello;
 
 namespace Webhooks.Ingress.Providers;
@@ -22,6 +23,7 @@ public static class ProvidersExtensions
         builder.Services.AddSingleton<IProviderReceiver, SalesforceReceiver>();
         builder.Services.AddSingleton<IProviderReceiver, SmartsheetReceiver>();
         builder.Services.AddSingleton<IProviderReceiver, TrelloReceiver>();
+        builder.Services.AddSingleton<IProviderReceiver, StandardReceiver>();
         builder.Services.AddSingleton(services =>
             services.GetServices<IProviderReceiver>().ToFrozenDictionary(receiver => receiver.Provider));
         return builder;

@@ -29,7 +29,11 @@ public sealed partial class DeliveryWriter(
         SingleReader = false,
     });
 
-    /// <summary>Completes when the row is committed; throws when it could not be stored.</summary>
+    /// <summary>
+    /// Completes when the row is committed; throws when it could not be stored: <see cref="UnstorableDeliveryException"/>
+    /// when the database refused this row itself (it would be refused again, so it must not be held for later either),
+    /// anything else when the database could not take the batch it was in.
+    /// </summary>
     public async Task WriteAsync(DeliveryRow row, CancellationToken cancellationToken)
     {
         var pending = new Pending(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -76,10 +80,11 @@ public sealed partial class DeliveryWriter(
                     relay.Notify();
                 }
             }
-            catch (PostgresException e) when (batch.Count > 1 && e.SqlState.StartsWith("22", StringComparison.Ordinal))
+            catch (Exception e) when (IsRowError(e) && batch.Count > 1)
             {
-                // A data error fails the whole COPY: write the rows one by one so one bad row cannot refuse its batch.
-                Log.BatchSplit(logger, batch.Count, e.SqlState);
+                // One row the database or the encoder refuses fails the whole COPY: write the rows one by one, so one
+                // bad row cannot refuse its batch and each request's answer follows its own row.
+                Log.BatchSplit(logger, batch.Count, Reason(e));
                 foreach (var pending in batch)
                 {
                     await WriteAloneAsync(pending, stoppingToken);
@@ -109,12 +114,24 @@ public sealed partial class DeliveryWriter(
         }
     }
 
+    /// <summary>
+    /// The row itself cannot be stored: a data or constraint error (SQLSTATE classes 22 and 23), or a value the client
+    /// cannot encode. Anything else (connection, timeout, shutdown) is about the database, not the row.
+    /// </summary>
+    private static bool IsRowError(Exception e) =>
+        e is PostgresException { SqlState: var state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal))
+        || e is ArgumentException or InvalidCastException or FormatException or OverflowException;
+
+    private static string Reason(Exception e) => e is PostgresException postgres ? postgres.SqlState : e.GetType().Name;
+
     private void Fail(List<Pending> batch, Exception e)
     {
         Log.BatchFailed(logger, batch.Count, e.GetType().Name, e.Message);
+        // Alone in its batch, a row error is this row's: holding it for later would only meet the same refusal.
+        Exception failure = batch.Count == 1 && IsRowError(e) ? new UnstorableDeliveryException(Reason(e), e) : e;
         foreach (var pending in batch)
         {
-            pending.Committed.TrySetException(e);
+            pending.Committed.TrySetException(failure);
         }
     }
 
@@ -159,8 +176,8 @@ public sealed partial class DeliveryWriter(
 
     private static partial class Log
     {
-        [LoggerMessage(1102, LogLevel.Warning, "A batch of {Count} deliveries hit a data error ({SqlState}); writing them one by one")]
-        public static partial void BatchSplit(ILogger logger, int count, string sqlState);
+        [LoggerMessage(1102, LogLevel.Warning, "A batch of {Count} deliveries hit a row error ({Reason}); writing them one by one")]
+        public static partial void BatchSplit(ILogger logger, int count, string reason);
 
         [LoggerMessage(1101, LogLevel.Error, "Could not store a batch of {Count} deliveries ({ExceptionType}: {Reason}); their senders are told to retry")]
         public static partial void BatchFailed(ILogger logger, int count, string exceptionType, string reason);

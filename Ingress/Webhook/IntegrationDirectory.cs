@@ -12,10 +12,11 @@ namespace Webhooks.Ingress.Webhook;
 /// Every integration, keyed by token hash, in memory: a token is answered without a database query, unknown ones
 /// included (a flood of random tokens never reaches PostgreSQL), and tokens still resolve while PostgreSQL is down.
 /// Each replica polls for rows whose directory_version moved (a trigger numbers every change to integrations and
-/// accounts, in commit order), so a disable, suspension or rotation made anywhere takes effect within one interval.
-/// The admin API refreshes its own replica at once. Signing secrets are stored encrypted (<see cref="SecretProtector"/>)
-/// and decrypted here, once per change; a secret that cannot be decrypted (its key is gone) verifies nothing, so the
-/// integration's webhooks are answered 401 rather than accepted unverified.
+/// accounts, and every change to an integration's signing secrets, in commit order), so a disable, suspension, rotation
+/// or secret added or removed anywhere takes effect within one interval. The admin API refreshes its own replica at once.
+/// Signing secrets are stored encrypted (<see cref="SecretProtector"/>) and decrypted here, once per change; a secret
+/// that cannot be decrypted (its key is gone) verifies nothing, so signatures made with it are answered 401 rather than
+/// accepted unverified.
 /// </summary>
 public sealed partial class IntegrationDirectory(
     NpgsqlDataSource dataSource,
@@ -46,10 +47,17 @@ public sealed partial class IntegrationDirectory(
         await _refreshing.WaitAsync(cancellationToken);
         try
         {
+            // A secret added or removed moves its integration's directory_version (a trigger on integration_signing_secrets),
+            // so the integration's whole list is read again with it.
             await using var command = dataSource.CreateCommand("""
-                SELECT i.id, i.account_id, i.provider, i.enabled, i.token_hash, i.signing_secret, i.settings::text, a.status,
-                       GREATEST(i.directory_version, a.directory_version)
+                SELECT i.id, i.account_id, i.provider, i.enabled, i.token_hash, s.secrets, i.settings::text, a.status,
+                       GREATEST(i.directory_version, a.directory_version), s.created, s.expires
                 FROM integrations i JOIN accounts a ON a.id = i.account_id
+                LEFT JOIN LATERAL (
+                    SELECT array_agg(secret ORDER BY created_at, id) AS secrets,
+                           array_agg(created_at ORDER BY created_at, id) AS created,
+                           array_agg(expires_at ORDER BY created_at, id) AS expires
+                    FROM integration_signing_secrets WHERE integration_id = i.id) s ON true
                 WHERE i.directory_version > $1 OR a.directory_version > $1
                 """);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _version });
@@ -65,7 +73,7 @@ public sealed partial class IntegrationDirectory(
                         ProviderNames.TryParse(reader.GetString(2), out var provider) ? provider.Value : throw new InvalidOperationException("Unknown provider in integrations."),
                         reader.GetBoolean(3),
                         SnakeCaseEnumConverter<AccountStatus>.TryParse(reader.GetString(7), out var status) ? status : AccountStatus.Disabled,
-                        SigningSecret(reader.GetGuid(0), reader.IsDBNull(5) ? null : reader.GetString(5)),
+                        SigningSecrets(reader),
                         IntegrationSettings.Parse(reader.IsDBNull(6) ? null : reader.GetString(6)));
                     Put(integration, Convert.ToHexString((byte[])reader.GetValue(4)));
                     highest = Math.Max(highest, reader.GetInt64(8));
@@ -89,14 +97,32 @@ public sealed partial class IntegrationDirectory(
         }
     }
 
-    private string? SigningSecret(Guid integrationId, string? stored)
+    private List<SigningSecret> SigningSecrets(NpgsqlDataReader reader)
     {
-        if (secrets.TryUnprotect(stored, out var secret))
+        if (reader.IsDBNull(5))
+        {
+            return [];
+        }
+        var stored = reader.GetFieldValue<string[]>(5);
+        var created = reader.GetFieldValue<DateTime[]>(9);
+        var expires = reader.GetFieldValue<DateTime?[]>(10);
+        var secrets = new List<SigningSecret>(stored.Length);
+        for (var i = 0; i < stored.Length; i++)
+        {
+            secrets.Add(new SigningSecret(Decrypted(reader.GetGuid(0), stored[i]), new DateTimeOffset(created[i], TimeSpan.Zero),
+                expires[i] is { } expiresAt ? new DateTimeOffset(expiresAt, TimeSpan.Zero) : null));
+        }
+        return secrets;
+    }
+
+    private string Decrypted(Guid integrationId, string stored)
+    {
+        if (secrets.TryUnprotect(stored, out var secret) && !string.IsNullOrEmpty(secret))
         {
             return secret;
         }
         Log.SecretUnreadable(logger, integrationId);
-        // Never null (that would accept unsigned requests): a random secret no sender knows.
+        // Never dropped (an integration left without secrets would accept unsigned requests): a random secret no sender knows.
         return Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     }
 
@@ -157,7 +183,7 @@ public sealed partial class IntegrationDirectory(
         [LoggerMessage(1003, LogLevel.Warning, "Integration directory refresh failed ({ExceptionType}: {Reason}); answering from memory")]
         public static partial void RefreshFailed(ILogger logger, string exceptionType, string reason);
 
-        [LoggerMessage(1004, LogLevel.Error, "The signing secret of integration {IntegrationId} cannot be decrypted (Data Protection key missing); its webhooks are refused until the secret is set again")]
+        [LoggerMessage(1004, LogLevel.Error, "The signing secret of integration {IntegrationId} cannot be decrypted (Data Protection key missing); signatures made with it are refused until it is set again or removed")]
         public static partial void SecretUnreadable(ILogger logger, Guid integrationId);
     }
 }

@@ -1,11 +1,11 @@
-using System.Buffers;
 using System.Collections.Frozen;
-using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Holding;
+using Webhooks.Ingress.Protection;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Persistence.Model;
@@ -20,7 +20,9 @@ public static partial class WebhookEndpoint
 {
     public static WebApplication MapWebhookEndpoint(this WebApplication app)
     {
-        var webhooks = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks");
+        // The rate limit is the endpoint's own: any spelling of the path that routing sends here (a trailing slash, another
+        // case) is limited like the canonical one.
+        var webhooks = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks").RequireRateLimiting(RequestProtection.WebhookRateLimit);
         webhooks.MapPost("/{token}", ReceiveAsync).WithName("ReceiveWebhook");
         // Trello checks the callback URL with HEAD before it creates a webhook.
         webhooks.MapMethods("/{token}", [HttpMethods.Head], CheckAsync).WithName("CheckWebhook");
@@ -29,13 +31,13 @@ public static partial class WebhookEndpoint
 
     private static async Task<IResult> ReceiveAsync(string token, HttpContext context, WebhookServices services)
     {
-        var started = Stopwatch.GetTimestamp();
-        var (result, provider, outcome) = await ReceiveCoreAsync(token, context, services);
-        services.Telemetry.Answered(provider, outcome, Stopwatch.GetElapsedTime(started));
+        var started = services.Time.GetTimestamp();
+        var (result, provider, outcome) = await ReceiveCoreAsync(token, context, services, started);
+        services.Telemetry.Answered(provider, outcome, services.Time.GetElapsedTime(started));
         return result;
     }
 
-    private static async Task<(IResult, Provider?, string)> ReceiveCoreAsync(string token, HttpContext context, WebhookServices services)
+    private static async Task<(IResult, Provider?, string)> ReceiveCoreAsync(string token, HttpContext context, WebhookServices services, long started)
     {
         var options = services.Options.Value;
         var request = context.Request;
@@ -52,26 +54,42 @@ public static partial class WebhookEndpoint
         }
         using var scope = services.Logger.BeginScope(new Dictionary<string, object> { ["IntegrationId"] = integration.Id, ["Provider"] = integration.Provider.ToWireName() });
         var receiver = services.Receivers[integration.Provider];
-        var callbackUrl = WebhookToken.CallbackUrl(options.PublicBaseUrl, token);
+        var callbackUrl = CallbackUrlAsReceived(options.PublicBaseUrl, context);
 
-        // 2. Handshakes any sender may send at any time (Smartsheet repeats its challenge every 100 callbacks).
-        var hookSecret = request.Headers["X-Hook-Secret"].ToString();
-        var challenge = request.Headers["Smartsheet-Hook-Challenge"].ToString();
-        if (hookSecret.Length > 0 || challenge.Length > 0)
+        // 2. Handshakes in the headers, answered by the sender's receiver before any body is read (Asana's X-Hook-Secret,
+        //    Smartsheet's challenge): recorded, never queued.
+        var handshakeRequest = new HandshakeRequest(integration, request.Headers, services.Secrets, options.RetryAfterSeconds);
+        if (await receiver.AnswerHandshakeAsync(handshakeRequest, context.RequestAborted) is { } handshake)
         {
-            return (await HandshakeAsync(context, integration, hookSecret, challenge, services), integration.Provider, "handshake");
+            await RecordHandshakeAsync(services, integration, request, handshake);
+            return (handshake.Result, integration.Provider, handshake.Outcome switch
+            {
+                HandshakeOutcome.Answered => "handshake",
+                HandshakeOutcome.Refused => "handshake_refused",
+                _ => "unavailable",
+            });
         }
 
-        // 3. Size, before reading what a sender claims it will send.
-        var (body, unreadable) = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
+        // 3. Size and time: the body is read as it arrives, within the process's in-flight budget and the request deadline.
+        var remaining = services.Limits.Value.RequestDeadline - services.Time.GetElapsedTime(started);
+        using var body = await WebhookBody.ReadAsync(request, options.MaxBodyBytes, services.Bodies,
+            remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), services.Time, context.RequestAborted);
+        switch (body.Outcome)
         {
-            return unreadable is { } status
-                ? (WebhookResults.BodyNotReceived(status), integration.Provider, "body_not_received")
-                : (WebhookResults.TooLarge(options.MaxBodyBytes), integration.Provider, "too_large");
+            case BodyOutcome.TooLarge:
+                return (WebhookResults.TooLarge(options.MaxBodyBytes), integration.Provider, "too_large");
+            case BodyOutcome.OverBudget:
+                // The rest of the body is not read: close rather than drain it.
+                context.Response.Headers.Connection = "close";
+                return (WebhookResults.Busy(options.RetryAfterSeconds), integration.Provider, "busy");
+            case BodyOutcome.PastDeadline:
+                context.Response.Headers.Connection = "close";
+                return (WebhookResults.BodyNotReceived(StatusCodes.Status408RequestTimeout), integration.Provider, "body_not_received");
+            case BodyOutcome.NotReceived:
+                return (WebhookResults.BodyNotReceived(body.NotReceivedStatus), integration.Provider, "body_not_received");
         }
 
-        var webhook = new ReceivedWebhook(body, request.Headers, callbackUrl);
+        var webhook = new ReceivedWebhook(body.Bytes!, request.Headers, callbackUrl);
         if (receiver.IsHandshake(webhook))
         {
             await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Handshake, signatureVerified: false));
@@ -79,13 +97,18 @@ public static partial class WebhookEndpoint
         }
 
         // 4. Signature over the raw bytes: a configured secret with a missing or wrong signature is refused and recorded.
-        var signature = receiver.CheckSignature(webhook, integration.SigningSecret, integration.Settings);
-        if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned)
+        //    Secrets that have all expired (a rotation's predecessors, left alone) refuse like an unreadable one: an
+        //    integration that had a secret never falls back to taking unsigned requests.
+        var secrets = integration.SecretsInForceAt(services.Time.GetUtcNow());
+        var signature = secrets.Count == 0 && integration.SigningSecrets.Count > 0
+            ? SignatureCheck.Mismatch
+            : receiver.CheckSignatureWithAny(webhook, secrets, integration.Settings);
+        if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned or SignatureCheck.TimestampOutsideTolerance)
         {
             Log.Rejected(services.Logger, signature.ToString());
             await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
-                error: signature == SignatureCheck.NotSigned ? "The integration has a secret but the request was not signed." : "The signature did not verify."));
-            return (receiver.Rejected(), integration.Provider, "rejected");
+                error: WebhookResults.RejectionReason(signature)));
+            return (receiver.Rejected(signature), integration.Provider, "rejected");
         }
 
         // 5. Durable accept: 200 only once the raw payload is committed.
@@ -93,6 +116,12 @@ public static partial class WebhookEndpoint
         try
         {
             await services.Writer.WriteAsync(row, CancellationToken.None);
+        }
+        catch (UnstorableDeliveryException e)
+        {
+            // The database refuses this row itself: holding it would only meet the same refusal later, so no 200.
+            Log.Unstorable(services.Logger, row.Id, e.InnerException?.GetType().Name ?? e.GetType().Name);
+            return (WebhookResults.Unstorable(), integration.Provider, "unstorable");
         }
         catch (Exception e)
         {
@@ -125,94 +154,41 @@ public static partial class WebhookEndpoint
         return Results.Ok();
     }
 
-    private static async Task<IResult> HandshakeAsync(HttpContext context, LiveIntegration integration, string hookSecret, string challenge, WebhookServices services)
+    /// <summary>
+    /// The URL the sender signs (Trello: body + callback URL exactly as registered): the public base URL and the request's
+    /// path and query exactly as they arrived, not decoded and encoded again. A proxy may change scheme and host, so
+    /// those come from <c>Ingress:PublicBaseUrl</c>; the target is what the sender was given.
+    /// </summary>
+    private static string CallbackUrlAsReceived(string publicBaseUrl, HttpContext context)
     {
-        const int MaxHandshakeValue = 1024;
-        if (hookSecret.Length > MaxHandshakeValue || challenge.Length > MaxHandshakeValue)
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is not { Length: > 0 } || target[0] != '/')
         {
-            return Results.Json(new ErrorResponse("invalid_handshake", "The handshake value is too long."), IngressJsonContext.Default.ErrorResponse,
-                statusCode: StatusCodes.Status400BadRequest);
+            // No origin-form target (a server that does not keep it, or an absolute-form request): the closest form.
+            target = context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent();
         }
-        if (hookSecret.Length > 0)
-        {
-            // Asana sends its signing secret only in this handshake: it must be stored before we answer,
-            // or every later delivery would be unverifiable. A failure makes Asana retry the whole creation.
-            if (integration.Provider == Provider.Asana && !await services.Secrets.TryStoreAsync(integration.Id, hookSecret, context.RequestAborted))
-            {
-                return WebhookResults.Unavailable(services.Options.Value.RetryAfterSeconds);
-            }
-            context.Response.Headers["X-Hook-Secret"] = hookSecret;
-        }
-
-        var kinds = string.Join(',', new[] { hookSecret.Length > 0 ? "x-hook-secret" : null, challenge.Length > 0 ? "smartsheet-hook-challenge" : null }.OfType<string>());
-        await TryRecordAsync(services, new DeliveryRow(Guid.CreateVersion7(), integration.Id, integration.Provider, services.Time.GetUtcNow(),
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["handshake"] = kinds }), context.Request.ContentType, [], null, false, DeliveryStatus.Handshake));
-        Log.Handshake(services.Logger, kinds);
-
-        if (challenge.Length > 0)
-        {
-            context.Response.Headers["Smartsheet-Hook-Response"] = challenge;
-            return Results.Json(new SmartsheetChallengeResponse(challenge), IngressJsonContext.Default.SmartsheetChallengeResponse);
-        }
-        return WebhookResults.Acknowledged("ok");
+        return publicBaseUrl.TrimEnd('/') + target;
     }
 
-    /// <summary>
-    /// The body; or no body and no status when it is over the limit (a sender's Content-Length is checked before reading
-    /// anything); or no body and the status Kestrel gave up with (a body too slow or cut short, a sender that left).
-    /// </summary>
-    private static async Task<(byte[]? Body, int? Unreadable)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>An answered handshake is logged as <c>handshake</c>, a refused one as <c>rejected</c> with its reason; neither is queued.</summary>
+    private static async Task RecordHandshakeAsync(WebhookServices services, LiveIntegration integration, HttpRequest request, HandshakeAnswer handshake)
     {
-        if (request.ContentLength > limit)
+        if (handshake.Outcome == HandshakeOutcome.Unavailable)
         {
-            return (null, null);
+            return;
         }
-        // Kestrel then cuts off a chunked or lying sender at the limit instead of buffering on.
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        var refused = handshake.Outcome == HandshakeOutcome.Refused;
+        if (refused)
         {
-            sizeFeature.MaxRequestBodySize = limit;
+            Log.HandshakeRefused(services.Logger, handshake.Kind, handshake.Reason ?? "");
         }
-        try
+        else
         {
-            if (request.ContentLength is { } length)
-            {
-                var exact = new byte[length];
-                await request.Body.ReadExactlyAsync(exact, cancellationToken);
-                return (exact, null);
-            }
-            using var collected = new MemoryStream();
-            var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                int read;
-                while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-                {
-                    if (collected.Length + read > limit)
-                    {
-                        return (null, null);
-                    }
-                    collected.Write(chunk, 0, read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(chunk);
-            }
-            return (collected.ToArray(), null);
+            Log.Handshake(services.Logger, handshake.Kind);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, null);
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Too slow (MinRequestBodyDataRate), or cut short: nothing was stored, the sender retries.
-            return (null, e.StatusCode);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            return (null, StatusCodes.Status400BadRequest);
-        }
+        await TryRecordAsync(services, new DeliveryRow(Guid.CreateVersion7(), integration.Id, integration.Provider, services.Time.GetUtcNow(),
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["handshake"] = handshake.Kind }), request.ContentType, [], null, false,
+            refused ? DeliveryStatus.Rejected : DeliveryStatus.Handshake, handshake.Reason));
     }
 
     private static DeliveryRow Row(LiveIntegration integration, ReceivedWebhook webhook, IProviderReceiver receiver, WebhookServices services,
@@ -223,11 +199,13 @@ public static partial class WebhookEndpoint
             services.Time.GetUtcNow(),
             KeptHeaders(webhook.Headers, receiver.KeptHeaders),
             webhook.Headers.ContentType.ToString() is { Length: > 0 } contentType ? contentType : null,
-            webhook.Body.ToArray(),
-            status == DeliveryStatus.Accepted ? Truncate(receiver.FindSourceDeliveryId(webhook), 200) : null,
+            StoredBody(receiver.BodyToStore(webhook)),
+            status == DeliveryStatus.Accepted ? receiver.FindSourceDeliveryId(webhook) : null,
             signatureVerified,
             status,
             error);
+
+    private const int MaxKeptHeaderLength = 500;
 
     /// <summary>Event names and delivery ids only; never a signature or a secret.</summary>
     private static string KeptHeaders(IHeaderDictionary headers, IReadOnlyList<string> kept)
@@ -240,7 +218,7 @@ public static partial class WebhookEndpoint
             {
                 if (headers.TryGetValue(name, out var value) && value.Count > 0)
                 {
-                    json.WriteString(name, Truncate(value.ToString(), 500));
+                    json.WriteString(name, StoredText.Bound(value.ToString(), MaxKeptHeaderLength));
                 }
             }
             json.WriteEndObject();
@@ -248,7 +226,11 @@ public static partial class WebhookEndpoint
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    private static string? Truncate(string? value, int length) => value is { Length: > 0 } && value.Length > length ? value[..length] : value;
+    /// <summary>The array the body was read into when the receiver keeps it whole, so a 5 MiB body is not copied again.</summary>
+    private static byte[] StoredBody(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : body.ToArray();
 
     /// <summary>Handshakes and rejections are logged as deliveries, but their answer does not depend on the log.</summary>
     private static async Task TryRecordAsync(WebhookServices services, DeliveryRow row)
@@ -279,5 +261,11 @@ public static partial class WebhookEndpoint
 
         [LoggerMessage(1305, LogLevel.Warning, "Could not record a {Status} delivery in the log ({ExceptionType})")]
         public static partial void NotRecorded(ILogger logger, string status, string exceptionType);
+
+        [LoggerMessage(1306, LogLevel.Warning, "Refused a handshake ({Kind}): {Reason}")]
+        public static partial void HandshakeRefused(ILogger logger, string kind, string reason);
+
+        [LoggerMessage(1307, LogLevel.Error, "PostgreSQL refused the row of delivery {DeliveryId} itself ({ExceptionType}); answered that it was not accepted")]
+        public static partial void Unstorable(ILogger logger, Guid deliveryId, string exceptionType);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Protection;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 
@@ -16,4 +17,6 @@ internal sealed record WebhookServices(
     IOptions<IngressOptions> Options,
     TimeProvider Time,
     IngressTelemetry Telemetry,
-    ILogger<WebhookServices> Logger);
+    ILogger<WebhookServices> Logger,
+    BodyBudget Bodies,
+    IOptions<ConnectionLimitsOptions> Limits);

@@ -12,9 +12,9 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.Property(d => d.Provider).HasMaxLength(20);
         builder.Property(d => d.Status).HasMaxLength(20);
         builder.Property(d => d.Headers).HasColumnType("jsonb");
-        builder.Property(d => d.ContentType).HasMaxLength(200);
-        builder.Property(d => d.SourceDeliveryId).HasMaxLength(200);
-        builder.Property(d => d.TraceParent).HasMaxLength(100);
+        builder.Property(d => d.ContentType).HasMaxLength(Delivery.MaxContentTypeLength);
+        builder.Property(d => d.SourceDeliveryId).HasMaxLength(Delivery.MaxSourceDeliveryIdLength);
+        builder.Property(d => d.TraceParent).HasMaxLength(Delivery.MaxTraceParentLength);
         // No foreign key to integrations: the ingress writes with COPY at full speed, and the delivery log
         // outlives a deleted integration.
         builder.HasIndex(d => new { d.IntegrationId, d.ReceivedAt }).IsDescending(false, true);

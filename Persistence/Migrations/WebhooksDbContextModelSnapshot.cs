@@ -167,6 +167,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("source_provider");
 
+                    b.Property<DateTimeOffset?>("SourceReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("source_received_at");
+
                     b.Property<DateTimeOffset?>("SourceUpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("source_updated_at");
@@ -332,6 +336,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("enabled");
 
+                    b.Property<DateTimeOffset?>("HandshakeWindowUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("handshake_window_until");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -356,10 +364,6 @@ namespace Webhooks.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("settings");
-
-                    b.Property<string>("SigningSecret")
-                        .HasColumnType("text")
-                        .HasColumnName("signing_secret");
 
                     b.Property<Guid?>("TemplateId")
                         .HasColumnType("uuid")
@@ -396,6 +400,37 @@ namespace Webhooks.Persistence.Migrations
                         {
                             t.HasCheckConstraint("ck_integrations_version", "version IN (1, 2)");
                         });
+                });
+
+            modelBuilder.Entity("Webhooks.Persistence.Model.IntegrationSigningSecret", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<Guid>("IntegrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("integration_id");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("secret");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IntegrationId", "CreatedAt");
+
+                    b.ToTable("integration_signing_secrets", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Link", b =>
@@ -526,6 +561,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("description");
 
+                    b.Property<DateTimeOffset?>("DescriptionReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("description_received_at");
+
                     b.Property<DateTimeOffset?>("DescriptionSourceAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("description_source_at");
@@ -541,6 +580,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NameReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("name_received_at");
 
                     b.Property<DateTimeOffset?>("NameSourceAt")
                         .HasColumnType("timestamp with time zone")
@@ -560,6 +603,10 @@ namespace Webhooks.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("StatusReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("status_received_at");
 
                     b.Property<DateTimeOffset?>("StatusSourceAt")
                         .HasColumnType("timestamp with time zone")
@@ -668,6 +715,15 @@ namespace Webhooks.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("TemplateId")
                         .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("Webhooks.Persistence.Model.IntegrationSigningSecret", b =>
+                {
+                    b.HasOne("Webhooks.Persistence.Model.Integration", null)
+                        .WithMany()
+                        .HasForeignKey("IntegrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Link", b =>

@@ -13,6 +13,8 @@ public sealed class Comment
     public string? SourceExternalId { get; set; }
     public string? SourceAuthor { get; set; }
     public DateTimeOffset? SourceUpdatedAt { get; set; }
+    /// <summary>When the ingress received the delivery that wrote the body: the tie-breaker when source times are equal.</summary>
+    public DateTimeOffset? SourceReceivedAt { get; set; }
     public bool Deleted { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -5,6 +5,11 @@ namespace Webhooks.Persistence.Model;
 /// <summary>One received webhook, raw body and all. It is also the outbox: <see cref="PublishedAt"/> null means not yet on the bus.</summary>
 public sealed class Delivery
 {
+    /// <summary>Column bounds (characters) of the text the ingress copies from a request's headers.</summary>
+    public const int MaxContentTypeLength = 200;
+    public const int MaxSourceDeliveryIdLength = 200;
+    public const int MaxTraceParentLength = 100;
+
     public Guid Id { get; set; }
     public Guid IntegrationId { get; set; }
     public Provider Provider { get; set; }

@@ -20,7 +20,11 @@ public sealed class Integration
     public Guid? TemplateId { get; set; }
     /// <summary>JSON: <see cref="IntegrationSettings"/>.</summary>
     public string Settings { get; set; } = "{}";
-    public string? SigningSecret { get; set; }
+    /// <summary>
+    /// Until then the ingress takes a signing secret from a sender's handshake (Asana) although the integration already
+    /// has one; opened by an operator (<c>POST …/handshake-window</c>). Without it only the first secret is taken.
+    /// </summary>
+    public DateTimeOffset? HandshakeWindowUntil { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

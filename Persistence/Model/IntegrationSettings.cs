@@ -22,6 +22,9 @@ public sealed record IntegrationSettings
     /// <summary>Smartsheet: the column whose value is the row's status (through statusMappings). Default <c>Status</c>.</summary>
     public string? StatusColumn { get; init; }
 
+    /// <summary>Standard Webhooks: where a payload's item id and changes are (<see cref="PayloadMapping"/>). Kept raw: read when used.</summary>
+    public JsonElement? Mapping { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -20,4 +20,10 @@ public sealed class Record
     public DateTimeOffset? NameSourceAt { get; set; }
     public DateTimeOffset? DescriptionSourceAt { get; set; }
     public DateTimeOffset? StatusSourceAt { get; set; }
+
+    // When the ingress received the delivery that wrote each field: at a tie of source times (GitHub's updated_at has
+    // one-second resolution) the delivery received later wins, whatever order the workers take them in.
+    public DateTimeOffset? NameReceivedAt { get; set; }
+    public DateTimeOffset? DescriptionReceivedAt { get; set; }
+    public DateTimeOffset? StatusReceivedAt { get; set; }
 }

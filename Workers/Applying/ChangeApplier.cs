@@ -91,6 +91,8 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
     /// <summary>Applies one change whose ledger key this batch took; comments must have been loaded first.</summary>
     public void Apply(ApplyContext context, Record record, NormalizedChange change)
     {
+        // Parsers' changes are clean already; what a fetch read from a sender's API may not be.
+        change = SenderText.Clean(change);
         switch (change)
         {
             case CommentAdded added:
@@ -104,34 +106,43 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 break;
             case StatusChanged status:
                 var mapped = context.StatusMappings[status.NewStatus];
-                if (IsNewer(status.SourceTimestamp, record.StatusSourceAt) && record.Status != mapped)
+                if (IsNewer(status.SourceTimestamp, context.ReceivedAt, record.StatusSourceAt, record.StatusReceivedAt))
                 {
-                    Audit(context, record, "status_changed", record.Status, mapped);
-                    record.Status = mapped;
-                    Touch(context, record);
+                    if (record.Status != mapped)
+                    {
+                        Audit(context, record, "status_changed", record.Status, mapped);
+                        record.Status = mapped;
+                        Touch(context, record);
+                    }
+                    (record.StatusSourceAt, record.StatusReceivedAt) = (status.SourceTimestamp, context.ReceivedAt);
+                    _changedRecords.Add(record);
                 }
-                record.StatusSourceAt = Latest(record.StatusSourceAt, status.SourceTimestamp);
-                _changedRecords.Add(record);
                 break;
             case FieldChanged { Field: RecordFields.Name } name:
-                if (IsNewer(name.SourceTimestamp, record.NameSourceAt) && name.NewValue is { } newName && record.Name != newName)
+                if (IsNewer(name.SourceTimestamp, context.ReceivedAt, record.NameSourceAt, record.NameReceivedAt))
                 {
-                    Audit(context, record, "name_changed", record.Name, newName);
-                    record.Name = newName;
-                    Touch(context, record);
+                    if (name.NewValue is { } newValue && Truncate(newValue, MaxNameLength) is var newName && record.Name != newName)
+                    {
+                        Audit(context, record, "name_changed", record.Name, newName);
+                        record.Name = newName;
+                        Touch(context, record);
+                    }
+                    (record.NameSourceAt, record.NameReceivedAt) = (name.SourceTimestamp, context.ReceivedAt);
+                    _changedRecords.Add(record);
                 }
-                record.NameSourceAt = Latest(record.NameSourceAt, name.SourceTimestamp);
-                _changedRecords.Add(record);
                 break;
             case FieldChanged { Field: RecordFields.Description } description:
-                if (IsNewer(description.SourceTimestamp, record.DescriptionSourceAt) && record.Description != description.NewValue)
+                if (IsNewer(description.SourceTimestamp, context.ReceivedAt, record.DescriptionSourceAt, record.DescriptionReceivedAt))
                 {
-                    Audit(context, record, "description_changed", record.Description, description.NewValue);
-                    record.Description = description.NewValue;
-                    Touch(context, record);
+                    if (record.Description != description.NewValue)
+                    {
+                        Audit(context, record, "description_changed", record.Description, description.NewValue);
+                        record.Description = description.NewValue;
+                        Touch(context, record);
+                    }
+                    (record.DescriptionSourceAt, record.DescriptionReceivedAt) = (description.SourceTimestamp, context.ReceivedAt);
+                    _changedRecords.Add(record);
                 }
-                record.DescriptionSourceAt = Latest(record.DescriptionSourceAt, description.SourceTimestamp);
-                _changedRecords.Add(record);
                 break;
             case FieldChanged other:
                 // Fields the record has no column for are kept in its history only.
@@ -154,6 +165,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private void UpsertComment(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action)
     {
+        author = author is null ? null : Truncate(author, MaxAuthorLength);
         _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
         var now = clock.GetUtcNow();
         if (comment is null)
@@ -169,6 +181,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 SourceExternalId = commentId,
                 SourceAuthor = author,
                 SourceUpdatedAt = sourceAt,
+                SourceReceivedAt = context.ReceivedAt,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
@@ -179,7 +192,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
             return;
         }
 
-        if (comment.Deleted || !IsNewer(sourceAt, comment.SourceUpdatedAt))
+        if (comment.Deleted || !IsNewer(sourceAt, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
         {
             return;
         }
@@ -193,6 +206,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         }
         comment.SourceAuthor = author ?? comment.SourceAuthor;
         comment.SourceUpdatedAt = sourceAt;
+        comment.SourceReceivedAt = context.ReceivedAt;
         _changedComments.Add(comment);
     }
 
@@ -246,16 +260,16 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         {
             batch.BatchCommands.Add(Command("""
                 INSERT INTO comments (id, record_id, body, author_user_id, source_provider, source_external_id, source_author,
-                                      source_updated_at, deleted, created_at, updated_at)
+                                      source_updated_at, deleted, created_at, updated_at, source_received_at)
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-                                     $8::timestamptz[], $9::boolean[], $10::timestamptz[], $11::timestamptz[])
+                                     $8::timestamptz[], $9::boolean[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
                 """,
                 _newComments.Select(c => c.Id).ToArray(), _newComments.Select(c => c.RecordId).ToArray(),
                 _newComments.Select(c => c.Body).ToArray(), _newComments.Select(c => c.AuthorUserId).ToArray(),
                 _newComments.Select(c => c.SourceProvider?.ToWireName()).ToArray(), _newComments.Select(c => c.SourceExternalId).ToArray(),
                 _newComments.Select(c => c.SourceAuthor).ToArray(), _newComments.Select(c => Utc(c.SourceUpdatedAt)).ToArray(),
                 _newComments.Select(c => c.Deleted).ToArray(), _newComments.Select(c => c.CreatedAt.ToUniversalTime()).ToArray(),
-                _newComments.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray()));
+                _newComments.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray(), _newComments.Select(c => Utc(c.SourceReceivedAt)).ToArray()));
         }
         if (_changedComments.Count > 0)
         {
@@ -263,14 +277,17 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
             batch.BatchCommands.Add(Command("""
                 UPDATE comments AS c
                    SET body = u.body, author_user_id = u.author_user_id, source_author = u.source_author,
-                       source_updated_at = u.source_updated_at, deleted = u.deleted, updated_at = u.updated_at
-                  FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::boolean[], $7::timestamptz[])
-                       AS u(id, body, author_user_id, source_author, source_updated_at, deleted, updated_at)
+                       source_updated_at = u.source_updated_at, deleted = u.deleted, updated_at = u.updated_at,
+                       source_received_at = u.source_received_at
+                  FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::boolean[], $7::timestamptz[],
+                              $8::timestamptz[])
+                       AS u(id, body, author_user_id, source_author, source_updated_at, deleted, updated_at, source_received_at)
                  WHERE c.id = u.id
                 """,
                 changed.Select(c => c.Id).ToArray(), changed.Select(c => c.Body).ToArray(), changed.Select(c => c.AuthorUserId).ToArray(),
                 changed.Select(c => c.SourceAuthor).ToArray(), changed.Select(c => Utc(c.SourceUpdatedAt)).ToArray(),
-                changed.Select(c => c.Deleted).ToArray(), changed.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray()));
+                changed.Select(c => c.Deleted).ToArray(), changed.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray(),
+                changed.Select(c => Utc(c.SourceReceivedAt)).ToArray()));
         }
         if (_changedRecords.Count > 0)
         {
@@ -279,17 +296,21 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 UPDATE records AS r
                    SET name = u.name, description = u.description, status = u.status, updated_by_user_id = u.updated_by_user_id,
                        updated_at = u.updated_at, name_source_at = u.name_source_at,
-                       description_source_at = u.description_source_at, status_source_at = u.status_source_at
+                       description_source_at = u.description_source_at, status_source_at = u.status_source_at,
+                       name_received_at = u.name_received_at, description_received_at = u.description_received_at,
+                       status_received_at = u.status_received_at
                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::timestamptz[],
-                              $8::timestamptz[], $9::timestamptz[])
+                              $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
                        AS u(id, name, description, status, updated_by_user_id, updated_at, name_source_at,
-                            description_source_at, status_source_at)
+                            description_source_at, status_source_at, name_received_at, description_received_at, status_received_at)
                  WHERE r.id = u.id
                 """,
                 records.Select(r => r.Id).ToArray(), records.Select(r => r.Name).ToArray(), records.Select(r => r.Description).ToArray(),
                 records.Select(r => r.Status).ToArray(), records.Select(r => r.UpdatedByUserId).ToArray(),
                 records.Select(r => r.UpdatedAt.ToUniversalTime()).ToArray(), records.Select(r => Utc(r.NameSourceAt)).ToArray(),
-                records.Select(r => Utc(r.DescriptionSourceAt)).ToArray(), records.Select(r => Utc(r.StatusSourceAt)).ToArray()));
+                records.Select(r => Utc(r.DescriptionSourceAt)).ToArray(), records.Select(r => Utc(r.StatusSourceAt)).ToArray(),
+                records.Select(r => Utc(r.NameReceivedAt)).ToArray(), records.Select(r => Utc(r.DescriptionReceivedAt)).ToArray(),
+                records.Select(r => Utc(r.StatusReceivedAt)).ToArray()));
         }
         if (_audit.Count > 0)
         {
@@ -324,13 +345,25 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
-    /// <summary>Last writer wins by the source's time: an event older than the value's source time never overwrites it.</summary>
-    private static bool IsNewer(DateTimeOffset sourceAt, DateTimeOffset? current) => current is null || sourceAt >= current;
+    /// <summary>
+    /// Last writer wins by the source's time: an event older than the value's source time never overwrites it. At equal
+    /// source times (GitHub's updated_at has one-second resolution: a close and a reopen in one second tie) the delivery
+    /// the ingress received later wins, so the outcome does not depend on the order workers apply them in. Within one
+    /// delivery (same time, same receipt) the change applied last wins: the sender's own order.
+    /// </summary>
+    private static bool IsNewer(DateTimeOffset sourceAt, DateTimeOffset receivedAt, DateTimeOffset? currentSourceAt, DateTimeOffset? currentReceivedAt) =>
+        currentSourceAt is not { } current
+        || sourceAt > current
+        || (sourceAt == current && (currentReceivedAt is not { } currentReceived || receivedAt >= currentReceived));
 
-    private static DateTimeOffset Latest(DateTimeOffset? current, DateTimeOffset candidate) =>
-        current is { } value && value > candidate ? value : candidate;
+    /// <summary>Cut to a column's length, never between the two halves of a surrogate pair (Npgsql refuses half a pair).</summary>
+    private static string Truncate(string text, int length) =>
+        text.Length <= length ? text : text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
 
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+    // Column lengths (RecordConfiguration, CommentConfiguration): a longer value from a sender is cut, not a database error
+    // that would be retried as if PostgreSQL were down.
+    private const int MaxNameLength = 1000;
+    private const int MaxAuthorLength = 200;
 }
 
 /// <summary>One (record, change) of a batch, in the order the batch applies them.</summary>

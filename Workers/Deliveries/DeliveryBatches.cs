@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Webhooks.Contracts;
+using Webhooks.Workers.Fetching;
 using Webhooks.Workers.Telemetry;
 
 namespace Webhooks.Workers.Deliveries;
@@ -13,6 +16,10 @@ namespace Webhooks.Workers.Deliveries;
 /// burst a batch fills while the previous one commits; a lone message is a batch of one and waits for nothing.
 /// Each message still gets its own outcome or exception, so MassTransit's retry and dead-lettering stay per message:
 /// when a batch throws, its deliveries are processed again one at a time, and only the one that fails alone fails.
+/// Deliveries of senders whose events carry ids only (an <see cref="IItemFetcher"/>) first pass the fetch step, outside
+/// any transaction: whatever is queued is fetched together (an item several of them name is read once), and each joins
+/// the next batch as soon as its own items are read, so a slow sender's API holds neither locks nor other deliveries.
+/// A delivery whose fetch fails transiently fails alone; the rest of its fetch batch goes on.
 /// </summary>
 public sealed class DeliveryBatches : IAsyncDisposable
 {
@@ -20,29 +27,142 @@ public sealed class DeliveryBatches : IAsyncDisposable
     private readonly ILogger<DeliveryBatches> _logger;
     private readonly int _batchSize;
     private readonly Channel<Waiter> _queue = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<Waiter> _toFetch = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<Provider> _fetchingProviders;
+    private readonly ConcurrentDictionary<Task, bool> _fetches = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _lanes;
 
-    public DeliveryBatches(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<DeliveryBatches> logger)
+    public DeliveryBatches(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, IEnumerable<IItemFetcher> fetchers, ILogger<DeliveryBatches> logger)
     {
         _scopes = scopes;
         _logger = logger;
         _batchSize = options.Value.BatchSize;
-        _lanes = [.. Enumerable.Range(0, options.Value.BatchConcurrency).Select(_ => Task.Run(RunLaneAsync))];
+        _fetchingProviders = [.. fetchers.Select(f => f.Provider)];
+        _lanes = [.. Enumerable.Range(0, options.Value.BatchConcurrency).Select(_ => Task.Run(RunLaneAsync)), Task.Run(RunFetchingAsync)];
     }
 
     /// <summary>
-    /// Processes the delivery in the next batch and returns its outcome. The caller's cancellation stops the wait, not
-    /// the batch: a batch that commits afterwards leaves an outcome the message's redelivery then finds.
+    /// Processes the delivery in the next batch and returns its outcome; a <paramref name="provider"/> with an
+    /// <see cref="IItemFetcher"/> passes the fetch step first. The caller's cancellation stops the wait, not the batch:
+    /// a batch that commits afterwards leaves an outcome the message's redelivery then finds.
     /// </summary>
-    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
+    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, Provider provider, CancellationToken cancellationToken)
     {
         var waiter = new Waiter(deliveryId, Activity.Current, cancellationToken);
-        if (!_queue.Writer.TryWrite(waiter))
+        var queue = _fetchingProviders.Contains(provider) ? _toFetch : _queue;
+        if (!queue.Writer.TryWrite(waiter))
         {
             throw new OperationCanceledException("The worker is stopping.");
         }
         return waiter.Outcome.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunFetchingAsync()
+    {
+        var reader = _toFetch.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token))
+            {
+                var batch = new List<Waiter>(_batchSize);
+                while (batch.Count < _batchSize && reader.TryRead(out var waiter))
+                {
+                    if (!waiter.CancellationToken.IsCancellationRequested)
+                    {
+                        batch.Add(waiter);
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    // Not awaited: the next fetch batch starts while this one's API calls are still out.
+                    Track(FetchBatchAsync(batch));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task FetchBatchAsync(List<Waiter> batch)
+    {
+        var previous = Activity.Current;
+        using var activity = batch.Count == 1
+            ? null
+            : WorkerTelemetry.ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default,
+                links: [.. batch.Where(w => w.Activity is not null).Select(w => new ActivityLink(w.Activity!.Context))], name: "fetch delivery items");
+        if (batch.Count == 1)
+        {
+            Activity.Current = batch[0].Activity;
+        }
+        activity?.SetTag("webhooks.batch_size", batch.Count);
+        try
+        {
+            IReadOnlyDictionary<Guid, Task<FetchedItems>> started;
+            await using (var scope = _scopes.CreateAsyncScope())
+            {
+                started = await scope.ServiceProvider.GetRequiredService<ItemFetching>().StartAsync([.. batch.Select(w => w.DeliveryId)], _stopping.Token);
+            }
+            foreach (var waiter in batch)
+            {
+                Track(ForwardAsync(waiter, started.GetValueOrDefault(waiter.DeliveryId)));
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var waiter in batch)
+            {
+                await FailFetchAsync(waiter, e);
+            }
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>Joins the next batch once the delivery's own items are read (at once when it needs none).</summary>
+    private async Task ForwardAsync(Waiter waiter, Task<FetchedItems>? fetching)
+    {
+        try
+        {
+            var fetched = fetching is null ? null : await fetching;
+            if (!_queue.Writer.TryWrite(waiter with { Fetched = fetched }))
+            {
+                waiter.Outcome.TrySetCanceled();
+            }
+        }
+        catch (Exception e)
+        {
+            await FailFetchAsync(waiter, e);
+        }
+    }
+
+    /// <summary>A transient fetch failure: the attempt is counted, as any failed one is, and the message is retried alone.</summary>
+    private async Task FailFetchAsync(Waiter waiter, Exception failure)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            waiter.Outcome.TrySetCanceled();
+            return;
+        }
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().CountAttemptsAsync([waiter.DeliveryId], _stopping.Token);
+        }
+        catch (Exception e)
+        {
+            Log.AttemptNotCounted(_logger, waiter.DeliveryId, e.GetType().Name);
+        }
+        waiter.Outcome.TrySetException(failure);
+    }
+
+    private void Track(Task task)
+    {
+        _fetches[task] = true;
+        _ = task.ContinueWith(done => _fetches.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task RunLaneAsync()
@@ -101,7 +221,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
             IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes;
             try
             {
-                outcomes = await RunTransactionAsync(batch.Select(w => w.DeliveryId).ToList(), countAttempt: true);
+                outcomes = await RunTransactionAsync(batch, countAttempt: true);
             }
             catch (Exception e) when (batch.Count > 1 && !_stopping.IsCancellationRequested)
             {
@@ -137,7 +257,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
             try
             {
                 // The batch already counted this attempt.
-                Complete([waiter], await RunTransactionAsync([waiter.DeliveryId], countAttempt: false));
+                Complete([waiter], await RunTransactionAsync([waiter], countAttempt: false));
             }
             catch (Exception e)
             {
@@ -146,12 +266,17 @@ public sealed class DeliveryBatches : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Guid> deliveryIds, bool countAttempt)
+    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Waiter> batch, bool countAttempt)
     {
         // A scope (and so a DbContext and an applier) per transaction: a retry must not see what a failed one tracked.
         await using var scope = _scopes.CreateAsyncScope();
         var processor = scope.ServiceProvider.GetRequiredService<DeliveryProcessor>();
-        return await processor.ProcessManyAsync(deliveryIds, countAttempt, _stopping.Token);
+        var fetched = new Dictionary<Guid, FetchedItems>();
+        foreach (var waiter in batch.Where(w => w.Fetched is not null))
+        {
+            fetched[waiter.DeliveryId] = waiter.Fetched!;
+        }
+        return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], countAttempt, fetched, _stopping.Token);
     }
 
     private static void Complete(IReadOnlyList<Waiter> batch, IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes)
@@ -171,10 +296,12 @@ public sealed class DeliveryBatches : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _toFetch.Writer.TryComplete();
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync();
         await Task.WhenAll(_lanes).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        while (_queue.Reader.TryRead(out var waiter))
+        await Task.WhenAll(_fetches.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        while (_toFetch.Reader.TryRead(out var waiter) || _queue.Reader.TryRead(out waiter))
         {
             waiter.Outcome.TrySetCanceled();
         }
@@ -183,6 +310,9 @@ public sealed class DeliveryBatches : IAsyncDisposable
 
     private sealed record Waiter(Guid DeliveryId, Activity? Activity, CancellationToken CancellationToken)
     {
-        public TaskCompletionSource<DeliveryOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<DeliveryOutcome> Outcome { get; init; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>What the fetch step read for it; null when it passed none (its sender's events are complete).</summary>
+        public FetchedItems? Fetched { get; init; }
     }
 }

@@ -32,7 +32,7 @@ public sealed class DeliveryProcessor(
     /// Statuses a delivery waits in. Once it has an outcome, only the transport brings it again (a lost ack, a second
     /// publish by the outbox): that copy leaves the outcome alone. A deliberate replay first sets it back to accepted.
     /// </summary>
-    private static readonly DeliveryStatus[] Waiting = [DeliveryStatus.Accepted, DeliveryStatus.Queued, DeliveryStatus.DeadLettered];
+    internal static readonly DeliveryStatus[] Waiting = [DeliveryStatus.Accepted, DeliveryStatus.Queued, DeliveryStatus.DeadLettered];
 
     /// <summary>The reason given when a redelivered message found its delivery already finished and changed nothing.</summary>
     public const string AlreadyFinished = "Already finished; this redelivery changed nothing.";
@@ -46,20 +46,27 @@ public sealed class DeliveryProcessor(
             : throw new PermanentDeliveryException($"Delivery {deliveryId} does not exist.");
     }
 
+    /// <summary>Processes the deliveries, reading what their events leave out first (before the transaction opens).</summary>
+    public Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(
+        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, CancellationToken cancellationToken) =>
+        ProcessManyAsync(deliveryIds, countAttempt, fetched: null, cancellationToken);
+
     /// <summary>
     /// Processes the deliveries in one transaction and returns each one's outcome; ids with no delivery are absent.
     /// With <paramref name="countAttempt"/> the attempt is counted first, in its own statement outside the transaction,
-    /// so attempts that fail and roll back still show (a batch retried one by one counts it once).
+    /// so attempts that fail and roll back still show (a batch retried one by one counts it once). <paramref name="fetched"/>
+    /// is what the fetch step read for them (<see cref="DeliveryBatches"/>); null reads it here, also before the
+    /// transaction: a sender's API is never called while this batch holds locks.
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(
-        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, CancellationToken cancellationToken)
+        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, IReadOnlyDictionary<Guid, FetchedItems>? fetched, CancellationToken cancellationToken)
     {
         var ids = deliveryIds.Distinct().Order().ToArray();
         if (countAttempt)
         {
-            await db.Deliveries.Where(d => ids.Contains(d.Id) && Waiting.Contains(d.Status))
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+            await CountAttemptsAsync(ids, cancellationToken);
         }
+        fetched ??= await fetching.FetchAllAsync(ids, cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked in id order, and checked again: two copies of one message consumed at once must not both record an
@@ -86,7 +93,7 @@ public sealed class DeliveryProcessor(
 
         // Arrival order: a sender's retry is the later copy, and changes are taken in the order they came.
         waiting.Sort((a, b) => a.ReceivedAt != b.ReceivedAt ? a.ReceivedAt.CompareTo(b.ReceivedAt) : a.Id.CompareTo(b.Id));
-        var decided = await DecideAsync(waiting, cancellationToken);
+        var decided = await DecideAsync(waiting, fetched, cancellationToken);
         foreach (var delivery in waiting)
         {
             outcomes[delivery.Id] = decided[delivery.Id];
@@ -97,12 +104,21 @@ public sealed class DeliveryProcessor(
         return outcomes;
     }
 
+    /// <summary>Counts an attempt of each delivery still waiting, in its own statement (also for one whose fetch failed).</summary>
+    public Task CountAttemptsAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken)
+    {
+        var ids = deliveryIds.ToArray();
+        return db.Deliveries.Where(d => ids.Contains(d.Id) && Waiting.Contains(d.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+    }
+
     /// <summary>Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted).</summary>
     private async Task RecordOutcomesAsync(IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, CancellationToken cancellationToken)
     {
         var ids = decided.Select(d => d.Id).ToArray();
         var statuses = decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray();
-        var errors = decided.Select(d => d.Outcome.Reason).ToArray();
+        // Reasons may quote the payload (or an API's answer): NUL included, which PostgreSQL's text cannot hold.
+        var errors = decided.Select(d => SenderText.Clean(d.Outcome.Reason)).ToArray();
         var applied = decided.Select(d => d.Outcome.Applied).ToArray();
         var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
         var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
@@ -120,7 +136,8 @@ public sealed class DeliveryProcessor(
     /// <summary>A delivery that got as far as applying: its changes and who applies them.</summary>
     private sealed record Plan(Delivery Delivery, Integration Integration, ApplyContext Context, IReadOnlyList<NormalizedChange> Changes, string? Note);
 
-    private async Task<Dictionary<Guid, DeliveryOutcome>> DecideAsync(IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
+    private async Task<Dictionary<Guid, DeliveryOutcome>> DecideAsync(
+        IReadOnlyList<Delivery> deliveries, IReadOnlyDictionary<Guid, FetchedItems> fetchedItems, CancellationToken cancellationToken)
     {
         var outcomes = new Dictionary<Guid, DeliveryOutcome>(deliveries.Count);
         var integrationIds = deliveries.Select(d => d.IntegrationId).Distinct().ToArray();
@@ -155,12 +172,7 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
-            if (!parsers.TryGet(delivery.Provider, out var parser))
-            {
-                outcomes[delivery.Id] = DeliveryOutcome.Failed($"No payload parser for provider {delivery.Provider} yet.");
-                continue;
-            }
-            var parsed = parser.Parse(delivery.Body, ReadHeaders(delivery.Headers));
+            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), integration);
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored
@@ -169,9 +181,14 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
-            // Asana and Smartsheet events carry ids only: what they leave out is read from the sender's API (or, without
-            // credentials, recorded in the history only, and the outcome says so).
-            var fetched = await fetching.CompleteAsync(integration, parsed.Changes, cancellationToken);
+            // Asana and Smartsheet events carry ids only: what they leave out was read from the sender's API before this
+            // transaction (or, without credentials, is recorded in the history only, and the outcome says so).
+            var fetched = fetchedItems.GetValueOrDefault(delivery.Id, FetchedItems.None).Complete(parsed.Changes);
+            if (fetched.Outcome is { } settled)
+            {
+                outcomes[delivery.Id] = settled;
+                continue;
+            }
             var changes = fetched.Changes;
 
             var statusMappings = new Dictionary<string, string>();
@@ -196,7 +213,7 @@ public sealed class DeliveryProcessor(
                 statusMappings = new Dictionary<string, string>(resolved.Mappings, StringComparer.OrdinalIgnoreCase);
             }
 
-            var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings);
+            var context = new ApplyContext(delivery.Id, integration.Id, integration.Provider, integration.RunAsUserId, statusMappings, delivery.ReceivedAt);
             plans.Add(new Plan(delivery, integration, context, changes, fetched.Note));
         }
 
@@ -290,7 +307,7 @@ public sealed class DeliveryProcessor(
         return retries;
     }
 
-    private static Dictionary<string, string> ReadHeaders(string json)
+    internal static Dictionary<string, string> ReadHeaders(string json)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (string.IsNullOrWhiteSpace(json))

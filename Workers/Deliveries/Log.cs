@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "A batch of {Count} deliveries failed ({Error}); processing them one at a time")]
     public static partial void BatchFailed(ILogger logger, int count, string error);
 
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: its fetch failed and the attempt could not be counted ({Error})")]
+    public static partial void AttemptNotCounted(ILogger logger, Guid deliveryId, string error);
+
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Delivery {DeliveryId} dead-lettered after its retries: {Reason}")]
     public static partial void DeadLettered(ILogger logger, Guid deliveryId, string reason);
 }

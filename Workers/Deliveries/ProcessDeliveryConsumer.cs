@@ -15,7 +15,7 @@ public sealed class ProcessDeliveryConsumer(DeliveryBatches batches, WorkerTelem
         var message = context.Message;
         using var logScope = Log.BeginDeliveryScope(logger, message.DeliveryId, message.IntegrationId, message.Provider.ToWireName());
 
-        var outcome = await telemetry.ApplyAsync(message, () => batches.ProcessAsync(message.DeliveryId, context.CancellationToken));
+        var outcome = await telemetry.ApplyAsync(message, () => batches.ProcessAsync(message.DeliveryId, message.Provider, context.CancellationToken));
 
         if (outcome.Status is DeliveryStatus.Processed or DeliveryStatus.Duplicate && outcome.Reason is null)
         {

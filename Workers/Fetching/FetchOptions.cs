@@ -4,8 +4,9 @@ namespace Webhooks.Workers.Fetching;
 
 /// <summary>
 /// Section <c>Fetching</c>: how the workers call the senders' APIs (Asana, Smartsheet) for what their events leave out.
-/// Environment form: <c>Fetching__AttemptTimeout=00:00:10</c>. The whole fetch runs while the delivery is processed,
-/// so keep attempts × timeout well inside the message's own retry budget.
+/// Environment form: <c>Fetching__AttemptTimeout=00:00:10</c>. Fetches run before a delivery's transaction opens, never
+/// while it holds locks; the message waits for them, so keep attempts × timeout well inside the message's own retry budget.
+/// Which API base URLs may be called at all is <c>Fetching:AllowedBaseUrls</c> (<see cref="Persistence.Fetching.ApiBaseUrlOptions"/>).
 /// </summary>
 public sealed class FetchOptions
 {
@@ -29,4 +30,11 @@ public sealed class FetchOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Fetching:MaxRetryAfter must be between {1} and {2}.")]
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Calls to one integration's API at once, per worker process (the senders rate-limit per token: Asana 150/min on a
+    /// free plan, Smartsheet 300/min). The rest wait their turn; other integrations are not held up.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Fetching:MaxConcurrentPerIntegration must be between {1} and {2}.")]
+    public int MaxConcurrentPerIntegration { get; set; } = 4;
 }

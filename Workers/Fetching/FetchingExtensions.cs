@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Webhooks.Persistence.Fetching;
 
 namespace Webhooks.Workers.Fetching;
 
@@ -12,8 +13,10 @@ public static class FetchingExtensions
             .BindConfiguration(FetchOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.AddApiBaseUrlPolicy();
         // Per-attempt timeouts are the pipeline's; this is only the backstop for one attempt that never ends.
-        builder.Services.AddHttpClient(ProviderApi.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2));
+        builder.Services.AddHttpClient(ProviderApi.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2))
+            .ConfigurePrimaryHttpMessageHandler(ProviderApi.CreateHandler);
         builder.Services.AddSingleton<ProviderApi>();
         builder.Services.AddScoped<ItemFetching>();
         return builder;

@@ -14,9 +14,30 @@ public interface IItemFetcher
     Provider Provider { get; }
 
     /// <summary>
-    /// The changes the fetched item shows, keyed on the skinny change's <see cref="NormalizedChange.SourceEventId"/>
-    /// (suffixed when one event yields several); null when the item no longer exists (404).
-    /// Throws <see cref="ItemFetchException"/> when the API still fails after its retries (transient).
+    /// What the fetched item shows. Throws <see cref="ItemFetchException"/> when the API fails (permanently, or still
+    /// transiently after its retries) or answers something that is not the item.
     /// </summary>
-    Task<IReadOnlyList<NormalizedChange>?> FetchAsync(ChangedInSender change, ProviderApiSession api, IntegrationSettings settings, CancellationToken cancellationToken);
+    Task<FetchedItem> FetchAsync(ChangedInSender change, ProviderApiSession api, IntegrationSettings settings, CancellationToken cancellationToken);
+}
+
+/// <summary>What a fetcher made of one <see cref="ChangedInSender"/>.</summary>
+public sealed record FetchedItem
+{
+    /// <summary>
+    /// The changes to apply instead of the skinny one, keyed on its <see cref="NormalizedChange.SourceEventId"/> (suffixed
+    /// when one event yields several) unless the item has an identity of its own that every event naming it shares.
+    /// </summary>
+    public IReadOnlyList<NormalizedChange> Changes { get; private init; } = [];
+
+    /// <summary>The item no longer exists in the sender (404): the skinny change is recorded in the history only.</summary>
+    public bool Gone { get; private init; }
+
+    /// <summary>Why nothing of the item is applied (e.g. a Smartsheet discussion on the sheet rather than a row).</summary>
+    public string? Skipped { get; private init; }
+
+    public static FetchedItem Found(IReadOnlyList<NormalizedChange> changes) => new() { Changes = changes };
+
+    public static FetchedItem NotFound { get; } = new() { Gone = true };
+
+    public static FetchedItem Skip(string reason) => new() { Skipped = reason };
 }

@@ -1,4 +1,5 @@
 using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
 
 namespace Webhooks.Workers.Providers;
 
@@ -13,4 +14,10 @@ public interface IPayloadParser
 
     /// <summary>Never throws for bad input: a payload the sender would not send is <see cref="ParseOutcome.Failed"/>.</summary>
     ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers);
+
+    /// <summary>
+    /// The parse for the integration that received it. A sender whose events mean what the integration's settings say
+    /// (Standard Webhooks' <c>settings.mapping</c>) reads them here; every other parser reads the payload alone.
+    /// </summary>
+    ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers, Integration integration) => Parse(body, headers);
 }

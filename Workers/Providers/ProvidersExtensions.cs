@@ -7,6 +7,7 @@ using Webhooks.Workers.Providers.Jira;
 using Webhooks.Workers.Providers.Rally;
 using Webhooks.Workers.Providers.Salesforce;
 using Webhooks.Workers.Providers.Smartsheet;
+using Webhooks.Workers.Providers.Standard;
 using Webhooks.Workers.Providers.Trello;
 
 namespace Webhooks.Workers.Providers;
@@ -25,6 +26,7 @@ public static class ProvidersExtensions
         builder.Services.AddSingleton<IItemFetcher, AsanaItemFetcher>();
         builder.Services.AddSingleton<IPayloadParser, SmartsheetPayloadParser>();
         builder.Services.AddSingleton<IItemFetcher, SmartsheetItemFetcher>();
+        builder.Services.AddSingleton<IPayloadParser, StandardPayloadParser>();
         builder.Services.AddOptions<SmartsheetOptions>().BindConfiguration(SmartsheetOptions.SectionName);
         builder.Services.AddSingleton<PayloadParsers>();
         builder.AddItemFetching();

@@ -16,7 +16,7 @@ namespace Webhooks.EndToEnd.Tests;
 public sealed class IngressHost(string connectionString, string virtualHost, Action<IWebHostBuilder>? configure = null)
     : WebApplicationFactory<IngressTelemetry>
 {
-    public const string AdminKey = "end-to-end-admin-key-0123456789";
+    public const string AdminKey = "end-to-end-admin-key-0123456789abcdef";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

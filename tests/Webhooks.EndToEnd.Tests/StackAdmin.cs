@@ -32,6 +32,43 @@ public sealed class StackAdmin(HttpClient http)
         return new LinkedJiraRecord(userId, integrationId, integration.GetProperty("token").GetString()!, recordId);
     }
 
+    /// <summary>
+    /// Account → run-as user (owner of the product) → product → an integration of <paramref name="provider"/> with
+    /// <paramref name="settings"/> → a record linked to the sender's item <paramref name="externalId"/>, all through the admin API.
+    /// </summary>
+    public async Task<LinkedRecord> SeedLinkedRecordAsync(string provider, string externalId, object settings)
+    {
+        var account = await CreateAsync("/accounts", new { name = $"Account {Guid.NewGuid():N}" });
+        var accountId = account.GetProperty("id").GetGuid();
+        var user = await CreateAsync($"/accounts/{accountId}/users", new { name = $"{provider} bot", email = $"{Guid.NewGuid():N}@example.test" });
+        var userId = user.GetProperty("id").GetGuid();
+        var product = await CreateAsync($"/accounts/{accountId}/products", new { key = "APP", name = "App" });
+        var productId = product.GetProperty("id").GetGuid();
+        await ExpectAsync(await http.PutAsJsonAsync($"{Prefix}/products/{productId}/members/{userId}", new { role = "owner" }), HttpStatusCode.OK);
+        var integration = await CreateAsync("/integrations", new { productId, provider, version = 1, name = provider, runAsUserId = userId, settings });
+        var integrationId = integration.GetProperty("id").GetGuid();
+        var record = await CreateAsync($"/products/{productId}/records", new { kind = "feature", name = "Login page", description = "As a user…", status = "new" });
+        var recordId = record.GetProperty("id").GetGuid();
+        await CreateAsync($"/records/{recordId}/links", new { integrationId, externalId });
+        return new LinkedRecord(userId, integrationId, integration.GetProperty("token").GetString()!, recordId, productId);
+    }
+
+    /// <summary>Another record in the seeded product, linked to the sender's item <paramref name="externalId"/> through the same integration.</summary>
+    public async Task<Guid> LinkAnotherRecordAsync(LinkedRecord seeded, string externalId)
+    {
+        var record = await CreateAsync($"/products/{seeded.ProductId}/records", new { kind = "feature", name = "Signup page", status = "new" });
+        var recordId = record.GetProperty("id").GetGuid();
+        await CreateAsync($"/records/{recordId}/links", new { integrationId = seeded.IntegrationId, externalId });
+        return recordId;
+    }
+
+    /// <summary>The integration's newest delivery (for senders whose answer names none, as Salesforce's SOAP ack).</summary>
+    public async Task<Guid> NewestDeliveryAsync(Guid integrationId)
+    {
+        var deliveries = await ExpectAsync(await http.GetAsync($"{Prefix}/integrations/{integrationId}/deliveries?limit=1"), HttpStatusCode.OK);
+        return deliveries.EnumerateArray().Single().GetProperty("id").GetGuid();
+    }
+
     public async Task<JsonElement> GetRecordAsync(Guid recordId) =>
         await ExpectAsync(await http.GetAsync($"{Prefix}/records/{recordId}"), HttpStatusCode.OK);
 
@@ -50,6 +87,11 @@ public sealed class StackAdmin(HttpClient http)
 }
 
 public sealed record LinkedJiraRecord(Guid RunAsUserId, Guid IntegrationId, string Token, Guid RecordId)
+{
+    public string WebhookPath => $"/api/v1/webhooks/{Token}";
+}
+
+public sealed record LinkedRecord(Guid RunAsUserId, Guid IntegrationId, string Token, Guid RecordId, Guid ProductId)
 {
     public string WebhookPath => $"/api/v1/webhooks/{Token}";
 }

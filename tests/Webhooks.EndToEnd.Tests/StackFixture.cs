@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Webhooks.Testing;
 using Webhooks.Workers;
+using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
 
 namespace Webhooks.EndToEnd.Tests;
@@ -17,8 +19,11 @@ namespace Webhooks.EndToEnd.Tests;
 /// </summary>
 public sealed class StackFixture : IAsyncDisposable
 {
-    private StackFixture(IngressHost ingress, WebApplication worker)
+    private readonly WebApplication _topology;
+
+    private StackFixture(WebApplication topology, IngressHost ingress, WebApplication worker)
     {
+        _topology = topology;
         Ingress = ingress;
         Worker = worker;
         Admin = new StackAdmin(ingress.CreateAdminClient());
@@ -33,6 +38,11 @@ public sealed class StackFixture : IAsyncDisposable
 
     public static async Task<StackFixture> StartAsync(string connectionString, string virtualHost, bool waitUntilReady = true)
     {
+        // As deploy/run.sh does: every provider's queue exists before the ingress sends to it, consumed or not. The host
+        // that declared them lives as long as the stack: MassTransit's log context is process-wide, and the worker's bus
+        // fails to start on the logger factory of a host disposed before it.
+        var topology = WorkerHost.Build(WorkerArguments(connectionString, virtualHost), deployTopologyOnly: true);
+        await topology.Services.GetRequiredService<IBusControl>().DeployAsync();
         var worker = WorkerHost.Build(WorkerArguments(connectionString, virtualHost));
         await worker.StartAsync();
         if (waitUntilReady)
@@ -41,7 +51,7 @@ public sealed class StackFixture : IAsyncDisposable
         }
         var ingress = new IngressHost(connectionString, virtualHost);
         await ingress.StartAsync();
-        return new StackFixture(ingress, worker);
+        return new StackFixture(topology, ingress, worker);
     }
 
     public static string[] WorkerArguments(string connectionString, string virtualHost) =>
@@ -53,7 +63,9 @@ public sealed class StackFixture : IAsyncDisposable
         $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
         $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
         $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
-        "--Workers:Providers=jira",
+        // GitHub's queue is not consumed: its tests process deliveries through the worker's DeliveryProcessor in the
+        // order they choose (ProcessInOrderAsync), which a consumer would race.
+        "--Workers:Providers=jira,salesforce,trello,rally,standard",
         "--Workers:HealthPort=0",
         "--Workers:RetryLimit=2",
         "--Workers:RetryMinInterval=00:00:00.050",
@@ -85,6 +97,16 @@ public sealed class StackFixture : IAsyncDisposable
         throw new InvalidOperationException($"The worker did not become ready within 30 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}"))}");
     }
 
+    /// <summary>Processes stored deliveries one at a time in the given order, as the worker's consumer would one by one.</summary>
+    public async Task ProcessInOrderAsync(params Guid[] deliveryIds)
+    {
+        foreach (var id in deliveryIds)
+        {
+            await using var scope = Worker.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().ProcessAsync(id, CancellationToken.None);
+        }
+    }
+
     /// <summary>Polls the admin API until the delivery has an outcome; fails with what it last saw.</summary>
     public async Task<JsonElement> WaitForOutcomeAsync(Guid deliveryId, TimeSpan? within = null)
     {
@@ -111,5 +133,6 @@ public sealed class StackFixture : IAsyncDisposable
         await Ingress.DisposeAsync();
         await Worker.StopAsync();
         await Worker.DisposeAsync();
+        await _topology.DisposeAsync();
     }
 }

@@ -15,7 +15,7 @@ namespace Webhooks.Ingress.Tests;
 public sealed class IngressApplication(string? virtualHost = null, Action<IWebHostBuilder>? configure = null, string? connectionString = null)
     : WebApplicationFactory<Program>
 {
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789abcdef0123";
     public const string PublicBaseUrl = "https://webhooks.example.test";
 
     public string ConnectionString => connectionString ?? IngressSetUp.Database.ConnectionString;
@@ -77,11 +77,16 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         var integration = new Integration
         {
             Id = Guid.NewGuid(), AccountId = account.Id, ProductId = product.Id, Provider = provider, Version = 1, Name = $"{provider} test",
-            Enabled = true, TokenHash = WebhookToken.Hash(token), RunAsUserId = user.Id, SigningSecret = signingSecret,
+            Enabled = true, TokenHash = WebhookToken.Hash(token), RunAsUserId = user.Id,
             Settings = System.Text.Json.JsonSerializer.Serialize(settings ?? new IntegrationSettings(), IntegrationSettings.JsonOptions),
             CreatedAt = now, UpdatedAt = now,
         };
         db.AddRange(account, user, product, new Membership { ProductId = product.Id, UserId = user.Id, Role = MembershipRole.Owner }, integration);
+        if (signingSecret is not null)
+        {
+            // Stored as given, as rows were before encryption at rest (the admin API encrypts; see SecretsAtRestTests).
+            db.Add(new IntegrationSigningSecret { Id = Guid.NewGuid(), IntegrationId = integration.Id, Secret = signingSecret, CreatedAt = now });
+        }
         await db.SaveChangesAsync();
         await Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
         return new SeededIntegration(integration.Id, account.Id, token, WebhookToken.CallbackUrl(PublicBaseUrl, token));

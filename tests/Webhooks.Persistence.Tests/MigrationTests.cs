@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
@@ -82,6 +84,90 @@ public sealed class MigrationTests
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"SELECT status || ' ' || provider FROM deliveries WHERE id = '{delivery.Id}'", connection);
         Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo("dead_lettered github"));
+    }
+
+    [Test]
+    public async Task Every_change_to_an_integrations_signing_secrets_moves_its_directory_version()
+    {
+        // The ingress reloads an integration (with its secrets) when its directory_version moves; a removed secret
+        // leaves no row behind, so the integration row itself must move.
+        await using var db = Db();
+        var integrationId = await NewIntegrationAsync(db);
+        var secret = new IntegrationSigningSecret { Id = Guid.NewGuid(), IntegrationId = integrationId, Secret = "dp1:x", CreatedAt = DateTimeOffset.UtcNow };
+
+        var before = await IntegrationVersionAsync(integrationId);
+        db.IntegrationSigningSecrets.Add(secret);
+        await db.SaveChangesAsync();
+        var added = await IntegrationVersionAsync(integrationId);
+        await db.IntegrationSigningSecrets.Where(s => s.Id == secret.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ExpiresAt, DateTimeOffset.UtcNow));
+        var expired = await IntegrationVersionAsync(integrationId);
+        await db.IntegrationSigningSecrets.Where(s => s.Id == secret.Id).ExecuteDeleteAsync();
+        var removed = await IntegrationVersionAsync(integrationId);
+
+        Assert.That(new[] { before, added, expired, removed }, Is.Ordered.Ascending.And.Unique);
+    }
+
+    [Test]
+    public async Task Signing_secrets_kept_on_integrations_move_to_their_own_table_as_stored()
+    {
+        // A database as it was before the table existed, with one encrypted and one plaintext (pre-encryption) secret.
+        await using var database = await TestDatabase.CreateAsync("secretsmove");
+        await using (var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options))
+        {
+            await before.GetService<IMigrator>().MigrateAsync("DeliveryTraceParent");
+        }
+        var encrypted = Guid.NewGuid();
+        var plaintext = Guid.NewGuid();
+        var without = Guid.NewGuid();
+        var updatedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO accounts (id, name, status, created_at) VALUES ('{Guid.Empty}', 'A', 'active', now());
+                INSERT INTO users (id, account_id, name, email, is_integration_user, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'U', 'u@example.test', true, now());
+                INSERT INTO products (id, account_id, key, name, last_record_number, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'APP', 'App', 0, now());
+                INSERT INTO integrations (id, account_id, product_id, provider, version, name, enabled, token_hash, run_as_user_id, settings, created_at, updated_at, signing_secret)
+                SELECT id, '{Guid.Empty}', '{Guid.Empty}', 'asana', 1, 'I', true, decode(md5(id::text), 'hex'), '{Guid.Empty}', jsonb_build_object(), now(), '{updatedAt:O}', secret
+                FROM (VALUES ('{encrypted}'::uuid, 'dp1:CfDJ8-stored-ciphertext'), ('{plaintext}'::uuid, 'legacy-plaintext'), ('{without}'::uuid, NULL)) AS v(id, secret);
+                """, connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await PersistenceExtensions.MigrateAsync(database.ConnectionString);
+
+        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        var moved = await after.IntegrationSigningSecrets.AsNoTracking().OrderBy(s => s.Secret).ToListAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(moved.Select(s => (s.IntegrationId, s.Secret)), Is.EqualTo(new[] { (encrypted, "dp1:CfDJ8-stored-ciphertext"), (plaintext, "legacy-plaintext") }));
+            Assert.That(moved.Select(s => s.CreatedAt), Has.All.EqualTo(updatedAt));
+            Assert.That(moved.Select(s => s.ExpiresAt), Has.All.Null);
+        });
+    }
+
+    private static async Task<Guid> NewIntegrationAsync(WebhooksDbContext db)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var account = new Account { Id = Guid.NewGuid(), Name = "A", Status = AccountStatus.Active, CreatedAt = now };
+        var user = new User { Id = Guid.NewGuid(), AccountId = account.Id, Name = "U", Email = $"{Guid.NewGuid():N}@example.test", CreatedAt = now };
+        var product = new Product { Id = Guid.NewGuid(), AccountId = account.Id, Key = "APP", Name = "App", CreatedAt = now };
+        var integration = new Integration
+        {
+            Id = Guid.NewGuid(), AccountId = account.Id, ProductId = product.Id, Provider = Contracts.Provider.Asana, Version = 1, Name = "I",
+            Enabled = true, TokenHash = Guid.NewGuid().ToByteArray(), RunAsUserId = user.Id, CreatedAt = now, UpdatedAt = now,
+        };
+        db.AddRange(account, user, product, integration);
+        await db.SaveChangesAsync();
+        return integration.Id;
+    }
+
+    private async Task<long> IntegrationVersionAsync(Guid integrationId)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT directory_version FROM integrations WHERE id = '{integrationId}'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<long> DirectoryVersionAsync(Guid accountId)

@@ -42,6 +42,38 @@ public static class JiraPayloads
             json["comment"] = comment;
         });
 
+    /// <summary>
+    /// The recorded status_done update for issue 10040 whose change group is a fix-version swap: one item removing the old
+    /// version, one adding the new, in Jira's changelog item shape (fieldtype jira, fieldId fixVersions, ids in from/to).
+    /// </summary>
+    public static byte[] VersionSwap(string changelogId, string fromVersion, string fromId, string toVersion, string toId) =>
+        Edit("jira_issue_updated.status_done.json", json =>
+        {
+            json["changelog"] = new JsonObject
+            {
+                ["id"] = changelogId,
+                ["items"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["field"] = "Fix Version", ["fieldtype"] = "jira", ["fieldId"] = "fixVersions",
+                        ["from"] = fromId, ["fromString"] = fromVersion, ["to"] = null, ["toString"] = null,
+                    },
+                    new JsonObject
+                    {
+                        ["field"] = "Fix Version", ["fieldtype"] = "jira", ["fieldId"] = "fixVersions",
+                        ["from"] = null, ["fromString"] = null, ["to"] = toId, ["toString"] = toVersion,
+                    }),
+            };
+        });
+
+    /// <summary>The recorded comment_created.json with a NUL (<c>\u0000</c>, valid JSON) in the body and the author's name.</summary>
+    public static byte[] CommentCreatedWithNul() =>
+        Edit("comment_created.json", json =>
+        {
+            json["comment"]!["body"] = "Added a\u0000comment";
+            json["comment"]!["author"]!["displayName"] = "Test\u0000User";
+        });
+
     /// <summary>comment_updated.json turned into the deletion of that comment (10019 on issue 10040).</summary>
     public static byte[] CommentDeleted() => Edit("comment_updated.json", json => json["webhookEvent"] = "comment_deleted");
 }

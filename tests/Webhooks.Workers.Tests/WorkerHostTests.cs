@@ -102,6 +102,24 @@ public sealed class WorkerHostTests
         Assert.That(failure!.Message, Does.Contain("Workers:ConcurrentMessageLimit"));
     }
 
+    [TestCase("ftp://files.example/")]
+    [TestCase("https://")]
+    [TestCase("http://user@127.0.0.1:")]
+    public void Allowed_base_url_that_is_not_an_http_prefix_with_a_host_stops_start_up_naming_the_key(string prefix)
+    {
+        var failure = Assert.CatchAsync(() => StartAndStopAsync($"--Fetching:AllowedBaseUrls=http://127.0.0.1:,{prefix}"));
+
+        Assert.That(failure!.Message, Does.Contain("Fetching:AllowedBaseUrls").And.Contain($"'{prefix}'"));
+    }
+
+    [Test]
+    public void Per_integration_fetch_limit_out_of_range_stops_start_up_naming_the_key()
+    {
+        var failure = Assert.CatchAsync(() => StartAndStopAsync("--Fetching:MaxConcurrentPerIntegration=0"));
+
+        Assert.That(failure!.Message, Does.Contain("Fetching:MaxConcurrentPerIntegration"));
+    }
+
     [TestCase(new[] { "--Workers:Providers=jira, GitHub" }, new[] { Provider.Jira, Provider.GitHub })]
     [TestCase(new[] { "--Workers:Providers:0=trello", "--Workers:Providers:1=asana" }, new[] { Provider.Trello, Provider.Asana })]
     public void Providers_are_read_from_a_comma_separated_value_or_a_list(string[] settings, Provider[] expected)

@@ -1,18 +1,52 @@
 using System.Text.Json;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Providers.Asana;
 
 /// <summary>
-/// Asana: <c>X-Hook-Signature: &lt;hex&gt;</c> keyed with the secret its handshake sent (the endpoint stores that
-/// secret when it answers <c>X-Hook-Secret</c>). Heartbeats are <c>{"events":[]}</c>: answered, never queued.
+/// Asana: each webhook's creation sends a handshake, <c>X-Hook-Secret: &lt;secret&gt;</c>, that must be echoed; the
+/// secret is sent only then and keys <c>X-Hook-Signature: &lt;hex HMAC-SHA256&gt;</c> of every later event.
+/// Heartbeats are <c>{"events":[]}</c>: answered, never queued.
 /// </summary>
 public sealed class AsanaReceiver : IProviderReceiver
 {
+    private const string HandshakeKind = "x-hook-secret";
+
     public Provider Provider => Provider.Asana;
 
     public IReadOnlyList<string> KeptHeaders { get; } = [];
+
+    /// <summary>
+    /// The secret is stored before the echo (Asana never sends it again), and only while the integration takes
+    /// handshakes (<see cref="SigningSecretStore"/>): otherwise anyone who knows the callback URL could make Asana's own
+    /// signatures fail and sign events of their own. A refused handshake gets no echo, so no webhook is confirmed.
+    /// </summary>
+    public async ValueTask<HandshakeAnswer?> AnswerHandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken)
+    {
+        if (!request.Headers.TryGetValue("X-Hook-Secret", out var values) || values.All(string.IsNullOrEmpty))
+        {
+            return null;
+        }
+        if (!HandshakeAnswer.TryReadValue(values, out var secret))
+        {
+            return HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status400BadRequest, "invalid_handshake",
+                $"X-Hook-Secret must be sent once, as visible ASCII of at most {HandshakeAnswer.MaxValueLength} characters. Nothing was stored.");
+        }
+        return await request.Secrets.AddFromHandshakeAsync(request.Integration.Id, secret, cancellationToken) switch
+        {
+            HandshakeSecretOutcome.Stored or HandshakeSecretOutcome.AlreadyKept =>
+                HandshakeAnswer.Answered(HandshakeKind, WebhookResults.WithHeader("X-Hook-Secret", secret, WebhookResults.Acknowledged("ok"))),
+            HandshakeSecretOutcome.WindowClosed => HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status409Conflict, "handshake_window_closed",
+                "This integration already has a signing secret. Another Asana webhook's secret is taken only while a handshake window is open: "
+                + "an administrator opens one for 15 minutes with POST /api/v1/admin/integrations/{id}/handshake-window. Nothing was stored."),
+            HandshakeSecretOutcome.LimitReached => HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status409Conflict, "too_many_secrets",
+                $"This integration already keeps {IntegrationSigningSecret.MaxPerIntegration} signing secrets, one per webhook. An administrator must "
+                + "remove one (DELETE /api/v1/admin/integrations/{id}/secrets/{fingerprint}) first. Nothing was stored."),
+            _ => HandshakeAnswer.Unavailable(HandshakeKind, request.RetryAfterSeconds),
+        };
+    }
 
     public bool IsHandshake(ReceivedWebhook webhook)
     {

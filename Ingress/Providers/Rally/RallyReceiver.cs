@@ -19,7 +19,7 @@ public sealed class RallyReceiver : IProviderReceiver
         // An unreadable body cannot prove its subscription, so it is refused like a wrong one.
         var subscription = JsonBody.Find(webhook.Body, "message", "subscription_id");
         return string.Equals(subscription, settings.SubscriptionId.Trim(), StringComparison.Ordinal)
-            ? SignatureCheck.Valid
+            ? SignatureCheck.SenderMatched
             : SignatureCheck.Mismatch;
     }
 

@@ -2,10 +2,15 @@ using System.Xml;
 
 namespace Webhooks.Ingress.Providers.Salesforce;
 
-/// <summary>The two values the door needs from an outbound message: the organization and the first notification id.</summary>
-public sealed record SalesforceMessage(string? OrganizationId, string? FirstNotificationId)
+/// <summary>The one value the door needs from an outbound message: the organization it comes from.</summary>
+public sealed record SalesforceMessage(string? OrganizationId)
 {
     private const string OutboundNamespace = "http://soap.sforce.com/2005/09/outbound";
+
+    // The same limits as the worker's parser (SalesforcePayloadParser): past them the scan stops, and the worker, which
+    // judges the stored message, fails it with the reason.
+    private const int MaxDepth = 64;
+    private const int MaxElements = 100_000;
 
     private static readonly XmlReaderSettings Settings = new()
     {
@@ -19,28 +24,24 @@ public sealed record SalesforceMessage(string? OrganizationId, string? FirstNoti
 
     public static SalesforceMessage Read(ReadOnlyMemory<byte> body)
     {
-        string? organization = null;
-        string? notification = null;
         try
         {
             using var stream = new MemoryStream(body.ToArray(), writable: false);
             using var reader = XmlReader.Create(stream, Settings);
-            while (reader.Read() && (organization is null || notification is null))
+            var elements = 0;
+            while (reader.Read())
             {
-                if (reader.NodeType != XmlNodeType.Element || reader.NamespaceURI != OutboundNamespace)
+                if (reader.NodeType != XmlNodeType.Element)
                 {
                     continue;
                 }
-                if (reader.LocalName == "OrganizationId" && organization is null)
+                if (reader.Depth >= MaxDepth || ++elements > MaxElements)
                 {
-                    organization = reader.ReadElementContentAsString().Trim();
+                    break;
                 }
-                else if (reader.LocalName == "Notification" && notification is null)
+                if (reader.LocalName == "OrganizationId" && reader.NamespaceURI == OutboundNamespace)
                 {
-                    if (reader.ReadToDescendant("Id", OutboundNamespace))
-                    {
-                        notification = reader.ReadElementContentAsString().Trim();
-                    }
+                    return new SalesforceMessage(reader.ReadElementContentAsString().Trim());
                 }
             }
         }
@@ -48,7 +49,7 @@ public sealed record SalesforceMessage(string? OrganizationId, string? FirstNoti
         {
             // Not XML: judged by the worker, which records the error on the delivery.
         }
-        return new SalesforceMessage(organization, notification);
+        return new SalesforceMessage(OrganizationId: null);
     }
 
     /// <summary>Salesforce ids come as 15 (case-sensitive) or 18 characters; the first 15 identify the organization.</summary>

@@ -5,8 +5,9 @@ namespace Webhooks.Ingress.Providers.Salesforce;
 
 /// <summary>
 /// Salesforce outbound messages are not signed: when settings name an <c>organizationId</c>, messages from any other
-/// organization are refused. Every stored message is answered with the SOAP acknowledgement: anything else
-/// (our JSON included) makes Salesforce retry it for 24 hours.
+/// organization are refused, and a matching one is still recorded unverified. The message's live session id is
+/// redacted before it is stored (<see cref="SalesforceSessionId"/>). Every stored message is answered with the SOAP
+/// acknowledgement: anything else (our JSON included) makes Salesforce retry it for 24 hours.
 /// </summary>
 public sealed class SalesforceReceiver : IProviderReceiver
 {
@@ -45,13 +46,19 @@ public sealed class SalesforceReceiver : IProviderReceiver
         }
         var message = SalesforceMessage.Read(webhook.Body);
         return SalesforceMessage.SameOrganization(message.OrganizationId, settings.OrganizationId)
-            ? SignatureCheck.Valid
+            ? SignatureCheck.SenderMatched
             : SignatureCheck.Mismatch;
     }
 
-    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => SalesforceMessage.Read(webhook.Body).FirstNotificationId;
+    /// <summary>
+    /// None: a message batches up to 100 notifications, and Salesforce re-sends those it holds no ack for beside new
+    /// ones, so a message is never a retry as a whole. The worker deduplicates each notification on its own.
+    /// </summary>
+    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => null;
+
+    public ReadOnlyMemory<byte> BodyToStore(ReceivedWebhook webhook) => SalesforceSessionId.Redact(webhook.Body);
 
     public IResult Accepted(Guid deliveryId) => Results.Text(Ack, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status200OK);
 
-    public IResult Rejected() => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
+    public IResult Rejected(SignatureCheck check) => Results.Text(Fault, "text/xml; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
 }

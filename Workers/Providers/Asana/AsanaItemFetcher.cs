@@ -20,7 +20,7 @@ public sealed class AsanaItemFetcher : IItemFetcher
 
     public Provider Provider => Provider.Asana;
 
-    public async Task<IReadOnlyList<NormalizedChange>?> FetchAsync(ChangedInSender change, ProviderApiSession api, IntegrationSettings settings, CancellationToken cancellationToken)
+    public async Task<FetchedItem> FetchAsync(ChangedInSender change, ProviderApiSession api, IntegrationSettings settings, CancellationToken cancellationToken)
     {
         var item = change.Fetch!;
         if (item.Kind == "story")
@@ -28,7 +28,7 @@ public sealed class AsanaItemFetcher : IItemFetcher
             var story = await api.GetAsync($"stories/{Uri.EscapeDataString(item.Id)}?opt_fields=text,created_by.name,target", cancellationToken);
             if (story is null)
             {
-                return null;
+                return FetchedItem.NotFound;
             }
             var data = Data(story, "story");
             var text = String(data, "text") ?? "";
@@ -38,17 +38,17 @@ public sealed class AsanaItemFetcher : IItemFetcher
             {
                 if (!data.TryGetProperty("target", out var target) || target.ValueKind != JsonValueKind.Object || String(target, "gid") is not { Length: > 0 } gid)
                 {
-                    return [change with { Fetch = null }];
+                    return FetchedItem.Found([change with { Fetch = null }]);
                 }
                 taskGid = gid;
             }
-            return item.Field == "changed"
+            return FetchedItem.Found(item.Field == "changed"
                 ? [new CommentEdited(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]
-                : [new CommentAdded(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)];
+                : [new CommentAdded(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]);
         }
 
         var task = await api.GetAsync($"tasks/{Uri.EscapeDataString(item.Id)}?opt_fields=name,notes,completed,memberships.section.name", cancellationToken);
-        return task is null ? null : TaskChanges(change, item.Field, Data(task, "task"));
+        return task is null ? FetchedItem.NotFound : FetchedItem.Found(TaskChanges(change, item.Field, Data(task, "task")));
     }
 
     private static List<NormalizedChange> TaskChanges(ChangedInSender change, string? field, JsonElement task)
@@ -103,7 +103,7 @@ public sealed class AsanaItemFetcher : IItemFetcher
     private static JsonElement Data(JsonElement? body, string what) =>
         body is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
             ? data
-            : throw new ItemFetchException($"Asana API answered the {what} without a data object.");
+            : throw new ItemFetchException($"Asana API answered the {what} without a data object.", permanent: true);
 
     private static string? String(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

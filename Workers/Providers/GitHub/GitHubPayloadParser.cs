@@ -12,24 +12,24 @@ namespace Webhooks.Workers.Providers.GitHub;
 /// (kept with the delivery) plus the body's <c>action</c>. The link's external id is the issue's numeric <c>id</c>, for
 /// pull requests too (<c>issue_comment</c> on a pull request carries <c>issue.pull_request</c>).
 /// <para>
-/// Dedup keys are content identity (§2.5), never <c>X-GitHub-Delivery</c>: issue changes
-/// <c>github:issue:{issue.id}:{action}:{issue.updated_at}</c> (edits add the field and a hash of its new value, so two
-/// edits within one second are not taken for one), comments <c>github:comment:{comment.id}:{action}:{comment.updated_at}</c>
-/// (edits add a hash of the body), deletions <c>github:issue|comment:{id}:deleted</c> (GitHub sends no deletion time).
+/// Dedup keys are content identity (§2.5): issue changes <c>github:issue:{issue.id}:{action}:{issue.updated_at}</c>
+/// (edits add the field and a hash of its new value, so two edits within one second are not taken for one), comments
+/// <c>github:comment:{comment.id}:{action}:{comment.updated_at}</c> (edits add a hash of the body), deletions
+/// <c>github:issue|comment:{id}:deleted</c> (GitHub sends no deletion time). Closes and reopens add the
+/// <c>X-GitHub-Delivery</c> GUID: closed → reopened → closed within one second makes two closes whose content is the same
+/// to the byte, and only that GUID, GitHub's id of the event (the same for every hook it is delivered to, and on a
+/// redelivery; G-API <c>hook-delivery.guid</c>), tells the second from a copy of the first.
 /// </para>
 /// <para>
 /// Ordering: <c>issue.updated_at</c> / <c>comment.updated_at</c>, which have 1-second resolution, so two events in one
-/// second tie. The applier compares with <c>&gt;=</c> (a tie goes to the change applied last), and that is the choice
-/// here too: one hook's deliveries normally arrive, are stored and are relayed in event order, so at a tie the change
-/// applied last is the newer one (a close then a reopen within one second ends open). With <c>&gt;</c> the first of the
-/// pair would always win and that reopen would be lost. The cost: if two events of one second are applied out of order
-/// (the sender reorders them, or two worker replicas take them at once), the older one can win that tie. GitHub sends
-/// no sequence number that could tell them apart; a later event with a later second always wins.
+/// second tie. The applier breaks a tie by when the ingress received each delivery (the later one wins), so the
+/// outcome does not depend on the order workers happen to apply them in.
 /// </para>
 /// </summary>
 public sealed class GitHubPayloadParser : IPayloadParser
 {
     public const string EventHeader = "X-GitHub-Event";
+    public const string DeliveryHeader = "X-GitHub-Delivery";
 
     /// <summary>The external statuses a status change names (the issue's <c>state</c>), mapped through statusMappings.</summary>
     public const string OpenStatus = "open";
@@ -71,7 +71,7 @@ public sealed class GitHubPayloadParser : IPayloadParser
         var action = payload.Action;
         return (eventName, action) switch
         {
-            ("issues", "opened" or "edited" or "closed" or "reopened" or "deleted") => Issue(payload, action),
+            ("issues", "opened" or "edited" or "closed" or "reopened" or "deleted") => Issue(payload, action, FindHeader(headers, DeliveryHeader)),
             ("issue_comment", "created" or "edited" or "deleted") => Comment(payload, action),
             ("issues" or "issue_comment", _) when string.IsNullOrWhiteSpace(action) =>
                 ParseResult.Failed($"Not a GitHub webhook: '{eventName}' has no action."),
@@ -79,7 +79,7 @@ public sealed class GitHubPayloadParser : IPayloadParser
         };
     }
 
-    private static ParseResult Issue(GitHubPayload payload, string action)
+    private static ParseResult Issue(GitHubPayload payload, string action, string? eventGuid)
     {
         if (!TryIssue(payload, action, out var issueId, out var updatedAt, out var updatedText, out var failure))
         {
@@ -87,14 +87,15 @@ public sealed class GitHubPayloadParser : IPayloadParser
         }
         var issue = payload.Issue!;
         var key = $"github:issue:{issueId}:{action}:{updatedText}";
+        var stateKey = string.IsNullOrEmpty(eventGuid) ? key : $"{key}:{eventGuid}";
         switch (action)
         {
             case "opened":
                 return ParseResult.Parsed([new ItemCreated(issueId, key, updatedAt, issue.Title)]);
             case "closed":
-                return ParseResult.Parsed([new StatusChanged(issueId, key, updatedAt, OpenStatus, ClosedStatus)]);
+                return ParseResult.Parsed([new StatusChanged(issueId, stateKey, updatedAt, OpenStatus, ClosedStatus)]);
             case "reopened":
-                return ParseResult.Parsed([new StatusChanged(issueId, key, updatedAt, ClosedStatus, OpenStatus)]);
+                return ParseResult.Parsed([new StatusChanged(issueId, stateKey, updatedAt, ClosedStatus, OpenStatus)]);
             case "deleted":
                 return ParseResult.Parsed([new ItemDeleted(issueId, $"github:issue:{issueId}:deleted", updatedAt)]);
         }

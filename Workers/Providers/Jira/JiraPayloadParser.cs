@@ -10,7 +10,8 @@ namespace Webhooks.Workers.Providers.Jira;
 /// Jira Cloud admin webhooks (providers.md §1). Dedup keys (§1.5) are the same in every webhook's copy of an event:
 /// comments <c>jira:comment:{comment.id}:{kind}:{comment.updated}</c> (keyed on the comment id, not the event name, because one
 /// comment arrives both as <c>comment_created</c> and as <c>jira:issue_updated</c>/<c>issue_commented</c>), changelog items
-/// <c>jira:changelog:{changelog.id}:{field}</c>, create and delete <c>jira:{issue.id}:{webhookEvent}</c>.
+/// <c>jira:changelog:{changelog.id}:{field}</c> (<c>…:{field}:{n}</c> for the n-th item of one field in the same change
+/// group), create and delete <c>jira:{issue.id}:{webhookEvent}</c>.
 /// Ordering: the top-level <c>timestamp</c> (epoch ms); for comments <c>comment.updated</c>.
 /// </summary>
 public sealed partial class JiraPayloadParser : IPayloadParser
@@ -63,6 +64,11 @@ public sealed partial class JiraPayloadParser : IPayloadParser
             return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has no timestamp.");
         }
 
+        if (epochMs is < MinEpochMilliseconds or > MaxEpochMilliseconds)
+        {
+            return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has a timestamp ({epochMs}) that is no time: Jira sends milliseconds since 1970.");
+        }
+
         var issueId = payload.Issue.Id;
         var at = DateTimeOffset.FromUnixTimeMilliseconds(epochMs);
 
@@ -110,14 +116,18 @@ public sealed partial class JiraPayloadParser : IPayloadParser
             {
                 return ParseResult.Failed("Not a Jira webhook: the changelog has items but no id.");
             }
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var item in items)
             {
-                var field = (item.FieldId ?? item.Field)?.Trim();
-                if (string.IsNullOrEmpty(field))
+                var field = (item?.FieldId ?? item?.Field)?.Trim();
+                if (item is null || string.IsNullOrEmpty(field))
                 {
                     return ParseResult.Failed($"Not a Jira webhook: changelog {payload.Changelog.Id} has an item without a field.");
                 }
-                var key = $"jira:changelog:{payload.Changelog.Id}:{field}";
+                // One change group can hold several items for one field (fixVersions: one removed, one added): each is
+                // its own change. The first keeps the plain key; later ones add their place among that field's items.
+                var occurrence = seen[field] = seen.GetValueOrDefault(field) + 1;
+                var key = occurrence == 1 ? $"jira:changelog:{payload.Changelog.Id}:{field}" : $"jira:changelog:{payload.Changelog.Id}:{field}:{occurrence}";
                 NormalizedChange change = field.ToLowerInvariant() switch
                 {
                     "status" when !string.IsNullOrWhiteSpace(item.ToText) => new StatusChanged(issueId, key, at, item.FromString, item.ToText),
@@ -178,6 +188,10 @@ public sealed partial class JiraPayloadParser : IPayloadParser
 
     [GeneratedRegex(@"([+-])(\d{2})(\d{2})$")]
     private static partial Regex OffsetWithoutColon();
+
+    // DateTimeOffset's range (years 1 to 9999) in epoch milliseconds: outside it a timestamp names no time.
+    private const long MinEpochMilliseconds = -62_135_596_800_000;
+    private const long MaxEpochMilliseconds = 253_402_300_799_999;
 
     private enum CommentKind
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Unicode;
 using Webhooks.Contracts;
 using Webhooks.Workers.Changes;
 
@@ -44,6 +45,11 @@ public sealed class RallyPayloadParser : IPayloadParser
         {
             return ParseResult.Failed("Not a Rally webhook: the body is empty.");
         }
+        // JsonDocument checks strings' UTF-8 only when one is read, and then throws InvalidOperationException.
+        if (!Utf8.IsValid(body.Span))
+        {
+            return ParseResult.Failed("Not a Rally webhook: the body is not valid UTF-8.");
+        }
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -52,6 +58,11 @@ public sealed class RallyPayloadParser : IPayloadParser
         catch (JsonException e)
         {
             return ParseResult.Failed($"Not a Rally webhook: the body is not JSON ({e.Message}).");
+        }
+        catch (InvalidOperationException e)
+        {
+            // A string escaping half a surrogate pair (\ud800): JSON, but no text.
+            return ParseResult.Failed($"Not a Rally webhook: a string in the body is not valid Unicode ({e.Message}).");
         }
     }
 
@@ -79,8 +90,10 @@ public sealed class RallyPayloadParser : IPayloadParser
 
         var state = Object(message, "state");
         var changes = Object(message, "changes");
-        var version = Attribute(state, "VersionId") is { } versionAttribute && Value(versionAttribute) is { ValueKind: JsonValueKind.Number } versionValue
-            && versionValue.TryGetInt64(out var versionId) && versionId is >= 0 and <= MaxVersionId ? versionId : (long?)null;
+        if (!TryVersion(state, out var version))
+        {
+            return ParseResult.Failed($"Not a Rally webhook: {action} {objectType} {objectId} has a state.VersionId that is not a revision number ({Value(Attribute(state, "VersionId")!.Value)?.GetRawText()}).");
+        }
         var messageId = Property(message, "message_id");
         var keyPrefix = messageId is not null ? $"rally:{messageId}"
             : version is { } v ? $"rally:{objectId}:v{v}"
@@ -203,6 +216,32 @@ public sealed class RallyPayloadParser : IPayloadParser
     // Bounds that keep the conversions below inside DateTimeOffset's range: a value outside them is treated as absent.
     private const long MaxVersionId = 100_000_000_000;
     private const long MaxEpochMilliseconds = 253_402_300_799_999;
+
+    /// <summary>
+    /// <c>state.VersionId</c>: absent or null is no version (false only for a value that names none). Its type is
+    /// <c>Integer</c>, and Rally writes the value as a JSON number or as a numeric string; both are the number they name.
+    /// </summary>
+    private static bool TryVersion(JsonElement? state, out long? version)
+    {
+        version = null;
+        if (Attribute(state, "VersionId") is not { } attribute || Value(attribute) is not { } value || value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+        long number = 0;
+        var readable = value.ValueKind switch
+        {
+            JsonValueKind.Number => value.TryGetInt64(out number),
+            JsonValueKind.String => long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out number),
+            _ => false,
+        };
+        if (!readable || number is < 0 or > MaxVersionId)
+        {
+            return false;
+        }
+        version = number;
+        return true;
+    }
 
     /// <summary>The revision order as a timestamp-like value: one second per VersionId after the Unix epoch.</summary>
     public static DateTimeOffset VersionTime(long versionId) => DateTimeOffset.UnixEpoch.AddSeconds(versionId);

@@ -18,7 +18,12 @@ namespace Webhooks.Workers.Providers.Salesforce;
 /// the delivery fails saying so. A notification whose sObject carries nothing but its id ("contains no data": the record
 /// was deleted before delivery, S-CONS) is skipped; a message of only such notifications is ignored with that reason.
 /// </para>
-/// <para>Parsed without DTD processing or an XML resolver: the body is untrusted.</para>
+/// <para>
+/// The body is untrusted: parsed without DTD processing or an XML resolver (no entities), and read once as a stream
+/// before it is loaded, so that nesting deeper than <see cref="MaxDepth"/> levels or more than <see cref="MaxElements"/>
+/// elements fails the delivery at once. Loading a 300,000-deep message took minutes of a core (and deeper ones risk a
+/// stack overflow, which no catch survives); a real one is 6 levels deep.
+/// </para>
 /// </summary>
 public sealed class SalesforcePayloadParser : IPayloadParser
 {
@@ -35,6 +40,12 @@ public sealed class SalesforcePayloadParser : IPayloadParser
         MaxCharactersInDocument = 64 * 1024 * 1024,
     };
 
+    /// <summary>Levels of nesting, the envelope's included. A real outbound message has 6 down to an sObject's fields.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Elements in one message: 100 notifications (Salesforce's most per message) of about 1,000 fields each.</summary>
+    public const int MaxElements = 100_000;
+
     public Provider Provider => Provider.Salesforce;
 
     public ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers)
@@ -47,7 +58,12 @@ public sealed class SalesforcePayloadParser : IPayloadParser
         XDocument document;
         try
         {
-            using var stream = new MemoryStream(body.ToArray(), writable: false);
+            var bytes = body.ToArray();
+            if (OverLimits(bytes) is { } overLimits)
+            {
+                return ParseResult.Failed(overLimits);
+            }
+            using var stream = new MemoryStream(bytes, writable: false);
             using var reader = XmlReader.Create(stream, ReaderSettings);
             document = XDocument.Load(reader);
         }
@@ -120,6 +136,30 @@ public sealed class SalesforcePayloadParser : IPayloadParser
         return changes.Count == 0
             ? ParseResult.Ignored("Salesforce notifications carry none of StageName, Status, Name, Subject or Description.")
             : ParseResult.Parsed(changes);
+    }
+
+    /// <summary>Why the message is refused before it is loaded (too deep, too many elements), or null. Streams: no tree is built.</summary>
+    private static string? OverLimits(byte[] body)
+    {
+        using var stream = new MemoryStream(body, writable: false);
+        using var reader = XmlReader.Create(stream, ReaderSettings);
+        var elements = 0;
+        while (reader.Read())
+        {
+            if (reader.NodeType != XmlNodeType.Element)
+            {
+                continue;
+            }
+            if (reader.Depth >= MaxDepth)
+            {
+                return $"Salesforce outbound message refused: its elements are nested more than {MaxDepth} levels deep (at <{reader.Name}>); a real one has 6.";
+            }
+            if (++elements > MaxElements)
+            {
+                return $"Salesforce outbound message refused: it has more than {MaxElements} elements (100 notifications of about 1,000 fields each).";
+            }
+        }
+        return null;
     }
 
     /// <summary>A field's text; <c>xsi:nil="true"</c> (and absence) is null.</summary>

@@ -9,9 +9,11 @@ namespace Webhooks.Workers.Providers.Smartsheet;
 
 /// <summary>
 /// Smartsheet callbacks (providers.md §6). The link's external id is the row id (<c>id</c> of a row event, <c>rowId</c>
-/// of a cell or comment event). Events carry ids only: cell changes and comment texts become
-/// <see cref="ChangedInSender"/> changes that name what to fetch; <c>row.updated</c> is a history line (its values
-/// come with the cell events of the same callback). <c>sheet.updated</c> comes with every change and is skipped, as are
+/// of a cell event). Events carry ids only: cell changes become <see cref="ChangedInSender"/> changes that name the row
+/// to fetch; <c>row.updated</c> is a history line (its values come with the cell events of the same callback). Comment
+/// and discussion events carry only their own <c>id</c> (no <c>rowId</c>: only cell events have one), so which row they
+/// are on is left to the fetch (<see cref="ItemReference.ItemUnknown"/>); a deleted one can no longer be read, so it is
+/// skipped with the reason. <c>sheet.updated</c> comes with every change and is skipped, as are
 /// events whose <c>changeAgent</c> contains our own (<see cref="SmartsheetOptions.ChangeAgent"/>).
 /// Dedup key (§6.5, not the nonce): <c>smartsheet:{scopeObjectId}:{objectType}:{id | rowId.columnId}:{eventType}:{timestamp}:{userId}</c>.
 /// Ordering: <c>events[].timestamp</c> (1 s).
@@ -92,14 +94,16 @@ public sealed partial class SmartsheetPayloadParser(IOptions<SmartsheetOptions> 
                     }
                     change = Cell(e.EventType, sheetId, cellRow, column, key, at);
                     break;
-                case "comment" when e.RowId is { } commentRow && e.Id is { } commentId:
-                    change = Comment(e.EventType, sheetId, commentRow, commentId, key, at);
-                    break;
-                case "discussion" when e.RowId is { } discussionRow:
-                    change = new ChangedInSender(Text(discussionRow), key, at, $"discussion {e.Id} {e.EventType}");
+                case "comment" or "discussion" when e.Id is { } itemId:
+                    if (e.EventType == "deleted")
+                    {
+                        skipped.Add($"{name} (names no row, and what was deleted can no longer be read)");
+                        continue;
+                    }
+                    change = CommentOrDiscussion(e.ObjectType, e.EventType, sheetId, itemId, key, at);
                     break;
                 default:
-                    // sheet.updated (with every change), columns, attachments, and comments on the sheet rather than a row.
+                    // sheet.updated (with every change), columns and attachments.
                     change = null;
                     break;
             }
@@ -132,13 +136,15 @@ public sealed partial class SmartsheetPayloadParser(IOptions<SmartsheetOptions> 
         _ => null,
     };
 
-    private static NormalizedChange? Comment(string eventType, long sheetId, long rowId, long commentId, string key, DateTimeOffset at) => eventType switch
-    {
-        "created" => new ChangedInSender(Text(rowId), key, at, $"comment {commentId} added", new ItemReference("comment", Text(commentId), Text(sheetId), "created")),
-        "updated" => new ChangedInSender(Text(rowId), key, at, $"comment {commentId} edited", new ItemReference("comment", Text(commentId), Text(sheetId), "updated")),
-        "deleted" => new CommentDeleted(Text(rowId), key, at, Text(commentId)),
-        _ => null,
-    };
+    /// <summary>
+    /// A comment or discussion created or updated: the fetch reads it, and its discussion's parent, to find the row. Until
+    /// then the change's external id is a placeholder no link matches.
+    /// </summary>
+    private static ChangedInSender? CommentOrDiscussion(string objectType, string eventType, long sheetId, long id, string key, DateTimeOffset at) =>
+        eventType is "created" or "updated"
+            ? new ChangedInSender($"smartsheet:{objectType}:{Text(id)}", key, at, $"{objectType} {Text(id)} {eventType}",
+                new ItemReference(objectType, Text(id), Text(sheetId), eventType, ItemUnknown: true))
+            : null;
 
     private static string Text(long id) => id.ToString(CultureInfo.InvariantCulture);
 

@@ -23,6 +23,10 @@ internal sealed class TrelloAction
 internal sealed class TrelloActionData
 {
     public TrelloCard? Card { get; set; }
+
+    /// <summary>The card's list: on <c>moveCardToBoard</c>, the list on the new board it was moved into.</summary>
+    public TrelloList? List { get; set; }
+
     public TrelloList? ListBefore { get; set; }
     public TrelloList? ListAfter { get; set; }
     public string? Text { get; set; }

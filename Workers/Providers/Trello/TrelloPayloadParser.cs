@@ -9,8 +9,10 @@ namespace Webhooks.Workers.Providers.Trello;
 /// Trello webhooks (providers.md §7): the event is <c>action.type</c>, the link's external id the card id.
 /// A Trello action is one immutable object that every webhook on the board or card receives, so the dedup key is
 /// <c>trello:{action.id}</c> (plus the field when one action changes several). Ordering: <c>action.date</c> (ms).
-/// A list move is the status change: the new list's NAME goes through statusMappings. Archiving is recorded in the
-/// record's history as <c>trello:archived</c>.
+/// A list move is the status change: the new list's NAME goes through statusMappings. That is <c>updateCard</c> with
+/// <c>listAfter</c> within a board, and <c>moveCardToBoard</c> (the board the card arrives on; its <c>data.list</c> is
+/// the card's list there) across boards; the old board's <c>moveCardFromBoard</c> is ignored. Archiving is recorded in
+/// the record's history as <c>trello:archived</c>.
 /// </summary>
 public sealed class TrelloPayloadParser : IPayloadParser
 {
@@ -50,7 +52,7 @@ public sealed class TrelloPayloadParser : IPayloadParser
 
         switch (action.Type)
         {
-            case "createCard" or "updateCard" or "deleteCard" or "commentCard" or "updateComment" or "deleteComment":
+            case "createCard" or "updateCard" or "deleteCard" or "commentCard" or "updateComment" or "deleteComment" or "moveCardToBoard":
                 break;
             default:
                 return ParseResult.Ignored($"Trello action '{action.Type}' is not one the workers apply.");
@@ -89,6 +91,11 @@ public sealed class TrelloPayloadParser : IPayloadParser
                 return data.Action?.Id is { Length: > 0 } deletedId
                     ? ParseResult.Parsed([new CommentDeleted(cardId, key, at, deletedId)])
                     : ParseResult.Failed($"Not a Trello webhook: deleteComment {action.Id} has no data.action.id.");
+            case "moveCardToBoard":
+                // Same key as updateCard's list move: one action, one status change.
+                return data.List?.Name is { } listName && !string.IsNullOrWhiteSpace(listName)
+                    ? ParseResult.Parsed([new StatusChanged(cardId, $"{key}:list", at, null, listName)])
+                    : ParseResult.Failed($"Not a Trello webhook: moveCardToBoard {action.Id} has no data.list name (the card's list on its new board).");
             default:
                 return UpdateCard(action.Id, cardId, at, data);
         }

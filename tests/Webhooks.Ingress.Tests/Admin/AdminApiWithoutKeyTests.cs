@@ -30,4 +30,17 @@ public sealed class AdminApiWithoutKeyTests
         Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(withOldKey.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
+
+    [Test]
+    public async Task OpenApi_document_is_not_served_when_no_admin_key_is_configured()
+    {
+        using var client = _app.CreateClient();
+        using var admin = _app.CreateAdminClient();
+
+        using var anonymous = await client.GetAsync("/openapi/v1.json");
+        using var withOldKey = await admin.GetAsync("/openapi/v1.json");
+
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(withOldKey.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Tests.Admin;
@@ -72,6 +73,31 @@ public sealed class AdminKeyAuthenticationTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
+    [TestCase("short-key")]
+    [TestCase("0123456789abcdef0123456789abcde")]
+    public void Admin_key_shorter_than_32_characters_stops_the_start_naming_the_setting(string key)
+    {
+        using var app = new IngressApplication(configure: web => web.UseSetting("Ingress:AdminKey", key));
+
+        var refused = Assert.Catch(() => app.CreateClient());
+
+        Assert.That(refused!.ToString(), Does.Contain("Ingress:AdminKey").And.Contain("32"));
+        Assert.That(refused.ToString(), Does.Not.Contain(key), "the refused key is not repeated in the error");
+    }
+
+    [Test]
+    public async Task Admin_key_of_32_characters_is_accepted()
+    {
+        const string Key = "0123456789abcdef0123456789abcdef";
+        await using var app = new IngressApplication(configure: web => web.UseSetting("Ingress:AdminKey", Key));
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+
+        using var response = await client.GetAsync($"/api/v1/admin/accounts/{Guid.NewGuid()}");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
     [Test]
     public async Task Admin_call_with_the_key_is_served()
     {
@@ -94,9 +120,18 @@ public sealed class AdminKeyAuthenticationTests
     }
 
     [Test]
-    public async Task OpenApi_document_is_served_without_a_key_and_lists_the_admin_calls()
+    public async Task OpenApi_document_needs_the_key()
     {
         using var response = await _anonymous.GetAsync("/openapi/v1.json");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task OpenApi_document_lists_the_admin_calls()
+    {
+        using var client = _app.CreateAdminClient();
+        using var response = await client.GetAsync("/openapi/v1.json");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var document = await response.Content.ReadFromJsonAsync<JsonElement>();

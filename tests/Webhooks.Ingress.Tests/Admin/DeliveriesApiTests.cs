@@ -52,6 +52,34 @@ public sealed class DeliveriesApiTests
         return deliveries;
     }
 
+    /// <summary>Rows stored before the ingress redacted Salesforce's session id still carry it: the detail never shows it.</summary>
+    [Test]
+    public async Task Salesforce_delivery_stored_with_a_raw_session_id_is_shown_redacted()
+    {
+        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce);
+        var raw = Webhooks.Testing.PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml");
+        var stored = new Delivery
+        {
+            Id = Guid.NewGuid(), IntegrationId = integration.Id, Provider = Provider.Salesforce, ReceivedAt = DateTimeOffset.UtcNow,
+            ContentType = "text/xml", Body = raw, Status = DeliveryStatus.Processed, PublishedAt = DateTimeOffset.UtcNow,
+        };
+        await using (var db = _app.CreateDbContext())
+        {
+            db.Deliveries.Add(stored);
+            await db.SaveChangesAsync();
+        }
+
+        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{stored.Id}"), HttpStatusCode.OK);
+
+        var body = detail.GetProperty("body").GetString()!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Encoding.UTF8.GetString(raw), Does.Contain("<SessionId>0123456789ABCDE!BSGSRAzG9lPxyKRPjJ3"));
+            Assert.That(body, Does.Contain("<SessionId>[redacted]</SessionId>").And.Not.Contain("BSGSRAzG9lPxyKRPjJ3"));
+            Assert.That(body, Does.Contain("<sf:Company>Microsoft</sf:Company>"), "the rest is shown");
+        });
+    }
+
     [Test]
     public async Task Delivery_log_is_newest_first_filtered_by_status_and_limited()
     {

@@ -187,7 +187,8 @@ public sealed class IntegrationsApiTests
         // Both are stored encrypted at rest (Security/SecretsAtRestTests); decrypted they are what was given.
         var secrets = _app.Services.GetRequiredService<Webhooks.Persistence.Secrets.SecretProtector>();
         Assert.That(secrets.Unprotect(Webhooks.Persistence.Model.IntegrationSettings.Parse(stored.Settings).ApiToken), Is.EqualTo("kept-token"));
-        Assert.That(secrets.Unprotect(stored.SigningSecret), Is.EqualTo("later-secret"));
+        var storedSecret = await db.IntegrationSigningSecrets.AsNoTracking().SingleAsync(s => s.IntegrationId == seeded.IntegrationId);
+        Assert.That(secrets.Unprotect(storedSecret.Secret), Is.EqualTo("later-secret"));
     }
 
     [Test]

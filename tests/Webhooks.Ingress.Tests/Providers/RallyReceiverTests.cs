@@ -13,9 +13,9 @@ public sealed class RallyReceiverTests
     private static byte[] Created => PayloadFixtures.Read(Provider.Rally, "investment.created.json");
 
     [Test]
-    public void Matching_subscription_is_valid()
+    public void Matching_subscription_is_accepted_as_the_sender_but_not_as_signed()
     {
-        Assert.That(_receiver.CheckSignature(Received(Created), null, new IntegrationSettings { SubscriptionId = "59351" }), Is.EqualTo(SignatureCheck.Valid));
+        Assert.That(_receiver.CheckSignature(Received(Created), null, new IntegrationSettings { SubscriptionId = "59351" }), Is.EqualTo(SignatureCheck.SenderMatched));
     }
 
     [Test]

@@ -13,10 +13,10 @@ public sealed class SalesforceReceiverTests
     private static byte[] LeadMessage => PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml");
 
     [Test]
-    public void Message_from_the_configured_organization_is_valid_by_its_first_15_characters()
+    public void Message_from_the_configured_organization_matches_by_its_first_15_characters_but_is_not_signed()
     {
         var settings = new IntegrationSettings { OrganizationId = "0123456789ABCDE" };
-        Assert.That(_receiver.CheckSignature(Received(LeadMessage), null, settings), Is.EqualTo(SignatureCheck.Valid));
+        Assert.That(_receiver.CheckSignature(Received(LeadMessage), null, settings), Is.EqualTo(SignatureCheck.SenderMatched));
     }
 
     [Test]
@@ -41,8 +41,35 @@ public sealed class SalesforceReceiverTests
     }
 
     [Test]
-    public void First_notification_id_is_kept_as_the_source_delivery_id()
+    public void A_message_is_never_a_retry_as_a_whole_so_it_names_no_source_delivery_id()
     {
-        Assert.That(_receiver.FindSourceDeliveryId(Received(LeadMessage)), Is.EqualTo("04l37000000L0E5AAK"));
+        // Salesforce re-sends unacknowledged notifications beside new ones; the worker deduplicates each notification.
+        Assert.That(_receiver.FindSourceDeliveryId(Received(LeadMessage)), Is.Null);
+    }
+
+    [Test]
+    public void The_organization_is_read_at_once_from_a_message_nested_300_000_deep_after_it()
+    {
+        var text = PayloadFixtures.ReadText(Provider.Salesforce, "outbound_message.lead.xml");
+        var nested = "<sf:Name>" + string.Concat(Enumerable.Repeat("<a>", 300_000)) + "x" + string.Concat(Enumerable.Repeat("</a>", 300_000)) + "</sf:Name>";
+        var hostile = Utf8(text.Replace("</sObject>", nested + "</sObject>", StringComparison.Ordinal));
+        var settings = new IntegrationSettings { OrganizationId = "0123456789ABCDE" };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var check = _receiver.CheckSignature(Received(hostile), null, settings);
+
+        Assert.That(check, Is.EqualTo(SignatureCheck.SenderMatched));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+    }
+
+    [Test]
+    public void Nesting_past_64_levels_before_the_organization_stops_the_scan_and_is_refused()
+    {
+        var deep = string.Concat(Enumerable.Repeat("<a>", 100)) + string.Concat(Enumerable.Repeat("</a>", 100));
+        var text = PayloadFixtures.ReadText(Provider.Salesforce, "outbound_message.lead.xml")
+            .Replace("<soapenv:Body>", "<soapenv:Header>" + deep + "</soapenv:Header><soapenv:Body>", StringComparison.Ordinal);
+        var settings = new IntegrationSettings { OrganizationId = "0123456789ABCDE" };
+
+        Assert.That(_receiver.CheckSignature(Received(Utf8(text)), null, settings), Is.EqualTo(SignatureCheck.Mismatch));
     }
 }

@@ -6,41 +6,56 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
-/// <summary><c>Ingress:AdminPort</c>: on a real Kestrel with a public and an internal listener, the admin API answers only on the internal one.</summary>
+/// <summary>
+/// <c>Ingress:AdminPort</c>: on a real Kestrel with a public and an internal listener, the admin API and its OpenAPI
+/// document answer only on the internal one, and the public one answers alike whatever key is presented.
+/// </summary>
 [NonParallelizable]
 public sealed class AdminListenerTests
 {
+    private IngressApplication _app = null!;
+    private int _publicPort;
+    private int _adminPort;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _publicPort = FreePort();
+        _adminPort = FreePort();
+        _app = new IngressApplication(configure: web => web
+            .UseSetting("urls", $"http://127.0.0.1:{_publicPort};http://127.0.0.1:{_adminPort}")
+            .UseSetting("Ingress:AdminPort", _adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        _app.UseKestrel();
+        _app.StartServer();
+        await _app.StartAsync();
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        Assert.That(addresses, Has.Count.EqualTo(2), string.Join(", ", addresses));
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _app.DisposeAsync();
+
     [Test]
     public async Task Admin_API_answers_only_on_the_admin_port_whatever_the_Host_header_says()
     {
-        var publicPort = FreePort();
-        var adminPort = FreePort();
-        await using var app = new IngressApplication(configure: web => web
-            .UseSetting("urls", $"http://127.0.0.1:{publicPort};http://127.0.0.1:{adminPort}")
-            .UseSetting("Ingress:AdminPort", adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        app.UseKestrel();
-        app.StartServer();
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        Assert.That(addresses, Has.Count.EqualTo(2), string.Join(", ", addresses));
-        var integration = await app.CreateIntegrationAsync(Provider.Jira);
+        using var http = Client(IngressApplication.AdminKey);
+        using var onAdminPort = Client(IngressApplication.AdminKey, _adminPort);
+        var integration = await new AdminClient(onAdminPort).SeedAsync("jira");
+        var path = $"/api/v1/admin/integrations/{integration.IntegrationId}";
 
-        using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", IngressApplication.AdminKey);
-        var path = $"/api/v1/admin/integrations/{integration.Id}";
-
-        using var onAdmin = await http.GetAsync($"http://127.0.0.1:{adminPort}{path}");
-        using var onPublic = await http.GetAsync($"http://127.0.0.1:{publicPort}{path}");
-        using var spoofed = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{publicPort}{path}");
-        spoofed.Headers.Host = $"127.0.0.1:{adminPort}";
+        using var onAdmin = await http.GetAsync($"http://127.0.0.1:{_adminPort}{path}");
+        using var onPublic = await http.GetAsync($"http://127.0.0.1:{_publicPort}{path}");
+        using var spoofed = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_publicPort}{path}");
+        spoofed.Headers.Host = $"127.0.0.1:{_adminPort}";
         using var onPublicSpoofed = await http.SendAsync(spoofed);
         using var webhook = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
         webhook.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var webhookOnPublic = await http.PostAsync($"http://127.0.0.1:{publicPort}{integration.Path}", webhook);
+        using var webhookOnPublic = await http.PostAsync($"http://127.0.0.1:{_publicPort}{integration.WebhookPath}", webhook);
 
         Assert.Multiple(() =>
         {
@@ -49,6 +64,69 @@ public sealed class AdminListenerTests
             Assert.That(onPublicSpoofed.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(webhookOnPublic.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
+    }
+
+    /// <summary>Regression: the key was checked before the port, so the public port answered 401 to a wrong key and 404 to the right one.</summary>
+    [TestCase("/api/v1/admin/accounts", "GET")]
+    [TestCase("/api/v1/admin/accounts", "POST")]
+    [TestCase("/openapi/v1.json", "GET")]
+    public async Task Public_port_answers_the_same_404_to_no_key_a_wrong_key_and_the_right_key(string path, string method)
+    {
+        var answers = new List<(HttpStatusCode Status, string Headers, string Body)>();
+        foreach (var key in new[] { null, "wrong-key-of-the-same-length-as-the-real-one!", IngressApplication.AdminKey })
+        {
+            using var http = Client(key);
+            using var request = new HttpRequestMessage(new HttpMethod(method), $"http://127.0.0.1:{_publicPort}{path}");
+            if (method == "POST")
+            {
+                request.Content = AdminClient.Json("""{"name":"Oracle"}""");
+            }
+            using var response = await http.SendAsync(request);
+            answers.Add((response.StatusCode, string.Join(";", response.Headers.Where(h => h.Key != "Date").Select(h => $"{h.Key}={string.Join(',', h.Value)}")),
+                await response.Content.ReadAsStringAsync()));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.NotFound), string.Join(" | ", answers));
+            Assert.That(answers.Select(a => a.Headers).Distinct().Count(), Is.EqualTo(1), "no header tells the keys apart");
+            Assert.That(answers.Select(a => a.Body).Distinct().Count(), Is.EqualTo(1), "no body tells the keys apart");
+        });
+    }
+
+    [Test]
+    public async Task OpenApi_document_is_served_on_the_admin_port_with_the_key_only()
+    {
+        using var anonymous = Client(null);
+        using var wrongKey = Client("wrong-key-of-the-same-length-as-the-real-one!");
+        using var withKey = Client(IngressApplication.AdminKey);
+        var url = $"http://127.0.0.1:{_adminPort}/openapi/v1.json";
+
+        using var withoutKeyAnswer = await anonymous.GetAsync(url);
+        using var wrongKeyAnswer = await wrongKey.GetAsync(url);
+        using var withKeyAnswer = await withKey.GetAsync(url);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(withoutKeyAnswer.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(wrongKeyAnswer.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(withKeyAnswer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await withKeyAnswer.Content.ReadAsStringAsync(), Does.Contain("/api/v1/admin/integrations/{id}"));
+        });
+    }
+
+    private static HttpClient Client(string? key, int? port = null)
+    {
+        var http = new HttpClient();
+        if (port is { } listener)
+        {
+            http.BaseAddress = new Uri($"http://127.0.0.1:{listener}");
+        }
+        if (key is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+        return http;
     }
 
     private static int FreePort()

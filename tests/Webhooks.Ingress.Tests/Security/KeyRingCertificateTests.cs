@@ -254,7 +254,7 @@ public sealed class KeyRingCertificateTests
     private static async Task<string?> StoredSecretAsync(string connectionString, Guid integrationId)
     {
         await using var db = new Persistence.WebhooksDbContext(new DbContextOptionsBuilder<Persistence.WebhooksDbContext>().UseNpgsql(connectionString).Options);
-        return (await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId)).SigningSecret;
+        return await db.IntegrationSigningSecrets.AsNoTracking().Where(s => s.IntegrationId == integrationId).Select(s => s.Secret).SingleOrDefaultAsync();
     }
 
     /// <summary>A GitHub integration with a signing secret, made through the admin API.</summary>

@@ -48,6 +48,11 @@ public sealed class LeastPrivilegeTests
     [TestCase("DROP TABLE records")]
     [TestCase("CREATE TABLE intruder (id int)")]
     [TestCase("DELETE FROM data_protection_keys")]
+    [TestCase("DELETE FROM integration_signing_secrets")]
+    [TestCase("UPDATE integration_signing_secrets SET secret = secret")]
+    [TestCase("UPDATE integration_signing_secrets SET expires_at = now()")]
+    [TestCase("INSERT INTO integration_signing_secrets (id, integration_id, secret, created_at, expires_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'x', now(), now())")]
+    [TestCase("UPDATE integrations SET handshake_window_until = now()")]
     public async Task Ingress_role_is_refused(string statement) =>
         await AssertRefusedAsync(IngressRole, statement);
 
@@ -85,13 +90,18 @@ public sealed class LeastPrivilegeTests
         var seeded = await admin.SeedAsync(provider: "asana");
         var token = seeded.Token;
 
-        // Asana handshake: the ingress role stores the (encrypted) secret.
-        using (var handshake = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath) { Content = JsonContent.Create(new { }) })
+        // Asana handshakes: the ingress role stores the (encrypted) secret of the first webhook, and of a second one
+        // inside a handshake window the admin API opened (locking the integration row, bumping its directory version).
+        using (var handshake = await AsanaSender.HandshakeAsync(client, seeded.WebhookPath, "asana-handshake-secret"))
         {
-            handshake.Headers.Add("X-Hook-Secret", "asana-handshake-secret");
-            using var answered = await client.SendAsync(handshake);
-            Assert.That(answered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(handshake.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
+        await AdminClient.ExpectAsync(await admin.PostAsync($"/integrations/{seeded.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        using (var second = await AsanaSender.HandshakeAsync(client, seeded.WebhookPath, "second-webhook-secret"))
+        {
+            Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        Assert.That(await AsanaSender.PostSignedAsync(client, seeded.WebhookPath, "second-webhook-secret"), Is.EqualTo(HttpStatusCode.OK));
 
         // A signed delivery is stored (COPY) and published by the relay (claim + mark) as the ingress role.
         var body = PayloadFixtures.Read(Provider.Asana, "task_changed.json");

@@ -142,7 +142,7 @@ public sealed class SecretsAtRestTests
         var userId = (await _admin.CreateUserAsync(accountId)).GetProperty("id").GetGuid();
         var productId = (await _admin.CreateProductAsync(accountId)).GetProperty("id").GetGuid();
         await AdminClient.ExpectAsync(await _admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "owner" }), HttpStatusCode.OK);
-        object? settings = apiToken is null ? null : new { apiToken, apiBaseUrl = "https://api.example.test" };
+        object? settings = apiToken is null ? null : new { apiToken };
         var created = await _admin.CreateIntegrationAsync(productId, userId, "github", settings, secret);
         return new Seeded(accountId, userId, productId, created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!, created);
     }
@@ -151,7 +151,8 @@ public sealed class SecretsAtRestTests
     {
         await using var db = _app.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
-        return (stored.SigningSecret, stored.Settings);
+        var secret = await db.IntegrationSigningSecrets.AsNoTracking().Where(s => s.IntegrationId == integrationId).Select(s => s.Secret).SingleOrDefaultAsync();
+        return (secret, stored.Settings);
     }
 
     private async Task<HttpStatusCode> PostSignedAsync(string path, string secret)

@@ -47,7 +47,7 @@ public sealed class SecretsNeverLoggedTests
         const string gitHubSecret = "never-logged-github-secret-7f3a";
         const string apiToken = "never-logged-api-token-91c2";
         const string patchedSecret = "never-logged-patched-secret-44d1";
-        var seeded = await admin.SeedAsync(provider: "github", settings: new { apiToken, apiBaseUrl = "https://api.example.test" });
+        var seeded = await admin.SeedAsync(provider: "github", settings: new { apiToken });
         secrets.AddRange([gitHubSecret, apiToken, patchedSecret, seeded.Token]);
         // The create answer carries the token by design (shown once); never the API token.
         Assert.That(seeded.Created.GetRawText(), Does.Not.Contain(apiToken));
@@ -83,6 +83,28 @@ public sealed class SecretsNeverLoggedTests
         secrets.Add(asanaSignature);
         await Post(asana.WebhookPath, asanaBody, ("X-Hook-Signature", asanaSignature));
 
+        // A Standard Webhooks sender: signed, stale, wrongly signed; its secret refused in the wrong form, then rotated.
+        var standard = await admin.SeedAsync(provider: "standard");
+        secrets.Add(standard.Token);
+        var standardSecret = StandardSender.NewSecret();
+        var rotatedStandardSecret = StandardSender.NewSecret();
+        const string refusedStandardSecret = "never-logged-not-a-whsec-secret-6a1f";
+        secrets.AddRange([standardSecret, rotatedStandardSecret, refusedStandardSecret]);
+        using (var refused = await admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = refusedStandardSecret }))
+        {
+            answers.Append(await refused.Content.ReadAsStringAsync());
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+        await Expect(admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = standardSecret }), HttpStatusCode.OK);
+        var standardBody = PayloadFixtures.Read(Provider.Standard, "contact.created.json");
+        foreach (var (secret, at) in new[] { (standardSecret, DateTimeOffset.UtcNow), (standardSecret, DateTimeOffset.UtcNow.AddHours(-1)), (StandardSender.NewSecret(), DateTimeOffset.UtcNow) })
+        {
+            var headers = StandardSender.Headers(secret, $"msg_{Guid.NewGuid():N}", at, standardBody);
+            secrets.Add(headers[2].Value["v1,".Length..]);
+            await Post(standard.WebhookPath, standardBody, headers);
+        }
+        await Expect(admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = rotatedStandardSecret }), HttpStatusCode.OK);
+
         // Unknown and wrong admin keys are refused without echoing them.
         const string wrongAdminKey = "never-logged-wrong-admin-key-d00d";
         secrets.Add(wrongAdminKey);
@@ -103,9 +125,14 @@ public sealed class SecretsNeverLoggedTests
         {
             answers.Append(await integration.Content.ReadAsStringAsync());
         }
+        using (var integration = await adminHttp.GetAsync($"/api/v1/admin/integrations/{standard.IntegrationId}"))
+        {
+            answers.Append(await integration.Content.ReadAsStringAsync());
+        }
         await using (var db = app.CreateDbContext())
         {
-            foreach (var delivery in await db.Deliveries.AsNoTracking().Where(d => d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId).ToListAsync())
+            foreach (var delivery in await db.Deliveries.AsNoTracking()
+                .Where(d => d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId || d.IntegrationId == standard.IntegrationId).ToListAsync())
             {
                 answers.Append(delivery.Headers).Append(delivery.LastError);
             }

@@ -6,7 +6,7 @@ using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 
-/// <summary>Nothing is answered 200 unless it is stored: a failed write is a 503 the sender retries.</summary>
+/// <summary>Nothing is answered 200 unless it is stored: a failed write is a 503 the sender retries, a refused row a 400.</summary>
 [NonParallelizable]
 public sealed class DurableAcceptTests
 {
@@ -31,6 +31,41 @@ public sealed class DurableAcceptTests
             Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
         Assert.That(await app.DeliveriesOfAsync(integration.Id), Has.Count.EqualTo(1), "only the accepted one is stored");
+    }
+
+    /// <summary>
+    /// One row the database refuses in a shared group commit: the others of its batch are stored and answered 200, and
+    /// its own request is answered 400 — never 200 through the holding queue, where a worker would meet the same refusal.
+    /// </summary>
+    [Test]
+    public async Task Row_the_database_refuses_fails_only_its_own_request_and_never_gets_a_200()
+    {
+        await using var database = await TestDatabase.CreateAsync("accept");
+        await using var app = new IngressApplication(connectionString: database.ConnectionString);
+        using var client = app.CreateClient();
+        await app.StartAsync();
+        var integration = await app.CreateIntegrationAsync(Provider.Jira);
+        // A constraint only this request's row breaks (SQLSTATE 23514), as any row-level refusal would.
+        await ExecuteAsync(database, "ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (content_type NOT LIKE 'application/poison%')");
+
+        var contentTypes = Enumerable.Repeat("application/json", 30).Append("application/poison").Concat(Enumerable.Repeat("application/json", 30)).ToList();
+        var answers = await Task.WhenAll(contentTypes.Select(async contentType =>
+        {
+            using var response = await client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, contentType));
+            return (contentType, response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        }));
+
+        var poison = answers.Single(a => a.contentType == "application/poison");
+        var normal = answers.Where(a => a.contentType != "application/poison").ToList();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(normal.Select(a => a.StatusCode), Is.All.EqualTo(HttpStatusCode.OK), string.Join("\n", normal.Select(a => a.Body).Distinct()));
+            Assert.That(poison.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), poison.Body);
+            Assert.That(poison.Body, Does.Contain("unstorable"));
+            var stored = await app.DeliveriesOfAsync(integration.Id);
+            Assert.That(stored, Has.Count.EqualTo(normal.Count), "every 200 is stored, the refused one is not");
+            Assert.That(stored.Select(d => d.ContentType), Is.All.EqualTo("application/json; charset=utf-8"));
+        });
     }
 
     private static async Task ExecuteAsync(TestDatabase database, string sql)

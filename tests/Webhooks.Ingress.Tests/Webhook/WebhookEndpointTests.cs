@@ -178,16 +178,38 @@ public sealed class WebhookEndpointTests : IngressFixture
     }
 
     [Test]
-    public async Task Both_handshakes_with_an_empty_body_get_both_answers()
+    public async Task Smartsheet_challenge_is_answered_at_any_time_even_with_a_shared_secret_and_unsigned()
     {
-        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        // Smartsheet repeats the challenge every 100 callbacks; it is never signed and carries no secret.
+        var integration = await App.CreateIntegrationAsync(Provider.Smartsheet, signingSecret: "smartsheet-shared-secret");
+        var body = PayloadFixtures.Read(Provider.Smartsheet, "verification_challenge.json");
 
-        using var response = await PostAsync(integration, new ByteArrayContent([]), ("X-Hook-Secret", "abc123"), ("Smartsheet-Hook-Challenge", "challenge-1"));
+        using var first = await PostAsync(integration, Body(body), ("Smartsheet-Hook-Challenge", "challenge-1"));
+        using var again = await PostAsync(integration, Body(body), ("Smartsheet-Hook-Challenge", "challenge-2"));
 
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(response.Headers.GetValues("X-Hook-Secret").Single(), Is.EqualTo("abc123"));
-        Assert.That(response.Headers.GetValues("Smartsheet-Hook-Response").Single(), Is.EqualTo("challenge-1"));
-        Assert.That((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("smartsheetHookResponse").GetString(), Is.EqualTo("challenge-1"));
+        Assert.That(first.Headers.GetValues("Smartsheet-Hook-Response").Single(), Is.EqualTo("challenge-1"));
+        Assert.That(again.Headers.GetValues("Smartsheet-Hook-Response").Single(), Is.EqualTo("challenge-2"));
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Handshake, DeliveryStatus.Handshake }));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Handshake_headers_sent_to_another_sender_are_not_handshakes(bool withSecret)
+    {
+        // Only Asana hands over a secret and only Smartsheet challenges: to a Jira integration both are plain headers,
+        // nothing is echoed or stored as a secret, and the request is judged like any other delivery (by its signature).
+        var integration = await App.CreateIntegrationAsync(Provider.Jira, signingSecret: withSecret ? "jira-webhook-secret" : null);
+
+        using var response = await PostAsync(integration, Json("{}"), ("X-Hook-Secret", "abc123"), ("Smartsheet-Hook-Challenge", "challenge-1"));
+
+        var expected = withSecret ? HttpStatusCode.Unauthorized : HttpStatusCode.OK;
+        Assert.That(response.StatusCode, Is.EqualTo(expected));
+        Assert.That(response.Headers.Contains("X-Hook-Secret"), Is.False);
+        Assert.That(response.Headers.Contains("Smartsheet-Hook-Response"), Is.False);
+        Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Status,
+            withSecret ? Is.EqualTo(DeliveryStatus.Rejected) : Is.AnyOf(DeliveryStatus.Accepted, DeliveryStatus.Queued));
+        using var signedWithIt = await PostAsync(integration, Json("{}"), ("X-Hub-Signature", "sha256=" + Convert.ToHexStringLower(Hmac.Sha256("abc123", "{}"u8))));
+        Assert.That(signedWithIt.StatusCode, Is.EqualTo(expected), "abc123 did not become the secret");
     }
 
     [Test]
@@ -317,5 +339,31 @@ public sealed class WebhookEndpointTests : IngressFixture
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().SignatureVerified, Is.True);
+    }
+
+    [Test]
+    public async Task Trello_signature_covers_a_registered_callback_url_with_a_query_string()
+    {
+        // Trello signs body + callbackURL exactly as the webhook was registered; someone may register it with a query.
+        const string appSecret = "trello-app-secret-with-query";
+        using var adminHttp = App.CreateAdminClient();
+        var admin = new Admin.AdminClient(adminHttp);
+        var seeded = await admin.SeedAsync(provider: "trello");
+        await Admin.AdminClient.ExpectAsync(await admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = appSecret }), HttpStatusCode.OK);
+        var registered = seeded.Created.GetProperty("callbackUrl").GetString() + "?x=1";
+        var body = PayloadFixtures.Read(Provider.Trello, "updateCard.moved_to_list.json");
+        string TrelloSignature(string callbackUrl) => Convert.ToBase64String(
+            System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(appSecret), body.Concat(Encoding.UTF8.GetBytes(callbackUrl)).ToArray()));
+
+        using var signed = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=1") { Content = Body(body) };
+        signed.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        using var accepted = await Client.SendAsync(signed);
+        using var otherQuery = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=2") { Content = Body(body) };
+        otherQuery.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        using var refused = await Client.SendAsync(otherQuery);
+
+        Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the query is part of what Trello signed");
+        Assert.That((await App.DeliveriesOfAsync(seeded.IntegrationId)).Single(d => d.Status != DeliveryStatus.Rejected).SignatureVerified, Is.True);
     }
 }

@@ -152,9 +152,9 @@ public sealed class DeliveryBatchTests
         await FailureInjection.FailAttemptsAsync(failing, int.MaxValue);
         var batches = _services.GetRequiredService<DeliveryBatches>();
 
-        var slowOutcome = batches.ProcessAsync(slow.Id, CancellationToken.None);
+        var slowOutcome = batches.ProcessAsync(slow.Id, slow.Provider, CancellationToken.None);
         await WaitForAttemptAsync(slow.Id);
-        var outcomes = queued.Select(d => batches.ProcessAsync(d.Id, CancellationToken.None)).ToList();
+        var outcomes = queued.Select(d => batches.ProcessAsync(d.Id, d.Provider, CancellationToken.None)).ToList();
 
         Assert.That((await slowOutcome).Status, Is.EqualTo(DeliveryStatus.Processed));
         var failure = Assert.CatchAsync(() => outcomes[2]);

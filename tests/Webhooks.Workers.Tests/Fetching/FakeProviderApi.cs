@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Webhooks.Workers.Fetching;
 
@@ -64,6 +65,54 @@ public sealed class FakeProviderApi : IAsyncDisposable
         return Task.CompletedTask;
     };
 
+    /// <summary>A redirect to <paramref name="location"/>, which a client that followed it would call with the token.</summary>
+    public static Func<HttpContext, Task> Redirect(string location, int status = StatusCodes.Status302Found) => context =>
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
+    };
+
+    /// <summary>A 200 JSON body of <paramref name="bytes"/> bytes, with a Content-Length or (<paramref name="chunked"/>) without one.</summary>
+    public static Func<HttpContext, Task> Big(int bytes, bool chunked = false) => async context =>
+    {
+        context.Response.ContentType = "application/json";
+        if (!chunked)
+        {
+            context.Response.ContentLength = bytes;
+        }
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)' ');
+        try
+        {
+            for (var sent = 0; sent < bytes; sent += chunk.Length)
+            {
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, bytes - sent)), context.RequestAborted);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client stopped reading, as it should past its limit.
+        }
+    };
+
+    /// <summary>Starts a 200 answer and drops the connection halfway through its body.</summary>
+    public static Func<HttpContext, Task> Dropped() => async context =>
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = 1000;
+        await context.Response.WriteAsync("{\"data\":{");
+        await context.Response.Body.FlushAsync();
+        context.Abort();
+    };
+
+    /// <summary>Runs <paramref name="during"/> while the request is held open, then answers <paramref name="json"/>.</summary>
+    public static Func<HttpContext, Task> While(Func<Task> during, string json) => async context =>
+    {
+        await during();
+        await Json(json)(context);
+    };
+
     /// <summary>Answers only after <paramref name="delay"/> (or when the caller gives up).</summary>
     public static Func<HttpContext, Task> Slow(TimeSpan delay, string json) => async context =>
     {
@@ -79,22 +128,24 @@ public sealed class FakeProviderApi : IAsyncDisposable
     };
 
     /// <summary>A <see cref="ProviderApi"/> with short timeouts and delays, as a test wants it.</summary>
-    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, ILoggerProvider? logs = null)
+    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, ILoggerProvider? logs = null, int maxConcurrent = 4)
     {
         var services = new ServiceCollection();
         if (logs is not null)
         {
             services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         }
-        services.AddHttpClient(ProviderApi.HttpClientName);
-        var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+        services.AddHttpClient(ProviderApi.HttpClientName).ConfigurePrimaryHttpMessageHandler(ProviderApi.CreateHandler);
+        var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
         return new ProviderApi(factory, Options.Create(new FetchOptions
         {
             AttemptTimeout = attemptTimeout ?? TimeSpan.FromSeconds(5),
             RetryCount = retryCount,
             RetryBaseDelay = TimeSpan.FromMilliseconds(20),
             MaxRetryAfter = maxRetryAfter ?? TimeSpan.FromSeconds(5),
-        }));
+            MaxConcurrentPerIntegration = maxConcurrent,
+        }), logs is null ? NullLogger<ProviderApi>.Instance : provider.GetRequiredService<ILogger<ProviderApi>>());
     }
 
     private async Task AnswerAsync(HttpContext context)

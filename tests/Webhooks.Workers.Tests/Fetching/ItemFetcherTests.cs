@@ -20,15 +20,19 @@ public sealed class ItemFetcherTests
     [TearDown]
     public async Task Stop_the_fake() => await _fake.DisposeAsync();
 
-    private ProviderApiSession Session() => Client().OpenSession("test", _fake.BaseUrl, "token");
+    private ProviderApiSession Session() => Client().OpenSession("test", Guid.NewGuid(), _fake.BaseUrl, "token");
 
     private static ChangedInSender Skinny(string item, ItemReference fetch) => new(item, "key", At, "what the event names", fetch);
 
-    private Task<IReadOnlyList<NormalizedChange>?> Asana(ItemReference fetch) =>
-        new AsanaItemFetcher().FetchAsync(Skinny("7", fetch), Session(), NoSettings, CancellationToken.None);
+    /// <summary>The changes the fetched item shows; null when it is gone.</summary>
+    private static async Task<IReadOnlyList<NormalizedChange>?> Changes(Task<FetchedItem> fetching) =>
+        await fetching is { Gone: false } item ? item.Changes : null;
 
-    private Task<IReadOnlyList<NormalizedChange>?> Smartsheet(ItemReference fetch, IntegrationSettings? settings = null) =>
-        new SmartsheetItemFetcher().FetchAsync(Skinny("5", fetch), Session(), settings ?? NoSettings, CancellationToken.None);
+    private Task<IReadOnlyList<NormalizedChange>?> Asana(ItemReference fetch) =>
+        Changes(new AsanaItemFetcher().FetchAsync(Skinny("7", fetch), Session(), NoSettings, CancellationToken.None));
+
+    private Task<FetchedItem> Smartsheet(ItemReference fetch, IntegrationSettings? settings = null, string item = "5") =>
+        new SmartsheetItemFetcher().FetchAsync(Skinny(item, fetch), Session(), settings ?? NoSettings, CancellationToken.None);
 
     private const string Task7 = """
         {"data":{"gid":"7","name":"Fetched name","notes":"Fetched notes","completed":false,
@@ -88,8 +92,8 @@ public sealed class ItemFetcherTests
     {
         _fake.On("stories/55", Json("""{"data":{"gid":"55","text":"Edited","created_by":{"name":"Ada Asana"},"target":{"gid":"8","resource_type":"task"}}}"""));
 
-        var change = (await new AsanaItemFetcher().FetchAsync(Skinny("asana:story:55", new ItemReference("story", "55", Field: "changed", ItemUnknown: true)),
-            Session(), NoSettings, CancellationToken.None))!.Single();
+        var change = (await Changes(new AsanaItemFetcher().FetchAsync(Skinny("asana:story:55", new ItemReference("story", "55", Field: "changed", ItemUnknown: true)),
+            Session(), NoSettings, CancellationToken.None)))!.Single();
 
         Assert.That(change, Is.EqualTo(new CommentEdited("8", "key", At, "55", "Edited", "Ada Asana")));
     }
@@ -115,7 +119,7 @@ public sealed class ItemFetcherTests
     {
         _fake.On("sheets/1/rows/5", Json(Row5));
 
-        var change = (await Smartsheet(new ItemReference("row", "5", "1", column), new IntegrationSettings { StatusColumn = statusColumn }))!.Single();
+        var change = (await Smartsheet(new ItemReference("row", "5", "1", column), new IntegrationSettings { StatusColumn = statusColumn })).Changes.Single();
 
         var actual = change switch
         {
@@ -128,14 +132,58 @@ public sealed class ItemFetcherTests
         Assert.That(_fake.Requests.Single().Query, Is.EqualTo("?include=columns"));
     }
 
+    // Shapes of GET /sheets/{sheetId}/comments/{commentId} and GET /sheets/{sheetId}/discussions/{discussionId}
+    // (smartsheet-csharp-sdk Comment.cs and Discussion.cs: a comment names its discussionId, a discussion its parentType and parentId).
+    private const string Comment90 = """{"id":90,"discussionId":80,"text":"Please check","createdBy":{"name":"Sam Sheet","email":"sam@example.test"},"createdAt":"2025-09-17T13:08:50Z"}""";
+
+    private static string DiscussionOn(string parentType, long parentId) => $$$"""
+        {"id":80,"title":"Please check","parentType":"{{{parentType}}}","parentId":{{{parentId}}},"accessLevel":"OWNER",
+         "comments":[{"id":90,"discussionId":80,"text":"Please check","createdBy":{"name":"Sam Sheet"}},
+                     {"id":91,"discussionId":80,"text":"On it","createdBy":{"name":"Ray Row"}}]}
+        """;
+
     [Test]
-    public async Task Smartsheet_comment_is_a_comment_with_its_text_and_author()
+    public async Task Smartsheet_comment_lands_on_the_row_its_discussion_names_under_a_key_of_its_own()
     {
-        _fake.On("sheets/1/comments/90", Json("""{"id":90,"text":"Please check","createdBy":{"name":"Sam Sheet","email":"sam@example.test"}}"""));
+        _fake.On("sheets/1/comments/90", Json(Comment90)).On("sheets/1/discussions/80", Json(DiscussionOn("ROW", 5)));
 
-        var change = (await Smartsheet(new ItemReference("comment", "90", "1", "created")))!.Single();
+        var added = (await Smartsheet(new ItemReference("comment", "90", "1", "created", ItemUnknown: true), item: "smartsheet:comment:90")).Changes.Single();
+        var edited = (await Smartsheet(new ItemReference("comment", "90", "1", "updated", ItemUnknown: true), item: "smartsheet:comment:90")).Changes.Single();
 
-        Assert.That(change, Is.EqualTo(new CommentAdded("5", "key", At, "90", "Please check", "Sam Sheet")));
+        Assert.That(added, Is.EqualTo(new CommentAdded("5", "smartsheet:1:comment:90:created", At, "90", "Please check", "Sam Sheet")));
+        Assert.That(edited, Is.EqualTo(new CommentEdited("5", "key", At, "90", "Please check", "Sam Sheet")));
+    }
+
+    [Test]
+    public async Task Smartsheet_discussion_on_a_row_brings_its_comments_under_the_same_keys_as_their_own_events()
+    {
+        _fake.On("sheets/1/discussions/80", Json(DiscussionOn("ROW", 5)));
+
+        var changes = (await Smartsheet(new ItemReference("discussion", "80", "1", "created", ItemUnknown: true), item: "smartsheet:discussion:80")).Changes;
+
+        Assert.That(changes, Is.EqualTo(new NormalizedChange[]
+        {
+            new CommentAdded("5", "smartsheet:1:comment:90:created", At, "90", "Please check", "Sam Sheet"),
+            new CommentAdded("5", "smartsheet:1:comment:91:created", At, "91", "On it", "Ray Row"),
+        }));
+    }
+
+    [Test]
+    public async Task Smartsheet_discussion_on_the_sheet_and_a_comment_in_it_are_skipped_with_the_reason()
+    {
+        _fake.On("sheets/1/comments/90", Json(Comment90)).On("sheets/1/discussions/80", Json(DiscussionOn("SHEET", 1)));
+
+        var discussion = await Smartsheet(new ItemReference("discussion", "80", "1", "created", ItemUnknown: true), item: "smartsheet:discussion:80");
+        var comment = await Smartsheet(new ItemReference("comment", "90", "1", "created", ItemUnknown: true), item: "smartsheet:comment:90");
+
+        Assert.That((discussion.Changes, discussion.Skipped), Is.EqualTo((Array.Empty<NormalizedChange>(), "Smartsheet discussion 80 is on the sheet, not a row: no record to apply it to.")));
+        Assert.That(comment.Skipped, Does.Contain("comment 90").And.Contain("on the sheet, not a row"));
+    }
+
+    [Test]
+    public async Task Smartsheet_comment_gone_is_not_found()
+    {
+        Assert.That((await Smartsheet(new ItemReference("comment", "90", "1", "created", ItemUnknown: true))).Gone, Is.True);
     }
 
     [Test]
@@ -143,7 +191,7 @@ public sealed class ItemFetcherTests
     {
         _fake.On("sheets/1/rows/5", Json(Row5));
 
-        var change = (await Smartsheet(new ItemReference("row", "5", "1", "999")))!.Single();
+        var change = (await Smartsheet(new ItemReference("row", "5", "1", "999"))).Changes.Single();
 
         Assert.That(change, Is.EqualTo(new ChangedInSender("5", "key", At, "what the event names")));
     }

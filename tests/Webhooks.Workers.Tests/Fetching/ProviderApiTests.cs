@@ -16,7 +16,7 @@ public sealed class ProviderApiTests
     [TearDown]
     public async Task Stop_the_fake() => await _fake.DisposeAsync();
 
-    private ProviderApiSession Session(ProviderApi? api = null) => (api ?? Client()).OpenSession("asana", _fake.BaseUrl, Token);
+    private ProviderApiSession Session(ProviderApi? api = null) => (api ?? Client()).OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token);
 
     [Test]
     public async Task Item_is_read_under_the_base_url_with_the_token_as_a_bearer_and_once_per_delivery()
@@ -127,14 +127,129 @@ public sealed class ProviderApiTests
     }
 
     [Test]
-    public void Unreachable_api_fails_transiently_after_its_retries()
+    public void Refused_connection_fails_for_good_after_its_retries_naming_no_address_and_logging_it_without_the_token()
     {
         var closed = new Uri("http://127.0.0.1:9/api/");
+        var integrationId = Guid.NewGuid();
+        using var logs = new CapturedLogs();
 
         var failure = Assert.ThrowsAsync<ItemFetchException>(() =>
-            Client(retryCount: 1).OpenSession("smartsheet", closed, Token).GetAsync("sheets/1/rows/2", CancellationToken.None));
+            Client(retryCount: 1, logs: logs).OpenSession("smartsheet", integrationId, closed, Token).GetAsync("sheets/1/rows/2", CancellationToken.None));
 
-        Assert.That(failure!.Message, Does.StartWith("smartsheet API GET /api/sheets/1/rows/2 failed after 2 attempts"));
-        Assert.That(failure.ToString(), Does.Not.Contain(Token));
+        Assert.That((failure!.Message, failure.Permanent),
+            Is.EqualTo(("Could not connect to the smartsheet API (smartsheet API GET /api/sheets/1/rows/2) after 2 attempts.", true)));
+        Assert.That(failure.ToString(), Does.Not.Contain(Token).And.Not.Contain("127.0.0.1").And.Not.Contain(":9").And.Not.Contain("refused"));
+        Assert.That(logs.Lines, Has.Some.Contain(integrationId.ToString()).And.Contain("127.0.0.1"), "the log keeps what the delivery does not");
+        Assert.That(logs.Lines, Has.None.Contain(Token));
+    }
+
+    [Test]
+    public void Connection_dropped_mid_answer_is_retried_then_fails_transiently_naming_no_socket_error()
+    {
+        _fake.On("tasks/1", Dropped());
+
+        var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session(Client(retryCount: 1)).GetAsync("tasks/1", CancellationToken.None));
+
+        Assert.That((failure!.ToString().Contains("The connection to the asana API broke (asana API GET /api/tasks/1) after 2 attempts.", StringComparison.Ordinal), failure.Permanent, failure.InnerException),
+            Is.EqualTo((true, false, (Exception?)null)));
+        Assert.That(_fake.CountOf("tasks/1"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Redirect_is_not_followed_and_fails_for_good()
+    {
+        _fake.On("tasks/1", Redirect(new Uri(_fake.BaseUrl, "elsewhere").ToString())).On("elsewhere", Json(Task));
+
+        var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session().GetAsync("tasks/1", CancellationToken.None));
+
+        Assert.That((failure!.Message, failure.Permanent), Is.EqualTo(("asana API GET /api/tasks/1 answered 302, a redirect; redirects are not followed (check settings.apiBaseUrl).", true)));
+        Assert.That(_fake.Requests.Select(r => r.Path), Is.EqualTo(new[] { "tasks/1" }), "the token never went to the redirect's target");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Answer_over_one_MiB_fails_for_good_without_being_read_to_its_end(bool chunked)
+    {
+        _fake.On("tasks/1", Big(64 * 1024 * 1024, chunked));
+
+        var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session().GetAsync("tasks/1", CancellationToken.None));
+
+        Assert.That((failure!.Message, failure.Permanent), Is.EqualTo(("asana API GET /api/tasks/1 answered more than 1 MiB; not read.", true)));
+        Assert.That(_fake.CountOf("tasks/1"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Answer_of_exactly_one_MiB_is_read()
+    {
+        var json = "{\"data\":\"" + new string('x', ProviderApi.MaxResponseBytes - 11) + "\"}";
+        Assert.That(json, Has.Length.EqualTo(ProviderApi.MaxResponseBytes));
+        _fake.On("tasks/1", Json(json));
+
+        var item = await Session().GetAsync("tasks/1", CancellationToken.None);
+
+        Assert.That(item!.Value.GetProperty("data").GetString(), Has.Length.EqualTo(ProviderApi.MaxResponseBytes - 11));
+    }
+
+    [TestCase(401)]
+    [TestCase(403)]
+    [TestCase(400)]
+    public void Client_errors_fail_for_good_without_retrying(int status)
+    {
+        _fake.On("tasks/1", Status(status));
+
+        var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session().GetAsync("tasks/1", CancellationToken.None));
+
+        Assert.That((failure!.Message, failure.Permanent), Is.EqualTo(($"asana API GET /api/tasks/1 answered {status}.", true)));
+        Assert.That(_fake.CountOf("tasks/1"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task One_integration_has_at_most_its_limit_of_calls_out_at_once_and_another_is_not_held_up()
+    {
+        var inFlight = 0;
+        var most = 0;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task Held()
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref most, now);
+            await release.Task;
+            Interlocked.Decrement(ref inFlight);
+        }
+        for (var i = 0; i < 6; i++)
+        {
+            _fake.On($"tasks/{i}", While(Held, Task));
+        }
+        _fake.On("other/1", Json(Task));
+        var api = Client(maxConcurrent: 2);
+        var session = api.OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token);
+
+        var reads = Enumerable.Range(0, 6).Select(i => session.GetAsync($"tasks/{i}", CancellationToken.None)).ToList();
+        await WaitUntilAsync(() => Volatile.Read(ref inFlight) == 2);
+        var other = await api.OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token).GetAsync("other/1", CancellationToken.None);
+        release.SetResult();
+        await System.Threading.Tasks.Task.WhenAll(reads);
+
+        Assert.That(other, Is.Not.Null, "another integration's call went out while this one's were all held");
+        Assert.That(most, Is.EqualTo(2));
+        Assert.That(_fake.Requests.Count(r => r.Path.StartsWith("tasks/", StringComparison.Ordinal)), Is.EqualTo(6));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the condition never held");
+            await System.Threading.Tasks.Task.Delay(20);
+        }
     }
 }

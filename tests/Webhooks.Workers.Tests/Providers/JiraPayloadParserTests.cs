@@ -94,6 +94,46 @@ public sealed class JiraPayloadParserTests
     }
 
     [Test]
+    public void Two_changelog_items_for_one_field_are_two_changes_with_their_own_keys()
+    {
+        // A version swap: Jira writes one change group with the old version removed and the new one added.
+        var changes = Parse(JiraPayloads.VersionSwap("10300", "7.1", "11364", "7.2", "13200")).Changes.Cast<FieldChanged>().ToList();
+
+        Assert.That(changes.Select(c => (c.Field, c.OldValue, c.NewValue)), Is.EqualTo(new[]
+        {
+            ("jira:fixVersions", (string?)"7.1", (string?)null),
+            ("jira:fixVersions", (string?)null, (string?)"7.2"),
+        }));
+        Assert.That(changes.Select(c => c.SourceEventId), Is.EqualTo(new[] { "jira:changelog:10300:fixVersions", "jira:changelog:10300:fixVersions:2" }));
+    }
+
+    [TestCase(99_999_999_999_999_999L)]
+    [TestCase(-99_999_999_999_999_999L)]
+    [TestCase(long.MaxValue)]
+    public void A_timestamp_outside_any_date_fails_with_the_reason(long timestamp)
+    {
+        var body = JiraPayloads.Edit("jira_issue_updated.status_done.json", json => json["timestamp"] = timestamp);
+
+        var result = Parse(body);
+
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed));
+        Assert.That(result.Reason, Does.StartWith("Not a Jira webhook").And.Contain("timestamp").And.Contain(timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public void A_NUL_in_a_comment_is_kept_as_the_replacement_character_in_the_body_the_author_and_the_reason_never_as_NUL()
+    {
+        // JSON may carry \u0000; PostgreSQL's text cannot.
+        var comment = Parse(JiraPayloads.CommentCreatedWithNul()).Changes.Cast<CommentAdded>().Single();
+        var unreadable = Parse(JiraPayloads.Edit("comment_created.json", json => json["comment"]!["updated"] = "when\u0000?"));
+
+        Assert.That(comment.Body, Is.EqualTo("Added a\uFFFDcomment"));
+        Assert.That(comment.Author, Is.EqualTo("Test\uFFFDUser"));
+        Assert.That(unreadable.Outcome, Is.EqualTo(ParseOutcome.Failed));
+        Assert.That(unreadable.Reason, Does.Contain("when\uFFFD?").And.Not.Contain("\0"));
+    }
+
+    [Test]
     public void Issue_created_and_deleted_are_keyed_on_the_issue_and_the_event()
     {
         var created = Parse(PayloadFixtures.Read(Provider.Jira, "jira_issue_created.json")).Changes.Single();

@@ -40,6 +40,26 @@ public sealed class SalesforceEndToEndTests
         }
     }
 
+    /// <summary>The ingress stores the message with its live session id replaced by "[redacted]": the worker never needs it.</summary>
+    [Test]
+    public async Task Lead_message_stored_with_its_session_id_redacted_is_applied_the_same()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var runAs = await scenario.CreateWriterAsync("Runner", product);
+        var integration = await _salesforce.CreateIntegrationAsync(scenario, product, runAs, Mappings);
+        var record = await scenario.CreateLinkedRecordAsync(product, integration, externalId: "0123456789ABCDEEAE");
+        var message = System.Text.Encoding.UTF8.GetString(PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml"));
+        var redacted = System.Text.RegularExpressions.Regex.Replace(message, "<SessionId>[^<]*</SessionId>", "<SessionId>[redacted]</SessionId>");
+        Assert.That(redacted, Is.Not.EqualTo(message), "the fixture carries a session id");
+
+        var delivery = await _salesforce.DeliverAsync(integration, System.Text.Encoding.UTF8.GetBytes(redacted), contentType: "text/xml; charset=utf-8");
+
+        Assert.That((delivery.Status, delivery.Applied), Is.EqualTo((DeliveryStatus.Processed, 2)), delivery.LastError);
+        var reloaded = await ReloadAsync(record);
+        Assert.That((reloaded.Status, reloaded.Description), Is.EqualTo(("triage", "Some notes...")));
+    }
+
     [Test]
     public async Task An_older_revision_delivered_later_leaves_the_newer_stage()
     {

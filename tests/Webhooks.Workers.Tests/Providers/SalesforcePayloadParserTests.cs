@@ -154,20 +154,44 @@ public sealed class SalesforcePayloadParserTests
         Assert.That(result.Reason, Does.Contain("without sf:Id"));
     }
 
-    [TestCaseSource(nameof(Fixtures))]
-    public void No_prefix_of_a_recorded_payload_throws(string fixture)
+    [Test]
+    public void A_message_nested_300_000_deep_inside_a_name_fails_within_a_second_with_the_reason()
     {
-        var body = PayloadFixtures.Read(Provider.Salesforce, fixture);
+        // 2 MB: loading it took minutes of a core, and deeper still risks a stack overflow no catch survives.
+        var body = Encoding.UTF8.GetBytes(SalesforcePayloads.Message(SalesforcePayloads.OpportunityWithNestedName("006000000000001AAA", 300_000)));
+        Assert.That(body, Has.Length.GreaterThan(2_000_000));
 
-        // About 400 cuts per recording, wherever they fall (inside strings, numbers, names, tags).
-        var step = Math.Max(1, body.Length / 400);
-        Assert.That(() =>
-        {
-            for (var length = 0; length < body.Length; length += step)
-            {
-                Parse(body[..length]);
-            }
-        }, Throws.Nothing);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Parse(body);
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed));
+        Assert.That(result.Reason, Does.Contain($"nested more than {SalesforcePayloadParser.MaxDepth} levels"));
+    }
+
+    [TestCase(58, ParseOutcome.Parsed)]
+    [TestCase(59, ParseOutcome.Failed)]
+    public void Sixty_four_levels_of_nesting_are_read_and_one_more_is_refused(int levelsInsideName, ParseOutcome outcome)
+    {
+        // Envelope, Body, notifications, Notification, sObject and sf:Name are six levels: 58 more make 64.
+        var result = Parse(SalesforcePayloads.Message(SalesforcePayloads.OpportunityWithNestedName("006000000000001AAA", levelsInsideName)));
+
+        Assert.That(result.Outcome, Is.EqualTo(outcome), result.Reason);
+    }
+
+    [Test]
+    public void A_message_of_more_elements_than_the_limit_fails_within_a_second_with_the_reason()
+    {
+        var fields = string.Concat(Enumerable.Repeat("<sf:Extra__c>x</sf:Extra__c>", SalesforcePayloadParser.MaxElements));
+        var body = Encoding.UTF8.GetBytes(SalesforcePayloads.Message(
+            SalesforcePayloads.Opportunity("006000000000001AAA", "Prospecting", "Deal", "2024-03-01T10:00:00.000Z").Replace("</sObject>", fields + "</sObject>", StringComparison.Ordinal)));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Parse(body);
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed));
+        Assert.That(result.Reason, Does.Contain($"more than {SalesforcePayloadParser.MaxElements} elements"));
     }
 
     [Test]
@@ -194,6 +218,12 @@ public static class SalesforcePayloads
           <sf:SystemModstamp>{systemModstamp}</sf:SystemModstamp>
         </sObject>
         """;
+
+    /// <summary>An opportunity whose <c>sf:Name</c> holds <paramref name="levels"/> nested elements: the XML depth attack.</summary>
+    public static string OpportunityWithNestedName(string id, int levels) =>
+        Opportunity(id, "Prospecting", "<a>".Repeat(levels) + "deep" + "</a>".Repeat(levels), "2024-03-01T10:00:00.000Z");
+
+    private static string Repeat(this string text, int times) => new StringBuilder(text.Length * times).Insert(0, text, times).ToString();
 
     public static string Message(string sObject, string notificationId = "04l37000000L0E5AAK", string organizationId = "0123456789ABCDENNN") => $"""
         <?xml version="1.0" encoding="UTF-8"?>

@@ -19,10 +19,14 @@ public sealed class SmartsheetPayloadParserTests
     private static IEnumerable<string> Fixtures() => PayloadFixtures.All(Provider.Smartsheet);
 
     /// <summary>A callback for sheet 1229759569678212 with the given events (providers.md §6.1).</summary>
-    public static string Callback(params string[] events) =>
-        $$"""{"nonce":"n-{{Guid.NewGuid():N}}","timestamp":"2025-09-17T13:10:00.903+00:00","webhookId":8958534189639556,"scope":"sheet","scopeObjectId":1229759569678212,"events":[{{string.Join(",", events)}}]}""";
+    public static string Callback(params string[] events) => CallbackOf("1229759569678212", events);
 
-    public static string Event(string objectType, string eventType, long? id = null, long? rowId = null, long? columnId = null, string? changeAgent = null)
+    public static string CallbackOf(string sheetId, params string[] events) =>
+        $$"""{"nonce":"n-{{Guid.NewGuid():N}}","timestamp":"2025-09-17T13:10:00.903+00:00","webhookId":8958534189639556,"scope":"sheet","scopeObjectId":{{sheetId}},"events":[{{string.Join(",", events)}}]}""";
+
+    /// <summary>One CallbackEvent: <c>id</c> is the object's own (absent for cells), <c>rowId</c>/<c>columnId</c> only cells carry.</summary>
+    public static string Event(string objectType, string eventType, long? id = null, long? rowId = null, long? columnId = null, string? changeAgent = null,
+        string timestamp = "2025-09-17T13:08:55.000+00:00")
     {
         var parts = new List<string> { $"\"objectType\":\"{objectType}\"", $"\"eventType\":\"{eventType}\"" };
         if (id is not null) parts.Add($"\"id\":{id}");
@@ -30,7 +34,7 @@ public sealed class SmartsheetPayloadParserTests
         if (columnId is not null) parts.Add($"\"columnId\":{columnId}");
         if (changeAgent is not null) parts.Add($"\"changeAgent\":\"{changeAgent}\"");
         parts.Add("\"userId\":715458405001092");
-        parts.Add("\"timestamp\":\"2025-09-17T13:08:55.000+00:00\"");
+        parts.Add($"\"timestamp\":\"{timestamp}\"");
         return "{" + string.Join(",", parts) + "}";
     }
 
@@ -85,19 +89,28 @@ public sealed class SmartsheetPayloadParserTests
     }
 
     [Test]
-    public void Comments_on_a_row_fetch_the_comment_and_a_deleted_one_is_a_deletion()
+    public void Comment_and_discussion_events_name_no_row_so_the_fetch_finds_it()
     {
-        var changes = Parse(Callback(
-            Event("comment", "created", id: 90, rowId: 5),
-            Event("comment", "updated", id: 90, rowId: 5),
-            Event("comment", "deleted", id: 90, rowId: 5),
-            Event("discussion", "created", id: 80, rowId: 5))).Changes;
+        // The documented shape: a new comment on a row is a discussion event and a comment event, each with its own id only.
+        var changes = _parser.Parse(PayloadFixtures.Read(Provider.Smartsheet, "event_callback.comment_created.json"), NoHeaders).Changes.Cast<ChangedInSender>().ToList();
 
-        Assert.That(((ChangedInSender)changes[0]).Fetch, Is.EqualTo(new ItemReference("comment", "90", "1229759569678212", "created")));
-        Assert.That(((ChangedInSender)changes[1]).Fetch, Is.EqualTo(new ItemReference("comment", "90", "1229759569678212", "updated")));
-        Assert.That(changes[2], Is.TypeOf<CommentDeleted>().With.Property(nameof(CommentDeleted.CommentId)).EqualTo("90"));
-        Assert.That(((ChangedInSender)changes[3]).Description, Is.EqualTo("discussion 80 created"));
-        Assert.That(changes.Select(c => c.ExternalItemId), Has.All.EqualTo("5"));
+        Assert.That(changes.Select(c => (c.ExternalItemId, c.Fetch)), Is.EqualTo(new[]
+        {
+            ("smartsheet:discussion:1983748281673604", new ItemReference("discussion", "1983748281673604", "4509506114742148", "created", ItemUnknown: true)),
+            ("smartsheet:comment:6487347909044100", new ItemReference("comment", "6487347909044100", "4509506114742148", "created", ItemUnknown: true)),
+        }));
+        Assert.That(changes[1].SourceEventId, Is.EqualTo("smartsheet:4509506114742148:comment:6487347909044100:created:2015-10-27T17:06:01.000+0000:9007194052434043"));
+    }
+
+    [Test]
+    public void Comment_edit_is_fetched_and_deletions_that_can_no_longer_be_read_are_skipped_with_the_reason()
+    {
+        var result = Parse(Callback(Event("comment", "updated", id: 90), Event("comment", "deleted", id: 91), Event("discussion", "deleted", id: 80)));
+
+        Assert.That(((ChangedInSender)result.Changes.Single()).Fetch, Is.EqualTo(new ItemReference("comment", "90", "1229759569678212", "updated", ItemUnknown: true)));
+        var deletedOnly = Parse(Callback(Event("comment", "deleted", id: 91)));
+        Assert.That(deletedOnly.Outcome, Is.EqualTo(ParseOutcome.Ignored));
+        Assert.That(deletedOnly.Reason, Does.Contain("comment.deleted (names no row, and what was deleted can no longer be read)"));
     }
 
     [Test]

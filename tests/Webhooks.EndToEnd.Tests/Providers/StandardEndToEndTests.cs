@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Webhooks.Contracts;
+using Webhooks.Testing;
+
+namespace Webhooks.EndToEnd.Tests.Providers;
+
+/// <summary>
+/// A Standard Webhooks sender through the whole stack: the integration, its mapping and its whsec_ secret made through
+/// the admin API, each request signed as the specification signs it (v1 HMAC over id.timestamp.body, now), the payload
+/// the specification's own contact example, changed to carry a status and a comment.
+/// </summary>
+public sealed class StandardEndToEndTests
+{
+    private const string ContactId = "1f81eb52-5198-4599-803e-771906343485";
+
+    private static readonly object Settings = new
+    {
+        statusMappings = new Dictionary<string, string> { ["active"] = "in_progress" },
+        mapping = JsonNode.Parse("""
+            {"itemId": "/data/id", "types": {
+              "contact.updated": {"status": "/data/status", "name": "/data/fullName", "description": "/data/occupation"},
+              "contact.commented": {"commentId": "/data/comment/id", "commentBody": "/data/comment/body", "commentAuthor": "/data/comment/author"}}}
+            """),
+    };
+
+    [Test]
+    public async Task A_signed_event_changes_the_linked_record_as_the_run_as_user_and_its_retry_is_a_duplicate()
+    {
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, Settings);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var updated = Contact("contact.updated", data => data["status"] = "active");
+        var messageId = $"msg_{Guid.NewGuid():N}";
+
+        var first = await PostSignedAsync(stack, seeded.WebhookPath, secret, messageId, updated);
+        var firstOutcome = await stack.WaitForOutcomeAsync(first);
+        // The sender did not see the 200 and tries again: a new attempt, signed anew, of the same message.
+        var retry = await PostSignedAsync(stack, seeded.WebhookPath, secret, messageId, updated);
+        var retryOutcome = await stack.WaitForOutcomeAsync(retry);
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
+            Assert.That(retryOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), retryOutcome.ToString());
+            Assert.That(record.GetProperty("name").GetString(), Is.EqualTo("John Smith"), record.ToString());
+            Assert.That(record.GetProperty("description").GetString(), Is.EqualTo("Engineer, ACME"));
+            Assert.That(record.GetProperty("status").GetString(), Is.EqualTo("in_progress"), "active, through statusMappings");
+            Assert.That(record.GetProperty("history").EnumerateArray().Select(h => (h.GetProperty("userId").GetGuid(), h.GetProperty("deliveryId").GetGuid())),
+                Has.All.EqualTo((seeded.RunAsUserId, first)), "written once, by the run-as user, for the first delivery");
+        });
+    }
+
+    [Test]
+    public async Task A_comment_event_becomes_a_comment_by_the_run_as_user_keeping_the_senders_author()
+    {
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, Settings);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var commented = Contact("contact.commented", data => data["comment"] = new JsonObject { ["id"] = "cmt_31", ["body"] = "Called, will call back.", ["author"] = "Jane Doe" });
+
+        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}", commented);
+        var outcome = await stack.WaitForOutcomeAsync(delivery);
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
+        var comment = record.GetProperty("comments").EnumerateArray().Single();
+        Assert.That((comment.GetProperty("body").GetString(), comment.GetProperty("authorUserId").GetGuid(), comment.GetProperty("sourceProvider").GetString(),
+                comment.GetProperty("sourceAuthor").GetString()),
+            Is.EqualTo(("Called, will call back.", seeded.RunAsUserId, "standard", "Jane Doe")));
+    }
+
+    [Test]
+    public async Task One_event_fanned_out_to_two_integrations_applies_once_to_a_record_both_reach()
+    {
+        // A sender fanning one message out to two endpoints sends it with the same webhook-id, each signed with its own secret.
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, Settings);
+        var firstSecret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var second = await CreateIntegrationAsync(stack, seeded);
+        var secondSecret = await SetSecretAsync(stack, second.Id);
+        var updated = Contact("contact.updated", data => data["status"] = "active");
+        var messageId = $"msg_{Guid.NewGuid():N}";
+
+        var viaFirst = await stack.WaitForOutcomeAsync(await PostSignedAsync(stack, seeded.WebhookPath, firstSecret, messageId, updated));
+        var viaSecond = await stack.WaitForOutcomeAsync(await PostSignedAsync(stack, $"/api/v1/webhooks/{second.Token}", secondSecret, messageId, updated));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(viaFirst.GetProperty("status").GetString(), Is.EqualTo("processed"), viaFirst.ToString());
+            Assert.That(viaFirst.GetProperty("outcome").GetProperty("applied").GetInt32(), Is.EqualTo(3), viaFirst.ToString());
+            Assert.That(viaSecond.GetProperty("status").GetString(), Is.EqualTo("duplicate"), viaSecond.ToString());
+            Assert.That(viaSecond.GetProperty("outcome").GetProperty("duplicates").GetInt32(), Is.EqualTo(3), viaSecond.ToString());
+        });
+    }
+
+    [Test]
+    public async Task An_event_type_the_mapping_does_not_name_is_stored_and_ignored_with_the_reason()
+    {
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, Settings);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+
+        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
+            PayloadFixtures.Read(Provider.Standard, "contact.created.full.json"));
+        var outcome = await stack.WaitForOutcomeAsync(delivery);
+
+        Assert.That((outcome.GetProperty("status").GetString(), outcome.GetProperty("error").GetString()),
+            Is.EqualTo(("ignored", "Event type 'contact.created' is not in the integration's settings.mapping.types.")));
+    }
+
+    /// <summary>The specification's full contact example as another event type, changed.</summary>
+    private static byte[] Contact(string type, Action<JsonObject> change)
+    {
+        var json = JsonNode.Parse(PayloadFixtures.ReadText(Provider.Standard, "contact.created.full.json"))!.AsObject();
+        json["type"] = type;
+        change(json["data"]!.AsObject());
+        return Encoding.UTF8.GetBytes(json.ToJsonString());
+    }
+
+    private static async Task<string> SetSecretAsync(StackFixture stack, Guid integrationId)
+    {
+        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        using var response = await stack.Admin.Http.PatchAsJsonAsync($"{StackAdmin.Prefix}/integrations/{integrationId}", new { signingSecret = secret });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        return secret;
+    }
+
+    private static async Task<(Guid Id, string Token)> CreateIntegrationAsync(StackFixture stack, LinkedRecord seeded)
+    {
+        using var response = await stack.Admin.Http.PostAsJsonAsync($"{StackAdmin.Prefix}/integrations",
+            new { productId = seeded.ProductId, provider = "standard", version = 1, name = "Second endpoint", runAsUserId = seeded.RunAsUserId, settings = Settings });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), text);
+        using var created = JsonDocument.Parse(text);
+        return (created.RootElement.GetProperty("id").GetGuid(), created.RootElement.GetProperty("token").GetString()!);
+    }
+
+    /// <summary>Signed as the specification says, at this moment: <c>v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))</c>.</summary>
+    private static Task<Guid> PostSignedAsync(StackFixture stack, string path, string secret, string messageId, byte[] body)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var signature = Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.").Concat(body).ToArray()));
+        return Sender.PostJsonAsync(stack.Webhooks, path, body, new Dictionary<string, string>
+        {
+            ["webhook-id"] = messageId,
+            ["webhook-timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webhook-signature"] = $"v1,{signature}",
+        });
+    }
+}
