@@ -7,11 +7,15 @@ BEGIN
     -- Start from nothing, so a privilege removed here is removed from the database too.
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM webhooks_ingress';
     EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM webhooks_ingress';
-    -- The in-memory directory: integrations joined to their account's status.
-    GRANT SELECT (id, account_id, provider, enabled, token_hash, signing_secret, settings, directory_version) ON integrations TO webhooks_ingress;
+    -- The in-memory directory: integrations joined to their account's status, with their signing secrets.
+    GRANT SELECT (id, account_id, provider, enabled, token_hash, settings, directory_version, handshake_window_until) ON integrations TO webhooks_ingress;
     GRANT SELECT (id, status, directory_version) ON accounts TO webhooks_ingress;
-    -- Asana hands over its signing secret in the handshake; the trigger numbers the change.
-    GRANT UPDATE (signing_secret, updated_at) ON integrations TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, secret, created_at, expires_at) ON integration_signing_secrets TO webhooks_ingress;
+    -- Asana hands over a signing secret in each webhook's handshake: the ingress adds one (never changes or removes
+    -- one, never sets an expiry). It locks the integration row while deciding (FOR NO KEY UPDATE needs UPDATE on one
+    -- column), and the secrets' trigger touches directory_version, which bump_directory_version then numbers.
+    GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
+    GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
     -- Deliveries: written by COPY; the outbox relay claims, marks published and releases. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
@@ -35,7 +39,8 @@ BEGIN
     GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, publish_lease_until) ON deliveries TO webhooks_worker;
     GRANT INSERT (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id, signature_verified,
                   status, attempts, applied, duplicates, no_target) ON deliveries TO webhooks_worker;
-    -- Integrations and who they act for: never the token hash or the signing secret (Workers/Applying/IntegrationColumns).
+    -- Integrations and who they act for: never the token hash or the handshake window (Workers/Applying/IntegrationColumns),
+    -- and nothing of integration_signing_secrets: the workers never verify a signature.
     GRANT SELECT (id, account_id, product_id, provider, version, name, enabled, run_as_user_id, template_id, settings, created_at, updated_at) ON integrations TO webhooks_worker;
     GRANT SELECT (id, status) ON accounts TO webhooks_worker;
     GRANT SELECT (id, account_id) ON products TO webhooks_worker;
@@ -43,9 +48,11 @@ BEGIN
     GRANT SELECT (record_id, integration_id, external_id) ON links TO webhooks_worker;
     -- Records are locked and read whole (SELECT * ... FOR UPDATE); only the fields a change sets are written.
     GRANT SELECT ON records TO webhooks_worker;
-    GRANT UPDATE (name, description, status, updated_by_user_id, updated_at, name_source_at, description_source_at, status_source_at) ON records TO webhooks_worker;
+    -- Each field keeps when the sender changed it and when we received that change (last writer wins, Workers/Applying).
+    GRANT UPDATE (name, description, status, updated_by_user_id, updated_at, name_source_at, description_source_at, status_source_at,
+                  name_received_at, description_received_at, status_received_at) ON records TO webhooks_worker;
     GRANT SELECT, INSERT ON comments TO webhooks_worker;
-    GRANT UPDATE (body, author_user_id, source_author, source_updated_at, deleted, updated_at) ON comments TO webhooks_worker;
+    GRANT UPDATE (body, author_user_id, source_author, source_updated_at, source_received_at, deleted, updated_at) ON comments TO webhooks_worker;
     -- History and the ledger are insert-only; the ledger's key columns are readable because its insert says which keys
     -- it took (ON CONFLICT DO NOTHING RETURNING record_id, dedup_key).
     GRANT INSERT (record_id, user_id, action, "before", "after", "at", delivery_id, integration_id) ON audit_entries TO webhooks_worker;

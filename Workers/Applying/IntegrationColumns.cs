@@ -5,7 +5,7 @@ namespace Webhooks.Workers.Applying;
 
 /// <summary>
 /// The columns of <c>integrations</c> the worker role may read (Persistence/Sql/grants.sql): all but the token hash and
-/// the signing secret, which only the ingress needs. Loading the whole entity would select them and be refused.
+/// the handshake window, which only the ingress needs. Loading the whole entity would select them and be refused.
 /// </summary>
 public static class IntegrationColumns
 {

@@ -26,11 +26,17 @@ public sealed class WorkerRoleTests
     ];
 
     [TestCase("SELECT token_hash FROM integrations", TestName = "No token hashes")]
-    [TestCase("SELECT signing_secret FROM integrations", TestName = "No signing secrets")]
-    [TestCase("SELECT * FROM integrations", TestName = "No whole integration rows (they hold both)")]
+    [TestCase("SELECT handshake_window_until FROM integrations", TestName = "No handshake windows")]
+    [TestCase("SELECT * FROM integrations", TestName = "No whole integration rows (they hold the token hash)")]
     [TestCase("UPDATE integrations SET enabled = true", TestName = "No integration changes")]
     [TestCase("UPDATE integrations SET settings = settings", TestName = "No settings changes")]
-    [TestCase("UPDATE integrations SET signing_secret = NULL", TestName = "No signing secret changes")]
+    [TestCase("UPDATE integrations SET handshake_window_until = now()", TestName = "No handshake windows opened")]
+    [TestCase("SELECT secret FROM integration_signing_secrets", TestName = "Signing secrets: none read")]
+    [TestCase("SELECT count(*) FROM integration_signing_secrets", TestName = "Signing secrets: not even counted")]
+    [TestCase("INSERT INTO integration_signing_secrets (id, integration_id, secret, created_at) SELECT gen_random_uuid(), id, 'x', now() FROM integrations LIMIT 1",
+        TestName = "Signing secrets: none added")]
+    [TestCase("UPDATE integration_signing_secrets SET expires_at = now()", TestName = "Signing secrets: none expired")]
+    [TestCase("DELETE FROM integration_signing_secrets", TestName = "Signing secrets: none removed")]
     [TestCase("SELECT friendly_name FROM data_protection_keys", TestName = "Key ring: only what decrypting needs")]
     [TestCase("INSERT INTO data_protection_keys (friendly_name, xml) VALUES ('intruder', '<key/>')", TestName = "Key ring: no new keys")]
     [TestCase("UPDATE data_protection_keys SET xml = xml", TestName = "Key ring: no rewrites")]
