@@ -70,7 +70,16 @@ import Ajv2019 from "ajv/dist/2019.js";
 
 const [deploy, root] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const PROVIDERS = ["jira", "github", "rally", "asana", "salesforce", "smartsheet", "trello", "standard"];
+// The providers' wire names, from the one place the programs make them (Contracts/ProviderNames.cs).
+const PROVIDERS = [...fs.readFileSync(path.join(root, "Contracts", "ProviderNames.cs"), "utf8").matchAll(/Provider\.\w+ => "([a-z]+)"/g)].map((m) => m[1]);
+{
+  const members = /enum Provider\s*\{([^}]*)\}/.exec(fs.readFileSync(path.join(root, "Contracts", "Provider.cs"), "utf8"))?.[1]
+    .replace(/\/\/.*$/gm, "").split(",").map((m) => m.trim()).filter(Boolean) ?? [];
+  if (PROVIDERS.length === 0 || PROVIDERS.length !== members.length) {
+    console.error(`FAIL Contracts/ProviderNames.cs: read ${PROVIDERS.length} wire names (${PROVIDERS}) for ${members.length} Provider members`);
+    process.exit(1);
+  }
+}
 const MAIN_QUEUE = /^webhooks-[a-z]+$/;
 const APP_SHUTDOWN_SECONDS = 30; // HostOptions.ShutdownTimeout of both programs (ASP.NET Core default / Workers)
 let failures = 0;
@@ -114,6 +123,27 @@ const providersOf = (value) => String(value ?? "").split(",").map((s) => s.trim(
 const PERMISSIONS = Object.fromEntries(fs.readFileSync(path.join(deploy, "services", "rabbitmq-permissions.txt"), "utf8").split("\n")
   .filter((l) => l.trim() && !l.startsWith("#")).map((l) => l.trim().split(/\s+/)).map(([p, configure, write, read]) => [p, { configure, write, read }]));
 if (!PERMISSIONS.ingress || !PERMISSIONS.worker) { console.error("FAIL deploy/services/rabbitmq-permissions.txt: needs an ingress and a worker line"); process.exit(1); }
+// The permissions name the queues of exactly today's providers: the ingress may declare and send to every provider's
+// exchange and the holding exchange and nothing else, the workers reach every queue of the topology.
+{
+  const where = "deploy/services/rabbitmq-permissions.txt";
+  const holding = ["webhooks-holding"], faults = ["webhooks-faults", "MassTransit:Fault--Webhooks.Contracts:ProcessDelivery--"];
+  const mainQueues = PROVIDERS.map((p) => `webhooks-${p}`);
+  const sideQueues = [...mainQueues, ...holding].flatMap((q) => [`${q}_error`, `${q}_skipped`]);
+  const names = { main: [...mainQueues, ...holding], other: [...sideQueues, ...faults, "webhooks-intruder", "intruder", ""] };
+  const regex = (program, k) => { try { return new RegExp(PERMISSIONS[program][k]); } catch (e) { fail(where, `${program} ${k}: ${e.message}`); return /(?!)/; } };
+  for (const k of ["configure", "write"]) {
+    const re = regex("ingress", k);
+    for (const n of names.main) check(re.test(n), where, `ingress ${k} ${PERMISSIONS.ingress[k]} misses ${n}`);
+    for (const n of names.other.filter(Boolean)) check(!re.test(n), where, `ingress ${k} ${PERMISSIONS.ingress[k]} reaches ${n}`);
+  }
+  for (const n of [...names.main, ...names.other.filter(Boolean)]) check(!regex("ingress", "read").test(n), where, `ingress read reaches ${n}`);
+  for (const k of ["configure", "write", "read"]) {
+    const re = regex("worker", k);
+    for (const n of [...names.main, ...sideQueues, ...faults]) check(re.test(n), where, `worker ${k} ${PERMISSIONS.worker[k]} misses ${n}`);
+    check(!re.test("intruder"), where, `worker ${k} reaches intruder`);
+  }
+}
 // PostgreSQL roles and RabbitMQ users of each program (Persistence/Sql/roles.sql, grants.sql).
 const ROLE = { owner: "webhooks", ingress: "webhooks_ingress", worker: "webhooks_worker" };
 const usernameOf = (connectionString) => /(?:^|;)\s*Username=([^;]*)/i.exec(String(connectionString ?? ""))?.[1]?.trim();

@@ -72,9 +72,11 @@ public sealed class BrokerUserTests
         Assert.That(code, Is.EqualTo(AccessRefused), refused!.Message);
     }
 
-    [TestCase("webhooks-jira")]
-    [TestCase("webhooks-trello")]
-    [TestCase(QueueNames.Holding)]
+    // Every provider the ingress receives for: a provider added to Contracts without its queue in
+    // rabbitmq-permissions.txt would have its deliveries refused by the broker.
+    private static IEnumerable<string> Sendable() => ProviderNames.All.Select(QueueNames.For).Append(QueueNames.Holding);
+
+    [TestCaseSource(nameof(Sendable))]
     public async Task Ingress_broker_user_sends_to_the_provider_and_holding_exchanges(string exchange)
     {
         await using var connection = await TestBroker.ConnectAsync(_vhost.Name, TestServices.IngressBrokerUser);
