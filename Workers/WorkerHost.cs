@@ -12,11 +12,12 @@ namespace Webhooks.Workers;
 
 /// <summary>
 /// The worker's composition, one line per capability: a slim web host whose Kestrel serves only the health port.
-/// Tests build the same host with their own <c>--Key=value</c> arguments.
+/// Tests build the same host with their own <c>--Key=value</c> arguments, and may add services (an in-memory exporter)
+/// through <c>configure</c>, which runs after the composition.
 /// </summary>
 public static class WorkerHost
 {
-    public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
+    public static WebApplication Build(string[] args, bool deployTopologyOnly = false, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddTelemetry();
@@ -27,6 +28,7 @@ public static class WorkerHost
         builder.AddHoldingDrain();
         builder.AddWorkerBus(deployTopologyOnly);
         builder.AddHealthEndpoints();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapHealthEndpoints();

@@ -34,9 +34,8 @@ public sealed class KeyRingCertificateTests
     public async Task Stored_key_ring_holds_no_plaintext_master_key_only_one_encrypted_with_the_certificate()
     {
         await using var database = await TestDatabase.CreateAsync("keyring");
-        using var captured = new CapturedTelemetry();
         await using var app = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.ConfigureLogging(logging => logging.AddProvider(captured)));
+            configure: web => web.ConfigureLogging(logging => logging.AddFakeLogging()));
         using var client = app.CreateClient();
         await app.StartAsync();
         var admin = new AdminClient(app.CreateAdminClient());
@@ -59,7 +58,9 @@ public sealed class KeyRingCertificateTests
                     "encrypted for the certificate from outside the database");
             });
         }
-        Assert.That(captured.Lines, Has.None.Contains("No XML encryptor configured"));
+        var logged = app.Services.GetFakeLogCollector().GetSnapshot();
+        Assert.That(logged, Is.Not.Empty, "the capture must see the host's logs");
+        Assert.That(logged.Select(r => r.Message), Has.None.Contains("No XML encryptor configured"));
     }
 
     [Test]

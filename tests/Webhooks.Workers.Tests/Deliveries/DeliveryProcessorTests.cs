@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
@@ -21,7 +22,7 @@ public sealed class DeliveryProcessorTests
     {
         var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
             $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}"]);
-        builder.Services.AddSingleton<TimeProvider>(new FrozenClock(Now));
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
