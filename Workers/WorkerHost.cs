@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Workers.Bus;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
@@ -31,7 +32,7 @@ public static class WorkerHost
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddTelemetry();
         builder.AddWorkerOptions();
-        builder.AddWebhooksDatabase();
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         builder.AddHoldingDrain();

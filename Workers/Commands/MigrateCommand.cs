@@ -4,12 +4,21 @@ using Webhooks.Persistence;
 
 namespace Webhooks.Workers.Commands;
 
-/// <summary><c>migrate</c>: the deploy scripts run it before starting the ingress and the workers.</summary>
+/// <summary>
+/// <c>migrate</c>: the deploy scripts run it, as the owner, before starting the ingress and the workers. Given the
+/// restricted roles' passwords (<c>DatabaseRoles:IngressPassword</c>, <c>DatabaseRoles:WorkerPassword</c>) it first makes
+/// those roles or sets their passwords (compose and Kubernetes; locally deploy/services/start.sh does it as postgres).
+/// </summary>
 public static class MigrateCommand
 {
+    public const string IngressPasswordSetting = "DatabaseRoles:IngressPassword";
+    public const string WorkerPasswordSetting = "DatabaseRoles:WorkerPassword";
+
     public static Command Create(CommandEnvironment environment)
     {
-        var migrate = new Command("migrate", "Apply the database migrations (and the roles' grants) to ConnectionStrings:Webhooks, then exit");
+        var migrate = new Command("migrate",
+            "Apply the database migrations (and the roles' grants) to ConnectionStrings:Webhooks (the owner), then exit; " +
+            "with DatabaseRoles:{IngressPassword,WorkerPassword} it first makes the restricted roles");
         migrate.SetAction((_, cancellationToken) => RunAsync(environment, cancellationToken));
         return migrate;
     }
@@ -22,6 +31,13 @@ public static class MigrateCommand
         {
             await environment.Error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}).");
             return WorkerCommands.Failed;
+        }
+        var ingressPassword = configuration[IngressPasswordSetting];
+        var workerPassword = configuration[WorkerPasswordSetting];
+        if (!string.IsNullOrEmpty(ingressPassword) || !string.IsNullOrEmpty(workerPassword))
+        {
+            await PersistenceExtensions.EnsureRolesAsync(connectionString, ingressPassword, workerPassword, cancellationToken);
+            await environment.Output.WriteLineAsync("Database roles ensured.");
         }
         await PersistenceExtensions.MigrateAsync(connectionString, cancellationToken);
         await environment.Output.WriteLineAsync("Database migrated.");

@@ -8,7 +8,7 @@ namespace Webhooks.Workers.Commands;
 
 /// <summary>
 /// The worker program's one command line (System.CommandLine): <c>run</c> (the default), <c>migrate</c>,
-/// <c>deploy-topology</c>, <c>dead-letters …</c> and <c>deliveries …</c>; <c>--help</c> at every level. Arguments
+/// <c>deploy-topology</c>, <c>key-ring rewrap</c>, <c>dead-letters …</c> and <c>deliveries …</c>; <c>--help</c> at every level. Arguments
 /// shaped <c>--Section:Key=value</c> are configuration, for every verb as for the host; the rest is the command.
 /// Exit codes: 0 done (and help), 1 failed (the message says what to do), 2 usage.
 /// </summary>
@@ -22,7 +22,7 @@ public static partial class WorkerCommands
 
     public const string Configuration = """
         Configuration (environment Section__Key, appsettings.json, or --Section:Key=value arguments, as for the host):
-          ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass},
+          ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass}, DataProtection:CertificatePath,
           Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,BatchSize,BatchConcurrency,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
         """;
 
@@ -95,6 +95,7 @@ public static partial class WorkerCommands
             RunCommand.Create(environment),
             MigrateCommand.Create(environment),
             DeployTopologyCommand.Create(environment),
+            KeyRingCommand.Create(environment),
             DeadLettersCommand.Create(environment),
             DeliveriesCommand.Create(environment),
         };

@@ -75,12 +75,13 @@ public sealed class StackFixture : IAsyncDisposable
 
     public static string[] WorkerArguments(string connectionString, string virtualHost) =>
     [
-        $"--ConnectionStrings:Webhooks={connectionString}",
+        $"--ConnectionStrings:Webhooks={TestServices.ConnectionAs(connectionString, TestServices.WorkerRole)}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture)}",
         $"--RabbitMqTransport:VHost={virtualHost}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
+        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         // GitHub's queue is not consumed: its tests process deliveries through the worker's DeliveryProcessor in the
         // order they choose (ProcessInOrderAsync), which a consumer would race.
         "--Workers:Providers=jira,salesforce,trello,rally,standard",

@@ -33,16 +33,20 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", WorkersSetUp.Database.ConnectionString);
+        // As deploy/run.sh runs it: the webhook path on the ingress's role and broker user, the admin API as the owner,
+        // the key ring encrypted with the certificate the workers under test read it with.
+        builder.UseSetting("ConnectionStrings:Webhooks", TestServices.ConnectionAs(WorkersSetUp.Database.ConnectionString, TestServices.IngressRole));
+        builder.UseSetting("ConnectionStrings:Admin", WorkersSetUp.Database.ConnectionString);
         builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
         builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", WorkersSetUp.VirtualHost.Name);
-        builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
-        builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
+        builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
         // The admin API reads the error queues as a user of its own (DeadLetterOptions).
-        builder.UseSetting("DeadLetters:User", TestServices.RabbitUser);
-        builder.UseSetting("DeadLetters:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+        builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:SendTimeout", "00:00:02");
@@ -54,21 +58,12 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
     }
 
     /// <summary>
-    /// Starts the ingress (allowing loopback provider APIs unless told otherwise; on the run's vhost unless given one)
-    /// and waits for its directory.
+    /// Starts the ingress (allowing loopback provider APIs unless told otherwise, with any further <paramref name="settings"/>,
+    /// e.g. a vhost of the test's own) and waits for its directory.
     /// </summary>
-    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis, string? virtualHost = null, params (string Key, string Value)[] settings)
+    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var all = new Dictionary<string, string?> { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls };
-        if (virtualHost is not null)
-        {
-            all["RabbitMqTransport:VHost"] = virtualHost;
-        }
-        foreach (var (key, value) in settings)
-        {
-            all[key] = value;
-        }
-        var ingress = new AdminIngress(all);
+        var ingress = new AdminIngress(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls });
         ingress._admin = ingress.CreateClient();
         ingress._admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         ingress._senders = ingress.CreateClient();

@@ -20,7 +20,8 @@ public static class FailureInjection
               failing_attempts int NOT NULL DEFAULT 0,
               sleep_seconds double precision NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS test_failing_integrations (integration_id uuid PRIMARY KEY);
-            CREATE OR REPLACE FUNCTION test_inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+            -- SECURITY DEFINER: the worker's role (grants.sql) may not read these test tables, and must not need to.
+            CREATE OR REPLACE FUNCTION test_inject_fault() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
             DECLARE
               fault record;
             BEGIN

@@ -36,7 +36,7 @@ public sealed class WorkerCommandsTests
     {
         Assert.That(EveryCommand().Select(p => string.Join(' ', p)), Is.SupersetOf(new[]
         {
-            "", "run", "migrate", "deploy-topology", "dead-letters", "dead-letters list", "dead-letters show", "dead-letters replay",
+            "", "run", "migrate", "deploy-topology", "key-ring", "key-ring rewrap", "dead-letters", "dead-letters list", "dead-letters show", "dead-letters replay",
             "dead-letters purge", "deliveries", "deliveries replay", "deliveries progress",
         }));
     }
@@ -78,6 +78,8 @@ public sealed class WorkerCommandsTests
     [TestCase(new[] { "deliveries", "replay", "--status", "rejected" }, "Webhooks.Workers deliveries replay --help")]
     [TestCase(new[] { "deliveries", "progress" }, "Webhooks.Workers deliveries progress --help")]
     [TestCase(new[] { "migrate", "now" }, "Webhooks.Workers migrate --help")]
+    [TestCase(new[] { "key-ring" }, "Webhooks.Workers key-ring --help")]
+    [TestCase(new[] { "key-ring", "rewrap", "--yes" }, "Webhooks.Workers key-ring rewrap --help")]
     public async Task Unknown_verbs_options_and_values_exit_2_pointing_at_the_right_help(string[] args, string hint)
     {
         using var output = new StringWriter();
@@ -147,7 +149,7 @@ public sealed class WorkerCommandsTests
     /// <summary>What the worker host binds, from its own builder (the bus itself is not made).</summary>
     private static RabbitMqTransportOptions HostBroker(string[] arguments)
     {
-        using var services = WorkerHost.CreateBuilder([.. arguments, "--ConnectionStrings:Webhooks=Host=127.0.0.1"]).Services.BuildServiceProvider();
+        using var services = WorkerHost.CreateBuilder([.. arguments, "--ConnectionStrings:Webhooks=Host=127.0.0.1", $"--DataProtection:CertificatePath={Testing.TestCertificates.KeyRingPath}"]).Services.BuildServiceProvider();
         return services.GetRequiredService<IOptions<RabbitMqTransportOptions>>().Value;
     }
 }

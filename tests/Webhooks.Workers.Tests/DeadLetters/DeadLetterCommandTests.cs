@@ -130,7 +130,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var transport = new RabbitMqTransportOptions
         {
             Host = TestServices.RabbitHost, Port = TestServices.RabbitPort, VHost = Broker.VirtualHost.Name,
-            User = TestServices.RabbitUser, Pass = TestServices.RabbitPassword,
+            User = TestServices.WorkerBrokerUser.Name, Pass = TestServices.WorkerBrokerUser.Password,
         };
 
         await using (var broker = await ErrorQueueBroker.ConnectAsync(transport, "", CancellationToken.None))

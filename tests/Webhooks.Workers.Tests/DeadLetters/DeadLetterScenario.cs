@@ -39,6 +39,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
             await Ingress.DisposeAsync();
         }
     }
+
     public static string ErrorQueue => QueueNames.ErrorQueueFor(Provider.Jira);
     public static string MainQueue => QueueNames.For(Provider.Jira);
 
@@ -46,11 +47,14 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     {
         var vhost = await TestVirtualHost.CreateAsync("deadletters");
         var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
-        var ingress = await AdminIngress.StartAsync(virtualHost: vhost.Name);
+        var ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = vhost.Name });
         return new DeadLetterScenario(vhost, worker, ingress);
     }
 
-    /// <summary>Runs <c>Webhooks.Workers &lt;args&gt;</c> in-process with this scenario's configuration.</summary>
+    /// <summary>
+    /// Runs <c>Webhooks.Workers &lt;args&gt;</c> in-process with this scenario's configuration: the worker's role and broker
+    /// user, as an operator running the tool in a worker pod does.
+    /// </summary>
     public async Task<(int ExitCode, string Output)> RunAsync(params string[] args) => await RunAsync(null, args);
 
     public async Task<(int ExitCode, string Output)> RunAsync(TextReader? confirm, params string[] args)
@@ -62,12 +66,12 @@ public sealed class DeadLetterScenario : IAsyncDisposable
 
     public string[] ConfigurationArguments() =>
     [
-        $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+        $"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
         $"--RabbitMqTransport:VHost={VirtualHost.Name}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
     ];
 
     /// <summary>Every attempt of the delivery fails (a transient database error) until <see cref="RemoveFaultAsync"/>.</summary>

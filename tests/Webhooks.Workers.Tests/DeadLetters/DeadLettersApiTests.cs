@@ -243,10 +243,31 @@ public sealed class DeadLettersApiTests
     }
 
     [Test]
+    public async Task The_ingress_own_broker_user_cannot_serve_dead_letters_by_design()
+    {
+        var (integration, _) = await JiraIntegrationAsync();
+        await DeadLetterAsync(integration, "not-for-the-ingress");
+        await using var asIngress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["RabbitMqTransport:VHost"] = _stack.VirtualHost.Name,
+            ["DeadLetters:User"] = Testing.TestServices.IngressBrokerUser.Name,
+            ["DeadLetters:Pass"] = Testing.TestServices.IngressBrokerUser.Password,
+        });
+
+        var (status, problem) = await asIngress.SendAsync(HttpMethod.Get, "/dead-letters/jira");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), problem.ToString());
+        await _stack.WaitForCountAsync(ErrorQueue, 1);
+        Assert.That((await GetAsync("/dead-letters/jira")).GetProperty("matching").GetInt32(), Is.EqualTo(1), "its own user (DeadLetters) reads it");
+    }
+
+    [Test]
     public async Task A_broker_that_refuses_the_dead_letter_user_is_a_503_that_names_no_host_or_user()
     {
-        await using var misconfigured = await AdminIngress.StartAsync(virtualHost: _stack.VirtualHost.Name,
-            settings: [("DeadLetters:User", "no-such-operator"), ("DeadLetters:Pass", "wrong")]);
+        await using var misconfigured = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["RabbitMqTransport:VHost"] = _stack.VirtualHost.Name, ["DeadLetters:User"] = "no-such-operator", ["DeadLetters:Pass"] = "wrong",
+        });
 
         var (status, problem) = await misconfigured.SendAsync(HttpMethod.Get, "/dead-letters/jira");
 
