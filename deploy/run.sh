@@ -24,7 +24,10 @@ fi
 mkdir -p "$root/.run/logs"
 # A program's JSON log lines go whole to .run/logs/<name>.log; the terminal shows one readable line per warning or
 # error (deploy/terminal-log.awk), so on an idle stack the banner below stays the last thing on the screen.
-terminal() { tee "$root/.run/logs/$1.log" | awk -v program="$1" -f "$root/deploy/terminal-log.awk"; }
+# mawk (Debian's awk) reads its input in blocks unless told otherwise: a warning would wait for kilobytes more log.
+awk_interactive=()
+if awk -W version 2>&1 | grep -qi mawk; then awk_interactive=(-W interactive); fi
+terminal() { tee "$root/.run/logs/$1.log" | awk "${awk_interactive[@]}" -v program="$1" -f "$root/deploy/terminal-log.awk"; }
 
 pids=()
 started_services=()
@@ -110,7 +113,7 @@ cat <<INFO
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
     admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
-    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER})
+    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER}, dead letters ${WEBHOOKS_RABBITMQ_OPERATOR_USER})
     key ring     encrypted with $DataProtection__CertificatePath (keep it: without it no stored secret can be read)
     logs         .run/logs/ (JSON lines; warnings and errors also show here)
 
