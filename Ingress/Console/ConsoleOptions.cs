@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Webhooks.Ingress.Console;
+
+/// <summary>Settings of the operations console, section <c>Console</c> (environment: <c>Console__SessionLifetime</c> …). Checked at start.</summary>
+public sealed class ConsoleOptions
+{
+    public const string SectionName = "Console";
+
+    /// <summary>A sign-in lasts this long, however active the operator is; then the key is asked again.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Wrong keys one address may present within <see cref="SignInFailureWindow"/> before every sign-in from it is refused until the window ends.</summary>
+    [Range(1, 1000)]
+    public int SignInFailureLimit { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SignInFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Seconds between reloads of the pages that refresh themselves (delivery log, a delivery, the overview, a bulk replay).</summary>
+    [Range(1, 3600)]
+    public int RefreshSeconds { get; set; } = 5;
+}
