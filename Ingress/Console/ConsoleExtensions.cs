@@ -44,6 +44,10 @@ public static partial class ConsoleExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<BrokerStatistics>();
+        // No redirect is followed: the management credential goes to the configured URL only.
+        builder.Services.AddHttpClient(BrokerStatistics.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddRazorComponents();
         builder.Services.AddAntiforgery(options =>
         {

@@ -18,6 +18,22 @@ public sealed class ConsoleOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan SignInFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// RabbitMQ's management API (e.g. <c>http://rabbitmq:15672</c>), where the overview reads each queue's depth and
+    /// consumers. Unset, the overview says so and shows the rest. The ingress's own broker user may not read queues;
+    /// give a user tagged <c>monitoring</c> (read-only) in <see cref="RabbitMqManagementUser"/>.
+    /// </summary>
+    [Url]
+    public string? RabbitMqManagementUrl { get; set; }
+
+    public string? RabbitMqManagementUser { get; set; }
+
+    public string? RabbitMqManagementPassword { get; set; }
+
+    /// <summary>How long the overview waits for the management API before showing the rest without it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan RabbitMqManagementTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Seconds between reloads of the pages that refresh themselves (delivery log, a delivery, the overview, a bulk replay).</summary>
     [Range(1, 3600)]
     public int RefreshSeconds { get; set; } = 5;

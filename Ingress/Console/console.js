@@ -6,7 +6,8 @@
   var box = document.getElementById('auto-refresh');
   if (!page || !box) { return; }
   var seconds = Math.max(1, parseInt(page.getAttribute('data-refresh'), 10) || 5);
-  box.parentElement.hidden = false;
+  var holder = box.closest('[hidden]');
+  if (holder) { holder.hidden = false; }
   box.checked = sessionStorage.getItem('webhooks-console-refresh') !== 'off';
   box.addEventListener('change', function () {
     sessionStorage.setItem('webhooks-console-refresh', box.checked ? 'on' : 'off');
