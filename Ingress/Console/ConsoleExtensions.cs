@@ -4,7 +4,6 @@ using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -91,7 +90,8 @@ public static partial class ConsoleExtensions
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), console =>
         {
             console.Use(AddSecurityHeaders);
-            console.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteErrorPageAsync });
+            // Not UseExceptionHandler: it would hand the exception to the admin API's problem+json handler first.
+            console.Use(ShowErrorPageAsync);
         });
         // After authentication: the token is bound to the signed-in session. Only endpoints that ask for validation
         // (the console's forms) are checked, so webhooks of any content type pass untouched.
@@ -157,9 +157,23 @@ public static partial class ConsoleExtensions
         return next();
     }
 
-    private static async Task WriteErrorPageAsync(HttpContext context)
+    private static async Task ShowErrorPageAsync(HttpContext context, Func<Task> next)
     {
-        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        try
+        {
+            await next();
+        }
+        catch (Exception error) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            ConsoleLog.PageFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsoleExtensions).FullName!),
+                error, context.Request.Method, context.Request.Path.Value ?? "");
+            context.Response.Clear();
+            await WriteErrorPageAsync(context, error);
+        }
+    }
+
+    private static async Task WriteErrorPageAsync(HttpContext context, Exception? error)
+    {
         var unavailable = error is NpgsqlException or TimeoutException || error?.InnerException is NpgsqlException;
         context.Response.StatusCode = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
         context.Response.ContentType = "text/html; charset=utf-8";

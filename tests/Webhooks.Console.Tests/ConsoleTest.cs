@@ -54,7 +54,14 @@ public abstract class ConsoleTest : PlaywrightTest
         await page.GotoAsync(Url("/sign-in"));
         await page.GetByLabel("Admin key").FillAsync(ConsoleStack.AdminKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        try
+        {
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException)
+        {
+            Assert.Fail($"Signing in did not open the overview; the browser shows {page.Url}:\n{await page.ContentAsync()}");
+        }
     }
 
     /// <summary>
