@@ -16,9 +16,10 @@ public static class PersistenceExtensions
 
     /// <summary>
     /// One <see cref="NpgsqlDataSource"/> per process (pooled connections), the DbContext on top of it, and the
-    /// Data Protection that encrypts integration secrets (<see cref="SecretProtector"/>).
+    /// Data Protection that encrypts integration secrets (<see cref="SecretProtector"/>); <paramref name="keyRing"/> says
+    /// whether this program may add keys to its key ring.
     /// </summary>
-    public static IHostApplicationBuilder AddWebhooksDatabase(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddWebhooksDatabase(this IHostApplicationBuilder builder, KeyRingAccess keyRing = KeyRingAccess.CreateKeys)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -32,7 +33,7 @@ public static class PersistenceExtensions
         builder.Services.AddKeyedSingleton(DbContextDataSourceKey, (services, _) => services.GetRequiredService<NpgsqlDataSource>());
         builder.Services.AddDbContext<WebhooksDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredKeyedService<NpgsqlDataSource>(DbContextDataSourceKey)));
-        builder.AddSecretProtection();
+        builder.AddSecretProtection(keyRing);
         return builder;
     }
 
@@ -63,13 +64,42 @@ public static class PersistenceExtensions
     /// <summary>The application roles' privileges (<c>Sql/grants.sql</c>), applied as the owner after the migrations.</summary>
     public static async Task GrantRolesAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        await using var stream = typeof(PersistenceExtensions).Assembly.GetManifestResourceStream("Webhooks.Persistence.grants.sql")
-            ?? throw new InvalidOperationException("The embedded grants.sql is missing.");
-        using var reader = new StreamReader(stream);
-        var sql = await reader.ReadToEndAsync(cancellationToken);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(await EmbeddedSqlAsync("grants.sql", cancellationToken), connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes the ingress's and the workers' login roles, or sets their passwords again (<c>Sql/roles.sql</c>); a null or
+    /// empty password leaves that role alone. Needs a role that may create roles; run before <see cref="MigrateAsync"/>,
+    /// whose grants skip roles that do not exist.
+    /// </summary>
+    public static async Task EnsureRolesAsync(string connectionString, string? ingressPassword, string? workerPassword, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Transaction-local settings: the passwords never outlive this transaction (nor reach a pooled session).
+        await using (var settings = new NpgsqlCommand(
+            "SELECT set_config('webhooks.ingress_password', $1, true), set_config('webhooks.worker_password', $2, true)", connection, transaction))
+        {
+            settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ingressPassword ?? "" });
+            settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerPassword ?? "" });
+            await settings.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var roles = new NpgsqlCommand(await EmbeddedSqlAsync("roles.sql", cancellationToken), connection, transaction))
+        {
+            await roles.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task<string> EmbeddedSqlAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var stream = typeof(PersistenceExtensions).Assembly.GetManifestResourceStream($"Webhooks.Persistence.{name}")
+            ?? throw new InvalidOperationException($"The embedded {name} is missing.");
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(cancellationToken);
     }
 }

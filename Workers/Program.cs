@@ -9,6 +9,8 @@ switch (command.Verb)
         return await MigrateCommand.RunAsync(command.HostArguments, Console.Out);
     case WorkerVerb.DeployTopology:
         return await DeployTopologyCommand.RunAsync(command.HostArguments, Console.Out);
+    case WorkerVerb.KeyRing:
+        return await KeyRingCommand.RunAsync(command.HostArguments, Console.Out, Console.Error);
     case WorkerVerb.DeadLetters or WorkerVerb.Deliveries:
         return await OperatorCommandLine.RunAsync(args, Console.Out, Console.Error);
     case WorkerVerb.Help:

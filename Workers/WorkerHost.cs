@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Workers.Bus;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
@@ -11,21 +12,23 @@ namespace Webhooks.Workers;
 
 /// <summary>
 /// The worker's composition, one line per capability: a slim web host whose Kestrel serves only the health port.
-/// Tests build the same host with their own <c>--Key=value</c> arguments.
+/// Tests build the same host with their own <c>--Key=value</c> arguments, and may add services (an in-memory exporter)
+/// through <c>configure</c>, which runs after the composition.
 /// </summary>
 public static class WorkerHost
 {
-    public static WebApplication Build(string[] args, bool deployTopologyOnly = false)
+    public static WebApplication Build(string[] args, bool deployTopologyOnly = false, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddTelemetry();
         builder.AddWorkerOptions();
-        builder.AddWebhooksDatabase();
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         builder.AddHoldingDrain();
         builder.AddWorkerBus(deployTopologyOnly);
         builder.AddHealthEndpoints();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapHealthEndpoints();

@@ -129,9 +129,16 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$root/.run/bin/bench/Webhooks.Be
   log "building the benchmark tools (Release)"
   dotnet publish "$root/deploy/bench/Webhooks.Bench/Webhooks.Bench.csproj" -c Release -o "$root/.run/bin/bench" --nologo -v quiet >/dev/null
 fi
+# As deploy/run.sh runs them: the key ring certificate from .run/, each program on its own role and broker user.
+export DataProtection__CertificatePath="${DataProtection__CertificatePath:-$root/.run/keyring/certificate.pem}"
+[ -f "$DataProtection__CertificatePath" ] || bash "$root/deploy/services/keyring-certificate.sh" "$DataProtection__CertificatePath" >/dev/null
+ingress_env=(ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$ConnectionStrings__Webhooks"
+  RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD")
+worker_env=(ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION"
+  RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_WORKER_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD")
 workers_dll="$root/.run/bin/workers/Webhooks.Workers.dll"
 dotnet "$workers_dll" migrate >/dev/null
-dotnet "$workers_dll" deploy-topology >/dev/null
+env "${worker_env[@]}" dotnet "$workers_dll" deploy-topology >/dev/null
 
 # Each program runs from its own folder, as run.sh and the images do, so it reads its appsettings.json (the shipped log
 # levels: ASP.NET Core and EF Core at Warning).
@@ -143,7 +150,7 @@ bench() { DOTNET_gcServer=0 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" "$@
 log "starting the ingress on $ingress_url, the plain endpoint on $plain_url and the durable endpoint on $durable_url"
 # The per-integration rate limit (500/s per token by default) would cap 8 tokens at 4,000 req/s: off, to measure the path.
 ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" Ingress__RateLimit__PermitsPerSecond=0 \
-  env -C "$ingress_dir" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
+  env -C "$ingress_dir" "${ingress_env[@]}" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
 ingress_pid=$!
 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
@@ -155,7 +162,7 @@ wait_http "$durable_url/ready" 60 "the durable endpoint"
 start_workers() { # count
   for i in $(seq 1 "$1"); do
     Workers__Providers=jira Workers__HealthPort=$((health_port + i - 1)) \
-      env -C "$workers_dir" dotnet Webhooks.Workers.dll >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
+      env -C "$workers_dir" "${worker_env[@]}" dotnet Webhooks.Workers.dll >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
     worker_pids+=($!)
   done
 }

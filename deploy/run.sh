@@ -6,6 +6,8 @@
 #   WEBHOOKS_ADMIN_KEY        admin API bearer key, at least 32 characters (default: generated and printed)
 #   WEBHOOKS_WORKER_REPLICAS  worker processes, each consuming every provider's queue (default 1)
 #   WEBHOOKS_WORKER_PROVIDERS providers the workers consume, e.g. "jira,github" (default: all)
+#   DataProtection__CertificatePath  the certificate that encrypts the key ring (default: .run/keyring/certificate.pem,
+#                             generated on the first start and reused; DataProtection__PreviousCertificatePaths too)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/deploy/services/env.sh"
@@ -36,9 +38,21 @@ trap cleanup EXIT
 bash "$root/deploy/services/install.sh"
 mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
 bash "$root/deploy/build.sh"
+
+# The key ring's certificate lives outside the database (docs/security.md): made once, kept under .run/ (git-ignored).
+export DataProtection__CertificatePath="${DataProtection__CertificatePath:-$root/.run/keyring/certificate.pem}"
+if [ ! -f "$DataProtection__CertificatePath" ]; then
+  log "generating the key ring certificate $DataProtection__CertificatePath (keep it: without it no stored secret can be read)"
+  bash "$root/deploy/services/keyring-certificate.sh" "$DataProtection__CertificatePath" >/dev/null || die "could not make the key ring certificate"
+fi
+
+# Each program connects as its own PostgreSQL role and RabbitMQ user; migrations run as the owner.
+ingress_broker=(RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD")
+worker_env=(ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION"
+  RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_WORKER_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD")
 dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" migrate
 # Queues exist before the ingress sends: a message to an exchange with no queue would be refused.
-dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
+env "${worker_env[@]}" dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
 
 log "starting the ingress on $base_url"
 # The webhook path connects as the restricted ingress role; the admin API (same process) as the owner.
@@ -46,19 +60,21 @@ owner_connection="$ConnectionStrings__Webhooks"
 # Each program runs in its own directory: that is its content root, where it finds its appsettings.json (log levels).
 (cd "$root/.run/bin/ingress" && ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
   ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$owner_connection" \
-  exec dotnet Webhooks.Ingress.dll) > >(tee "$root/.run/logs/ingress.log") 2>&1 &
+  exec env "${ingress_broker[@]}" dotnet Webhooks.Ingress.dll) > >(tee "$root/.run/logs/ingress.log") 2>&1 &
 pids+=($!)
+
+# Workers after the ingress is ready: on a fresh database the ingress makes the key ring's first key as it starts, and
+# the workers, which may only read the key ring, would otherwise log that it has none yet.
+for _ in $(seq 1 60); do curl -fsS "$base_url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
+curl -fsS "$base_url/health/ready" >/dev/null 2>&1 || die "the ingress did not become ready; see .run/logs/ingress.log"
 
 for i in $(seq 1 "$replicas"); do
   health_port=$((8080 + i))
   log "starting worker $i (providers $providers, health on 127.0.0.1:$health_port)"
   (cd "$root/.run/bin/workers" && Workers__Providers="$providers" Workers__HealthPort="$health_port" \
-    ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION" exec dotnet Webhooks.Workers.dll) > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
+    exec env "${worker_env[@]}" dotnet Webhooks.Workers.dll) > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
   pids+=($!)
 done
-
-for _ in $(seq 1 60); do curl -fsS "$base_url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-curl -fsS "$base_url/health/ready" >/dev/null 2>&1 || die "the ingress did not become ready; see .run/logs/ingress.log"
 
 # A demo integration, so the printed curl works on a fresh machine. Its token is kept in .run/demo.env (local only).
 demo="$root/.run/demo.env"
@@ -89,7 +105,8 @@ cat <<INFO
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
     admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
-    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER})
+    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER})
+    key ring     encrypted with $DataProtection__CertificatePath (keep it: without it no stored secret can be read)
     logs         .run/logs/
 
   Try it (a Jira comment to the demo integration):

@@ -10,7 +10,10 @@
 #      probes on /health/ready and /health/live at the right ports, Secret/ConfigMap references, selectors, KEDA
 #      triggers matching each worker group's providers, the public Ingress not exposing the admin API;
 #   4. the Dockerfiles: base images, non-root user, ports, run from the publish directory (where appsettings.json is),
-#      every project the program references is copied; the programs' runtime options (thread-pool spinning off).
+#      every project the program references is copied; the programs' runtime options (thread-pool spinning off);
+#   5. least privilege, in compose and Kubernetes alike: each program on its own PostgreSQL role and RabbitMQ user (the
+#      owner only for migrations and the admin API), the broker permissions exactly those of
+#      deploy/services/rabbitmq-permissions.txt, and the key ring's certificate mounted from a secret into every program.
 # Usage: bash deploy/validate.sh      (installs yamllint with apt-get when root, and pinned npm packages into a cache:
 # $WEBHOOKS_VALIDATE_CACHE, default ~/.cache/webhooks-deploy-validate). Exits non-zero on any problem.
 set -euo pipefail
@@ -67,7 +70,16 @@ import Ajv2019 from "ajv/dist/2019.js";
 
 const [deploy, root] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const PROVIDERS = ["jira", "github", "rally", "asana", "salesforce", "smartsheet", "trello", "standard"];
+// The providers' wire names, from the one place the programs make them (Contracts/ProviderNames.cs).
+const PROVIDERS = [...fs.readFileSync(path.join(root, "Contracts", "ProviderNames.cs"), "utf8").matchAll(/Provider\.\w+ => "([a-z]+)"/g)].map((m) => m[1]);
+{
+  const members = /enum Provider\s*\{([^}]*)\}/.exec(fs.readFileSync(path.join(root, "Contracts", "Provider.cs"), "utf8"))?.[1]
+    .replace(/\/\/.*$/gm, "").split(",").map((m) => m.trim()).filter(Boolean) ?? [];
+  if (PROVIDERS.length === 0 || PROVIDERS.length !== members.length) {
+    console.error(`FAIL Contracts/ProviderNames.cs: read ${PROVIDERS.length} wire names (${PROVIDERS}) for ${members.length} Provider members`);
+    process.exit(1);
+  }
+}
 const MAIN_QUEUE = /^webhooks-[a-z]+$/;
 const APP_SHUTDOWN_SECONDS = 30; // HostOptions.ShutdownTimeout of both programs (ASP.NET Core default / Workers)
 let failures = 0;
@@ -107,6 +119,34 @@ function checkConnectionOptions(where, key, value) {
   check(/(^|;)\s*Max Auto Prepare=[1-9]/i.test(value), where, `${key} must set Max Auto Prepare`);
 }
 const providersOf = (value) => String(value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+// The programs' broker permissions, the file deploy/services/start.sh grants from (program configure write read).
+const PERMISSIONS = Object.fromEntries(fs.readFileSync(path.join(deploy, "services", "rabbitmq-permissions.txt"), "utf8").split("\n")
+  .filter((l) => l.trim() && !l.startsWith("#")).map((l) => l.trim().split(/\s+/)).map(([p, configure, write, read]) => [p, { configure, write, read }]));
+if (!PERMISSIONS.ingress || !PERMISSIONS.worker) { console.error("FAIL deploy/services/rabbitmq-permissions.txt: needs an ingress and a worker line"); process.exit(1); }
+// The permissions name the queues of exactly today's providers: the ingress may declare and send to every provider's
+// exchange and the holding exchange and nothing else, the workers reach every queue of the topology.
+{
+  const where = "deploy/services/rabbitmq-permissions.txt";
+  const holding = ["webhooks-holding"], faults = ["webhooks-faults", "MassTransit:Fault--Webhooks.Contracts:ProcessDelivery--"];
+  const mainQueues = PROVIDERS.map((p) => `webhooks-${p}`);
+  const sideQueues = [...mainQueues, ...holding].flatMap((q) => [`${q}_error`, `${q}_skipped`]);
+  const names = { main: [...mainQueues, ...holding], other: [...sideQueues, ...faults, "webhooks-intruder", "intruder", ""] };
+  const regex = (program, k) => { try { return new RegExp(PERMISSIONS[program][k]); } catch (e) { fail(where, `${program} ${k}: ${e.message}`); return /(?!)/; } };
+  for (const k of ["configure", "write"]) {
+    const re = regex("ingress", k);
+    for (const n of names.main) check(re.test(n), where, `ingress ${k} ${PERMISSIONS.ingress[k]} misses ${n}`);
+    for (const n of names.other.filter(Boolean)) check(!re.test(n), where, `ingress ${k} ${PERMISSIONS.ingress[k]} reaches ${n}`);
+  }
+  for (const n of [...names.main, ...names.other.filter(Boolean)]) check(!regex("ingress", "read").test(n), where, `ingress read reaches ${n}`);
+  for (const k of ["configure", "write", "read"]) {
+    const re = regex("worker", k);
+    for (const n of [...names.main, ...sideQueues, ...faults]) check(re.test(n), where, `worker ${k} ${PERMISSIONS.worker[k]} misses ${n}`);
+    check(!re.test("intruder"), where, `worker ${k} reaches intruder`);
+  }
+}
+// PostgreSQL roles and RabbitMQ users of each program (Persistence/Sql/roles.sql, grants.sql).
+const ROLE = { owner: "webhooks", ingress: "webhooks_ingress", worker: "webhooks_worker" };
+const usernameOf = (connectionString) => /(?:^|;)\s*Username=([^;]*)/i.exec(String(connectionString ?? ""))?.[1]?.trim();
 
 // ---------------------------------------------------------------- Dockerfiles
 const dockerDir = path.join(deploy, "docker");
@@ -243,10 +283,43 @@ if (check(compose && compose.services, cw, "no services")) {
     const n = composeWorkerProviders.filter((x) => x === p).length;
     check(n === 1, cw, `${p} must be consumed by exactly one worker service (found ${n})`);
   }
-  // delivery-limit policy.
-  const policy = cmd("rabbitmq-policy");
-  const pattern = /pattern=(\S+)/.exec(policy)?.[1]?.replaceAll("$$", "$");
-  if (check(pattern && /delivery-limit/.test(policy) && /apply-to=queues/.test(policy), cw, "rabbitmq-policy must declare a delivery-limit policy on queues")) checkPolicyPattern(pattern, cw);
+  // rabbitmq-setup: the delivery-limit policy and the programs' users, from the permissions file itself.
+  const setupScript = path.join(deploy, "compose", "rabbitmq-setup.sh");
+  const mounts = [].concat(s["rabbitmq-setup"]?.volumes ?? []).map(String);
+  check(mounts.some((v) => v.startsWith("./rabbitmq-setup.sh:")) && /rabbitmq-setup\.sh/.test(cmd("rabbitmq-setup")), cw, "rabbitmq-setup must run ./rabbitmq-setup.sh");
+  check(mounts.some((v) => v.startsWith("../services/rabbitmq-permissions.txt:/webhooks/rabbitmq-permissions.txt")), cw,
+    "rabbitmq-setup must mount deploy/services/rabbitmq-permissions.txt (the one source of the programs' broker permissions)");
+  if (check(fs.existsSync(setupScript), rel(setupScript), "missing")) {
+    const script = fs.readFileSync(setupScript, "utf8");
+    const pattern = /pattern='([^']+)'/.exec(script)?.[1];
+    if (check(pattern && /delivery-limit/.test(script) && /apply-to=queues/.test(script), rel(setupScript), "must declare a delivery-limit policy on queues")) checkPolicyPattern(pattern, rel(setupScript));
+    check(/declare permission .*configure="\$configure" write="\$write" read="\$read"/.test(script) && /< ?\/webhooks\/rabbitmq-permissions\.txt/.test(script),
+      rel(setupScript), "must grant each program's user the permissions read from /webhooks/rabbitmq-permissions.txt");
+    check(/tags=\s*$/m.test(script), rel(setupScript), "the programs' users get no tags (no management access)");
+  }
+  // Least privilege: who connects as what.
+  const asRole = (svc, key) => usernameOf(env(svc)[key]);
+  check(asRole("ingress", "ConnectionStrings__Webhooks") === ROLE.ingress, cw, `ingress: ConnectionStrings__Webhooks must be the ${ROLE.ingress} role`);
+  check(asRole("ingress", "ConnectionStrings__Admin") === ROLE.owner, cw, "ingress: ConnectionStrings__Admin (the admin API) must be the owner");
+  check(env("ingress").RabbitMqTransport__User === ROLE.ingress, cw, `ingress: RabbitMqTransport__User must be ${ROLE.ingress}`);
+  check(asRole("setup", "ConnectionStrings__Webhooks") === ROLE.owner, cw, "setup: migrate runs as the owner");
+  check(/\$\{POSTGRES_INGRESS_PASSWORD/.test(String(env("setup").DatabaseRoles__IngressPassword)) && /\$\{POSTGRES_WORKER_PASSWORD/.test(String(env("setup").DatabaseRoles__WorkerPassword)),
+    cw, "setup: migrate must be given DatabaseRoles__IngressPassword and DatabaseRoles__WorkerPassword (it makes the roles)");
+  check(env("setup").RabbitMqTransport__User === ROLE.worker, cw, `setup: deploy-topology runs as ${ROLE.worker}`);
+  check(s.setup?.depends_on?.["rabbitmq-setup"]?.condition === "service_completed_successfully", cw, "setup must wait for rabbitmq-setup");
+  for (const n of Object.keys(s).filter((n) => env(n).Workers__Providers !== undefined)) {
+    check(asRole(n, "ConnectionStrings__Webhooks") === ROLE.worker, cw, `${n}: ConnectionStrings__Webhooks must be the ${ROLE.worker} role`);
+    check(env(n).RabbitMqTransport__User === ROLE.worker, cw, `${n}: RabbitMqTransport__User must be ${ROLE.worker}`);
+  }
+  // The key ring's certificate: a compose secret (never in git), at DataProtection__CertificatePath in every program.
+  const keyring = compose.secrets?.["keyring-certificate"];
+  check(keyring?.file && /keyring\//.test(keyring.file), cw, "top-level secret keyring-certificate must be a file under keyring/");
+  check(fs.readFileSync(path.join(deploy, "compose", ".gitignore"), "utf8").split("\n").includes("keyring/"), "deploy/compose/.gitignore", "must ignore keyring/");
+  for (const n of ["ingress", "setup", ...Object.keys(s).filter((n) => env(n).Workers__Providers !== undefined)]) {
+    const target = [].concat(s[n]?.secrets ?? []).find((x) => (x.source ?? x) === "keyring-certificate");
+    const mounted = target ? `/run/secrets/${target.target ?? "keyring-certificate"}` : undefined;
+    check(mounted && env(n).DataProtection__CertificatePath === mounted, cw, `${n}: DataProtection__CertificatePath must be the mounted keyring-certificate secret`);
+  }
   // .env.example defines every required variable.
   const example = fs.readFileSync(path.join(deploy, "compose", ".env.example"), "utf8");
   const raw = fs.readFileSync(composeFile, "utf8");
@@ -273,7 +346,7 @@ const kw = "deploy/k8s/kustomization.yaml";
 const [kust] = loadYaml(path.join(k8s, "kustomization.yaml"));
 check(kust?.apiVersion === "kustomize.config.k8s.io/v1beta1" && kust?.kind === "Kustomization", kw, "not a Kustomization");
 const listed = kust?.resources ?? [];
-const optional = ["rabbitmq-policy.yaml"]; // needs an operator's CRDs: applied by hand (see the file)
+const optional = ["rabbitmq-policy.yaml", "rabbitmq-users.yaml"]; // need an operator's CRDs: applied by hand (see the files)
 for (const f of fs.readdirSync(k8s).filter((f) => /\.ya?ml$/.test(f) && f !== "kustomization.yaml")) {
   check(listed.includes(f) || optional.includes(f), kw, `${f} is not listed in resources`);
 }
@@ -299,6 +372,8 @@ for (const { file, o } of objects) {
     checkPolicyPattern(o.spec?.pattern, where);
     continue;
   }
+  if (o.apiVersion === "rabbitmq.com/v1beta1" && (o.kind === "User" || o.kind === "Permission")) continue; // checked below
+
   const spec = models[o.apiVersion];
   if (!check(spec, where, `no schema for ${o.apiVersion} (add one to deploy/validate.sh)`)) continue;
   const mod = await import(spec);
@@ -315,7 +390,7 @@ const imageNames = (kust?.images ?? []).map((i) => i.name);
 // Secret template: placeholders only.
 for (const s of all("Secret")) {
   for (const [k, v] of Object.entries(s.stringData ?? {})) {
-    check(v === "" || /CHANGE_ME/.test(v), `Secret/${s.metadata.name}`, `${k} must be empty or a CHANGE_ME placeholder (no real secrets in git)`);
+    check(v === "" || /CHANGE_ME/.test(v) || k === "username", `Secret/${s.metadata.name}`, `${k} must be empty or a CHANGE_ME placeholder (no real secrets in git)`);
   }
   check(!s.data, `Secret/${s.metadata.name}`, "use stringData placeholders, not data");
   for (const [k, v] of Object.entries(s.stringData ?? {})) if (/^ConnectionStrings__/.test(k)) checkConnectionOptions(`Secret/${s.metadata.name}`, k, v);
@@ -425,6 +500,67 @@ for (const so of all("ScaledObject")) {
   for (const p of triggered) check(consumed.includes(p), where, `trigger on webhooks-${p}, which ${d.metadata.name} does not consume`);
 }
 check(all("ScaledObject").length === all("Deployment").filter((d) => d.spec.template.spec.containers[0].image === "webhooks-workers").length, "deploy/k8s/workers-scaledobject.yaml", "one ScaledObject per worker Deployment");
+
+// Least privilege: each program on its own role and broker user; the owner only for migrations and the admin API.
+const secretValue = (c, name) => {
+  const r = (c.env ?? []).find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+  const s = r && byName("Secret", r.name);
+  return r ? { ref: `${r.name}/${r.key}`, value: s?.stringData?.[r.key] } : undefined;
+};
+function checkProgram(where, c, program, { admin = false } = {}) {
+  const cs = secretValue(c, "ConnectionStrings__Webhooks");
+  check(usernameOf(cs?.value) === ROLE[program], where, `ConnectionStrings__Webhooks (${cs?.ref}) must connect as ${ROLE[program]}`);
+  if (admin) check(usernameOf(secretValue(c, "ConnectionStrings__Admin")?.value) === ROLE.owner, where, "ConnectionStrings__Admin (the admin API) must be the owner");
+  if (program === "owner") return;
+  const user = secretValue(c, "RabbitMqTransport__User"), pass = secretValue(c, "RabbitMqTransport__Pass");
+  check(user?.value === ROLE[program] && pass && user.ref.split("/")[0] === pass.ref.split("/")[0], where,
+    `RabbitMqTransport__User/__Pass must come from one Secret whose username is ${ROLE[program]}`);
+  const certificate = envOf(c, "DataProtection__CertificatePath");
+  const mount = (c.volumeMounts ?? []).find((m) => certificate?.startsWith(m.mountPath + "/"));
+  check(certificate && mount, where, "DataProtection__CertificatePath must be a file of a mounted volume");
+  return mount?.name;
+}
+const keyringVolumeOk = (pod, name) => (pod.volumes ?? []).some((v) => v.name === name && v.secret?.secretName === "webhooks-keyring" && v.secret?.defaultMode <= 0o440)
+  && pod.securityContext?.fsGroup === pod.securityContext?.runAsUser;
+for (const d of all("Deployment")) {
+  const pod = d.spec.template.spec;
+  for (const c of pod.containers ?? []) {
+    const where = `Deployment/${d.metadata.name} container ${c.name}`;
+    const program = c.image === "webhooks-ingress" ? "ingress" : "worker";
+    const volume = checkProgram(where, c, program, { admin: program === "ingress" });
+    check(keyringVolumeOk(pod, volume), where, "the key ring volume must be the Secret webhooks-keyring (mode 0440 at most, the pod's fsGroup its user's)");
+  }
+}
+for (const j of jobs) {
+  const pod = j.spec.template.spec;
+  const [migrate] = pod.initContainers ?? [];
+  if (migrate) {
+    checkProgram(`Job/${j.metadata.name} migrate`, migrate, "owner");
+    for (const k of ["DatabaseRoles__IngressPassword", "DatabaseRoles__WorkerPassword"]) {
+      check(secretValue(migrate, k), `Job/${j.metadata.name} migrate`, `${k} must come from a Secret (migrate makes the roles)`);
+    }
+  }
+  for (const c of pod.containers ?? []) check(keyringVolumeOk(pod, checkProgram(`Job/${j.metadata.name} ${c.name}`, c, "worker")), `Job/${j.metadata.name} ${c.name}`, "needs the key ring volume");
+}
+// The Secret passwords the migrate step makes the roles with are the ones in the roles' connection strings.
+const passwordOf = (cs) => /(?:^|;)\s*Password=([^;]*)/i.exec(String(cs ?? ""))?.[1];
+const appSecret = byName("Secret", "webhooks-secrets")?.stringData ?? {};
+check(passwordOf(appSecret.ConnectionStrings__Ingress) === appSecret.DatabaseRoles__IngressPassword && passwordOf(appSecret.ConnectionStrings__Worker) === appSecret.DatabaseRoles__WorkerPassword,
+  "Secret/webhooks-secrets", "DatabaseRoles__*Password must be the passwords in ConnectionStrings__Ingress/__Worker");
+// Broker users (Topology Operator): exactly the permissions file, credentials from the Secrets the pods read.
+for (const program of ["ingress", "worker"]) {
+  const where = "deploy/k8s/rabbitmq-users.yaml";
+  const user = all("User").find((u) => byName("Secret", u.spec?.importCredentialsSecret?.name)?.stringData?.username === ROLE[program]);
+  if (!check(user, where, `no User importing the Secret whose username is ${ROLE[program]}`)) continue;
+  check((user.spec.tags ?? []).length === 0, where, `${ROLE[program]} must have no tags (no management access)`);
+  const permission = all("Permission").find((p) => p.spec?.userReference?.name === user.metadata.name);
+  if (!check(permission, where, `no Permission for User ${user.metadata.name}`)) continue;
+  check(permission.spec.vhost === "webhooks", where, `${ROLE[program]}: vhost must be webhooks`);
+  for (const k of ["configure", "write", "read"]) {
+    check(permission.spec.permissions?.[k] === PERMISSIONS[program][k], where,
+      `${ROLE[program]} ${k} is ${permission.spec.permissions?.[k]}, deploy/services/rabbitmq-permissions.txt says ${PERMISSIONS[program][k]}`);
+  }
+}
 
 console.log(`${checks} checks, ${failures} failed`);
 process.exit(failures ? 1 : 0);

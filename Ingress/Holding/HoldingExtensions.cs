@@ -7,6 +7,7 @@ public static class HoldingExtensions
     {
         builder.Services.AddOptions<HoldingOptions>().BindConfiguration(HoldingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<HoldingQueue>();
+        builder.Services.AddHostedService<KeyRingPreload>();
         return builder;
     }
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
+using Webhooks.Persistence.Secrets;
 
 namespace Webhooks.Ingress.Holding;
 
@@ -9,9 +10,10 @@ namespace Webhooks.Ingress.Holding;
 /// The second durable place a delivery can be accepted into: while PostgreSQL is unreachable the whole payload is
 /// sent, persistent and publisher-confirmed, to the quorum queue <see cref="QueueNames.Holding"/>. A worker stores
 /// it once the database is back, and it is then processed like any other. <c>Mandatory</c> makes a missing queue
-/// (topology never deployed) a failure rather than a silent drop.
+/// (topology never deployed) a failure rather than a silent drop. Each message carries the integration's account and
+/// a <see cref="HeldDeliverySeal"/>: the worker stores only what an ingress sealed.
 /// </summary>
-public sealed partial class HoldingQueue(IBus bus, IOptions<HoldingOptions> options, ILogger<HoldingQueue> logger)
+public sealed partial class HoldingQueue(IBus bus, HeldDeliverySeal seal, IOptions<HoldingOptions> options, ILogger<HoldingQueue> logger)
 {
     private volatile bool _lastAttemptFailed;
 
@@ -19,19 +21,21 @@ public sealed partial class HoldingQueue(IBus bus, IOptions<HoldingOptions> opti
     public bool LastAttemptFailed => _lastAttemptFailed;
 
     /// <summary>True once the broker has confirmed the message; false when the delivery could not be held.</summary>
-    public async Task<bool> TryHoldAsync(DeliveryRow row)
+    public async Task<bool> TryHoldAsync(DeliveryRow row, Guid accountId)
     {
         var settings = options.Value;
         if (!settings.Enabled)
         {
             return false;
         }
-        var message = new HeldDelivery(row.Id, row.IntegrationId, row.Provider, row.ReceivedAt, row.Headers, row.ContentType, row.Body,
-            row.SourceDeliveryId, row.SignatureVerified);
         // Never hang a sender's request on the broker: a stopped broker with a stopped database is a 503, quickly.
         using var timeout = new CancellationTokenSource(settings.SendTimeout);
         try
         {
+            // The key ring is in memory (KeyRingPreload loaded it while PostgreSQL was up).
+            var message = new HeldDelivery(row.Id, row.IntegrationId, row.Provider, row.ReceivedAt, row.Headers, row.ContentType, row.Body,
+                row.SourceDeliveryId, row.SignatureVerified, accountId);
+            message = message with { Seal = seal.Seal(message) };
             var endpoint = await bus.GetSendEndpoint(QueueNames.HoldingSendAddress);
             await endpoint.Send(message, context =>
             {

@@ -15,8 +15,6 @@ namespace Webhooks.Ingress.Protection;
 /// </summary>
 public static partial class RequestProtection
 {
-    private const string WebhookPrefix = "/api/v1/webhooks";
-
     /// <summary>
     /// The webhook endpoint's rate-limit policy. It is attached to the endpoint, so it applies to whatever path routing
     /// matched to it (a trailing slash, another case), and reads the token from the route, never from the raw path.
@@ -81,20 +79,8 @@ public static partial class RequestProtection
 
     public static WebApplication UseRequestProtection(this WebApplication app)
     {
-        app.Use(RedactTokenFromTrace);
         app.UseRateLimiter();
         return app;
-    }
-
-    /// <summary>The request activity's <c>url.path</c> tag holds the token: replace it with the route template.</summary>
-    private static Task RedactTokenFromTrace(HttpContext context, RequestDelegate next)
-    {
-        if (context.Request.Path.StartsWithSegments(WebhookPrefix, StringComparison.OrdinalIgnoreCase)
-            && System.Diagnostics.Activity.Current is { } activity)
-        {
-            activity.SetTag("url.path", WebhookPrefix + "/{token}");
-        }
-        return next(context);
     }
 
     /// <summary>

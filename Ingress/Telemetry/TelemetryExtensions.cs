@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -10,24 +12,22 @@ namespace Webhooks.Ingress.Telemetry;
 
 public static class TelemetryExtensions
 {
-    /// <summary>The standard variable the OTLP exporter reads; without it nothing is exported.</summary>
-    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    /// <summary>The OTLP exporter's own setting (environment or any configuration source); without it nothing is exported.</summary>
+    public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>What request spans show instead of a webhook's path: the token works like a password.</summary>
+    public const string RedactedWebhookPath = "/api/v1/webhooks/{token}";
 
     /// <summary>
-    /// JSON logs, and OpenTelemetry traces and metrics built with the SDK directly (the hosting package is not in
-    /// our registry): <see cref="TelemetryStarter"/> owns the providers, created before the bus starts and disposed
-    /// (flushed) with the host. They are built only for the OTLP exporter, added when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-    /// is set in the environment, which is where the exporter itself reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>,
-    /// <c>OTEL_SERVICE_NAME</c>, …), or for span processors a test registers.
-    /// The webhook token is in the URL path, so neither logs nor spans may carry the raw path (see below).
+    /// JSON logs, and OpenTelemetry through its hosting package. What the providers collect is configured here, but no
+    /// provider exists until a consumer asks for one: the OTLP exporter when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set
+    /// (it reads <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_TRACES_SAMPLER</c>, … itself), or a
+    /// test's in-memory exporter. Without one nothing listens, so ASP.NET Core, Npgsql and MassTransit create no activity
+    /// and aggregate no measurement per request and per command that no one would read.
+    /// The webhook token is in the URL path, so spans may not carry the raw path (see below).
     /// </summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
-        // ASP.NET Core 10 puts the OpenTelemetry request-start tags on its request activity only with this switch;
-        // RequestSpanTags adds the route and status that ASP.NET Core 10 leaves out.
-        AppContext.SetSwitch("Microsoft.AspNetCore.Hosting.SuppressActivityOpenTelemetryData", false);
-        builder.Services.AddSingleton<IStartupFilter, RequestSpanTags>();
-
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(json =>
         {
@@ -35,66 +35,57 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
-        // This category writes "Request starting … /api/v1/webhooks/<token>" and opens the per-request scope whose
-        // RequestPath would put the token on every line logged during a webhook. Off at any configured level:
-        // request counts and latencies come from the metrics and spans instead.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        // Route matching names the request path at Debug.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching", LogLevel.Information);
-
-        var exportOtlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
-        if (exportOtlp)
-        {
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.IncludeScopes = true;
-                logging.SetResourceBuilder(Resource());
-                logging.AddOtlpExporter();
-            });
-        }
+        // The categories that would log the token with the request path are filtered by AddRequestProtection().
 
         builder.Services.AddSingleton<IngressTelemetry>();
-        builder.Services.AddHostedService(services => new TelemetryStarter(Tracing(services, exportOtlp), exportOtlp ? Metrics() : null));
+        var openTelemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("webhooks-ingress",
+            serviceVersion: typeof(TelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            serviceInstanceId: Environment.MachineName));
+        // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER
+        // and OTEL_TRACES_SAMPLER_ARG (e.g. parentbased_traceidratio, 0.1).
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing
+            .AddAspNetCoreInstrumentation(requests =>
+            {
+                requests.EnrichWithHttpRequest = RedactWebhookToken;
+                requests.EnrichWithHttpResponse = TagServerError;
+            })
+            .AddHttpClientInstrumentation()
+            .AddNpgsql()
+            .AddSource("MassTransit", IngressTelemetry.Name));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
+            .AddAspNetCoreInstrumentation()
+            .AddHttpClientInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddNpgsqlInstrumentation()
+            .AddMeter("MassTransit", IngressTelemetry.Name));
+        builder.Services.Configure<OpenTelemetryLoggerOptions>(logging => logging.IncludeScopes = true);
+        if (!string.IsNullOrEmpty(builder.Configuration[OtlpEndpointKey]))
+        {
+            openTelemetry.UseOtlpExporter();
+        }
         return builder;
     }
 
     /// <summary>
-    /// A tracer only when something takes its spans: the OTLP exporter, or span processors registered in DI (tests
-    /// export spans to memory this way). Without one nothing listens, so ASP.NET Core, Npgsql and MassTransit create
-    /// no activity per request and per command that no one would export.
+    /// Runs as the request span starts, right after the instrumentation set <c>url.path</c> and before any processor or
+    /// exporter sees it. The span's name and <c>http.route</c> come from the route template, which names no token.
+    /// Any path that names a webhook is replaced, matched or not: a sender's mistyped URL (a segment dropped or added,
+    /// "webhook") still carries its token.
     /// </summary>
-    private static TracerProvider? Tracing(IServiceProvider services, bool exportOtlp)
+    private static void RedactWebhookToken(Activity activity, HttpRequest request)
     {
-        var processors = services.GetServices<BaseProcessor<Activity>>().ToList();
-        if (!exportOtlp && processors.Count == 0)
+        if (activity.GetTagItem("url.path") is string path && path.Contains("webhook", StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            activity.SetTag("url.path", RedactedWebhookPath);
         }
-        // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER
-        // and OTEL_TRACES_SAMPLER_ARG (e.g. parentbased_traceidratio, 0.1).
-        var tracing = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(Resource())
-            .AddSource("Microsoft.AspNetCore", "MassTransit", "Npgsql", "System.Net.Http", IngressTelemetry.Name)
-            // First, so no exporter sees a token.
-            .AddProcessor(new WebhookTokenRedaction());
-        foreach (var processor in processors)
-        {
-            tracing.AddProcessor(processor);
-        }
-        return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
     }
 
-    /// <summary>Only with the exporter: a meter provider aggregates every measurement, which no one reads without it.</summary>
-    private static MeterProvider Metrics() =>
-        Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(Resource())
-            .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "MassTransit", "Npgsql", "System.Net.Http",
-                "System.Runtime", IngressTelemetry.Name)
-            .AddOtlpExporter()
-            .Build();
-
-    private static ResourceBuilder Resource() =>
-        ResourceBuilder.CreateDefault().AddService("webhooks-ingress",
-            serviceVersion: typeof(TelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
-            serviceInstanceId: Environment.MachineName);
+    /// <summary>The instrumentation marks a 5xx as an error but sets <c>error.type</c> only for a thrown exception.</summary>
+    private static void TagServerError(Activity activity, HttpResponse response)
+    {
+        if (response.StatusCode >= 500 && activity.GetTagItem("error.type") is null)
+        {
+            activity.SetTag("error.type", response.StatusCode.ToString(CultureInfo.InvariantCulture));
+        }
+    }
 }

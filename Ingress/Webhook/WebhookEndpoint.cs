@@ -128,7 +128,7 @@ public static partial class WebhookEndpoint
             // 5b. PostgreSQL cannot take it: the whole payload goes to RabbitMQ's holding queue (confirmed) instead.
             //     A sender that never retries (GitHub) or retries three times (Trello) would lose it to a 503.
             Log.NotStored(services.Logger, e.GetType().Name);
-            if (!await context.RequestServices.GetRequiredService<HoldingQueue>().TryHoldAsync(row))
+            if (!await context.RequestServices.GetRequiredService<HoldingQueue>().TryHoldAsync(row, integration.AccountId))
             {
                 return (WebhookResults.Unavailable(options.RetryAfterSeconds), integration.Provider, "unavailable");
             }

@@ -18,11 +18,23 @@ public static class SecretProtectionExtensions
     /// <summary>
     /// Data Protection for integration secrets, shared by the ingress and the workers (same application name, same key
     /// ring): the key ring lives in PostgreSQL (table <c>data_protection_keys</c>), or in the folder
-    /// <c>DataProtection:KeysPath</c> when set. Call after <see cref="PersistenceExtensions.AddWebhooksDatabase"/>.
+    /// <c>DataProtection:KeysPath</c> when set, and is encrypted with the certificate <c>DataProtection:CertificatePath</c>
+    /// (<see cref="KeyRingCertificates"/>), which never enters the database. Call after
+    /// <see cref="PersistenceExtensions.AddWebhooksDatabase"/>.
     /// </summary>
-    public static IHostApplicationBuilder AddSecretProtection(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddSecretProtection(this IHostApplicationBuilder builder, KeyRingAccess access = KeyRingAccess.CreateKeys)
     {
-        var dataProtection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
+        var certificates = KeyRingCertificates.Load(builder.Configuration);
+        builder.Services.AddSingleton(certificates);
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName)
+            .ProtectKeysWithCertificate(certificates.Current)
+            // The current certificate and the ones it replaced: keys made before a rotation stay readable.
+            .UnprotectKeysWithAnyCertificate([.. certificates.All]);
+        if (access == KeyRingAccess.ReadOnly)
+        {
+            // Without a usable key the worker fails where it decrypts, instead of writing a key of its own.
+            dataProtection.DisableAutomaticKeyGeneration();
+        }
         if (builder.Configuration[KeysPathSetting] is { Length: > 0 } folder)
         {
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(folder));
@@ -33,6 +45,7 @@ public static class SecretProtectionExtensions
                 options.XmlRepository = new PostgresXmlRepository(dataSource));
         }
         builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton<HeldDeliverySeal>();
         return builder;
     }
 }

@@ -27,12 +27,39 @@ BEGIN
   END IF;
 
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'webhooks_worker') THEN
-    -- The workers read and write the domain but never delete, truncate or change the schema.
+    -- Start from nothing (table and column privileges, sequences): a table not named here, the migrations history, the
+    -- users and any table added later, is out of the workers' reach. Derived from what Workers/ runs; no DELETE,
+    -- TRUNCATE, REFERENCES or TRIGGER anywhere, and no DDL (the owner runs migrations).
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM webhooks_worker';
-    EXECUTE 'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO webhooks_worker';
-    EXECUTE 'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO webhooks_worker';
-    -- The migrations history is the owner's business.
-    EXECUTE 'REVOKE INSERT, UPDATE ON "__EFMigrationsHistory" FROM webhooks_worker';
+    EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM webhooks_worker';
+    -- Deliveries: read whole (SELECT * ... FOR UPDATE, bodies to parse); the outcome and the replay tool's outbox
+    -- columns are written, never the body, headers, integration or signature flag of a stored delivery. Held
+    -- deliveries (Workers/Holding) are inserted once their seal verified.
+    GRANT SELECT ON deliveries TO webhooks_worker;
+    GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, publish_lease_until) ON deliveries TO webhooks_worker;
+    GRANT INSERT (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id, signature_verified,
+                  status, attempts, applied, duplicates, no_target) ON deliveries TO webhooks_worker;
+    -- Integrations and who they act for: never the token hash or the handshake window (Workers/Applying/IntegrationColumns),
+    -- and nothing of integration_signing_secrets: the workers never verify a signature.
+    GRANT SELECT (id, account_id, product_id, provider, version, name, enabled, run_as_user_id, template_id, settings, created_at, updated_at) ON integrations TO webhooks_worker;
+    GRANT SELECT (id, status) ON accounts TO webhooks_worker;
+    GRANT SELECT (id, account_id) ON products TO webhooks_worker;
+    GRANT SELECT (product_id, user_id, role) ON memberships TO webhooks_worker;
+    GRANT SELECT (record_id, integration_id, external_id) ON links TO webhooks_worker;
+    -- Records are locked and read whole (SELECT * ... FOR UPDATE); only the fields a change sets are written.
+    GRANT SELECT ON records TO webhooks_worker;
+    -- Each field keeps when the sender changed it and when we received that change (last writer wins, Workers/Applying).
+    GRANT UPDATE (name, description, status, updated_by_user_id, updated_at, name_source_at, description_source_at, status_source_at,
+                  name_received_at, description_received_at, status_received_at) ON records TO webhooks_worker;
+    GRANT SELECT, INSERT ON comments TO webhooks_worker;
+    GRANT UPDATE (body, author_user_id, source_author, source_updated_at, source_received_at, deleted, updated_at) ON comments TO webhooks_worker;
+    -- History and the ledger are insert-only; the ledger's key columns are readable because its insert says which keys
+    -- it took (ON CONFLICT DO NOTHING RETURNING record_id, dedup_key).
+    GRANT INSERT (record_id, user_id, action, "before", "after", "at", delivery_id, integration_id) ON audit_entries TO webhooks_worker;
+    GRANT INSERT (record_id, dedup_key, delivery_id, applied_at) ON applied_changes TO webhooks_worker;
+    GRANT SELECT (record_id, dedup_key) ON applied_changes TO webhooks_worker;
+    -- The Data Protection key ring: read to decrypt API tokens and held-delivery seals; the workers never make keys.
+    GRANT SELECT (id, xml) ON data_protection_keys TO webhooks_worker;
   END IF;
 END
 $grants$;

@@ -18,7 +18,7 @@ public sealed class StatusMappingResolver(WebhooksDbContext db)
         var next = integration.TemplateId;
         while (next is { } templateId)
         {
-            var template = await db.Integrations.AsNoTracking().SingleOrDefaultAsync(i => i.Id == templateId, cancellationToken);
+            var template = await db.Integrations.Where(i => i.Id == templateId).Select(IntegrationColumns.WithoutSecrets).SingleOrDefaultAsync(cancellationToken);
             if (template is null)
             {
                 return StatusMappingResult.Error($"Template integration {templateId} of '{chain[^1].Name}' does not exist.");

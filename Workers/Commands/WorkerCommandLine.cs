@@ -10,11 +10,13 @@ public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, 
     public const string Usage = """
         Usage: Webhooks.Workers [verb] [--Section:Key=value ...]
           (no verb)         consume the providers in Workers:Providers (all by default) until stopped
-          migrate           apply the database migrations to ConnectionStrings:Webhooks, then exit
+          migrate           apply the database migrations to ConnectionStrings:Webhooks (the owner), then exit; with
+                            DatabaseRoles:{IngressPassword,WorkerPassword} it first makes the restricted roles
           deploy-topology   declare the exchanges and quorum queues of every provider without consuming, then exit
           dead-letters      list | show <id> | replay | purge the messages in webhooks-<provider>_error (--help for options)
           deliveries        replay stored deliveries from PostgreSQL by id or filter (deliveries replay --help)
-        Configuration: ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass},
+          key-ring rewrap   re-encrypt the key ring with DataProtection:CertificatePath (after a rotation; as the owner)
+        Configuration: ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass}, DataProtection:CertificatePath,
           Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,BatchSize,BatchConcurrency,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
           (environment: ConnectionStrings__Webhooks, Workers__Providers=jira,github, ...)
         """;
@@ -32,6 +34,7 @@ public sealed record WorkerCommandLine(WorkerVerb Verb, string[] HostArguments, 
             "deploy-topology" => new(WorkerVerb.DeployTopology, rest),
             "dead-letters" => new(WorkerVerb.DeadLetters, rest),
             "deliveries" => new(WorkerVerb.Deliveries, rest),
+            "key-ring" => new(WorkerVerb.KeyRing, rest),
             "help" => new(WorkerVerb.Help, rest),
             var unknown => new(WorkerVerb.Help, rest, unknown),
         };

@@ -12,6 +12,8 @@ public enum WorkerVerb
     DeadLetters,
     /// <summary><c>deliveries replay</c>: process stored deliveries again from PostgreSQL (<see cref="OperatorCommandLine"/>).</summary>
     Deliveries,
+    /// <summary><c>key-ring rewrap</c>: re-encrypt the Data Protection key ring with the current certificate (<see cref="KeyRingCommand"/>).</summary>
+    KeyRing,
     /// <summary><c>help</c>, <c>--help</c> or an unknown verb.</summary>
     Help,
 }

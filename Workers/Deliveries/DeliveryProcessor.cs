@@ -141,11 +141,9 @@ public sealed class DeliveryProcessor(
     {
         var outcomes = new Dictionary<Guid, DeliveryOutcome>(deliveries.Count);
         var integrationIds = deliveries.Select(d => d.IntegrationId).Distinct().ToArray();
-        var owners = await (
-            from candidate in db.Integrations.AsNoTracking()
-            join account in db.Accounts on candidate.AccountId equals account.Id
-            where integrationIds.Contains(candidate.Id)
-            select new { Integration = candidate, AccountStatus = account.Status }).ToDictionaryAsync(o => o.Integration.Id, cancellationToken);
+        var owners = await db.Integrations.Where(i => integrationIds.Contains(i.Id)).Select(IntegrationColumns.WithoutSecrets)
+            .Join(db.Accounts, i => i.AccountId, a => a.Id, (i, a) => new { Integration = i, AccountStatus = a.Status })
+            .ToDictionaryAsync(o => o.Integration.Id, cancellationToken);
         var retries = await SenderRetriesAsync(deliveries, cancellationToken);
 
         var plans = new List<Plan>(deliveries.Count);

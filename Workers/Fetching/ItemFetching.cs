@@ -6,6 +6,7 @@ using Webhooks.Persistence;
 using Webhooks.Persistence.Fetching;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
+using Webhooks.Workers.Applying;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
@@ -51,8 +52,9 @@ public sealed class ItemFetching(
         var integrationIds = deliveries.Select(d => d.IntegrationId).Distinct().ToArray();
         var integrations = await (
             from integration in db.Integrations.AsNoTracking()
+                .Where(i => integrationIds.Contains(i.Id) && i.Enabled).Select(IntegrationColumns.WithoutSecrets)
             join account in db.Accounts on integration.AccountId equals account.Id
-            where integrationIds.Contains(integration.Id) && integration.Enabled && account.Status == AccountStatus.Active
+            where account.Status == AccountStatus.Active
             select integration).ToDictionaryAsync(i => i.Id, cancellationToken);
 
         var wanted = new List<(Guid DeliveryId, Integration Integration, List<ChangedInSender> Skinny)>();

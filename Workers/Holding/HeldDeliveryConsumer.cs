@@ -7,17 +7,25 @@ using NpgsqlTypes;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 
 namespace Webhooks.Workers.Holding;
 
 /// <summary>
 /// Drains <see cref="QueueNames.Holding"/>: stores each held delivery as the ingress would have (status accepted,
 /// not yet published), idempotent on the delivery id. The ingress's outbox relay then publishes it like any other.
+/// Being on the broker proves nothing (anyone with broker credentials can publish there), so a held delivery is stored
+/// only when its <see cref="HeldDeliverySeal"/> verifies and its integration exists with the provider and account the
+/// message names; otherwise it is refused, never stored, and MassTransit moves it to <c>webhooks-holding_error</c>
+/// (kept for an operator: a real delivery refused by a misconfiguration can still be recovered from there).
 /// While PostgreSQL is unreachable a held delivery is never dead-lettered: after <see cref="HoldingOptions.RetryDelay"/>
 /// it is sent back to the tail of the holding queue (confirmed) and this copy is acknowledged, however long the outage.
 /// </summary>
-public sealed partial class HeldDeliveryConsumer(NpgsqlDataSource dataSource, IOptions<HoldingOptions> options, ILogger<HeldDeliveryConsumer> logger)
-    : IConsumer<HeldDelivery>
+public sealed partial class HeldDeliveryConsumer(
+    NpgsqlDataSource dataSource,
+    HeldDeliverySeal seal,
+    IOptions<HoldingOptions> options,
+    ILogger<HeldDeliveryConsumer> logger) : IConsumer<HeldDelivery>
 {
     public async Task Consume(ConsumeContext<HeldDelivery> context)
     {
@@ -25,6 +33,11 @@ public sealed partial class HeldDeliveryConsumer(NpgsqlDataSource dataSource, IO
         bool stored;
         try
         {
+            if (await RefusalAsync(message, context.CancellationToken) is { } reason)
+            {
+                Log.Refused(logger, message.DeliveryId, message.IntegrationId, reason);
+                throw new HeldDeliveryRefusedException($"Held delivery {message.DeliveryId} refused, not stored: {reason}");
+            }
             stored = await StoreAsync(message, context.CancellationToken);
         }
         catch (Exception e) when (IsUnreachable(e) && !context.CancellationToken.IsCancellationRequested)
@@ -36,6 +49,36 @@ public sealed partial class HeldDeliveryConsumer(NpgsqlDataSource dataSource, IO
             return;
         }
         Log.Stored(logger, message.DeliveryId, stored);
+    }
+
+    /// <summary>Why the message must not be stored, or null. Only names and ids go into the reason: never the body, headers or seal.</summary>
+    private async Task<string?> RefusalAsync(HeldDelivery message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(message.Seal) || message.AccountId is null)
+        {
+            return "it carries no ingress seal.";
+        }
+        if (!seal.Verifies(message))
+        {
+            return "its seal does not verify (not made by an ingress with this key ring, or made for other fields).";
+        }
+        await using var command = dataSource.CreateCommand("SELECT provider, account_id FROM integrations WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = message.IntegrationId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return $"integration {message.IntegrationId} does not exist.";
+        }
+        var provider = reader.GetString(0);
+        if (provider != message.Provider.ToWireName())
+        {
+            return $"integration {message.IntegrationId} is a {provider} integration, the message says {message.Provider.ToWireName()}.";
+        }
+        if (reader.GetGuid(1) != message.AccountId)
+        {
+            return $"integration {message.IntegrationId} belongs to another account than the message says.";
+        }
+        return null;
     }
 
     /// <summary>True when the row was inserted; false when it was already there (a redelivery, or the ingress's write had in fact committed).</summary>
@@ -63,6 +106,7 @@ public sealed partial class HeldDeliveryConsumer(NpgsqlDataSource dataSource, IO
     /// <summary>The database is down or restarting (as opposed to refusing this row, which is dead-lettered after retries).</summary>
     private static bool IsUnreachable(Exception e) => e switch
     {
+        HeldDeliveryRefusedException => false,
         PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException => true,
         SocketException or TimeoutException => true,
@@ -76,5 +120,8 @@ public sealed partial class HeldDeliveryConsumer(NpgsqlDataSource dataSource, IO
 
         [LoggerMessage(2502, LogLevel.Warning, "PostgreSQL is still unreachable ({ExceptionType}); held delivery {DeliveryId} goes back to the holding queue")]
         public static partial void Waiting(ILogger logger, Guid deliveryId, string exceptionType);
+
+        [LoggerMessage(2503, LogLevel.Warning, "Refused held delivery {DeliveryId} for integration {IntegrationId}: {Reason} Not stored; moved to webhooks-holding_error")]
+        public static partial void Refused(ILogger logger, Guid deliveryId, Guid integrationId, string reason);
     }
 }

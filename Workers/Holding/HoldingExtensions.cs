@@ -22,6 +22,7 @@ public static class HoldingExtensions
     /// The quorum queue <see cref="QueueNames.Holding"/>, consumed by every worker whatever its provider list (and
     /// declared by <c>deploy-topology</c>). Unreachable-database failures are handled by the consumer itself (back to
     /// the queue's tail); the short retry here is for anything else, which is dead-lettered to <c>webhooks-holding_error</c>.
+    /// A refused message (no valid seal, no such integration) goes there at once: retrying would not change the answer.
     /// </summary>
     public static void HoldingEndpoint(this IRabbitMqBusFactoryConfigurator cfg, IBusRegistrationContext context)
     {
@@ -32,7 +33,11 @@ public static class HoldingExtensions
             e.SetQuorumQueue();
             e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
             e.PrefetchCount = options.ConcurrentMessageLimit * 2;
-            e.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
+            e.UseMessageRetry(r =>
+            {
+                r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+                r.Ignore<HeldDeliveryRefusedException>();
+            });
             e.ConfigureConsumer<HeldDeliveryConsumer>(context);
         });
     }

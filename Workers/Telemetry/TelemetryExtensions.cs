@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -13,16 +14,16 @@ namespace Webhooks.Workers.Telemetry;
 
 public static class TelemetryExtensions
 {
-    /// <summary>The standard variable the OTLP exporter reads; without it nothing is exported.</summary>
-    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    /// <summary>The OTLP exporter's own setting (environment or any configuration source); without it nothing is exported.</summary>
+    public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     /// <summary>
     /// JSON console logs with scopes (the consumer puts the delivery id and integration id in scope), and OpenTelemetry
-    /// traces and metrics built with the SDK directly (the hosting package is not in our registry):
-    /// <see cref="TelemetryStarter"/> owns the providers, created before the bus starts and disposed (flushed) with the
-    /// host. They are built only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set in the environment, which is where the
-    /// exporter reads it (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c>).
-    /// No <c>Microsoft.AspNetCore</c> source: the only requests here are health probes.
+    /// through its hosting package. What the providers collect is configured here, but no provider exists until a
+    /// consumer asks for one: the OTLP exporter when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (it reads
+    /// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c> itself), or a test's
+    /// in-memory exporter. Without one MassTransit and Npgsql create no activity per message and per command.
+    /// No ASP.NET Core instrumentation: the only requests here are health probes.
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
@@ -33,44 +34,31 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
-
-        var exportOtlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
-        if (exportOtlp)
-        {
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.IncludeScopes = true;
-                logging.SetResourceBuilder(Resource());
-                logging.AddOtlpExporter();
-            });
-        }
+        // HttpClient's Trace lines list the request and response headers: their text masks the values, but their
+        // structured state keeps them, Authorization (a sender's API token) included, and an OTLP log exporter sends it.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", level => level >= LogLevel.Debug);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WorkerTelemetry>();
-        // Without the exporter no provider: nothing would read what they collect, and with nothing listening MassTransit
-        // and Npgsql create no activity per message and per command.
-        builder.Services.AddHostedService(_ => new TelemetryStarter(exportOtlp ? Tracing() : null, exportOtlp ? Metrics() : null));
+        var openTelemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("webhooks-workers",
+            serviceVersion: typeof(TelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            serviceInstanceId: Environment.MachineName));
+        // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER and
+        // OTEL_TRACES_SAMPLER_ARG. A worker's spans mostly continue the ingress's trace, so they follow its decision.
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing
+            .AddHttpClientInstrumentation()
+            .AddNpgsql()
+            .AddSource("MassTransit", WorkerTelemetry.Name));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
+            .AddHttpClientInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddNpgsqlInstrumentation()
+            .AddMeter("MassTransit", WorkerTelemetry.Name));
+        builder.Services.Configure<OpenTelemetryLoggerOptions>(logging => logging.IncludeScopes = true);
+        if (!string.IsNullOrEmpty(builder.Configuration[OtlpEndpointKey]))
+        {
+            openTelemetry.UseOtlpExporter();
+        }
         return builder;
     }
-
-    // No SetSampler: the SDK's default is ParentBased(AlwaysOn), and only then does it honour OTEL_TRACES_SAMPLER and
-    // OTEL_TRACES_SAMPLER_ARG. A worker's spans mostly continue the ingress's trace, so they follow its decision.
-    private static TracerProvider Tracing() =>
-        Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(Resource())
-            .AddSource("MassTransit", "Npgsql", "System.Net.Http", WorkerTelemetry.Name)
-            .AddOtlpExporter()
-            .Build();
-
-    private static MeterProvider Metrics() =>
-        Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(Resource())
-            .AddMeter("MassTransit", "Npgsql", "System.Net.Http", "System.Runtime", WorkerTelemetry.Name)
-            .AddOtlpExporter()
-            .Build();
-
-    private static ResourceBuilder Resource() =>
-        ResourceBuilder.CreateDefault().AddService("webhooks-workers",
-            serviceVersion: typeof(TelemetryExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
-            serviceInstanceId: Environment.MachineName);
 }

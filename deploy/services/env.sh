@@ -6,18 +6,25 @@ export WEBHOOKS_PG_DATABASE="${WEBHOOKS_PG_DATABASE:-webhooks}"
 export WEBHOOKS_PG_USER="${WEBHOOKS_PG_USER:-webhooks}"
 export WEBHOOKS_PG_PASSWORD="${WEBHOOKS_PG_PASSWORD:-webhooks}"
 # Least privilege: the owner role runs migrations (and the admin API); the ingress and the workers connect as their own
-# roles, whose privileges Persistence/Sql/grants.sql sets after every migration.
-export WEBHOOKS_PG_INGRESS_USER="${WEBHOOKS_PG_INGRESS_USER:-webhooks_ingress}"
+# roles (Persistence/Sql/roles.sql makes them; their names are fixed there and in grants.sql, which sets their
+# privileges after every migration). Only the passwords are yours to choose.
+export WEBHOOKS_PG_INGRESS_USER=webhooks_ingress
 export WEBHOOKS_PG_INGRESS_PASSWORD="${WEBHOOKS_PG_INGRESS_PASSWORD:-webhooks_ingress}"
-export WEBHOOKS_PG_WORKER_USER="${WEBHOOKS_PG_WORKER_USER:-webhooks_worker}"
+export WEBHOOKS_PG_WORKER_USER=webhooks_worker
 export WEBHOOKS_PG_WORKER_PASSWORD="${WEBHOOKS_PG_WORKER_PASSWORD:-webhooks_worker}"
 
 export WEBHOOKS_RABBITMQ_HOST="${WEBHOOKS_RABBITMQ_HOST:-127.0.0.1}"
 export WEBHOOKS_RABBITMQ_PORT="${WEBHOOKS_RABBITMQ_PORT:-5672}"
 export WEBHOOKS_RABBITMQ_MANAGEMENT_PORT="${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT:-15672}"
 export WEBHOOKS_RABBITMQ_VHOST="${WEBHOOKS_RABBITMQ_VHOST:-webhooks}"
+# The administrator: operators, the management UI and the tests (which make a vhost per run). The programs never use it.
 export WEBHOOKS_RABBITMQ_USER="${WEBHOOKS_RABBITMQ_USER:-webhooks}"
 export WEBHOOKS_RABBITMQ_PASSWORD="${WEBHOOKS_RABBITMQ_PASSWORD:-webhooks}"
+# Each program's own user; what each may do in the vhost is deploy/services/rabbitmq-permissions.txt.
+export WEBHOOKS_RABBITMQ_INGRESS_USER="${WEBHOOKS_RABBITMQ_INGRESS_USER:-webhooks_ingress}"
+export WEBHOOKS_RABBITMQ_INGRESS_PASSWORD="${WEBHOOKS_RABBITMQ_INGRESS_PASSWORD:-webhooks_ingress}"
+export WEBHOOKS_RABBITMQ_WORKER_USER="${WEBHOOKS_RABBITMQ_WORKER_USER:-webhooks_worker}"
+export WEBHOOKS_RABBITMQ_WORKER_PASSWORD="${WEBHOOKS_RABBITMQ_WORKER_PASSWORD:-webhooks_worker}"
 
 # Npgsql options appended to all three connection strings. PostgreSQL is on loopback here, where TLS only costs CPU
 # (Npgsql's default SSL Mode=Prefer encrypts whenever the server offers it, and Debian's server does: the COPY
@@ -30,6 +37,8 @@ export ConnectionStrings__Webhooks="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_
 # The restricted roles' connection strings; deploy/run.sh hands them to the ingress and the workers.
 export WEBHOOKS_INGRESS_CONNECTION="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_INGRESS_USER};Password=${WEBHOOKS_PG_INGRESS_PASSWORD}${WEBHOOKS_PG_OPTIONS:+;$WEBHOOKS_PG_OPTIONS}"
 export WEBHOOKS_WORKER_CONNECTION="Host=${WEBHOOKS_PG_HOST};Port=${WEBHOOKS_PG_PORT};Database=${WEBHOOKS_PG_DATABASE};Username=${WEBHOOKS_PG_WORKER_USER};Password=${WEBHOOKS_PG_WORKER_PASSWORD}${WEBHOOKS_PG_OPTIONS:+;$WEBHOOKS_PG_OPTIONS}"
+# The administrator's broker settings, for the operator verbs run by hand (docs/operations.md); deploy/run.sh gives the
+# ingress and the workers their own users.
 export RabbitMqTransport__Host="${WEBHOOKS_RABBITMQ_HOST}"
 export RabbitMqTransport__Port="${WEBHOOKS_RABBITMQ_PORT}"
 export RabbitMqTransport__VHost="${WEBHOOKS_RABBITMQ_VHOST}"

@@ -8,8 +8,11 @@
 #   fault-instances.sh shutdown         stop both (the RabbitMQ node entirely)
 #   fault-instances.sh destroy          stop both and delete their data
 # Needs root (it runs the servers as the postgres and rabbitmq users). Ports: WEBHOOKS_FAULTS_PG_PORT (5442),
-# WEBHOOKS_FAULTS_RABBITMQ_PORT (5682), WEBHOOKS_FAULTS_RABBITMQ_DIST_PORT (25682); role/user webhooks/webhooks.
+# WEBHOOKS_FAULTS_RABBITMQ_PORT (5682), WEBHOOKS_FAULTS_RABBITMQ_DIST_PORT (25682); role/user webhooks/webhooks (the
+# owner and the broker's administrator), and, as on the shared services, the programs' own PostgreSQL roles and RabbitMQ
+# users webhooks_ingress and webhooks_worker (password = name), with the permissions of rabbitmq-permissions.txt per vhost.
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 pg_version=15
 pg_cluster=faults
@@ -56,6 +59,19 @@ ensure_role() {
   psql_faults -c "DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'webhooks') THEN CREATE ROLE webhooks LOGIN CREATEDB PASSWORD 'webhooks'; END IF;
   END \$\$;" >/dev/null
+  {
+    echo "SELECT set_config('webhooks.ingress_password', 'webhooks_ingress', false), set_config('webhooks.worker_password', 'webhooks_worker', false);"
+    cat "$here/../../Persistence/Sql/roles.sql"
+  } | psql_faults >/dev/null
+}
+
+# The programs' users get, in a vhost, exactly what they get on the shared broker.
+grant_program_users() {
+  local program configure write read
+  while read -r program configure write read <&3; do
+    case "$program" in ingress | worker) ;; *) continue ;; esac
+    ctl -q set_permissions -p "$1" "webhooks_$program" "$configure" "$write" "$read" >/dev/null
+  done 3< "$here/rabbitmq-permissions.txt"
 }
 
 rabbit_env() {
@@ -90,6 +106,12 @@ start_rabbitmq() {
   ctl -q set_permissions -p / webhooks ".*" ".*" ".*" >/dev/null
 }
 
+ensure_program_users() {
+  for user in webhooks_ingress webhooks_worker; do
+    ctl -q list_users | awk '{print $1}' | grep -qx "$user" || ctl -q add_user "$user" "$user" >/dev/null
+  done
+}
+
 # To clients RabbitMQ is gone (listeners closed, connections dropped); the Erlang VM stays up so the start is quick.
 stop_rabbitmq() {
   if rabbit_up; then ctl -q stop_app >/dev/null; fi
@@ -101,14 +123,15 @@ shutdown_rabbitmq() {
 }
 
 case "${1:-}" in
-  start) create_postgres; start_postgres; ensure_role; start_rabbitmq ;;
+  start) create_postgres; start_postgres; ensure_role; start_rabbitmq; ensure_program_users ;;
   stop-postgres) stop_postgres ;;
   start-postgres) start_postgres ;;
   stop-rabbitmq) stop_rabbitmq ;;
   start-rabbitmq) start_rabbitmq ;;
   add-vhost)
     ctl -q add_vhost "${2:?vhost name}" >/dev/null
-    ctl -q set_permissions -p "$2" webhooks ".*" ".*" ".*" >/dev/null ;;
+    ctl -q set_permissions -p "$2" webhooks ".*" ".*" ".*" >/dev/null
+    grant_program_users "$2" ;;
   delete-vhost) ctl -q delete_vhost "${2:?vhost name}" >/dev/null 2>&1 || true ;;
   shutdown) shutdown_rabbitmq; stop_postgres ;;
   destroy)

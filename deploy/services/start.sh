@@ -31,18 +31,13 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 SQL
-# The ingress and worker roles: LOGIN only; their privileges come from Persistence/Sql/grants.sql after each migration.
-for role in "${WEBHOOKS_PG_INGRESS_USER}:${WEBHOOKS_PG_INGRESS_PASSWORD}" "${WEBHOOKS_PG_WORKER_USER}:${WEBHOOKS_PG_WORKER_PASSWORD}"; do
-  as_postgres psql -qAt -v ON_ERROR_STOP=1 -p "$WEBHOOKS_PG_PORT" <<SQL >/dev/null
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role%%:*}') THEN
-    CREATE ROLE "${role%%:*}" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${role#*:}';
-  ELSE
-    ALTER ROLE "${role%%:*}" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${role#*:}';
-  END IF;
-END \$\$;
-SQL
-done
+# The ingress and worker roles: LOGIN only (Persistence/Sql/roles.sql, the same the migrate verb runs in compose and
+# Kubernetes); their privileges come from Persistence/Sql/grants.sql after each migration.
+{
+  printf "SELECT set_config('webhooks.ingress_password', :'ingress_password', false), set_config('webhooks.worker_password', :'worker_password', false);\n"
+  cat "$here/../../Persistence/Sql/roles.sql"
+} | as_postgres psql -qAt -v ON_ERROR_STOP=1 -p "$WEBHOOKS_PG_PORT" \
+    -v ingress_password="$WEBHOOKS_PG_INGRESS_PASSWORD" -v worker_password="$WEBHOOKS_PG_WORKER_PASSWORD" >/dev/null
 if ! as_postgres psql -qAt -p "$WEBHOOKS_PG_PORT" -c "SELECT 1 FROM pg_database WHERE datname = '${WEBHOOKS_PG_DATABASE}'" | grep -q 1; then
   as_postgres createdb -p "$WEBHOOKS_PG_PORT" -O "$WEBHOOKS_PG_USER" "$WEBHOOKS_PG_DATABASE"
 fi
@@ -81,6 +76,26 @@ fi
 # administrator: the tests create and delete their own vhosts through the management API.
 rabbitmqctl -q set_user_tags "$WEBHOOKS_RABBITMQ_USER" administrator >/dev/null
 rabbitmqctl -q set_permissions -p "$WEBHOOKS_RABBITMQ_VHOST" "$WEBHOOKS_RABBITMQ_USER" ".*" ".*" ".*" >/dev/null
+
+# The programs' own users: no tags (no management access), and in the vhost only what rabbitmq-permissions.txt grants.
+rabbit_user() {
+  if rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$1"; then
+    rabbitmqctl -q change_password "$1" "$2" >/dev/null
+  else
+    rabbitmqctl -q add_user "$1" "$2" >/dev/null
+  fi
+  rabbitmqctl -q set_user_tags "$1" >/dev/null
+}
+# fd 3: rabbitmqctl reads stdin, which would swallow the rest of the file.
+while read -r program configure write read <&3; do
+  case "$program" in
+    ingress) user="$WEBHOOKS_RABBITMQ_INGRESS_USER"; password="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD" ;;
+    worker) user="$WEBHOOKS_RABBITMQ_WORKER_USER"; password="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD" ;;
+    *) continue ;;
+  esac
+  rabbit_user "$user" "$password"
+  rabbitmqctl -q set_permissions -p "$WEBHOOKS_RABBITMQ_VHOST" "$user" "$configure" "$write" "$read" >/dev/null
+done 3< "$here/rabbitmq-permissions.txt"
 
 for _ in $(seq 1 30); do
   curl -fsS -u "$WEBHOOKS_RABBITMQ_USER:$WEBHOOKS_RABBITMQ_PASSWORD" "http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT}/api/overview" >/dev/null 2>&1 && break

@@ -21,12 +21,15 @@ public sealed class IngressHost(string connectionString, string virtualHost, Act
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", connectionString);
+        // As deploy/run.sh runs it: the webhook path on the ingress role and broker user, the admin API as the owner.
+        builder.UseSetting("ConnectionStrings:Webhooks", TestServices.ConnectionAs(connectionString, TestServices.IngressRole));
+        builder.UseSetting("ConnectionStrings:Admin", connectionString);
         builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
         builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
-        builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
-        builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
+        builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");

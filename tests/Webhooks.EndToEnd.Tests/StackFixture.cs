@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Trace;
 using Webhooks.Testing;
 using Webhooks.Workers;
 using Webhooks.Workers.Deliveries;
@@ -20,12 +23,16 @@ namespace Webhooks.EndToEnd.Tests;
 public sealed class StackFixture : IAsyncDisposable
 {
     private readonly WebApplication _topology;
+    private readonly List<Activity> _ingressSpans;
+    private readonly List<Activity> _workerSpans;
 
-    private StackFixture(WebApplication topology, IngressHost ingress, WebApplication worker)
+    private StackFixture(WebApplication topology, IngressHost ingress, WebApplication worker, List<Activity> ingressSpans, List<Activity> workerSpans)
     {
         _topology = topology;
         Ingress = ingress;
         Worker = worker;
+        _ingressSpans = ingressSpans;
+        _workerSpans = workerSpans;
         Admin = new StackAdmin(ingress.CreateAdminClient());
         Webhooks = ingress.CreateClient();
     }
@@ -43,25 +50,38 @@ public sealed class StackFixture : IAsyncDisposable
         // fails to start on the logger factory of a host disposed before it.
         var topology = WorkerHost.Build(WorkerArguments(connectionString, virtualHost), deployTopologyOnly: true);
         await topology.Services.GetRequiredService<IBusControl>().DeployAsync();
-        var worker = WorkerHost.Build(WorkerArguments(connectionString, virtualHost));
+        // Both programs export their spans to memory, as they would over OTLP; each keeps its own list, because each
+        // provider appends from the thread that ends a span.
+        var workerSpans = new List<Activity>();
+        var worker = WorkerHost.Build(WorkerArguments(connectionString, virtualHost),
+            configure: builder => builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(workerSpans)));
         await worker.StartAsync();
         if (waitUntilReady)
         {
             await WaitUntilReadyAsync(worker);
         }
-        var ingress = new IngressHost(connectionString, virtualHost);
+        var ingressSpans = new List<Activity>();
+        var ingress = new IngressHost(connectionString, virtualHost,
+            web => web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(ingressSpans))));
         await ingress.StartAsync();
-        return new StackFixture(topology, ingress, worker);
+        return new StackFixture(topology, ingress, worker, ingressSpans, workerSpans);
     }
+
+    /// <summary>
+    /// Every span either program has exported so far. Both run in this process and a provider listens process-wide,
+    /// so a span of a source both trace (Npgsql, MassTransit) is exported by both: each is listed once.
+    /// </summary>
+    public IReadOnlyList<Activity> ExportedSpans() => [.. _ingressSpans.Snapshot().Concat(_workerSpans.Snapshot()).Distinct()];
 
     public static string[] WorkerArguments(string connectionString, string virtualHost) =>
     [
-        $"--ConnectionStrings:Webhooks={connectionString}",
+        $"--ConnectionStrings:Webhooks={TestServices.ConnectionAs(connectionString, TestServices.WorkerRole)}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture)}",
         $"--RabbitMqTransport:VHost={virtualHost}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
+        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         // GitHub's queue is not consumed: its tests process deliveries through the worker's DeliveryProcessor in the
         // order they choose (ProcessInOrderAsync), which a consumer would race.
         "--Workers:Providers=jira,salesforce,trello,rally,standard",

@@ -27,8 +27,9 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
         builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", virtualHost ?? IngressSetUp.VirtualHost.Name);
-        builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
-        builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
+        builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
         builder.UseSetting("Ingress:PublicBaseUrl", PublicBaseUrl);
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");

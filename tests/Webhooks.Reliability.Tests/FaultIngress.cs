@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Webhooks.Ingress.Holding;
+using Webhooks.Testing;
 
 namespace Webhooks.Reliability.Tests;
 
@@ -11,12 +12,14 @@ public sealed class FaultIngress(FaultStack stack, IReadOnlyDictionary<string, s
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", stack.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Webhooks", FaultInstances.ConnectionStringAs(stack.ConnectionString, FaultInstances.IngressUser));
+        builder.UseSetting("ConnectionStrings:Admin", stack.ConnectionString);
         builder.UseSetting("RabbitMqTransport:Host", FaultInstances.Host);
         builder.UseSetting("RabbitMqTransport:Port", FaultInstances.RabbitPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", stack.VirtualHost);
-        builder.UseSetting("RabbitMqTransport:User", FaultInstances.User);
-        builder.UseSetting("RabbitMqTransport:Pass", FaultInstances.Password);
+        builder.UseSetting("RabbitMqTransport:User", FaultInstances.IngressUser);
+        builder.UseSetting("RabbitMqTransport:Pass", FaultInstances.IngressUser);
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");

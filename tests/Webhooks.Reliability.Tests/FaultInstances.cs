@@ -14,11 +14,21 @@ public static class FaultInstances
     public const string User = "webhooks";
     public const string Password = "webhooks";
 
+    /// <summary>The ingress's PostgreSQL role and RabbitMQ user (password = name), as on the shared services.</summary>
+    public const string IngressUser = "webhooks_ingress";
+
+    /// <summary>The workers' PostgreSQL role and RabbitMQ user (password = name).</summary>
+    public const string WorkerUser = "webhooks_worker";
+
     public static int PostgresPort { get; } = int.Parse(Environment.GetEnvironmentVariable("WEBHOOKS_FAULTS_PG_PORT") ?? "5442", System.Globalization.CultureInfo.InvariantCulture);
     public static int RabbitPort { get; } = int.Parse(Environment.GetEnvironmentVariable("WEBHOOKS_FAULTS_RABBITMQ_PORT") ?? "5682", System.Globalization.CultureInfo.InvariantCulture);
 
     public static string ConnectionString(string database) =>
         $"Host={Host};Port={PostgresPort};Database={database};Username={User};Password={Password};Timeout=3;Command Timeout=15";
+
+    /// <summary>The same database as a program's own role, <see cref="IngressUser"/> or <see cref="WorkerUser"/>.</summary>
+    public static string ConnectionStringAs(string connectionString, string role) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Username = role, Password = role }.ConnectionString;
 
     public static Task StartAsync() => RunAsync("start");
     public static Task StopPostgresAsync() => RunAsync("stop-postgres");

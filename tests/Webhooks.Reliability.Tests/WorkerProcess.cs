@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Webhooks.Testing;
 
 namespace Webhooks.Reliability.Tests;
 
@@ -43,12 +44,13 @@ public sealed class WorkerProcess : IAsyncDisposable
         start.ArgumentList.Add(DllPath);
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Webhooks"] = stack.ConnectionString,
+            ["ConnectionStrings__Webhooks"] = FaultInstances.ConnectionStringAs(stack.ConnectionString, FaultInstances.WorkerUser),
             ["RabbitMqTransport__Host"] = FaultInstances.Host,
             ["RabbitMqTransport__Port"] = FaultInstances.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RabbitMqTransport__VHost"] = stack.VirtualHost,
-            ["RabbitMqTransport__User"] = FaultInstances.User,
-            ["RabbitMqTransport__Pass"] = FaultInstances.Password,
+            ["RabbitMqTransport__User"] = FaultInstances.WorkerUser,
+            ["RabbitMqTransport__Pass"] = FaultInstances.WorkerUser,
+            ["DataProtection__CertificatePath"] = TestCertificates.KeyRingPath,
             ["Workers__HealthPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workers__Providers"] = "jira",
             ["Workers__RetryMaxInterval"] = "00:00:02",

@@ -6,15 +6,16 @@ namespace Webhooks.Testing;
 /// <summary>Direct AMQP access to a test vhost: declare the provider queues, read what landed in them.</summary>
 public static class TestBroker
 {
-    public static async Task<IConnection> ConnectAsync(string vhost)
+    /// <summary>As the broker's administrator, or as <paramref name="user"/> (a program's user, or an attacker holding its credentials).</summary>
+    public static async Task<IConnection> ConnectAsync(string vhost, BrokerUser? user = null)
     {
         var factory = new ConnectionFactory
         {
             HostName = TestServices.RabbitHost,
             Port = TestServices.RabbitPort,
             VirtualHost = vhost,
-            UserName = TestServices.RabbitUser,
-            Password = TestServices.RabbitPassword,
+            UserName = user?.Name ?? TestServices.RabbitUser,
+            Password = user?.Password ?? TestServices.RabbitPassword,
             ClientProvidedName = "webhooks-tests",
         };
         return await factory.CreateConnectionAsync();

@@ -20,8 +20,29 @@ public static class TestServices
     public static string RabbitHost { get; } = Env("RabbitMqTransport__Host", "127.0.0.1");
     public static ushort RabbitPort { get; } = ushort.Parse(Env("RabbitMqTransport__Port", "5672"));
     public static ushort RabbitManagementPort { get; } = ushort.Parse(Env("RabbitMqTransport__ManagementPort", "15672"));
+    /// <summary>The broker's administrator: makes the run's vhost and inspects it. The programs under test never use it.</summary>
     public static string RabbitUser { get; } = Env("RabbitMqTransport__User", "webhooks");
     public static string RabbitPassword { get; } = Env("RabbitMqTransport__Pass", "webhooks");
+
+    /// <summary>The ingress's own broker user (deploy/services/start.sh makes it; rabbitmq-permissions.txt says what it may do).</summary>
+    public static BrokerUser IngressBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_INGRESS_USER", "webhooks_ingress"), Env("WEBHOOKS_RABBITMQ_INGRESS_PASSWORD", "webhooks_ingress"));
+
+    /// <summary>The workers' own broker user.</summary>
+    public static BrokerUser WorkerBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_WORKER_USER", "webhooks_worker"), Env("WEBHOOKS_RABBITMQ_WORKER_PASSWORD", "webhooks_worker"));
+
+    /// <summary>The ingress's PostgreSQL role (Persistence/Sql/roles.sql; its privileges are grants.sql).</summary>
+    public const string IngressRole = "webhooks_ingress";
+
+    /// <summary>The workers' PostgreSQL role.</summary>
+    public const string WorkerRole = "webhooks_worker";
+
+    /// <summary>A connection string like <paramref name="connectionString"/>, as the ingress's or the workers' role.</summary>
+    public static string ConnectionAs(string connectionString, string role) =>
+        new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Username = role,
+            Password = role == IngressRole ? Env("WEBHOOKS_PG_INGRESS_PASSWORD", IngressRole) : Env("WEBHOOKS_PG_WORKER_PASSWORD", WorkerRole),
+        }.ConnectionString;
 
     private const string HowToStart = "Start them with deploy/test.sh (or deploy/services/start.sh as root).";
 

@@ -25,8 +25,10 @@ public sealed class TestVirtualHost : IAsyncDisposable
         try
         {
             (await management.PutAsync($"vhosts/{Uri.EscapeDataString(name)}", null)).EnsureSuccessStatusCode();
-            using var permissions = new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json");
-            (await management.PutAsync($"permissions/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(TestServices.RabbitUser)}", permissions)).EnsureSuccessStatusCode();
+            await GrantAsync(management, name, TestServices.RabbitUser, new BrokerPermission(".*", ".*", ".*"));
+            // The programs' users get what deploy/services/start.sh grants them on the real vhost, no more.
+            await GrantAsync(management, name, TestServices.IngressBrokerUser.Name, BrokerPermissions.Ingress);
+            await GrantAsync(management, name, TestServices.WorkerBrokerUser.Name, BrokerPermissions.Worker);
         }
         catch (HttpRequestException e)
         {
@@ -36,6 +38,19 @@ public sealed class TestVirtualHost : IAsyncDisposable
                 "Start the services with deploy/test.sh (it enables the management plugin).", e);
         }
         return new TestVirtualHost(name, management);
+    }
+
+    private static async Task GrantAsync(HttpClient management, string vhost, string user, BrokerPermission permission)
+    {
+        using var body = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { configure = permission.Configure, write = permission.Write, read = permission.Read }),
+            Encoding.UTF8, "application/json");
+        using var response = await management.PutAsync($"permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", body);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException(
+                $"granting {user} on vhost {vhost} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}; " +
+                "deploy/services/start.sh makes the programs' users");
+        }
     }
 
     /// <summary>Messages ready in a queue of this vhost, as the broker reports them.</summary>

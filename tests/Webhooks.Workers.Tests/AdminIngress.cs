@@ -32,12 +32,16 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", WorkersSetUp.Database.ConnectionString);
+        // As deploy/run.sh runs it: the webhook path on the ingress's role and broker user, the admin API as the owner,
+        // the key ring encrypted with the certificate the workers under test read it with.
+        builder.UseSetting("ConnectionStrings:Webhooks", TestServices.ConnectionAs(WorkersSetUp.Database.ConnectionString, TestServices.IngressRole));
+        builder.UseSetting("ConnectionStrings:Admin", WorkersSetUp.Database.ConnectionString);
         builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
         builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("RabbitMqTransport:VHost", WorkersSetUp.VirtualHost.Name);
-        builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
-        builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+        builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
+        builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");

@@ -18,7 +18,8 @@ public static class FailureInjection
               delivery_id uuid PRIMARY KEY,
               failing_attempts int NOT NULL DEFAULT 0,
               sleep_seconds double precision NOT NULL DEFAULT 0);
-            CREATE OR REPLACE FUNCTION test_inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+            -- SECURITY DEFINER: the worker's role (grants.sql) may not read this test table, and must not need to.
+            CREATE OR REPLACE FUNCTION test_inject_fault() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
             DECLARE
               fault record;
             BEGIN

@@ -11,7 +11,7 @@ namespace Webhooks.Workers.Tests;
 
 /// <summary>
 /// The real worker host (the same <see cref="WorkerHost.Build"/> as Program) started in-process against the run's
-/// database and vhost, with short retry intervals and a free health port.
+/// database and vhost, as the workers' PostgreSQL role and broker user, with short retry intervals and a free health port.
 /// </summary>
 public sealed class WorkerApplication : IAsyncDisposable
 {
@@ -19,14 +19,18 @@ public sealed class WorkerApplication : IAsyncDisposable
 
     public WebApplication App { get; }
 
+    /// <summary>The run's database as the workers' role (grants.sql): every worker test host runs with what production grants.</summary>
+    public static string WorkerConnectionString => TestServices.ConnectionAs(WorkersSetUp.Database.ConnectionString, TestServices.WorkerRole);
+
     public static string[] Arguments(params string[] overrides) =>
     [
-        $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+        $"--ConnectionStrings:Webhooks={WorkerConnectionString}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
         $"--RabbitMqTransport:VHost={WorkersSetUp.VirtualHost.Name}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
+        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         "--Workers:Providers=jira",
         "--Workers:HealthPort=0",
         "--Workers:RetryLimit=2",

@@ -41,6 +41,15 @@ public sealed class WorkerHostTests
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
     }
 
+    [TestCase("")]
+    [TestCase("/nonexistent/keyring.pem")]
+    public void Worker_without_its_key_ring_certificate_does_not_start_and_names_the_setting(string certificatePath)
+    {
+        var stopped = Assert.Throws<InvalidOperationException>(() => WorkerHost.Build(WorkerApplication.Arguments($"--DataProtection:CertificatePath={certificatePath}")));
+
+        Assert.That(stopped!.Message, Does.Contain("DataProtection:CertificatePath"));
+    }
+
     [Test]
     public async Task Deploy_topology_declares_a_quorum_queue_for_every_provider_and_the_faults_queue()
     {
@@ -137,6 +146,7 @@ public sealed class WorkerHostTests
     [TestCase(new[] { "--Workers:Providers=jira" }, WorkerVerb.Run)]
     [TestCase(new[] { "migrate", "--ConnectionStrings:Webhooks=x" }, WorkerVerb.Migrate)]
     [TestCase(new[] { "deploy-topology" }, WorkerVerb.DeployTopology)]
+    [TestCase(new[] { "key-ring" }, WorkerVerb.KeyRing)]
     [TestCase(new[] { "--help" }, WorkerVerb.Help)]
     [TestCase(new[] { "replay-everything" }, WorkerVerb.Help)]
     public void Verb_is_the_first_argument_and_the_rest_is_configuration(string[] args, WorkerVerb verb)

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Webhooks.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
@@ -16,7 +16,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     private const string FirstWebhookSecret = "first-asana-webhook-secret-7f3a";
     private const string SecondWebhookSecret = "second-asana-webhook-secret-91c2";
 
-    private readonly FrozenClock _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private AdminClient _admin = null!;
 
     protected override IngressApplication CreateApplication() =>

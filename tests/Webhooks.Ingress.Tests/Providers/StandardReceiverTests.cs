@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Providers.Standard;
@@ -21,7 +22,7 @@ public sealed class StandardReceiverTests
     private const string ReferenceSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
     private static SignatureCheck Check(byte[] body, string? secret, DateTimeOffset now, params (string Name, string Value)[] headers) =>
-        new StandardReceiver(new FrozenClock(now)).CheckSignature(Received(body, headers), secret, new IntegrationSettings());
+        new StandardReceiver(new FakeTimeProvider(now)).CheckSignature(Received(body, headers), secret, new IntegrationSettings());
 
     private static (string, string)[] ReferenceHeaders(string signature = ReferenceSignature, string id = ReferenceId, string timestamp = "1614265330") =>
         [("webhook-id", id), ("webhook-timestamp", timestamp), ("webhook-signature", signature)];

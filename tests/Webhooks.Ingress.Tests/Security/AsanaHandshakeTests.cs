@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
@@ -25,7 +26,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     // The value the attack used (the Webhooks API's documented example curl).
     private const string IntruderSecret = "confirmation-secret-123";
 
-    private readonly FrozenClock _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private AdminClient _admin = null!;
 
     protected override IngressApplication CreateApplication() =>

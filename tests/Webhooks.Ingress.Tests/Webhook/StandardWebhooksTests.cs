@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
@@ -11,13 +12,13 @@ namespace Webhooks.Ingress.Tests.Webhook;
 
 /// <summary>
 /// A <c>standard</c> integration made through the admin API, receiving requests signed as a Standard Webhooks sender
-/// signs them, against the ingress's clock (a <see cref="FrozenClock"/> the tests move).
+/// signs them, against the ingress's clock (a <see cref="FakeTimeProvider"/> the tests move).
 /// </summary>
 public sealed class StandardWebhooksTests : IngressFixture
 {
     private static readonly byte[] ContactCreated = PayloadFixtures.Read(Provider.Standard, "contact.created.json");
 
-    private readonly FrozenClock _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private AdminClient _admin = null!;
 
     protected override IngressApplication CreateApplication() =>

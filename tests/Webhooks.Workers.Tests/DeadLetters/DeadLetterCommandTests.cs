@@ -124,7 +124,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
         await DeadLetterScenario.RemoveFaultAsync(delivery);
         var settings = new OperatorSettings(TestServices.RabbitHost, TestServices.RabbitPort, Broker.VirtualHost.Name,
-            TestServices.RabbitUser, TestServices.RabbitPassword, WorkersSetUp.Database.ConnectionString);
+            TestServices.WorkerBrokerUser.Name, TestServices.WorkerBrokerUser.Password, WorkerApplication.WorkerConnectionString);
 
         await using (var connection = await ErrorQueueBroker.ConnectAsync(settings, CancellationToken.None))
         {

@@ -34,7 +34,10 @@ public sealed class DeadLetterScenario : IAsyncDisposable
         return new DeadLetterScenario(vhost, worker);
     }
 
-    /// <summary>Runs <c>Webhooks.Workers &lt;args&gt;</c> in-process with this scenario's configuration.</summary>
+    /// <summary>
+    /// Runs <c>Webhooks.Workers &lt;args&gt;</c> in-process with this scenario's configuration: the worker's role and broker
+    /// user, as an operator running the tool in a worker pod does.
+    /// </summary>
     public async Task<(int ExitCode, string Output)> RunAsync(params string[] args) => await RunAsync(null, args);
 
     public async Task<(int ExitCode, string Output)> RunAsync(TextReader? confirm, params string[] args)
@@ -46,12 +49,12 @@ public sealed class DeadLetterScenario : IAsyncDisposable
 
     public string[] ConfigurationArguments() =>
     [
-        $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+        $"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
         $"--RabbitMqTransport:VHost={VirtualHost.Name}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
     ];
 
     /// <summary>Every attempt of the delivery fails (a transient database error) until <see cref="RemoveFaultAsync"/>.</summary>

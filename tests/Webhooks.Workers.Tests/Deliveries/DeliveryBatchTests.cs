@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
+using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
 using static Webhooks.Workers.Tests.WorkerScenario;
@@ -19,8 +21,9 @@ public sealed class DeliveryBatchTests
     [OneTimeSetUp]
     public void Build_the_pipeline()
     {
-        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}"]);
-        builder.AddWebhooksDatabase();
+        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
+            $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}"]);
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         // One batch at a time, so deliveries queued behind a slow batch are taken together.

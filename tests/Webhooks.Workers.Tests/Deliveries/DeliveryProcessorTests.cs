@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
@@ -18,9 +20,10 @@ public sealed class DeliveryProcessorTests
     [OneTimeSetUp]
     public void Build_the_pipeline()
     {
-        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}"]);
-        builder.Services.AddSingleton<TimeProvider>(new FrozenClock(Now));
-        builder.AddWebhooksDatabase();
+        var builder = Host.CreateApplicationBuilder([$"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
+            $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}"]);
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         _services = builder.Services.BuildServiceProvider(validateScopes: true);

@@ -128,13 +128,9 @@ public sealed class FakeProviderApi : IAsyncDisposable
     };
 
     /// <summary>A <see cref="ProviderApi"/> with short timeouts and delays, as a test wants it.</summary>
-    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, ILoggerProvider? logs = null, int maxConcurrent = 4)
+    public static ProviderApi Client(TimeSpan? attemptTimeout = null, int retryCount = 3, TimeSpan? maxRetryAfter = null, int maxConcurrent = 4)
     {
         var services = new ServiceCollection();
-        if (logs is not null)
-        {
-            services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        }
         services.AddHttpClient(ProviderApi.HttpClientName).ConfigurePrimaryHttpMessageHandler(ProviderApi.CreateHandler);
         var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
@@ -145,7 +141,7 @@ public sealed class FakeProviderApi : IAsyncDisposable
             RetryBaseDelay = TimeSpan.FromMilliseconds(20),
             MaxRetryAfter = maxRetryAfter ?? TimeSpan.FromSeconds(5),
             MaxConcurrentPerIntegration = maxConcurrent,
-        }), logs is null ? NullLogger<ProviderApi>.Instance : provider.GetRequiredService<ILogger<ProviderApi>>());
+        }), NullLogger<ProviderApi>.Instance);
     }
 
     private async Task AnswerAsync(HttpContext context)

@@ -6,6 +6,7 @@ using Npgsql;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Secrets;
 using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Fetching;
@@ -158,14 +159,15 @@ public sealed class FetchOutsideTransactionTests
         Assert.That((await check.Deliveries.SingleAsync(d => d.Id == failing.Id)).Attempts, Is.EqualTo(1), "a failed fetch counts its attempt");
     }
 
-    /// <summary>The worker's pipeline without a bus, allowing the loopback fake.</summary>
+    /// <summary>The worker's pipeline without a bus, on the workers' role and key ring access, allowing the loopback fake.</summary>
     private static ServiceProvider Pipeline()
     {
         var builder = Host.CreateApplicationBuilder([
-            $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}",
+            $"--ConnectionStrings:Webhooks={WorkerApplication.WorkerConnectionString}",
+            $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
             $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
             "--Fetching:RetryCount=0"]);
-        builder.AddWebhooksDatabase();
+        builder.AddWebhooksDatabase(KeyRingAccess.ReadOnly);
         builder.AddPayloadParsers();
         builder.AddDeliveryProcessing();
         return builder.Services.BuildServiceProvider(validateScopes: true);

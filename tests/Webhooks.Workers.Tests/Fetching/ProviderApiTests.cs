@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Webhooks.Testing;
 using Webhooks.Workers.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 
@@ -118,29 +122,33 @@ public sealed class ProviderApiTests
     public async Task Token_appears_in_no_log_line_even_at_trace_level()
     {
         _fake.On("tasks/1", Status(500), Json(Task));
-        using var logs = new CapturedLogs();
+        await using var worker = WorkerWithCapturedLogs();
 
-        await Session(Client(logs: logs)).GetAsync("tasks/1", CancellationToken.None);
+        await worker.Services.GetRequiredService<ProviderApi>().OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token).GetAsync("tasks/1", CancellationToken.None);
 
-        Assert.That(logs.Lines, Is.Not.Empty, "the HTTP client's own logging was expected to write something");
-        Assert.That(logs.Lines, Has.None.Contains(Token));
+        var records = worker.Services.GetFakeLogCollector().GetSnapshot();
+        Assert.That(records.Where(r => r.Category?.StartsWith("System.Net.Http.HttpClient.provider-api", StringComparison.Ordinal) == true), Is.Not.Empty,
+            "the HTTP client's own logging was expected to write something");
+        Assert.That(records.Any(r => r.Scopes.Count > 0), Is.True, "the HTTP client's lines are written in its request scope");
+        Assert.That(records.Select(TelemetryText.Of), Has.None.Contains(Token));
     }
 
     [Test]
-    public void Refused_connection_fails_for_good_after_its_retries_naming_no_address_and_logging_it_without_the_token()
+    public async Task Refused_connection_fails_for_good_after_its_retries_naming_no_address_and_logging_it_without_the_token()
     {
         var closed = new Uri("http://127.0.0.1:9/api/");
         var integrationId = Guid.NewGuid();
-        using var logs = new CapturedLogs();
+        await using var worker = WorkerWithCapturedLogs();
 
         var failure = Assert.ThrowsAsync<ItemFetchException>(() =>
-            Client(retryCount: 1, logs: logs).OpenSession("smartsheet", integrationId, closed, Token).GetAsync("sheets/1/rows/2", CancellationToken.None));
+            worker.Services.GetRequiredService<ProviderApi>().OpenSession("smartsheet", integrationId, closed, Token).GetAsync("sheets/1/rows/2", CancellationToken.None));
 
         Assert.That((failure!.Message, failure.Permanent),
             Is.EqualTo(("Could not connect to the smartsheet API (smartsheet API GET /api/sheets/1/rows/2) after 2 attempts.", true)));
         Assert.That(failure.ToString(), Does.Not.Contain(Token).And.Not.Contain("127.0.0.1").And.Not.Contain(":9").And.Not.Contain("refused"));
-        Assert.That(logs.Lines, Has.Some.Contain(integrationId.ToString()).And.Contain("127.0.0.1"), "the log keeps what the delivery does not");
-        Assert.That(logs.Lines, Has.None.Contain(Token));
+        var lines = worker.Services.GetFakeLogCollector().GetSnapshot().Select(TelemetryText.Of).ToList();
+        Assert.That(lines, Has.Some.Contain(integrationId.ToString()).And.Contain("127.0.0.1"), "the log keeps what the delivery does not");
+        Assert.That(lines, Has.None.Contain(Token));
     }
 
     [Test]
@@ -252,4 +260,13 @@ public sealed class ProviderApiTests
             await System.Threading.Tasks.Task.Delay(20);
         }
     }
+
+    /// <summary>
+    /// The worker host as the program builds it (its log filters included), unstarted, with every category at Trace and
+    /// every record kept, and one retry 20 ms apart.
+    /// </summary>
+    private static WebApplication WorkerWithCapturedLogs() =>
+        WorkerHost.Build(
+            WorkerApplication.Arguments("--Logging:LogLevel:Default=Trace", "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020"),
+            configure: builder => builder.Logging.AddFakeLogging());
 }

@@ -1,0 +1,28 @@
+using System.Linq.Expressions;
+using Webhooks.Persistence.Model;
+
+namespace Webhooks.Workers.Applying;
+
+/// <summary>
+/// The columns of <c>integrations</c> the worker role may read (Persistence/Sql/grants.sql): all but the token hash and
+/// the handshake window, which only the ingress needs. Loading the whole entity would select them and be refused.
+/// </summary>
+public static class IntegrationColumns
+{
+    public static readonly Expression<Func<Integration, Integration>> WithoutSecrets = i => new Integration
+    {
+        Id = i.Id,
+        AccountId = i.AccountId,
+        ProductId = i.ProductId,
+        Provider = i.Provider,
+        Version = i.Version,
+        Name = i.Name,
+        Enabled = i.Enabled,
+        TokenHash = Array.Empty<byte>(),
+        RunAsUserId = i.RunAsUserId,
+        TemplateId = i.TemplateId,
+        Settings = i.Settings,
+        CreatedAt = i.CreatedAt,
+        UpdatedAt = i.UpdatedAt,
+    };
+}
