@@ -77,12 +77,14 @@ public sealed class ConsoleStack : IAsyncDisposable
 
     private static string[] WorkerArguments(string connectionString, string virtualHost) =>
     [
-        $"--ConnectionStrings:Webhooks={connectionString}",
+        // As deploy/run.sh runs it: the worker's own database role and broker user.
+        $"--ConnectionStrings:Webhooks={TestServices.ConnectionAs(connectionString, TestServices.WorkerRole)}",
         $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
         $"--RabbitMqTransport:Port={TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture)}",
         $"--RabbitMqTransport:VHost={virtualHost}",
-        $"--RabbitMqTransport:User={TestServices.RabbitUser}",
-        $"--RabbitMqTransport:Pass={TestServices.RabbitPassword}",
+        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
+        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
+        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         "--Workers:HealthPort=0",
         "--Workers:RetryLimit=2",
         "--Workers:RetryMinInterval=00:00:00.050",
@@ -127,12 +129,16 @@ public sealed class ConsoleStack : IAsyncDisposable
             builder.UseSetting("Ingress:AdminPort", adminPort.ToString(CultureInfo.InvariantCulture));
             builder.UseSetting("Ingress:AdminKey", AdminKey);
             builder.UseSetting("Ingress:PublicBaseUrl", $"http://127.0.0.1:{publicPort}");
-            builder.UseSetting("ConnectionStrings:Webhooks", connectionString);
+            // As deploy/run.sh runs it: the webhook path on the ingress role and broker user, the admin API and console as the owner.
+            builder.UseSetting("ConnectionStrings:Webhooks", TestServices.ConnectionAs(connectionString, TestServices.IngressRole));
+            builder.UseSetting("ConnectionStrings:Admin", connectionString);
             builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
             builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture));
             builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
-            builder.UseSetting("RabbitMqTransport:User", TestServices.RabbitUser);
-            builder.UseSetting("RabbitMqTransport:Pass", TestServices.RabbitPassword);
+            builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
+            builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+            builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
+            // The overview's queue numbers: the management API with an operator's credential (the ingress's user may not read queues).
             builder.UseSetting("Console:RabbitMqManagementUrl", $"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}");
             builder.UseSetting("Console:RabbitMqManagementUser", TestServices.RabbitUser);
             builder.UseSetting("Console:RabbitMqManagementPassword", TestServices.RabbitPassword);
