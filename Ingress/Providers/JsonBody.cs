@@ -3,8 +3,9 @@ using System.Text.Json;
 namespace Webhooks.Ingress.Providers;
 
 /// <summary>
-/// Reads one value out of a JSON body at the door (a delivery id, a subscription id). A body that is not JSON
-/// gives null: judging it is the worker's job, which records the error on the delivery.
+/// Reads one value out of a JSON body at the door (a delivery id, a subscription id). A body that is not JSON, or a
+/// value that is not text (invalid UTF-8 or an escaped lone surrogate inside the quotes, which the reader only finds
+/// when it decodes the string), gives null: judging it is the worker's job, which records the error on the delivery.
 /// </summary>
 public static class JsonBody
 {
@@ -34,7 +35,7 @@ public static class JsonBody
                 _ => null,
             };
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }

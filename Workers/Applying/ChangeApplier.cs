@@ -79,14 +79,20 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         }
     }
 
-    /// <summary>The comment ids a change refers to, for <see cref="LoadCommentsAsync"/>.</summary>
+    /// <summary>The comment ids a change refers to, as stored, for <see cref="LoadCommentsAsync"/>.</summary>
     public static string? CommentIdOf(NormalizedChange change) => change switch
     {
-        CommentAdded added => added.CommentId,
-        CommentEdited edited => edited.CommentId,
-        CommentDeleted deleted => deleted.CommentId,
+        CommentAdded added => StoredCommentId(added.CommentId),
+        CommentEdited edited => StoredCommentId(edited.CommentId),
+        CommentDeleted deleted => StoredCommentId(deleted.CommentId),
         _ => null,
     };
+
+    /// <summary>
+    /// A sender's comment id as the comments table keeps it: a longer one is shortened the way ledger keys are (a
+    /// prefix and a hash of the whole id), so it still names one comment instead of failing every attempt (22001).
+    /// </summary>
+    private static string StoredCommentId(string commentId) => DedupKey.Fit(commentId, MaxCommentIdLength);
 
     /// <summary>Applies one change whose ledger key this batch took; comments must have been loaded first.</summary>
     public void Apply(ApplyContext context, Record record, NormalizedChange change)
@@ -96,10 +102,10 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         switch (change)
         {
             case CommentAdded added:
-                UpsertComment(context, record, added.CommentId, added.Body, added.Author, added.SourceTimestamp, "comment_added");
+                UpsertComment(context, record, StoredCommentId(added.CommentId), added.Body, added.Author, added.SourceTimestamp, "comment_added");
                 break;
             case CommentEdited edited:
-                UpsertComment(context, record, edited.CommentId, edited.Body, edited.Author, edited.SourceTimestamp, "comment_edited");
+                UpsertComment(context, record, StoredCommentId(edited.CommentId), edited.Body, edited.Author, edited.SourceTimestamp, "comment_edited");
                 break;
             case CommentDeleted deleted:
                 DeleteComment(context, record, deleted);
@@ -212,7 +218,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private void DeleteComment(ApplyContext context, Record record, CommentDeleted deleted)
     {
-        _comments.TryGetValue((record.Id, context.Provider, deleted.CommentId), out var comment);
+        _comments.TryGetValue((record.Id, context.Provider, StoredCommentId(deleted.CommentId)), out var comment);
         if (comment is null || comment.Deleted)
         {
             return;
@@ -360,10 +366,11 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
     private static string Truncate(string text, int length) =>
         text.Length <= length ? text : text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
 
-    // Column lengths (RecordConfiguration, CommentConfiguration): a longer value from a sender is cut, not a database error
-    // that would be retried as if PostgreSQL were down.
+    // Column lengths (RecordConfiguration, CommentConfiguration): a longer value from a sender is cut (an id shortened
+    // with a hash), not a database error that would be retried as if PostgreSQL were down.
     private const int MaxNameLength = 1000;
     private const int MaxAuthorLength = 200;
+    private const int MaxCommentIdLength = 200;
 }
 
 /// <summary>One (record, change) of a batch, in the order the batch applies them.</summary>

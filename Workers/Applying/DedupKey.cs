@@ -14,13 +14,24 @@ public static class DedupKey
 
     public static string For(NormalizedChange change) => Fit(change.SourceEventId);
 
-    public static string Fit(string key)
+    public static string Fit(string key) => Fit(key, MaxLength);
+
+    /// <summary>
+    /// The key as it fits a column of <paramref name="maxLength"/> characters: itself, or a prefix plus a SHA-256 of
+    /// the whole key, never cut between the two halves of a surrogate pair (PostgreSQL could not store half of one).
+    /// </summary>
+    public static string Fit(string key, int maxLength)
     {
-        if (key.Length <= MaxLength)
+        if (key.Length <= maxLength)
         {
             return key;
         }
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        return $"{key[..(MaxLength - hash.Length - 1)]}#{hash}";
+        var prefix = maxLength - hash.Length - 1;
+        if (char.IsHighSurrogate(key[prefix - 1]))
+        {
+            prefix--;
+        }
+        return $"{key[..prefix]}#{hash}";
     }
 }

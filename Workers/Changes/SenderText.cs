@@ -5,20 +5,61 @@ namespace Webhooks.Workers.Changes;
 /// <summary>
 /// Text from senders on its way to PostgreSQL. Valid JSON may carry NUL (<c>\u0000</c>); PostgreSQL's text cannot
 /// (SQLSTATE 22021), so one NUL in a comment would fail every attempt of its delivery as if the database were down.
-/// NUL becomes U+FFFD, the replacement character, rather than nothing: the stored text still shows that something was
-/// there, and two ids that differ only by a NUL stay two ids.
+/// Half a surrogate pair is the same trap: no UTF-8 encodes it, so Npgsql refuses the whole statement (an XML reader's
+/// error quotes a <c>&amp;#xD800;</c> it refused, and that error is the delivery's reason). Both become U+FFFD, the
+/// replacement character, rather than nothing: the stored text still shows that something was there, two ids that
+/// differ only there stay two ids, and the text keeps its length.
 /// </summary>
 public static class SenderText
 {
     public const char NulReplacement = '\uFFFD';
 
     [return: NotNullIfNotNull(nameof(text))]
-    public static string? Clean(string? text) => text is null || !text.Contains('\0') ? text : text.Replace('\0', NulReplacement);
+    public static string? Clean(string? text) => text is null || IsStorable(text) ? text : string.Create(text.Length, text, Replace);
+
+    private static bool IsStorable(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+            {
+                return false;
+            }
+            if (char.IsSurrogate(c))
+            {
+                if (!char.IsHighSurrogate(c) || i + 1 == text.Length || !char.IsLowSurrogate(text[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+            }
+        }
+        return true;
+    }
+
+    private static void Replace(Span<char> cleaned, string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                cleaned[i] = c;
+                cleaned[i + 1] = text[i + 1];
+                i++;
+            }
+            else
+            {
+                cleaned[i] = c == '\0' || char.IsSurrogate(c) ? NulReplacement : c;
+            }
+        }
+    }
 
     /// <summary>The change with every text it carries cleaned; the same instance when there was nothing to clean.</summary>
     public static NormalizedChange Clean(NormalizedChange change)
     {
-        if (!Texts(change).Any(text => text is not null && text.Contains('\0')))
+        if (Texts(change).All(text => text is null || IsStorable(text)))
         {
             return change;
         }

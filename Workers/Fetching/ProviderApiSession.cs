@@ -37,10 +37,12 @@ public sealed class ProviderApiSession
     private async Task<JsonElement?> ReadAsync(string relativePath, CancellationToken cancellationToken)
     {
         var url = new Uri(_baseUrl, relativePath);
-        if (!url.AbsoluteUri.StartsWith(_baseUrl.AbsoluteUri, StringComparison.Ordinal))
+        // An item id is one escaped path segment, but "." and ".." survive escaping: resolved, they walk the path up, to
+        // another of the API's resources or out of settings.apiBaseUrl, and the token would go there instead of the item.
+        if (!url.AbsoluteUri.StartsWith(_baseUrl.AbsoluteUri, StringComparison.Ordinal)
+            || relativePath.Split('?', 2)[0].Split('/').Any(segment => segment is "." or ".."))
         {
-            // An id of ".." from a payload would otherwise walk out of the API's base path.
-            throw new ItemFetchException($"{_provider} API: an item id leads outside settings.apiBaseUrl; not called.", permanent: true);
+            throw new ItemFetchException($"{_provider} API: an item id is not a path segment (\".\" or \"..\"); not called.", permanent: true);
         }
         await _limit.WaitAsync(cancellationToken);
         try

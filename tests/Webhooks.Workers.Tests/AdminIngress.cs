@@ -53,10 +53,13 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         }
     }
 
-    /// <summary>Starts the ingress (allowing loopback provider APIs unless told otherwise) and waits for its directory.</summary>
-    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis)
+    /// <summary>
+    /// Starts the ingress (allowing loopback provider APIs unless told otherwise, with any further <paramref name="settings"/>,
+    /// e.g. a vhost of the test's own) and waits for its directory.
+    /// </summary>
+    public static async Task<AdminIngress> StartAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var ingress = new AdminIngress(new Dictionary<string, string?> { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls });
+        var ingress = new AdminIngress(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Fetching:AllowedBaseUrls"] = allowedBaseUrls });
         ingress._admin = ingress.CreateClient();
         ingress._admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         ingress._senders = ingress.CreateClient();

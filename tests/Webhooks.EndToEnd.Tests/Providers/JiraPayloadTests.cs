@@ -37,6 +37,36 @@ public sealed class JiraPayloadTests
         });
     }
 
+    /// <summary>
+    /// A comment id longer than the column that keeps it (200) used to fail every attempt (22001) and be dead-lettered
+    /// (found by the hostile-input suite). It is kept shortened to a prefix and a hash of the whole id, as ledger keys
+    /// are, never halving a surrogate pair, so the comment is applied once and its edit still finds it.
+    /// </summary>
+    [Test]
+    public async Task A_comment_id_longer_than_its_column_is_applied_once_and_its_edit_finds_it()
+    {
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedJiraRecordAsync();
+        // The shortened id keeps 135 characters: an emoji (a surrogate pair) straddles that cut and must not be halved.
+        var longId = "10019-" + new string('7', 128) + "\U0001F600" + new string('7', 3_000);
+        var created = Edit("comment_created.json", json => json["comment"]!["id"] = longId);
+        var updated = Edit("comment_updated.json", json =>
+        {
+            json["comment"]!["id"] = longId;
+            json["comment"]!["body"] = "Edited comment";
+        });
+
+        var first = await stack.WaitForOutcomeAsync(await Sender.PostJsonAsync(stack.Webhooks, seeded.WebhookPath, created, JiraHeaders));
+        var edit = await stack.WaitForOutcomeAsync(await Sender.PostJsonAsync(stack.Webhooks, seeded.WebhookPath, updated, JiraHeaders));
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.That((first.GetProperty("status").GetString(), first.GetProperty("attempts").GetInt32()), Is.EqualTo(("processed", 1)), first.ToString());
+        Assert.That((edit.GetProperty("status").GetString(), edit.GetProperty("attempts").GetInt32()), Is.EqualTo(("processed", 1)), edit.ToString());
+        var comment = record.GetProperty("comments").EnumerateArray().Single();
+        Assert.That(comment.GetProperty("body").GetString(), Is.EqualTo("Edited comment"));
+        Assert.That(comment.GetProperty("sourceExternalId").GetString(), Has.Length.LessThanOrEqualTo(200).And.StartWith("10019-777"));
+    }
+
     [Test]
     public async Task A_timestamp_outside_any_date_fails_the_delivery_with_the_reason_and_is_not_retried()
     {

@@ -72,6 +72,30 @@ public sealed partial class SalesforceMessageTests
         });
     }
 
+    /// <summary>
+    /// XML refuses a character reference to half a surrogate pair, and its reader's error quotes that half. PostgreSQL's
+    /// text (UTF-8) cannot hold it: the reason used to fail every attempt to record the outcome, and the delivery was
+    /// retried and dead-lettered as if the database were down (found by the hostile-input suite).
+    /// </summary>
+    [Test]
+    public async Task A_message_holding_half_a_surrogate_pair_fails_with_the_reason_after_one_attempt()
+    {
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("salesforce", FirstLead, Settings);
+        var body = Message(0).Replace("<sf:Description>Some notes...", "<sf:Description>Some &#xD800;notes...", StringComparison.Ordinal);
+        Assert.That(body, Does.Contain("&#xD800;"));
+
+        await PostAsync(stack, seeded, body);
+        var outcome = await stack.WaitForOutcomeAsync(await stack.Admin.NewestDeliveryAsync(seeded.IntegrationId), TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("failed"), outcome.ToString());
+            Assert.That(outcome.GetProperty("error").GetString(), Does.Contain("the body is not XML").And.Contain("\uFFFD"));
+            Assert.That(outcome.GetProperty("attempts").GetInt32(), Is.EqualTo(1), "a permanent failure, never retried");
+        });
+    }
+
     private static async Task<string> PostAsync(StackFixture stack, LinkedRecord seeded, string message)
     {
         var (status, contentType, text) = await Sender.PostAsync(stack.Webhooks, seeded.WebhookPath, Encoding.UTF8.GetBytes(message), "text/xml; charset=utf-8");

@@ -103,6 +103,52 @@ public sealed class HostileBodyTests : IngressFixture
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("root:"));
     }
 
+    /// <summary>
+    /// The ingress reads a sender's own delivery id (or Rally's subscription) out of the body. Where that value is valid
+    /// JSON but not text (invalid UTF-8, an escaped lone surrogate) it is no id: the body is stored without one for the
+    /// worker to judge (it used to be an unhandled exception, a 500, found by the hostile-input suite).
+    /// </summary>
+    [TestCase(Provider.Smartsheet, """{"nonce":"{0}","events":[]}""")]
+    [TestCase(Provider.Trello, """{"action":{"id":"{0}","type":"commentCard"}}""")]
+    [TestCase(Provider.Rally, """{"message":{"message_id":"{0}","object_id":"a75e6aba"}}""")]
+    public async Task Delivery_id_that_is_not_text_is_stored_without_one(Provider provider, string template)
+    {
+        var integration = await App.CreateIntegrationAsync(provider);
+        foreach (var id in NotText)
+        {
+            using var content = new ByteArrayContent(Fill(template, id));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await Client.PostAsync(integration.Path, content);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        }
+        var stored = await App.DeliveriesOfAsync(integration.Id);
+        Assert.That(stored, Has.Count.EqualTo(NotText.Length));
+        Assert.That(stored.Select(d => d.SourceDeliveryId), Is.All.Null);
+        Assert.That(stored.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Accepted).Or.EqualTo(DeliveryStatus.Queued));
+    }
+
+    [Test]
+    public async Task Rally_subscription_that_is_not_text_is_refused_as_another_subscription()
+    {
+        var integration = await App.CreateIntegrationAsync(Provider.Rally, settings: new IntegrationSettings { SubscriptionId = "59351" });
+        foreach (var id in NotText)
+        {
+            using var content = new ByteArrayContent(Fill("""{"message":{"subscription_id":"{0}"}}""", id));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await Client.PostAsync(integration.Path, content);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+    }
+
+    /// <summary>Raw bytes that are not UTF-8, and an escaped high surrogate with no low one.</summary>
+    private static readonly byte[][] NotText = [[0xC3, 0x28, 0xFF], "\\ud800x"u8.ToArray()];
+
+    private static byte[] Fill(string template, byte[] value)
+    {
+        var at = template.IndexOf("{0}", StringComparison.Ordinal);
+        return [.. Encoding.UTF8.GetBytes(template[..at]), .. value, .. Encoding.UTF8.GetBytes(template[(at + 3)..])];
+    }
+
     private async Task<HttpResponseMessage> PostSignedAsync(SeededIntegration integration, byte[] body)
     {
         using var content = new ByteArrayContent(body);

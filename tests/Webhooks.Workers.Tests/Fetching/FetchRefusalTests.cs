@@ -92,6 +92,31 @@ public sealed class FetchRefusalTests
         }
     }
 
+    /// <summary>
+    /// A story id of <c>..</c> from a signed payload: <c>stories/..</c> resolves to the API's base itself, which the
+    /// worker used to call with the token (it only refused a path walking out of the base). An id is one path segment.
+    /// </summary>
+    [TestCase("..")]
+    [TestCase(".")]
+    public async Task Item_id_walking_up_the_path_fails_the_delivery_without_a_request(string storyGid)
+    {
+        await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}");
+        var tenant = await _ingress.CreateTenantAsync();
+        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana",
+            new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl = _api.BaseUrl.ToString(), apiToken = Token });
+        await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        await _ingress.AsanaHandshakeAsync(integration, HookSecret);
+        var body = System.Text.Encoding.UTF8.GetBytes(Providers.AsanaPayloadParserTests.Events(
+            Providers.AsanaPayloadParserTests.Event(storyGid, "story", "added", parentGid: TaskGid, parentType: "task", subtype: "comment_added")));
+
+        var delivery = await WaitForOutcomeAsync(await _ingress.PostWebhookAsync(integration, body,
+            new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) }));
+
+        Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), delivery.LastError);
+        Assert.That(delivery.LastError, Does.Contain("not called"));
+        Assert.That(_api.Requests, Is.Empty, "the token went nowhere");
+    }
+
     [Test]
     public async Task Redirect_fails_the_delivery_and_the_token_never_reaches_its_target()
     {

@@ -42,6 +42,47 @@ public sealed class PayloadParsersTests
             Has.All.Not.Contain("\0").And.All.Contain(SenderText.NulReplacement.ToString()));
     }
 
+    /// <summary>
+    /// Half a surrogate pair is no text PostgreSQL can store (Npgsql's UTF-8 encoder refuses it): in a change or a
+    /// reason it becomes U+FFFD, as NUL does, and a whole pair (an emoji) is kept.
+    /// </summary>
+    [Test]
+    public void Every_text_and_reason_a_parser_returns_is_free_of_half_surrogate_pairs()
+    {
+        var parsers = new PayloadParsers([new LoneSurrogateParser()], NullLogger<PayloadParsers>.Instance);
+
+        var change = (CommentAdded)parsers.Parse(Provider.Jira, "{}"u8.ToArray(), new Dictionary<string, string>()).Changes.Single();
+        var failed = ParseResult.Failed("'\uD800', hexadecimal value 0xD800, is an invalid character; and \uDC00 alone");
+
+        Assert.That(new[] { change.ExternalItemId, change.SourceEventId, change.CommentId, change.Body, change.Author, failed.Reason },
+            Has.All.Matches<string>(text => !HasLoneSurrogate(text)).And.All.Contain(SenderText.NulReplacement.ToString()));
+        Assert.That(change.Body, Is.EqualTo("ok \uFFFD then \uD83D\uDE00 kept"));
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private sealed class LoneSurrogateParser : IPayloadParser
+    {
+        public Provider Provider => Provider.Jira;
+
+        public ParseResult Parse(ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string> headers) =>
+            ParseResult.Parsed([new CommentAdded("1\uD8000", "key\uDC00", DateTimeOffset.UnixEpoch, "c\uDBFF", "ok \uD800 then \uD83D\uDE00 kept", "\uDFFFx")]);
+    }
+
     private sealed class ThrowingParser : IPayloadParser
     {
         public Provider Provider => Provider.Jira;
