@@ -1,6 +1,7 @@
 using Webhooks.Ingress;
 using Webhooks.Ingress.Admin;
 using Webhooks.Ingress.Bus;
+using Webhooks.Ingress.Console;
 using Webhooks.Ingress.Health;
 using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Outbox;
@@ -21,11 +22,13 @@ builder.AddWebhookIngress();
 builder.AddHoldingQueue();
 builder.AddOutboxRelay();
 builder.AddAdminApi();
+builder.AddConsole();
 builder.AddHealth();
 
 var app = builder.Build();
 app.UseRequestProtection();
 app.MapWebhookEndpoint();
 app.MapAdminApi();
+app.MapConsole();
 app.MapHealthEndpoints();
 app.Run();

@@ -11,6 +11,8 @@ public static partial class AccountsApi
     public static RouteGroupBuilder MapAccountsApi(this RouteGroupBuilder admin)
     {
         var accounts = admin.MapGroup("/accounts").WithTags("Accounts");
+        accounts.MapGet("/", ListAccountsAsync).WithName("ListAccounts")
+            .WithSummary($"Accounts by name, paged (page from 1, pageSize {Paging.DefaultPageSize} by default, at most {Paging.MaxPageSize}); q searches the name, status filters");
         accounts.MapPost("/", CreateAccountAsync).WithName("CreateAccount").WithSummary("Create an account (status active)");
         accounts.MapGet("/{id:guid}", GetAccountAsync).WithName("GetAccount").WithSummary("Read an account");
         accounts.MapPatch("/{id:guid}", UpdateAccountAsync).WithName("UpdateAccount")
@@ -32,6 +34,42 @@ public static partial class AccountsApi
         // Every account write moves the directory's version; reading it now keeps this replica's view current.
         await directory.RefreshAsync(cancellationToken);
         return TypedResults.Created($"{AdminApi.Prefix}/accounts/{account.Id}", AccountResponse.From(account));
+    }
+
+    public static async Task<Results<Ok<ListPage<AccountListItem>>, ValidationProblem>> ListAccountsAsync(
+        string? q, string? status, int? page, int? pageSize, WebhooksDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Paging.TryParse(page, pageSize, out var number, out var size, out var field, out var error))
+        {
+            return AdminResults.Invalid(field, error);
+        }
+        var query = db.Accounts.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!SnakeCaseEnumConverter<AccountStatus>.TryParse(status.Trim(), out var wanted))
+            {
+                return AdminResults.Invalid("status", "The status must be one of active, disabled, suspended.");
+            }
+            query = query.Where(a => a.Status == wanted);
+        }
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            if (q.Trim().Length > Paging.MaxSearchLength)
+            {
+                return AdminResults.Invalid("q", $"The search text is at most {Paging.MaxSearchLength} characters.");
+            }
+            var pattern = Paging.ContainsPattern(q.Trim());
+            query = query.Where(a => EF.Functions.ILike(a.Name, pattern, "\\"));
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var rows = await query
+            .OrderBy(a => a.Name.ToLower()).ThenBy(a => a.Id)
+            .Skip((number - 1) * size).Take(size)
+            .Select(a => new { a.Id, a.Name, a.Status, a.CreatedAt, Integrations = db.Integrations.Count(i => i.AccountId == a.Id) })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ListPage<AccountListItem>(
+            rows.Select(a => new AccountListItem(a.Id, a.Name, SnakeCaseEnumConverter<AccountStatus>.ToName(a.Status), a.CreatedAt, a.Integrations)).ToList(),
+            number, size, total));
     }
 
     public static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAccountAsync(Guid id, WebhooksDbContext db, CancellationToken cancellationToken)
@@ -75,6 +113,8 @@ public static partial class AccountsApi
 public sealed record CreateAccountRequest(string? Name);
 
 public sealed record UpdateAccountRequest(string? Status);
+
+public sealed record AccountListItem(Guid Id, string Name, string Status, DateTimeOffset CreatedAt, int Integrations);
 
 public sealed record AccountResponse(Guid Id, string Name, string Status)
 {

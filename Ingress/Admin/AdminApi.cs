@@ -61,12 +61,12 @@ public static class AdminApi
             return app;
         }
 
-        // The listener is checked before the key: on any other port the admin paths answer the same empty 404 to no key,
+        // The listener is checked before the key (and before the console's session): on any other port the admin paths answer the same empty 404 to no key,
         // a wrong key and the right one, so the public port is no oracle for the key.
         if (app.Configuration.GetValue<int?>(AdminPortSetting) is { } adminPort)
         {
             app.UseWhen(
-                context => IsAdminPath(context.Request.Path) && context.Connection.LocalPort != adminPort,
+                context => IsAdminListenerPath(context.Request.Path) && context.Connection.LocalPort != adminPort,
                 elsewhere => elsewhere.Run(context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -107,4 +107,7 @@ public static class AdminApi
     }
 
     private static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix) || path.StartsWithSegments(OpenApiPrefix);
+
+    /// <summary>What only the admin listener serves: the admin API, its document and the operations console.</summary>
+    private static bool IsAdminListenerPath(PathString path) => IsAdminPath(path) || path.StartsWithSegments(Console.ConsoleExtensions.Prefix);
 }

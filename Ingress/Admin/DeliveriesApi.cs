@@ -20,6 +20,9 @@ public static partial class DeliveriesApi
 
     public static RouteGroupBuilder MapDeliveriesApi(this RouteGroupBuilder admin)
     {
+        admin.MapGet("/deliveries", ListAllDeliveriesAsync).WithTags("Deliveries").WithName("ListAllDeliveries")
+            .WithSummary("Deliveries across integrations, newest first, keyset-paged: pass the answer's 'next' as 'before' for the page after; " +
+                "filter by status (repeatable or comma-separated), provider, integrationId, since/until (received), q (part of the sender's delivery id, or a delivery id)");
         admin.MapGet("/integrations/{id:guid}/deliveries", ListDeliveriesAsync).WithTags("Deliveries").WithName("ListDeliveries")
             .WithSummary($"An integration's deliveries, newest first; filter by status, limit {DefaultLimit} by default, at most {MaxLimit}");
         admin.MapGet("/deliveries/{id:guid}", GetDeliveryAsync).WithTags("Deliveries").WithName("GetDelivery")
@@ -68,6 +71,17 @@ public static partial class DeliveriesApi
         return TypedResults.Ok(rows.Select(d => new DeliverySummary(
             d.Id, d.IntegrationId, d.Provider.ToWireName(), d.ReceivedAt, SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Status), d.LastError,
             d.Attempts, d.SourceDeliveryId, d.SignatureVerified, new DeliveryOutcome(d.Applied, d.Duplicates, d.NoTarget))).ToList());
+    }
+
+    public static async Task<Results<Ok<DeliveryLogPage>, ValidationProblem>> ListAllDeliveriesAsync(
+        string[]? status, string? provider, string? integrationId, string? since, string? until, string? q, string? before, int? limit,
+        WebhooksDbContext db, CancellationToken cancellationToken)
+    {
+        if (!DeliveryLogFilter.TryParse(status, provider, integrationId, since, until, q, before, limit, out var filter, out var field, out var error))
+        {
+            return AdminResults.Invalid(field, error);
+        }
+        return TypedResults.Ok(await DeliveryLog.ReadAsync(db, filter, cancellationToken));
     }
 
     public static async Task<Results<Ok<DeliveryDetail>, ProblemHttpResult>> GetDeliveryAsync(Guid id, WebhooksDbContext db, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ public static partial class IntegrationsApi
     public static RouteGroupBuilder MapIntegrationsApi(this RouteGroupBuilder admin)
     {
         var integrations = admin.MapGroup("/integrations").WithTags("Integrations");
+        integrations.MapGet("/", ListIntegrationsAsync).WithName("ListIntegrations")
+            .WithSummary($"Integrations by account and name, paged (page from 1, pageSize {Paging.DefaultPageSize} by default, at most {Paging.MaxPageSize}); " +
+                "filter by accountId, provider, enabled; q searches the integration, account, product and run-as user names, the product key, the user's email and ids");
         integrations.MapPost("/", CreateIntegrationAsync).WithName("CreateIntegration")
             .WithSummary("Create an integration; the answer carries its token and callback URL, shown this once");
         integrations.MapGet("/{id:guid}", GetIntegrationAsync).WithName("GetIntegration")
@@ -119,6 +122,17 @@ public static partial class IntegrationsApi
         var answer = CreatedIntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken),
             token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token));
         return TypedResults.Created($"{AdminApi.Prefix}/integrations/{integration.Id}", answer);
+    }
+
+    public static async Task<Results<Ok<ListPage<IntegrationListItem>>, ValidationProblem>> ListIntegrationsAsync(
+        string? accountId, string? provider, string? enabled, string? q, int? page, int? pageSize, WebhooksDbContext db, TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        if (!IntegrationListFilter.TryParse(accountId, provider, enabled, q, page, pageSize, out var filter, out var field, out var error))
+        {
+            return AdminResults.Invalid(field, error);
+        }
+        return TypedResults.Ok(await IntegrationList.ReadAsync(db, filter, clock.GetUtcNow(), cancellationToken));
     }
 
     public static async Task<Results<Ok<IntegrationResponse>, ProblemHttpResult>> GetIntegrationAsync(

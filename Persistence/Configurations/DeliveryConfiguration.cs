@@ -18,6 +18,8 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         // No foreign key to integrations: the ingress writes with COPY at full speed, and the delivery log
         // outlives a deleted integration.
         builder.HasIndex(d => new { d.IntegrationId, d.ReceivedAt }).IsDescending(false, true);
+        // The delivery log across integrations (admin API, console): newest first, keyset-paged on (received_at, id).
+        builder.HasIndex(d => new { d.ReceivedAt, d.Id }).IsDescending(true, true);
         builder.HasIndex(d => new { d.IntegrationId, d.SourceDeliveryId }).HasFilter("source_delivery_id IS NOT NULL");
         // The outbox: only unpublished rows are in this index, so the relay's claim stays cheap however big the table grows.
         builder.HasIndex(d => d.ReceivedAt).HasDatabaseName("ix_deliveries_unpublished").HasFilter("published_at IS NULL AND status = 'accepted'");

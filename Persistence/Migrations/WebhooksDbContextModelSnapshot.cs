@@ -317,6 +317,9 @@ namespace Webhooks.Persistence.Migrations
                     b.HasIndex("IntegrationId", "SourceDeliveryId")
                         .HasFilter("source_delivery_id IS NOT NULL");
 
+                    b.HasIndex("ReceivedAt", "Id")
+                        .IsDescending();
+
                     b.ToTable("deliveries", (string)null);
                 });
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL 15 and RabbitMQ when they are missing. Needs root for apt-get; does nothing if both exist.
+# Installs Debian's PostgreSQL 15 and RabbitMQ when they are missing (and Chromium for the console's browser tests when
+# WEBHOOKS_INSTALL_CHROMIUM=1, as deploy/test.sh sets). Needs root for apt-get; does nothing if both exist.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -7,6 +8,7 @@ source "$here/env.sh"
 missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /usr/lib/postgresql/15 ] || missing+=(postgresql-15)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+if [ "${WEBHOOKS_INSTALL_CHROMIUM:-0}" = 1 ]; then [ -x /usr/bin/chromium ] || missing+=(chromium); fi
 if [ "${WEBHOOKS_INSTALL_WRK:-0}" = 1 ]; then command -v wrk >/dev/null 2>&1 || missing+=(wrk); fi
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Webhooks.Ingress.Console;
+
+/// <summary>
+/// Counts wrong admin keys per client address in a fixed window (<see cref="ConsoleOptions.SignInFailureLimit"/> per
+/// <see cref="ConsoleOptions.SignInFailureWindow"/>). Once an address reaches the limit, every sign-in from it is
+/// refused until its window ends, the right key included, so guessing costs the whole window per few tries.
+/// </summary>
+public sealed class SignInThrottle(IOptions<ConsoleOptions> options, TimeProvider clock)
+{
+    /// <summary>Past this many addresses, ended windows are swept before another is added: memory stays bounded.</summary>
+    private const int SweepAbove = 10_000;
+
+    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+
+    /// <summary>When the address may try again, or null when it may now.</summary>
+    public DateTimeOffset? BlockedUntil(IPAddress? address)
+    {
+        var now = clock.GetUtcNow();
+        return _windows.TryGetValue(Key(address), out var window) && window.Ends > now && window.Failures >= options.Value.SignInFailureLimit
+            ? window.Ends
+            : null;
+    }
+
+    public void RecordFailure(IPAddress? address)
+    {
+        var now = clock.GetUtcNow();
+        if (_windows.Count > SweepAbove)
+        {
+            foreach (var (key, window) in _windows)
+            {
+                if (window.Ends <= now)
+                {
+                    _windows.TryRemove(key, out _);
+                }
+            }
+        }
+        _windows.AddOrUpdate(
+            Key(address),
+            _ => new Window(now + options.Value.SignInFailureWindow, 1),
+            (_, window) => window.Ends <= now ? new Window(now + options.Value.SignInFailureWindow, 1) : window with { Failures = window.Failures + 1 });
+    }
+
+    /// <summary>IPv4 over IPv6 counts as the IPv4 address; an unknown address (a test server) is one bucket.</summary>
+    private static string Key(IPAddress? address) =>
+        address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+
+    private sealed record Window(DateTimeOffset Ends, int Failures);
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Microsoft.Playwright.NUnit;
+
+namespace Webhooks.Console.Tests;
+
+/// <summary>
+/// A test in a real browser: Debian's Chromium launched by path (nothing downloaded), a fresh context per test (its own
+/// cookies), 1280×800 unless a test asks otherwise. Helpers speak as the operator (sign in, take a screenshot) and
+/// seed data through the admin API and the senders' own requests.
+/// </summary>
+public abstract class ConsoleTest : PlaywrightTest
+{
+    protected static ConsoleStack Stack => ConsoleSetUp.Stack;
+
+    protected IBrowser Browser { get; private set; } = null!;
+    protected IBrowserContext Context { get; private set; } = null!;
+    protected IPage Page { get; private set; } = null!;
+
+    protected static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
+    protected static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
+
+    [SetUp]
+    public async Task Open_a_browser()
+    {
+        // The machine's cores are shared: give page loads and auto-waiting assertions room.
+        SetDefaultExpectTimeout(20_000);
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ConsoleSetUp.ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync", "--disable-extensions", "--disable-default-apps"],
+        });
+        Context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
+        Context.SetDefaultTimeout(20_000);
+        Page = await Context.NewPageAsync();
+    }
+
+    [TearDown]
+    public async Task Close_the_browser()
+    {
+        await Context.CloseAsync();
+        await Browser.CloseAsync();
+    }
+
+    protected static string Url(string path) => Stack.ConsoleUrl + path;
+
+    protected async Task SignInAsync(IPage? page = null)
+    {
+        page ??= Page;
+        await page.GotoAsync(Url("/sign-in"));
+        await page.GetByLabel("Admin key").FillAsync(ConsoleStack.AdminKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        try
+        {
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException)
+        {
+            Assert.Fail($"Signing in did not open the overview; the browser shows {page.Url}:\n{await page.ContentAsync()}");
+        }
+    }
+
+    /// <summary>
+    /// A PNG of the page for docs/console.md: into <c>WEBHOOKS_CONSOLE_SCREENSHOTS</c> when set (docs/console), else
+    /// beside the test results, so an ordinary run never changes the committed pictures.
+    /// </summary>
+    protected static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Environment.GetEnvironmentVariable("WEBHOOKS_CONSOLE_SCREENSHOTS") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = false });
+    }
+
+    protected static async Task<JsonElement> AdminAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var request = new HttpRequestMessage(method, "/api/v1/admin" + path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+        using var response = await Stack.Admin.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(expected), $"{method} {path}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+}

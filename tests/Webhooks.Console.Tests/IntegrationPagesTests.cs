@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Playwright;
+using Webhooks.Contracts;
+using Webhooks.Testing;
+
+namespace Webhooks.Console.Tests;
+
+public sealed class IntegrationPagesTests : ConsoleTest
+{
+    [Test]
+    public async Task The_list_finds_an_integration_by_account_and_shows_its_run_as_user_and_last_delivery()
+    {
+        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        await seed.SendAsync(Stack.Senders, "comment_created.json");
+        await SignInAsync();
+
+        await Page.GotoAsync(Url("/integrations"));
+        await Page.GetByLabel("Search").FillAsync(seed.AccountName);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+
+        var row = Page.Locator("tbody tr");
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToContainTextAsync(seed.IntegrationName);
+        await Expect(row).ToContainTextAsync("Jira bot");
+        await Expect(row).ToContainTextAsync("jira v1");
+        await Expect(row).ToContainTextAsync("enabled");
+        await Expect(row).Not.ToContainTextAsync("never");
+        await ScreenshotAsync(Page, "integrations");
+    }
+
+    [Test]
+    public async Task Disabling_takes_effect_at_once_and_enabling_brings_it_back()
+    {
+        var seed = await JiraSeed.CreateAsync(AdminAsync, new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" }, apiToken = "jira-api-token-not-shown" });
+        await SignInAsync();
+        await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
+        await Expect(Page.Locator("#settings")).ToContainTextAsync("\"Done\": \"shipped\"");
+        Assert.That(await Page.ContentAsync(), Does.Not.Contain("jira-api-token-not-shown").And.Not.Contain(seed.Token));
+        await ScreenshotAsync(Page, "integration");
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await Expect(Page.GetByText("Disabled: its callback URL answers 410")).ToBeVisibleAsync();
+        Assert.That(await PostCommentAsync(seed.WebhookPath), Is.EqualTo(HttpStatusCode.Gone));
+
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Enable" }).ClickAsync();
+        await Expect(Page.GetByText("Enabled: its callback URL takes webhooks again.")).ToBeVisibleAsync();
+        Assert.That(await PostCommentAsync(seed.WebhookPath), Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task Rotating_shows_the_new_url_once_and_only_it_takes_webhooks()
+    {
+        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        await SignInAsync();
+        await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
+
+        await Page.GetByLabel("the old URL stops working").CheckAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Rotate token" }).ClickAsync();
+
+        var shown = (await Page.Locator("#new-callback-url").TextContentAsync())!.Trim();
+        Assert.That(shown, Does.StartWith(Stack.PublicUrl + "/api/v1/webhooks/"));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await PostCommentAsync(new Uri(shown).AbsolutePath), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await PostCommentAsync(seed.WebhookPath), Is.EqualTo(HttpStatusCode.Gone));
+        });
+        await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
+        Assert.That(await Page.ContentAsync(), Does.Not.Contain(new Uri(shown).AbsolutePath), "shown once only");
+    }
+
+    [Test]
+    public async Task An_Asana_integration_opens_its_handshake_window_and_others_do_not_offer_one()
+    {
+        var jira = await JiraSeed.CreateAsync(AdminAsync);
+        var asana = await AdminAsync(HttpMethod.Post, "/integrations", new
+        {
+            productId = (await AdminAsync(HttpMethod.Get, $"/integrations/{jira.IntegrationId}")).GetProperty("productId").GetGuid(),
+            provider = "asana", version = 1, name = "Asana", runAsUserId = (await AdminAsync(HttpMethod.Get, $"/integrations/{jira.IntegrationId}")).GetProperty("runAsUserId").GetGuid(),
+        }, HttpStatusCode.Created);
+        await SignInAsync();
+
+        await Page.GotoAsync(Url($"/integrations/{jira.IntegrationId}"));
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Open handshake window (15 min)" })).ToHaveCountAsync(0);
+        await Page.GotoAsync(Url($"/integrations/{asana.GetProperty("id").GetGuid()}"));
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Open handshake window (15 min)" }).ClickAsync();
+
+        await Expect(Page.GetByText("Handshake window open for 15 minutes")).ToBeVisibleAsync();
+        await Expect(Page.GetByText(new System.Text.RegularExpressions.Regex("open until \\d{4}-"))).ToBeVisibleAsync();
+    }
+
+    private static async Task<HttpStatusCode> PostCommentAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json")) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        // The directory refresh reaches this replica at once (the console refreshes it like the admin API).
+        using var response = await Stack.Senders.SendAsync(request);
+        return response.StatusCode;
+    }
+}
