@@ -19,6 +19,16 @@ public static class WorkerHost
 {
     public static WebApplication Build(string[] args, bool deployTopologyOnly = false, Action<WebApplicationBuilder>? configure = null)
     {
+        var builder = CreateBuilder(args, deployTopologyOnly);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapHealthEndpoints();
+        return app;
+    }
+
+    /// <summary>The host's builder with every capability registered, before it is built.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, bool deployTopologyOnly = false)
+    {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddTelemetry();
         builder.AddWorkerOptions();
@@ -28,10 +38,6 @@ public static class WorkerHost
         builder.AddHoldingDrain();
         builder.AddWorkerBus(deployTopologyOnly);
         builder.AddHealthEndpoints();
-        configure?.Invoke(builder);
-
-        var app = builder.Build();
-        app.MapHealthEndpoints();
-        return app;
+        return builder;
     }
 }

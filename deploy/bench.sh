@@ -133,7 +133,8 @@ fi
 export DataProtection__CertificatePath="${DataProtection__CertificatePath:-$root/.run/keyring/certificate.pem}"
 [ -f "$DataProtection__CertificatePath" ] || bash "$root/deploy/services/keyring-certificate.sh" "$DataProtection__CertificatePath" >/dev/null
 ingress_env=(ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$ConnectionStrings__Webhooks"
-  RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD")
+  RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD"
+  DeadLetters__User="$WEBHOOKS_RABBITMQ_OPERATOR_USER" DeadLetters__Pass="$WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD")
 worker_env=(ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION"
   RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_WORKER_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD")
 workers_dll="$root/.run/bin/workers/Webhooks.Workers.dll"

@@ -22,6 +22,12 @@ if [ -z "$admin_key" ]; then
   generated_key=1
 fi
 mkdir -p "$root/.run/logs"
+# A program's JSON log lines go whole to .run/logs/<name>.log; the terminal shows one readable line per warning or
+# error (deploy/terminal-log.awk), so on an idle stack the banner below stays the last thing on the screen.
+# mawk (Debian's awk) reads its input in blocks unless told otherwise: a warning would wait for kilobytes more log.
+awk_interactive=()
+if awk -W version 2>&1 | grep -qi mawk; then awk_interactive=(-W interactive); fi
+terminal() { tee "$root/.run/logs/$1.log" | awk "${awk_interactive[@]}" -v program="$1" -f "$root/deploy/terminal-log.awk"; }
 
 pids=()
 started_services=()
@@ -46,13 +52,15 @@ if [ ! -f "$DataProtection__CertificatePath" ]; then
   bash "$root/deploy/services/keyring-certificate.sh" "$DataProtection__CertificatePath" >/dev/null || die "could not make the key ring certificate"
 fi
 
-# Each program connects as its own PostgreSQL role and RabbitMQ user; migrations run as the owner.
-ingress_broker=(RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD")
+# Each program connects as its own PostgreSQL role and RabbitMQ user; migrations run as the owner. The admin API reads
+# the error queues as a user of its own (the ingress's user may read no queue).
+ingress_broker=(RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD"
+  DeadLetters__User="$WEBHOOKS_RABBITMQ_OPERATOR_USER" DeadLetters__Pass="$WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD")
 worker_env=(ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION"
   RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_WORKER_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD")
-dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" migrate
+dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" migrate 2>&1 | terminal migrate
 # Queues exist before the ingress sends: a message to an exchange with no queue would be refused.
-env "${worker_env[@]}" dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology
+env "${worker_env[@]}" dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" deploy-topology 2>&1 | terminal deploy-topology
 
 log "starting the ingress on $base_url"
 # The webhook path connects as the restricted ingress role; the admin API (same process) as the owner.
@@ -60,7 +68,7 @@ owner_connection="$ConnectionStrings__Webhooks"
 # Each program runs in its own directory: that is its content root, where it finds its appsettings.json (log levels).
 (cd "$root/.run/bin/ingress" && ASPNETCORE_URLS="$base_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$base_url" \
   ConnectionStrings__Webhooks="$WEBHOOKS_INGRESS_CONNECTION" ConnectionStrings__Admin="$owner_connection" \
-  exec env "${ingress_broker[@]}" dotnet Webhooks.Ingress.dll) > >(tee "$root/.run/logs/ingress.log") 2>&1 &
+  exec env "${ingress_broker[@]}" dotnet Webhooks.Ingress.dll) > >(terminal ingress) 2>&1 &
 pids+=($!)
 
 # Workers after the ingress is ready: on a fresh database the ingress makes the key ring's first key as it starts, and
@@ -72,7 +80,7 @@ for i in $(seq 1 "$replicas"); do
   health_port=$((8080 + i))
   log "starting worker $i (providers $providers, health on 127.0.0.1:$health_port)"
   (cd "$root/.run/bin/workers" && Workers__Providers="$providers" Workers__HealthPort="$health_port" \
-    exec env "${worker_env[@]}" dotnet Webhooks.Workers.dll) > >(tee "$root/.run/logs/worker-$i.log") 2>&1 &
+    exec env "${worker_env[@]}" dotnet Webhooks.Workers.dll) > >(terminal "worker-$i") 2>&1 &
   pids+=($!)
 done
 
@@ -105,9 +113,9 @@ cat <<INFO
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
     admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
-    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER})
+    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER}, dead letters ${WEBHOOKS_RABBITMQ_OPERATOR_USER})
     key ring     encrypted with $DataProtection__CertificatePath (keep it: without it no stored secret can be read)
-    logs         .run/logs/
+    logs         .run/logs/ (JSON lines; warnings and errors also show here)
 
   Try it (a Jira comment to the demo integration):
     curl -i -X POST $base_url/api/v1/webhooks/$token -H 'Content-Type: application/json' --data-binary @tests/Fixtures/Providers/Jira/comment_created.json

@@ -122,7 +122,7 @@ const providersOf = (value) => String(value ?? "").split(",").map((s) => s.trim(
 // The programs' broker permissions, the file deploy/services/start.sh grants from (program configure write read).
 const PERMISSIONS = Object.fromEntries(fs.readFileSync(path.join(deploy, "services", "rabbitmq-permissions.txt"), "utf8").split("\n")
   .filter((l) => l.trim() && !l.startsWith("#")).map((l) => l.trim().split(/\s+/)).map(([p, configure, write, read]) => [p, { configure, write, read }]));
-if (!PERMISSIONS.ingress || !PERMISSIONS.worker) { console.error("FAIL deploy/services/rabbitmq-permissions.txt: needs an ingress and a worker line"); process.exit(1); }
+if (!PERMISSIONS.ingress || !PERMISSIONS.worker || !PERMISSIONS.operator) { console.error("FAIL deploy/services/rabbitmq-permissions.txt: needs an ingress, a worker and an operator line"); process.exit(1); }
 // The permissions name the queues of exactly today's providers: the ingress may declare and send to every provider's
 // exchange and the holding exchange and nothing else, the workers reach every queue of the topology.
 {
@@ -143,9 +143,18 @@ if (!PERMISSIONS.ingress || !PERMISSIONS.worker) { console.error("FAIL deploy/se
     for (const n of [...names.main, ...sideQueues, ...faults]) check(re.test(n), where, `worker ${k} ${PERMISSIONS.worker[k]} misses ${n}`);
     check(!re.test("intruder"), where, `worker ${k} reaches intruder`);
   }
+  // The admin API's dead-letter user reads every provider's error queue and nothing else; it configures and writes nothing.
+  const errorQueues = mainQueues.map((q) => `${q}_error`);
+  for (const n of errorQueues) check(regex("operator", "read").test(n), where, `operator read ${PERMISSIONS.operator.read} misses ${n}`);
+  for (const n of [...names.main, ...sideQueues.filter((q) => !errorQueues.includes(q)), ...faults, "intruder"]) {
+    check(!regex("operator", "read").test(n), where, `operator read ${PERMISSIONS.operator.read} reaches ${n}`);
+  }
+  for (const k of ["configure", "write"]) {
+    for (const n of [...names.main, ...sideQueues, ...faults, "intruder"]) check(!regex("operator", k).test(n), where, `operator ${k} reaches ${n}`);
+  }
 }
 // PostgreSQL roles and RabbitMQ users of each program (Persistence/Sql/roles.sql, grants.sql).
-const ROLE = { owner: "webhooks", ingress: "webhooks_ingress", worker: "webhooks_worker" };
+const ROLE = { owner: "webhooks", ingress: "webhooks_ingress", worker: "webhooks_worker", operator: "webhooks_operator" };
 const usernameOf = (connectionString) => /(?:^|;)\s*Username=([^;]*)/i.exec(String(connectionString ?? ""))?.[1]?.trim();
 
 // ---------------------------------------------------------------- Dockerfiles
@@ -302,6 +311,8 @@ if (check(compose && compose.services, cw, "no services")) {
   check(asRole("ingress", "ConnectionStrings__Webhooks") === ROLE.ingress, cw, `ingress: ConnectionStrings__Webhooks must be the ${ROLE.ingress} role`);
   check(asRole("ingress", "ConnectionStrings__Admin") === ROLE.owner, cw, "ingress: ConnectionStrings__Admin (the admin API) must be the owner");
   check(env("ingress").RabbitMqTransport__User === ROLE.ingress, cw, `ingress: RabbitMqTransport__User must be ${ROLE.ingress}`);
+  check(env("ingress").DeadLetters__User === ROLE.operator && /\$\{RABBITMQ_OPERATOR_PASSWORD/.test(String(env("ingress").DeadLetters__Pass)), cw,
+    `ingress: DeadLetters__User must be ${ROLE.operator} (the admin API's dead letters), with RABBITMQ_OPERATOR_PASSWORD`);
   check(asRole("setup", "ConnectionStrings__Webhooks") === ROLE.owner, cw, "setup: migrate runs as the owner");
   check(/\$\{POSTGRES_INGRESS_PASSWORD/.test(String(env("setup").DatabaseRoles__IngressPassword)) && /\$\{POSTGRES_WORKER_PASSWORD/.test(String(env("setup").DatabaseRoles__WorkerPassword)),
     cw, "setup: migrate must be given DatabaseRoles__IngressPassword and DatabaseRoles__WorkerPassword (it makes the roles)");
@@ -515,6 +526,11 @@ function checkProgram(where, c, program, { admin = false } = {}) {
   const user = secretValue(c, "RabbitMqTransport__User"), pass = secretValue(c, "RabbitMqTransport__Pass");
   check(user?.value === ROLE[program] && pass && user.ref.split("/")[0] === pass.ref.split("/")[0], where,
     `RabbitMqTransport__User/__Pass must come from one Secret whose username is ${ROLE[program]}`);
+  if (admin) {
+    const deadLetters = secretValue(c, "DeadLetters__User"), deadLettersPass = secretValue(c, "DeadLetters__Pass");
+    check(deadLetters?.value === ROLE.operator && deadLettersPass && deadLetters.ref.split("/")[0] === deadLettersPass.ref.split("/")[0], where,
+      `DeadLetters__User/__Pass (the admin API's dead letters) must come from one Secret whose username is ${ROLE.operator}`);
+  }
   const certificate = envOf(c, "DataProtection__CertificatePath");
   const mount = (c.volumeMounts ?? []).find((m) => certificate?.startsWith(m.mountPath + "/"));
   check(certificate && mount, where, "DataProtection__CertificatePath must be a file of a mounted volume");
@@ -548,7 +564,7 @@ const appSecret = byName("Secret", "webhooks-secrets")?.stringData ?? {};
 check(passwordOf(appSecret.ConnectionStrings__Ingress) === appSecret.DatabaseRoles__IngressPassword && passwordOf(appSecret.ConnectionStrings__Worker) === appSecret.DatabaseRoles__WorkerPassword,
   "Secret/webhooks-secrets", "DatabaseRoles__*Password must be the passwords in ConnectionStrings__Ingress/__Worker");
 // Broker users (Topology Operator): exactly the permissions file, credentials from the Secrets the pods read.
-for (const program of ["ingress", "worker"]) {
+for (const program of ["ingress", "worker", "operator"]) {
   const where = "deploy/k8s/rabbitmq-users.yaml";
   const user = all("User").find((u) => byName("Secret", u.spec?.importCredentialsSecret?.name)?.stringData?.username === ROLE[program]);
   if (!check(user, where, `no User importing the Secret whose username is ${ROLE[program]}`)) continue;

@@ -42,6 +42,7 @@ public static class AdminApi
         builder.Services.AddExceptionHandler<AdminExceptionHandler>();
         // settings.apiBaseUrl is checked against the same Fetching:AllowedBaseUrls as the workers read.
         builder.AddApiBaseUrlPolicy();
+        builder.AddDeadLetterAccess();
         // No default scheme: only the admin group asks for this one, so webhook requests never run it.
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthentication>(AdminKeyAuthentication.SchemeName, configureOptions: null);
@@ -99,6 +100,8 @@ public static class AdminApi
         admin.MapProductsApi();
         admin.MapIntegrationsApi();
         admin.MapDeliveriesApi();
+        admin.MapDeliveryReplaysApi();
+        admin.MapDeadLettersApi();
         admin.MapRecordsApi();
         return app;
     }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Outbox;
+using Webhooks.Operations.Replay;
 using Webhooks.Ingress.Providers.Salesforce;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
@@ -125,12 +125,13 @@ public static partial class DeliveriesApi
     }
 
     /// <summary>
-    /// Puts the delivery back in the outbox (accepted, unpublished, no lease) and wakes the relay; the worker's
-    /// applied-change ledger makes re-applying harmless. The last error is cleared: it described the previous attempt,
-    /// and the replay's log line keeps the status it came from.
+    /// Puts the delivery back in the outbox under a replay id of its own (<see cref="StoredDeliveryReplay"/>, the code
+    /// every replay uses), which wakes the relay of every replica; the worker's applied-change ledger makes re-applying
+    /// harmless. The last error is cleared: it described the previous attempt, and the replay's log line keeps the
+    /// status it came from.
     /// </summary>
     public static async Task<Results<Accepted<ReplayResponse>, ProblemHttpResult>> ReplayDeliveryAsync(
-        Guid id, WebhooksDbContext db, OutboxRelay relay, ILoggerFactory loggers, CancellationToken cancellationToken)
+        Guid id, WebhooksDbContext db, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var current = await db.Deliveries.AsNoTracking().Where(d => d.Id == id).Select(d => new { d.Status, d.Provider }).FirstOrDefaultAsync(cancellationToken);
         if (current is null)
@@ -142,20 +143,14 @@ public static partial class DeliveriesApi
             return AdminResults.Conflict($"A {SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status)} delivery was never meant to be processed and cannot be replayed.");
         }
 
-        var updated = await db.Deliveries
-            .Where(d => d.Id == id && d.Status != DeliveryStatus.Handshake && d.Status != DeliveryStatus.Rejected)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(d => d.Status, DeliveryStatus.Accepted)
-                .SetProperty(d => d.PublishedAt, (DateTimeOffset?)null)
-                .SetProperty(d => d.PublishLeaseUntil, (DateTimeOffset?)null)
-                .SetProperty(d => d.LastError, (string?)null), cancellationToken);
-        if (updated == 0)
+        var replayId = Guid.CreateVersion7();
+        if ((await new StoredDeliveryReplay(db).PutBackAsync([id], replayId, cancellationToken)).Count == 0)
         {
             return AdminResults.NotFound("delivery", id);
         }
-        relay.Notify();
         Log.Replayed(loggers.CreateLogger(typeof(DeliveriesApi).FullName!), id, current.Provider.ToWireName(), SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status));
-        return TypedResults.Accepted($"{AdminApi.Prefix}/deliveries/{id}", new ReplayResponse(id, SnakeCaseEnumConverter<DeliveryStatus>.ToName(DeliveryStatus.Accepted)));
+        return TypedResults.Accepted($"{AdminApi.Prefix}/deliveries/{id}",
+            new ReplayResponse(id, SnakeCaseEnumConverter<DeliveryStatus>.ToName(DeliveryStatus.Accepted), replayId));
     }
 
     private static partial class Log
@@ -177,4 +172,5 @@ public sealed record DeliveryDetail(
     JsonElement Headers, string? ContentType, string? SourceDeliveryId, bool SignatureVerified, DateTimeOffset? ProcessedAt,
     DateTimeOffset? PublishedAt, int BodySize, string Body, string BodyEncoding, bool BodyIsBase64);
 
-public sealed record ReplayResponse(Guid Id, string Status);
+/// <summary>A replayed delivery, back in the outbox; <c>replayId</c> names the replay (GET /deliveries/replays/{replayId}).</summary>
+public sealed record ReplayResponse(Guid Id, string Status, Guid ReplayId);

@@ -10,6 +10,8 @@ public static class OutboxExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OutboxRelay>());
+        builder.Services.AddSingleton<OutboxNotificationListener>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxNotificationListener>());
         return builder;
     }
 }

@@ -9,8 +9,9 @@ namespace Webhooks.Ingress.Outbox;
 /// <summary>
 /// The deliveries table is the outbox. The relay locks unpublished rows (FOR UPDATE SKIP LOCKED, so ingress replicas
 /// take disjoint rows and do not publish the same delivery twice), sends each as a <see cref="ProcessDelivery"/> with
-/// a broker confirm, then marks it published, all in one transaction. It is woken by every commit, and sweeps on a
-/// timer for what a stopped broker left behind. A process that dies mid-pass releases its rows with its connection.
+/// a broker confirm, then marks it published, all in one transaction. It is woken by every commit, by a replay in any
+/// process (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker left behind.
+/// A process that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
@@ -78,8 +79,7 @@ public sealed partial class OutboxRelay(
         current == TimeSpan.Zero ? settings.MinBackoff : TimeSpan.FromTicks(Math.Min(current.Ticks * 2, settings.MaxBackoff.Ticks));
 
     /// <summary>
-    /// One claim → send → mark pass, in one transaction. Rows another tool has leased (<c>publish_lease_until</c>, set by
-    /// <c>Webhooks.Workers deliveries replay</c> while it sends them itself) are left alone until the lease ends. Returns how many rows were claimed and how many could not be sent.
+    /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
     /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
     /// and a process that dies mid-pass releases them with its connection. One UPDATE per published row (no lease
     /// written first) and an asynchronous commit: a mark lost in a crash only means the delivery is sent again, which
@@ -127,7 +127,6 @@ public sealed partial class OutboxRelay(
         await using var command = new NpgsqlCommand("""
             SELECT id, integration_id, provider, received_at, trace_parent FROM deliveries
             WHERE published_at IS NULL AND status = 'accepted'
-              AND (publish_lease_until IS NULL OR publish_lease_until < now())
             ORDER BY received_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED
@@ -183,7 +182,7 @@ public sealed partial class OutboxRelay(
             {
                 new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"),
                 new NpgsqlBatchCommand("""
-                    UPDATE deliveries SET published_at = now(), publish_lease_until = NULL,
+                    UPDATE deliveries SET published_at = now(),
                            status = CASE WHEN status = 'accepted' THEN 'queued' ELSE status END
                     WHERE id = ANY($1)
                     """)

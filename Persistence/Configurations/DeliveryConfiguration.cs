@@ -23,5 +23,7 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.HasIndex(d => new { d.IntegrationId, d.SourceDeliveryId }).HasFilter("source_delivery_id IS NOT NULL");
         // The outbox: only unpublished rows are in this index, so the relay's claim stays cheap however big the table grows.
         builder.HasIndex(d => d.ReceivedAt).HasDatabaseName("ix_deliveries_unpublished").HasFilter("published_at IS NULL AND status = 'accepted'");
+        // A replay's progress counts its deliveries; rows never replayed (nearly all) stay out of the index.
+        builder.HasIndex(d => d.ReplayId).HasFilter("replay_id IS NOT NULL");
     }
 }

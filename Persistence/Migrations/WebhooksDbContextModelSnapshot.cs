@@ -270,10 +270,6 @@ namespace Webhooks.Persistence.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("provider");
 
-                    b.Property<DateTimeOffset?>("PublishLeaseUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("publish_lease_until");
-
                     b.Property<DateTimeOffset?>("PublishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("published_at");
@@ -281,6 +277,10 @@ namespace Webhooks.Persistence.Migrations
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<Guid?>("ReplayId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("replay_id");
 
                     b.Property<bool>("SignatureVerified")
                         .HasColumnType("boolean")
@@ -307,6 +307,9 @@ namespace Webhooks.Persistence.Migrations
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_deliveries_unpublished")
                         .HasFilter("published_at IS NULL AND status = 'accepted'");
+
+                    b.HasIndex("ReplayId")
+                        .HasFilter("replay_id IS NOT NULL");
 
                     b.HasIndex("IntegrationId", "ReceivedAt")
                         .IsDescending(false, true);

@@ -29,8 +29,11 @@ public sealed class Delivery
     public int Duplicates { get; set; }
     public int NoTarget { get; set; }
     public DateTimeOffset? PublishedAt { get; set; }
-    /// <summary>An outbox relay holds the row until then; another replica may take it after.</summary>
-    public DateTimeOffset? PublishLeaseUntil { get; set; }
+    /// <summary>
+    /// The replay that last put the delivery back in the outbox (admin API, <c>deliveries replay</c>,
+    /// <c>dead-letters replay</c>): its progress is counted over the deliveries carrying its id. Null if never replayed.
+    /// </summary>
+    public Guid? ReplayId { get; set; }
     public DateTimeOffset? ProcessedAt { get; set; }
     /// <summary>
     /// The W3C <c>traceparent</c> of the HTTP request that brought the delivery: the outbox relay sends the message

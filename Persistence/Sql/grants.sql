@@ -17,10 +17,10 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY; the outbox relay claims, marks published and releases. Never reads a body back.
+    -- Deliveries: written by COPY; the outbox relay claims and marks published. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
-    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, publish_lease_until, trace_parent) ON deliveries TO webhooks_ingress;
-    GRANT UPDATE (status, published_at, publish_lease_until) ON deliveries TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent) ON deliveries TO webhooks_ingress;
+    GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).
     GRANT SELECT, INSERT ON data_protection_keys TO webhooks_ingress;
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO webhooks_ingress', pg_get_serial_sequence('data_protection_keys', 'id'));
@@ -32,11 +32,12 @@ BEGIN
     -- TRUNCATE, REFERENCES or TRIGGER anywhere, and no DDL (the owner runs migrations).
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM webhooks_worker';
     EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM webhooks_worker';
-    -- Deliveries: read whole (SELECT * ... FOR UPDATE, bodies to parse); the outcome and the replay tool's outbox
-    -- columns are written, never the body, headers, integration or signature flag of a stored delivery. Held
-    -- deliveries (Workers/Holding) are inserted once their seal verified.
+    -- Deliveries: read whole (SELECT * ... FOR UPDATE, bodies to parse); the outcome is written, and a replay from the
+    -- command line puts a delivery back in the outbox (status, published_at, last_error, replay_id); never the body,
+    -- headers, integration or signature flag of a stored delivery. Held deliveries (Workers/Holding) are inserted once
+    -- their seal verified.
     GRANT SELECT ON deliveries TO webhooks_worker;
-    GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, publish_lease_until) ON deliveries TO webhooks_worker;
+    GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, replay_id) ON deliveries TO webhooks_worker;
     GRANT INSERT (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id, signature_verified,
                   status, attempts, applied, duplicates, no_target) ON deliveries TO webhooks_worker;
     -- Integrations and who they act for: never the token hash or the handshake window (Workers/Applying/IntegrationColumns),

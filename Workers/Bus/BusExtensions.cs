@@ -22,14 +22,23 @@ public static class BusExtensions
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// MassTransit's own options (Host, Port, VHost, User, Pass) from <c>RabbitMqTransport</c>: UsingRabbitMq reads them
+    /// when no Host is configured, and the operator verbs connect to the error queues with the very same.
+    /// </summary>
+    public static IHostApplicationBuilder AddRabbitMqTransportOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RabbitMqTransportOptions>().BindConfiguration(RabbitMqSectionName);
+        return builder;
+    }
+
+    /// <summary>
     /// One quorum receive endpoint per consumed provider, <c>webhooks-&lt;provider&gt;</c>; replicas with the same list
     /// compete on the same queues. With <paramref name="deployTopologyOnly"/> the endpoints of every provider are
     /// declared and nothing is consumed (the <c>deploy-topology</c> verb).
     /// </summary>
     public static IHostApplicationBuilder AddWorkerBus(this IHostApplicationBuilder builder, bool deployTopologyOnly = false)
     {
-        // MassTransit's own options (Host, Port, VHost, User, Pass); UsingRabbitMq reads them when no Host is configured.
-        builder.Services.AddOptions<RabbitMqTransportOptions>().BindConfiguration(RabbitMqSectionName);
+        builder.AddRabbitMqTransportOptions();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {

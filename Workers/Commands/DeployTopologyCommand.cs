@@ -1,3 +1,4 @@
+using System.CommandLine;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -9,12 +10,19 @@ namespace Webhooks.Workers.Commands;
 /// </summary>
 public static class DeployTopologyCommand
 {
-    public static async Task<int> RunAsync(string[] hostArguments, TextWriter output, CancellationToken cancellationToken = default)
+    public static Command Create(CommandEnvironment environment)
     {
-        await using var app = WorkerHost.Build(hostArguments, deployTopologyOnly: true);
+        var deploy = new Command("deploy-topology", "Declare the exchanges and quorum queues of every provider without consuming, then exit");
+        deploy.SetAction((_, cancellationToken) => RunAsync(environment, cancellationToken));
+        return deploy;
+    }
+
+    public static async Task<int> RunAsync(CommandEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        await using var app = WorkerHost.Build(environment.ConfigurationArguments, deployTopologyOnly: true);
         var bus = app.Services.GetRequiredService<IBusControl>();
         await bus.DeployAsync(cancellationToken);
-        await output.WriteLineAsync("Topology deployed for every provider.");
-        return 0;
+        await environment.Output.WriteLineAsync("Topology deployed for every provider.");
+        return WorkerCommands.Ok;
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Builder;
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Webhooks.Persistence;
@@ -14,44 +14,42 @@ namespace Webhooks.Workers.Commands;
 /// </summary>
 public static class KeyRingCommand
 {
-    public const string Usage = """
-        Usage: Webhooks.Workers key-ring rewrap [--dry-run] [--Section:Key=value ...]
-          Re-encrypts every key of the key ring with DataProtection:CertificatePath, decrypting with it and
-          DataProtection:PreviousCertificatePaths. ConnectionStrings:Webhooks must be the owner's. --dry-run changes nothing.
-        """;
-
-    public static async Task<int> RunAsync(string[] arguments, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static Command Create(CommandEnvironment environment)
     {
-        if (arguments is not ["rewrap", .. var rest] || rest.Any(a => a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal)))
-        {
-            await error.WriteLineAsync(Usage);
-            return arguments is ["--help" or "-h" or "help", ..] ? 0 : 2;
-        }
-        var dryRun = rest.Contains("--dry-run");
-        var configuration = WebApplication.CreateSlimBuilder([.. rest.Where(a => a != "--dry-run")]).Configuration;
+        var dryRun = new Option<bool>("--dry-run") { Description = "Count what would be re-encrypted; change nothing" };
+        var rewrap = new Command("rewrap",
+            "Re-encrypt every key with DataProtection:CertificatePath, decrypting with it and DataProtection:PreviousCertificatePaths; " +
+            "ConnectionStrings:Webhooks must be the owner's") { dryRun };
+        rewrap.SetAction((result, cancellationToken) => RewrapAsync(environment, result.GetValue(dryRun), cancellationToken));
+        return new Command("key-ring", "The Data Protection key ring that encrypts signing secrets and API tokens") { rewrap };
+    }
+
+    public static async Task<int> RewrapAsync(CommandEnvironment environment, bool dryRun, CancellationToken cancellationToken = default)
+    {
+        var configuration = environment.CreateBuilder().Configuration;
         var connectionString = configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            await error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}): the owner's connection.");
-            return 1;
+            await environment.Error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}): the owner's connection.");
+            return WorkerCommands.Failed;
         }
         try
         {
             var certificates = KeyRingCertificates.Load(configuration);
             var result = await KeyRingRewrap.RunAsync(connectionString, certificates, dryRun, cancellationToken);
-            await output.WriteLineAsync($"{(dryRun ? "Dry run: would re-encrypt" : "Re-encrypted")} {result.Rewrapped} of {result.Keys} keys with the certificate " +
+            await environment.Output.WriteLineAsync($"{(dryRun ? "Dry run: would re-encrypt" : "Re-encrypted")} {result.Rewrapped} of {result.Keys} keys with the certificate " +
                 $"{certificates.Current.Thumbprint} ({result.WerePlaintext} were stored in plaintext); the others already were.");
-            return 0;
+            return WorkerCommands.Ok;
         }
         catch (InvalidOperationException e)
         {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return 1;
+            await environment.Error.WriteLineAsync($"error: {e.Message}");
+            return WorkerCommands.Failed;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
-            await error.WriteLineAsync($"error: {e.MessageText}. The key ring is written by the owner only: run with the owner's ConnectionStrings:Webhooks.");
-            return 1;
+            await environment.Error.WriteLineAsync($"error: {e.MessageText}. The key ring is written by the owner only: run with the owner's ConnectionStrings:Webhooks.");
+            return WorkerCommands.Failed;
         }
     }
 }

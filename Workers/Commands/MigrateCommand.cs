@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Builder;
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Webhooks.Persistence;
 
@@ -14,24 +14,33 @@ public static class MigrateCommand
     public const string IngressPasswordSetting = "DatabaseRoles:IngressPassword";
     public const string WorkerPasswordSetting = "DatabaseRoles:WorkerPassword";
 
-    public static async Task<int> RunAsync(string[] hostArguments, TextWriter output, CancellationToken cancellationToken = default)
+    public static Command Create(CommandEnvironment environment)
     {
-        var configuration = WebApplication.CreateSlimBuilder(hostArguments).Configuration;
+        var migrate = new Command("migrate",
+            "Apply the database migrations (and the roles' grants) to ConnectionStrings:Webhooks (the owner), then exit; " +
+            "with DatabaseRoles:{IngressPassword,WorkerPassword} it first makes the restricted roles");
+        migrate.SetAction((_, cancellationToken) => RunAsync(environment, cancellationToken));
+        return migrate;
+    }
+
+    public static async Task<int> RunAsync(CommandEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        var configuration = environment.CreateBuilder().Configuration;
         var connectionString = configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            await output.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}).");
-            return 1;
+            await environment.Error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}).");
+            return WorkerCommands.Failed;
         }
         var ingressPassword = configuration[IngressPasswordSetting];
         var workerPassword = configuration[WorkerPasswordSetting];
         if (!string.IsNullOrEmpty(ingressPassword) || !string.IsNullOrEmpty(workerPassword))
         {
             await PersistenceExtensions.EnsureRolesAsync(connectionString, ingressPassword, workerPassword, cancellationToken);
-            await output.WriteLineAsync("Database roles ensured.");
+            await environment.Output.WriteLineAsync("Database roles ensured.");
         }
         await PersistenceExtensions.MigrateAsync(connectionString, cancellationToken);
-        await output.WriteLineAsync("Database migrated.");
-        return 0;
+        await environment.Output.WriteLineAsync("Database migrated.");
+        return WorkerCommands.Ok;
     }
 }

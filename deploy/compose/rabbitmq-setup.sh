@@ -1,7 +1,8 @@
 #!/bin/sh
-# compose's rabbitmq-setup one shot (rabbitmq:3.10-management image, as the administrator): the programs' users with
-# exactly the permissions of deploy/services/rabbitmq-permissions.txt (mounted at /webhooks), and the delivery-limit
-# policy. Idempotent: runs on every `docker compose up`, so a changed password or permission is applied again.
+# compose's rabbitmq-setup one shot (rabbitmq:3.10-management image, as the administrator): the programs' users and
+# the admin API's dead-letter user (webhooks_operator) with exactly the permissions of
+# deploy/services/rabbitmq-permissions.txt (mounted at /webhooks), and the delivery-limit policy. Idempotent: runs on
+# every `docker compose up`, so a changed password or permission is applied again.
 set -eu
 admin() { rabbitmqadmin --host=rabbitmq --port=15672 --vhost=webhooks --username=webhooks --password="$RABBITMQ_PASSWORD" "$@"; }
 
@@ -15,6 +16,7 @@ while read -r program configure write read <&3; do
   case "$program" in
     ingress) password="$RABBITMQ_INGRESS_PASSWORD" ;;
     worker) password="$RABBITMQ_WORKER_PASSWORD" ;;
+    operator) password="$RABBITMQ_OPERATOR_PASSWORD" ;;
     *) continue ;;
   esac
   admin declare user name="webhooks_$program" password="$password" tags=

@@ -25,6 +25,9 @@ export WEBHOOKS_RABBITMQ_INGRESS_USER="${WEBHOOKS_RABBITMQ_INGRESS_USER:-webhook
 export WEBHOOKS_RABBITMQ_INGRESS_PASSWORD="${WEBHOOKS_RABBITMQ_INGRESS_PASSWORD:-webhooks_ingress}"
 export WEBHOOKS_RABBITMQ_WORKER_USER="${WEBHOOKS_RABBITMQ_WORKER_USER:-webhooks_worker}"
 export WEBHOOKS_RABBITMQ_WORKER_PASSWORD="${WEBHOOKS_RABBITMQ_WORKER_PASSWORD:-webhooks_worker}"
+# The admin API's dead-letter user (the ingress's DeadLetters__User): reads and acks the providers' error queues only.
+export WEBHOOKS_RABBITMQ_OPERATOR_USER="${WEBHOOKS_RABBITMQ_OPERATOR_USER:-webhooks_operator}"
+export WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD="${WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD:-webhooks_operator}"
 
 # Npgsql options appended to all three connection strings. PostgreSQL is on loopback here, where TLS only costs CPU
 # (Npgsql's default SSL Mode=Prefer encrypts whenever the server offers it, and Debian's server does: the COPY

@@ -77,7 +77,8 @@ fi
 rabbitmqctl -q set_user_tags "$WEBHOOKS_RABBITMQ_USER" administrator >/dev/null
 rabbitmqctl -q set_permissions -p "$WEBHOOKS_RABBITMQ_VHOST" "$WEBHOOKS_RABBITMQ_USER" ".*" ".*" ".*" >/dev/null
 
-# The programs' own users: no tags (no management access), and in the vhost only what rabbitmq-permissions.txt grants.
+# The programs' own users (and the admin API's dead-letter user): no tags (no management access), and in the vhost only
+# what rabbitmq-permissions.txt grants.
 rabbit_user() {
   if rabbitmqctl -q list_users | awk '{print $1}' | grep -qx "$1"; then
     rabbitmqctl -q change_password "$1" "$2" >/dev/null
@@ -91,6 +92,7 @@ while read -r program configure write read <&3; do
   case "$program" in
     ingress) user="$WEBHOOKS_RABBITMQ_INGRESS_USER"; password="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD" ;;
     worker) user="$WEBHOOKS_RABBITMQ_WORKER_USER"; password="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD" ;;
+    operator) user="$WEBHOOKS_RABBITMQ_OPERATOR_USER"; password="$WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD" ;;
     *) continue ;;
   esac
   rabbit_user "$user" "$password"

@@ -137,6 +137,8 @@ public sealed class ConsoleStack : IAsyncDisposable
             builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
             builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
             builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+            builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+            builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
             builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
             // The overview's queue numbers: the management API with an operator's credential (the ingress's user may not read queues).
             builder.UseSetting("Console:RabbitMqManagementUrl", $"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}");

@@ -92,6 +92,8 @@ public sealed partial class SessionCookieTests
             builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
             builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
             builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
+            builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+            builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
             builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
             builder.UseSetting("Console:SignInFailureLimit", "2");
             builder.UseSetting("Console:SignInFailureWindow", "00:15:00");

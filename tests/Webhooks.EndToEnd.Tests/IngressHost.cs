@@ -31,6 +31,8 @@ public sealed class IngressHost(string connectionString, string virtualHost, Act
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
         builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
+        builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+        builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");

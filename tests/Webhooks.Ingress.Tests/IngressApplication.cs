@@ -31,6 +31,8 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
         builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
+        builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+        builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
         builder.UseSetting("Ingress:PublicBaseUrl", PublicBaseUrl);
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");
@@ -60,6 +62,21 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException("The integration directory did not load within 30 s.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits until the outbox relay listens for replays' notifications (it sweeps once when it starts listening).</summary>
+    public async Task WaitUntilListeningAsync()
+    {
+        var listener = Services.GetRequiredService<Webhooks.Ingress.Outbox.OutboxNotificationListener>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!listener.IsListening)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The outbox relay did not listen for notifications within 30 s.");
             }
             await Task.Delay(50);
         }

@@ -21,6 +21,8 @@ public sealed class AdminAfterRestartTests
         var ingress = await stack.StartIngressAsync(new Dictionary<string, string>
         {
             ["Ingress:AdminKey"] = AdminKey,
+            ["DeadLetters:User"] = FaultInstances.User,
+            ["DeadLetters:Pass"] = FaultInstances.Password,
             // Its own pool, used by nothing but the admin API: nothing else finds its dead connections first.
             ["ConnectionStrings:Admin"] = stack.ConnectionString,
         });

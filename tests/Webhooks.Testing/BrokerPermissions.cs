@@ -10,6 +10,9 @@ public static class BrokerPermissions
 
     public static BrokerPermission Worker => All["worker"];
 
+    /// <summary>The admin API's dead-letter user (the ingress's <c>DeadLetters:User</c>).</summary>
+    public static BrokerPermission Operator => All["operator"];
+
     private static Dictionary<string, BrokerPermission> All { get; } = Read();
 
     private static Dictionary<string, BrokerPermission> Read()

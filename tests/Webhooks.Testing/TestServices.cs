@@ -30,6 +30,9 @@ public static class TestServices
     /// <summary>The workers' own broker user.</summary>
     public static BrokerUser WorkerBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_WORKER_USER", "webhooks_worker"), Env("WEBHOOKS_RABBITMQ_WORKER_PASSWORD", "webhooks_worker"));
 
+    /// <summary>The admin API's dead-letter user (the ingress's <c>DeadLetters:User</c>): may read the providers' error queues only.</summary>
+    public static BrokerUser OperatorBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_OPERATOR_USER", "webhooks_operator"), Env("WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD", "webhooks_operator"));
+
     /// <summary>The ingress's PostgreSQL role (Persistence/Sql/roles.sql; its privileges are grants.sql).</summary>
     public const string IngressRole = "webhooks_ingress";
 

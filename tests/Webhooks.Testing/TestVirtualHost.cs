@@ -29,6 +29,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
             // The programs' users get what deploy/services/start.sh grants them on the real vhost, no more.
             await GrantAsync(management, name, TestServices.IngressBrokerUser.Name, BrokerPermissions.Ingress);
             await GrantAsync(management, name, TestServices.WorkerBrokerUser.Name, BrokerPermissions.Worker);
+            await GrantAsync(management, name, TestServices.OperatorBrokerUser.Name, BrokerPermissions.Operator);
         }
         catch (HttpRequestException e)
         {

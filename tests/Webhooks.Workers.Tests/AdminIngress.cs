@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Ingress.Outbox;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Testing;
@@ -43,6 +44,9 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
         builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
         builder.UseSetting("Ingress:AdminKey", AdminKey);
+        // The admin API reads the error queues as a user of its own (DeadLetterOptions).
+        builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
+        builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
         builder.UseSetting("Ingress:PublicBaseUrl", "https://webhooks.example.test");
         builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
         builder.UseSetting("Outbox:SendTimeout", "00:00:02");
@@ -76,6 +80,21 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         return ingress;
     }
 
+    /// <summary>Waits until the outbox relay listens for replays' notifications (it also sweeps once when it starts listening).</summary>
+    public async Task WaitUntilListeningAsync()
+    {
+        var listener = Services.GetRequiredService<OutboxNotificationListener>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!listener.IsListening)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The outbox relay did not listen for notifications within 30 s.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>An admin API call; the answer whatever its status.</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body = null)
     {
@@ -91,6 +110,25 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         var (status, answer) = await SendAsync(method, path, body);
         Assert.That(status, Is.EqualTo(expected), $"{method} {path}: {answer}");
         return answer;
+    }
+
+    /// <summary>Follows a replay's progress (the Location its answer names) until none of its deliveries waits any more.</summary>
+    public async Task<JsonElement> WaitForReplayAsync(Guid replayId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(45);
+        JsonElement progress;
+        do
+        {
+            progress = await ExpectAsync(HttpMethod.Get, $"/deliveries/replays/{replayId}", null, HttpStatusCode.OK);
+            if (progress.GetProperty("done").GetBoolean())
+            {
+                return progress;
+            }
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Replay {replayId} not done after 45 s: {progress}");
+        return progress;
     }
 
     /// <summary>Account → run-as user (contributor of the product) → product, through the admin API.</summary>

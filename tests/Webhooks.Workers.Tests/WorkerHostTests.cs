@@ -53,7 +53,7 @@ public sealed class WorkerHostTests
     [Test]
     public async Task Deploy_topology_declares_a_quorum_queue_for_every_provider_and_the_faults_queue()
     {
-        var exitCode = await DeployTopologyCommand.RunAsync(WorkerApplication.Arguments(), TextWriter.Null);
+        var exitCode = await WorkerCommands.RunAsync(["deploy-topology", .. WorkerApplication.Arguments()], TextWriter.Null);
 
         Assert.That(exitCode, Is.Zero);
         foreach (var queue in ProviderNames.All.Select(QueueNames.For).Append(DeliveryFaultConsumer.QueueName))
@@ -71,7 +71,7 @@ public sealed class WorkerHostTests
         {
             var connectionString = new NpgsqlConnectionStringBuilder(TestServices.PostgresConnectionString) { Database = name }.ConnectionString;
 
-            var exitCode = await MigrateCommand.RunAsync([$"--ConnectionStrings:Webhooks={connectionString}"], TextWriter.Null);
+            var exitCode = await WorkerCommands.RunAsync(["migrate", $"--ConnectionStrings:Webhooks={connectionString}"], TextWriter.Null);
 
             Assert.That(exitCode, Is.Zero);
             await using var connection = new NpgsqlConnection(connectionString);
@@ -140,21 +140,6 @@ public sealed class WorkerHostTests
         Assert.That((defaults.ConcurrentMessageLimit, defaults.PrefetchCount, defaults.BatchSize, defaults.BatchConcurrency, defaults.RetryLimit, defaults.HealthPort),
             Is.EqualTo((500, 1000, 200, 2, 5, 8081)));
         Assert.That((defaults.RetryMinInterval, defaults.RetryMaxInterval), Is.EqualTo((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10))));
-    }
-
-    [TestCase(new string[0], WorkerVerb.Run)]
-    [TestCase(new[] { "--Workers:Providers=jira" }, WorkerVerb.Run)]
-    [TestCase(new[] { "migrate", "--ConnectionStrings:Webhooks=x" }, WorkerVerb.Migrate)]
-    [TestCase(new[] { "deploy-topology" }, WorkerVerb.DeployTopology)]
-    [TestCase(new[] { "key-ring" }, WorkerVerb.KeyRing)]
-    [TestCase(new[] { "--help" }, WorkerVerb.Help)]
-    [TestCase(new[] { "replay-everything" }, WorkerVerb.Help)]
-    public void Verb_is_the_first_argument_and_the_rest_is_configuration(string[] args, WorkerVerb verb)
-    {
-        var command = WorkerCommandLine.Parse(args);
-
-        Assert.That(command.Verb, Is.EqualTo(verb));
-        Assert.That(command.HostArguments, Is.EqualTo(args.Where(a => a.StartsWith("--Workers", StringComparison.Ordinal) || a.StartsWith("--Conn", StringComparison.Ordinal))));
     }
 
     private static async Task StartAndStopAsync(params string[] overrides)

@@ -188,6 +188,7 @@ public sealed class DeliveriesApiTests
 
         Assert.That(answer.GetProperty("id").GetGuid(), Is.EqualTo(delivery.Id));
         Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
+        var replayId = answer.GetProperty("replayId").GetGuid();
         var deadline = DateTime.UtcNow.AddSeconds(15);
         Delivery current;
         do
@@ -201,7 +202,7 @@ public sealed class DeliveriesApiTests
         {
             Assert.That(current.Status, Is.EqualTo(DeliveryStatus.Queued), "the relay republished the replayed delivery");
             Assert.That(current.PublishedAt, Is.GreaterThan(delivery.PublishedAt!.Value));
-            Assert.That(current.PublishLeaseUntil, Is.Null);
+            Assert.That(current.ReplayId, Is.EqualTo(replayId), "the replay's progress counts it");
             Assert.That(current.LastError, Is.Null);
         });
     }

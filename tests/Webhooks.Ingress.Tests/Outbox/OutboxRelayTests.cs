@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
+using Webhooks.Operations.Replay;
 using Webhooks.Persistence.Model;
 using Webhooks.Testing;
 
@@ -77,34 +79,27 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
-    public async Task Delivery_leased_by_the_replay_tool_is_left_alone_until_its_lease_ends()
+    public async Task Delivery_put_back_by_another_process_is_sent_on_its_notification_long_before_the_sweep()
     {
-        // `Webhooks.Workers deliveries replay` leases the rows it sends itself, so a running relay must not send them too.
-        await using var app = new IngressApplication(_vhost.Name);
+        // The sweep would not come for ten minutes: only the replay's NOTIFY, heard by the relay's LISTEN, can send it.
+        await using var app = new IngressApplication(_vhost.Name, web => web.UseSetting("Outbox:SweepInterval", "00:10:00"));
+        using var client = app.CreateClient();
         await app.StartAsync();
+        await app.WaitUntilListeningAsync();
         var jira = await app.CreateIntegrationAsync(Provider.Jira);
-        var delivery = new Delivery
-        {
-            Id = Guid.NewGuid(), IntegrationId = jira.Id, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow,
-            Status = DeliveryStatus.Accepted, PublishLeaseUntil = DateTimeOffset.UtcNow.AddMinutes(2),
-        };
-        await using (var db = app.CreateDbContext())
-        {
-            db.Deliveries.Add(delivery);
-            await db.SaveChangesAsync();
-        }
+        var delivery = await app.PostJiraCommentAsync(client, jira);
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(30));
+        Assert.That(Occurrences(await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira)), delivery), Is.EqualTo(1));
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // several sweeps of 500 ms
-        await using (var db = app.CreateDbContext())
+        // What `Webhooks.Workers deliveries replay` does, on a connection of its own as another process has.
+        await using (var otherProcess = app.CreateDbContext())
         {
-            Assert.That((await db.Deliveries.SingleAsync(d => d.Id == delivery.Id)).PublishedAt, Is.Null, "a leased row is not the relay's to send");
-            await db.Deliveries.Where(d => d.Id == delivery.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.PublishLeaseUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
+            Assert.That(await new StoredDeliveryReplay(otherProcess).PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None), Does.Contain(delivery));
         }
-        await app.WaitUntilPublishedAsync([delivery.Id], TimeSpan.FromSeconds(30));
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(10));
 
         var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
-        Assert.That(Occurrences(queued, delivery.Id), Is.EqualTo(1), "once the lease has ended the relay publishes it");
+        Assert.That(Occurrences(queued, delivery), Is.EqualTo(1), "the relay sent the replayed delivery once more");
     }
 
     [Test]

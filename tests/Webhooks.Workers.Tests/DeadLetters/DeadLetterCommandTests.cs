@@ -1,15 +1,19 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using MassTransit;
 using Webhooks.Contracts;
+using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence.Model;
 using Webhooks.Testing;
-using Webhooks.Workers.DeadLetters;
+using Webhooks.Workers.Commands;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.DeadLetters;
 
 /// <summary>
 /// The operator's dead-letter round trip: a failure past the retry limit, the message in webhooks-jira_error, the
-/// fault fixed, <c>dead-letters replay</c>, the change applied once. Each test has a worker and a vhost of its own.
+/// fault fixed, <c>dead-letters replay</c> (the delivery back through the ingress's outbox), the change applied once.
+/// Each test has a worker, an ingress and a vhost of its own.
 /// </summary>
 [NonParallelizable]
 public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
@@ -26,7 +30,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
             .And.Contain("PostgresException").And.Contain(Integration.Name).And.Contain("injected transient failure"));
         Assert.That(show, Does.Contain(delivery.Id.ToString()).And.Contain("MT-Fault-ExceptionType").And.Contain("PostgresException")
             .And.Contain("dead_lettered").And.Contain(Integration.Name).And.Contain("account status:").And.Contain("active"));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1), "list and show put the message back");
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
         await DeadLetterScenario.RemoveFaultAsync(delivery);
         var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", "--message-id", delivery.Id.ToString());
@@ -35,7 +39,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed, DeliveryStatus.Duplicate);
         Assert.That((outcome.Status, outcome.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)));
         Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.Zero);
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
     }
 
     [Test]
@@ -65,7 +69,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         var (dryExit, dryRun) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException", "--dry-run");
         Assert.That(dryExit, Is.Zero, dryRun);
         Assert.That(dryRun, Does.Contain($"Would replay {delivery.Id}").And.Not.Contain(orphan.ToString()));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(2), "a dry run changes nothing");
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 2);
 
         var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--exception", "PostgresException");
 
@@ -74,7 +78,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         Assert.That((await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed)).Applied, Is.EqualTo(1));
         var (_, list) = await Broker.RunAsync("dead-letters", "list", "--provider", "jira");
         Assert.That(list, Does.Contain(orphan.ToString()).And.Contain(nameof(Workers.Deliveries.PermanentDeliveryException)).And.Not.Contain(delivery.Id.ToString()));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
     }
 
     [Test]
@@ -90,7 +94,7 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
             Assert.That(exitCode, Is.Zero, output);
             var lines = await File.ReadAllLinesAsync(archive);
             Assert.That(lines, Has.Length.EqualTo(1));
-            var archived = JsonSerializer.Deserialize<DeadLetterOperations.ArchivedMessage>(lines[0])!;
+            var archived = JsonSerializer.Deserialize<ArchivedDeadLetter>(lines[0])!;
             Assert.That(archived.MessageId, Is.EqualTo(orphan.ToString()));
             Assert.That(archived.Headers["MT-Fault-ExceptionType"], Does.Contain("PermanentDeliveryException"));
             Assert.That(Convert.FromBase64String(archived.BodyBase64), Is.Not.Empty);
@@ -115,54 +119,55 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         Assert.That(output, Does.Contain("[y/N]").And.Contain("Nothing purged"));
         Assert.That(noTerminal, Is.EqualTo(2), "tests have no terminal: without --yes it is a usage error");
         Assert.That(refusal, Does.Contain("--yes"));
-        Assert.That(await Broker.CountAsync(DeadLetterScenario.ErrorQueue), Is.EqualTo(1));
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
     }
 
     [Test]
-    public async Task Replay_interrupted_between_the_confirm_and_the_ack_leaves_a_duplicate_that_applies_once()
+    public async Task Replay_interrupted_between_the_outbox_commit_and_the_ack_leaves_the_message_and_a_second_replay_applies_nothing_twice()
     {
         var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
         await DeadLetterScenario.RemoveFaultAsync(delivery);
-        var settings = new OperatorSettings(TestServices.RabbitHost, TestServices.RabbitPort, Broker.VirtualHost.Name,
-            TestServices.WorkerBrokerUser.Name, TestServices.WorkerBrokerUser.Password, WorkerApplication.WorkerConnectionString);
-
-        await using (var connection = await ErrorQueueBroker.ConnectAsync(settings, CancellationToken.None))
+        var transport = new RabbitMqTransportOptions
         {
-            // The republish is confirmed; then the "process dies" before its ack: the channel goes, the original comes back.
-            var operations = new DeadLetterOperations(connection, TextWriter.Null, TextWriter.Null, TimeProvider.System)
-            {
-                AfterPublishConfirmed = (pass, _) => pass.AbortAsync(),
-            };
-            Assert.CatchAsync(() => operations.ReplayAsync(new DeadLetterFilter { Providers = [Provider.Jira] }, dryRun: false, max: 1, CancellationToken.None));
+            Host = TestServices.RabbitHost, Port = TestServices.RabbitPort, VHost = Broker.VirtualHost.Name,
+            User = TestServices.WorkerBrokerUser.Name, Pass = TestServices.WorkerBrokerUser.Password,
+        };
+
+        await using (var broker = await ErrorQueueBroker.ConnectAsync(transport, "", CancellationToken.None))
+        await using (var db = NewContext())
+        {
+            // The delivery is back in the outbox (committed); then the "process dies" before the ack: the channel goes, the message comes back.
+            var queues = new DeadLetterQueues(broker, db) { AfterOutboxCommit = pass => pass.AbortAsync() };
+            Assert.CatchAsync(() => queues.ReplayAsync(Provider.Jira, new DeadLetterFilter(), dryRun: false, max: 1, replayId: null, CancellationToken.None));
         }
-        var firstCopy = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
+        var first = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
+        Assert.That(first.Applied, Is.EqualTo(1), "the replay was not lost: its delivery went through the outbox");
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
         var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--all");
 
         Assert.That(exitCode, Is.Zero, output);
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
-        await Broker.WaitForCountAsync(DeadLetterScenario.MainQueue, 0);
-        // Stopping the worker waits for any message still in flight, so nothing can land after the assertions.
-        await Broker.Worker.DisposeAsync();
-        await using var db = NewContext();
-        var final = db.Deliveries.Single(d => d.Id == delivery.Id);
-        Assert.That((final.Status, final.Applied, final.ProcessedAt), Is.EqualTo((DeliveryStatus.Processed, 1, firstCopy.ProcessedAt)));
+        var second = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Duplicate);
+        Assert.That((second.Applied, second.Duplicates), Is.EqualTo((0, 1)), "processed again, and the ledger applied nothing twice");
         Assert.That(await CommentsOnAsync(Record), Has.Count.EqualTo(1));
     }
 
     [Test]
-    public async Task Replayed_message_that_fails_again_is_dead_lettered_again_and_counts_its_replay()
+    public async Task Replayed_delivery_that_fails_again_is_dead_lettered_again_and_shows_its_replay()
     {
         var delivery = await Broker.DeadLetterAsync(Integration, JiraPayloads.Fixture("comment_created.json"));
 
         var (exitCode, output) = await Broker.RunAsync("dead-letters", "replay", "--all");
 
         Assert.That(exitCode, Is.Zero, output);
+        var replayId = Regex.Match(output, "replay ([0-9a-f-]{36})").Groups[1].Value;
+        Assert.That(replayId, Is.Not.Empty, output);
+        await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.DeadLettered);
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
         var (_, show) = await Broker.RunAsync("dead-letters", "show", delivery.Id.ToString());
-        Assert.That(show, Does.Contain("replayed before:   1").And.Contain($"{ErrorQueueMessage.ReplayCountHeader}: 1")
-            .And.Contain("MT-Activity-Propagation: Link").And.Contain("attempts:          6").And.Contain("dead_lettered"));
+        Assert.That(show, Does.Contain($"last replay:       {replayId}").And.Contain("attempts:          6").And.Contain("dead_lettered")
+            .And.Contain("MT-Fault-ExceptionType"));
         Assert.That(await CommentsOnAsync(Record), Is.Empty);
     }
 
@@ -184,8 +189,9 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
     {
         using var output = new StringWriter();
 
-        var exitCode = await Commands.OperatorCommandLine.RunAsync(
-            ["dead-letters", "list", "--RabbitMqTransport:Host=127.0.0.1", "--RabbitMqTransport:Port=1", "--RabbitMqTransport:VHost=ops"], output);
+        var exitCode = await WorkerCommands.RunAsync(
+            ["dead-letters", "list", "--RabbitMqTransport:Host=127.0.0.1", "--RabbitMqTransport:Port=1", "--RabbitMqTransport:VHost=ops",
+             $"--ConnectionStrings:Webhooks={WorkersSetUp.Database.ConnectionString}"], output);
 
         Assert.That(exitCode, Is.EqualTo(1));
         Assert.That(output.ToString(), Does.Contain("127.0.0.1:1").And.Contain("vhost 'ops'").And.Contain("RabbitMqTransport__Host"));

@@ -9,21 +9,37 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 namespace Webhooks.Workers.Tests.DeadLetters;
 
 /// <summary>
-/// A worker on a vhost of its own, so its error queue holds exactly what the test put there, plus the operator
-/// commands run in-process against that vhost and the run's database.
+/// A worker and an ingress on a vhost of their own, so the error queue holds exactly what the test put there, plus the
+/// operator commands run in-process against that vhost and the run's database. The ingress is there for its outbox
+/// relay (every replay is sent by it) and its admin API.
 /// </summary>
 public sealed class DeadLetterScenario : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private DeadLetterScenario(TestVirtualHost vhost, WorkerApplication worker)
+    private bool _ingressStopped;
+
+    private DeadLetterScenario(TestVirtualHost vhost, WorkerApplication worker, AdminIngress ingress)
     {
         VirtualHost = vhost;
         Worker = worker;
+        Ingress = ingress;
     }
 
     public TestVirtualHost VirtualHost { get; }
     public WorkerApplication Worker { get; }
+    public AdminIngress Ingress { get; }
+
+    /// <summary>Stops the scenario's ingress, so nothing sends what is put back in the outbox (or so a test starts its own).</summary>
+    public async Task StopIngressAsync()
+    {
+        if (!_ingressStopped)
+        {
+            _ingressStopped = true;
+            await Ingress.DisposeAsync();
+        }
+    }
+
     public static string ErrorQueue => QueueNames.ErrorQueueFor(Provider.Jira);
     public static string MainQueue => QueueNames.For(Provider.Jira);
 
@@ -31,7 +47,8 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     {
         var vhost = await TestVirtualHost.CreateAsync("deadletters");
         var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
-        return new DeadLetterScenario(vhost, worker);
+        var ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = vhost.Name });
+        return new DeadLetterScenario(vhost, worker, ingress);
     }
 
     /// <summary>
@@ -43,7 +60,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     public async Task<(int ExitCode, string Output)> RunAsync(TextReader? confirm, params string[] args)
     {
         using var output = new StringWriter();
-        var exitCode = await OperatorCommandLine.RunAsync([.. args, .. ConfigurationArguments()], output, output, confirm);
+        var exitCode = await WorkerCommands.RunAsync([.. args, .. ConfigurationArguments()], output, output, confirm);
         return (exitCode, output.ToString());
     }
 
@@ -71,10 +88,12 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     }
 
     /// <summary>A message whose delivery does not exist: not retried, straight to the error queue (PermanentDeliveryException).</summary>
-    public async Task<Guid> SendOrphanAsync(Integration integration)
+    public Task<Guid> SendOrphanAsync(Integration integration) => SendOrphanAsync(integration.Id);
+
+    public async Task<Guid> SendOrphanAsync(Guid integrationId)
     {
         var before = await CountAsync(ErrorQueue);
-        var orphan = new Delivery { Id = Guid.CreateVersion7(), IntegrationId = integration.Id, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow };
+        var orphan = new Delivery { Id = Guid.CreateVersion7(), IntegrationId = integrationId, Provider = Provider.Jira, ReceivedAt = DateTimeOffset.UtcNow };
         await Worker.SendAsync(orphan);
         await WaitForCountAsync(ErrorQueue, before + 1);
         return orphan.Id;
@@ -112,6 +131,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopIngressAsync();
         await Worker.DisposeAsync();
         await VirtualHost.DisposeAsync();
     }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using RabbitMQ.Client;
 using Webhooks.Contracts;
 
-namespace Webhooks.Workers.DeadLetters;
+namespace Webhooks.Operations.DeadLetters;
 
 /// <summary>
 /// One message taken (and still held, unacked) from a provider's error queue, with MassTransit's fault headers decoded
@@ -12,9 +12,6 @@ namespace Webhooks.Workers.DeadLetters;
 /// </summary>
 public sealed class ErrorQueueMessage
 {
-    public const string ReplayCountHeader = "X-Webhooks-Replay-Count";
-    public const string ReplayedAtHeader = "X-Webhooks-Replayed-At";
-
     private ErrorQueueMessage(Provider provider, BasicGetResult result)
     {
         Provider = provider;
@@ -30,7 +27,6 @@ public sealed class ErrorQueueMessage
             ? at
             : null;
         RetryCount = int.TryParse(Header("MT-Fault-RetryCount"), CultureInfo.InvariantCulture, out var retries) ? retries : null;
-        ReplayCount = int.TryParse(Header(ReplayCountHeader), CultureInfo.InvariantCulture, out var replays) ? replays : 0;
     }
 
     public Provider Provider { get; }
@@ -45,7 +41,6 @@ public sealed class ErrorQueueMessage
     public Guid? IntegrationId { get; }
     public DateTimeOffset? FailedAt { get; }
     public int? RetryCount { get; }
-    public int ReplayCount { get; }
     public string ExceptionType => Header("MT-Fault-ExceptionType") ?? "";
     public string FaultMessage => Header("MT-Fault-Message") ?? "";
     public string? InputAddress => Header("MT-Fault-InputAddress");
@@ -58,56 +53,6 @@ public sealed class ErrorQueueMessage
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
     internal static ErrorQueueMessage From(Provider provider, BasicGetResult result) => new(provider, result);
-
-    /// <summary>
-    /// The properties a replay publishes with: the original ones (MessageId, CorrelationId, content type, persistence,
-    /// MassTransit headers such as <c>MT-Activity-Id</c>), minus what the fault and the broker added, plus our replay
-    /// headers and <c>MT-Activity-Propagation: Link</c> (a new trace linked to the original, masstransit.md §4.4).
-    /// </summary>
-    internal BasicProperties ReplayProperties(DateTimeOffset now)
-    {
-        var source = Properties;
-        var properties = new BasicProperties
-        {
-            MessageId = source.MessageId,
-            CorrelationId = source.CorrelationId,
-            ContentType = source.ContentType,
-            ContentEncoding = source.ContentEncoding,
-            DeliveryMode = DeliveryModes.Persistent,
-            Type = source.Type,
-            AppId = source.AppId,
-            UserId = source.UserId,
-            ReplyTo = source.ReplyTo,
-            Priority = source.Priority,
-        };
-        if (source.IsTimestampPresent())
-        {
-            properties.Timestamp = source.Timestamp;
-        }
-        var headers = new Dictionary<string, object?>();
-        foreach (var (name, value) in source.Headers ?? new Dictionary<string, object?>())
-        {
-            if (!IsStripped(name))
-            {
-                headers[name] = value;
-            }
-        }
-        headers[ReplayCountHeader] = ReplayCount + 1;
-        headers[ReplayedAtHeader] = now.ToString("O", CultureInfo.InvariantCulture);
-        headers["MT-Activity-Propagation"] = "Link";
-        properties.Headers = headers;
-        return properties;
-    }
-
-    internal static bool IsStripped(string header) =>
-        header.StartsWith("MT-Fault-", StringComparison.OrdinalIgnoreCase)
-        || header.StartsWith("MT-Host-", StringComparison.OrdinalIgnoreCase)
-        || header.StartsWith("x-first-death-", StringComparison.OrdinalIgnoreCase)
-        || header.StartsWith("x-last-death-", StringComparison.OrdinalIgnoreCase)
-        || header is "MT-Reason" or "x-death" or "x-delivery-count" or "x-dotnet-pub-seq-no"
-        || header.Equals(ReplayCountHeader, StringComparison.OrdinalIgnoreCase)
-        || header.Equals(ReplayedAtHeader, StringComparison.OrdinalIgnoreCase)
-        || header.Equals("MT-Activity-Propagation", StringComparison.OrdinalIgnoreCase);
 
     private static (Guid? DeliveryId, Guid? IntegrationId) ReadEnvelope(byte[] body)
     {

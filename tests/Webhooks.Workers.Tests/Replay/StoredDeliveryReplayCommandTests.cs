@@ -1,15 +1,19 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Tests.DeadLetters;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
-namespace Webhooks.Workers.Tests.DeadLetters;
+namespace Webhooks.Workers.Tests.Replay;
 
 /// <summary>
-/// <c>deliveries replay</c>: stored deliveries processed again from PostgreSQL, with no ingress running (the tool
-/// sends the message itself), and the applied-change ledger keeping a second replay from applying anything twice.
+/// <c>deliveries replay</c>: stored deliveries put back in the outbox from the worker's command line and sent by a
+/// running ingress's relay (woken across processes, not at its sweep), and the applied-change ledger keeping a second
+/// replay from applying anything twice.
 /// </summary>
 [NonParallelizable]
-public sealed class StoredDeliveryReplayTests : WorkerWithLinkedRecord
+public sealed partial class StoredDeliveryReplayCommandTests : WorkerWithLinkedRecord
 {
     [Test]
     public async Task Failed_deliveries_of_an_integration_are_replayed_by_status_and_applied_once()
@@ -26,7 +30,7 @@ public sealed class StoredDeliveryReplayTests : WorkerWithLinkedRecord
         {
             var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
             Assert.That(outcome.Applied, Is.EqualTo(1));
-            Assert.That(outcome.PublishedAt, Is.Not.Null, "sent by the tool itself, with no ingress running");
+            Assert.That(outcome.PublishedAt, Is.Not.Null, "sent by the ingress's outbox relay");
         }
         var comments = await CommentsOnAsync(Record);
         Assert.That(comments.Select(c => c.SourceExternalId), Is.EquivalentTo(new[] { "replayed-1", "replayed-2" }));
@@ -62,15 +66,42 @@ public sealed class StoredDeliveryReplayTests : WorkerWithLinkedRecord
     }
 
     [Test]
-    public async Task Outbox_only_puts_the_delivery_back_for_the_ingress_relay()
+    public async Task Replay_from_the_command_line_is_sent_by_a_running_ingress_long_before_its_sweep()
     {
-        var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "outbox");
+        var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "woken");
+        // An ingress whose sweep would not come for ten minutes: only the replay's notification can wake its relay.
+        await Broker.StopIngressAsync();
+        await using var ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["RabbitMqTransport:VHost"] = Broker.VirtualHost.Name, ["Outbox:SweepInterval"] = "00:10:00",
+        });
+        await ingress.WaitUntilListeningAsync();
+        var clock = Stopwatch.StartNew();
 
-        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString(), "--outbox-only");
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString());
 
         Assert.That(exitCode, Is.Zero, output);
+        var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "sent on the notification, not at the 10-minute sweep");
+        Assert.That(outcome.Applied, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Replay_with_no_ingress_running_leaves_the_deliveries_in_the_outbox_under_the_printed_replay_id()
+    {
+        var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "outbox");
+        await Broker.StopIngressAsync();
+
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString());
+
+        Assert.That(exitCode, Is.Zero, output);
+        var replayId = Guid.Parse(ReplayIdIn().Match(output).Groups[1].Value);
         var after = await ReloadDeliveryAsync(delivery);
-        Assert.That((after.Status, after.PublishedAt, after.PublishLeaseUntil, after.LastError), Is.EqualTo((DeliveryStatus.Accepted, (DateTimeOffset?)null, (DateTimeOffset?)null, (string?)null)));
+        Assert.That((after.Status, after.PublishedAt, after.LastError, after.ReplayId),
+            Is.EqualTo((DeliveryStatus.Accepted, (DateTimeOffset?)null, (string?)null, (Guid?)replayId)), "nothing but the ingress's relay sends a delivery");
+        var (progressExit, progress) = await Broker.RunAsync("deliveries", "progress", replayId.ToString());
+        Assert.That(progressExit, Is.Zero, progress);
+        Assert.That(progress, Does.Contain("1 deliveries, 1 in the outbox, 0 queued, 0 finished"));
     }
 
     [Test]
@@ -91,6 +122,9 @@ public sealed class StoredDeliveryReplayTests : WorkerWithLinkedRecord
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, status).SetProperty(d => d.LastError, "from an earlier attempt"));
         return delivery;
     }
+
+    [GeneratedRegex("replay ([0-9a-f-]{36})")]
+    private static partial Regex ReplayIdIn();
 
     private static async Task<Delivery> ReloadDeliveryAsync(Delivery delivery)
     {

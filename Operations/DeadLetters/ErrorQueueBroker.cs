@@ -1,34 +1,33 @@
+using MassTransit;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 
-namespace Webhooks.Workers.DeadLetters;
+namespace Webhooks.Operations.DeadLetters;
 
 /// <summary>
-/// The operator's AMQP connection (RabbitMQ.Client, the client MassTransit itself uses). MassTransit 8 has no
-/// "move back" for RabbitMQ, and AMQP 0-9-1 has no non-destructive browse: every read is a get-and-hold (masstransit.md §4.4).
+/// An AMQP connection to the providers' error queues (RabbitMQ.Client, the client MassTransit itself uses), described
+/// by MassTransit's own <see cref="RabbitMqTransportOptions"/>. MassTransit 8 has no "move back" for RabbitMQ, and AMQP
+/// 0-9-1 has no non-destructive browse: every read is a get-and-hold (masstransit.md §4.4). It only reads and acks:
+/// a replay goes back through the outbox, never by publishing from here.
 /// </summary>
 public sealed class ErrorQueueBroker : IAsyncDisposable
 {
     private readonly IConnection _connection;
 
-    private ErrorQueueBroker(IConnection connection, OperatorSettings settings)
-    {
-        _connection = connection;
-        Settings = settings;
-    }
+    private ErrorQueueBroker(IConnection connection) => _connection = connection;
 
-    public OperatorSettings Settings { get; }
-
-    public static async Task<ErrorQueueBroker> ConnectAsync(OperatorSettings settings, CancellationToken cancellationToken)
+    /// <param name="settingsHint">Which settings to check when the broker refuses or cannot be reached (they differ per program).</param>
+    public static async Task<ErrorQueueBroker> ConnectAsync(RabbitMqTransportOptions options, string settingsHint, CancellationToken cancellationToken)
     {
         var factory = new ConnectionFactory
         {
-            HostName = settings.Host,
-            Port = settings.Port,
-            VirtualHost = settings.VirtualHost,
-            UserName = settings.User,
-            Password = settings.Password,
+            HostName = options.Host,
+            Port = options.Port,
+            VirtualHost = options.VHost,
+            UserName = options.User,
+            Password = options.Pass,
+            Ssl = new SslOption { Enabled = options.UseSsl, ServerName = options.Host },
             ClientProvidedName = "webhooks-dead-letters",
             RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
             AutomaticRecoveryEnabled = false,
@@ -41,15 +40,17 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
             await using (await connection.CreateChannelAsync(cancellationToken: cancellationToken))
             {
             }
-            return new ErrorQueueBroker(connection, settings);
+            return new ErrorQueueBroker(connection);
         }
         catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or OperationInterruptedException)
         {
             connection?.Dispose();
-            throw new CommandFailedException(
-                $"RabbitMQ refused or is not reachable at {settings.DescribeBroker()}: {Innermost(e).Message}. {OperatorSettings.BrokerSettingsHint}", e);
+            throw new OperationFailedException(
+                $"RabbitMQ refused or is not reachable at {Describe(options)}: {Innermost(e).Message}. {settingsHint}", e);
         }
     }
+
+    public static string Describe(RabbitMqTransportOptions options) => $"{options.Host}:{options.Port}, vhost '{options.VHost}', user '{options.User}'";
 
     /// <summary>Messages ready in a queue, or null when the queue does not exist (no message ever faulted there).</summary>
     public async Task<uint?> CountAsync(string queue, CancellationToken cancellationToken)
@@ -66,35 +67,20 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
         }
     }
 
-    public async Task<bool> ExchangeExistsAsync(string exchange, CancellationToken cancellationToken)
-    {
-        await using var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        try
-        {
-            await channel.ExchangeDeclarePassiveAsync(exchange, cancellationToken);
-            return true;
-        }
-        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
-        {
-            return false;
-        }
-    }
-
     /// <summary>
     /// Starts a pass over a provider's error queue, or returns null when it has no error queue. The pass reads at most
-    /// the messages present when it starts, so faults arriving meanwhile cannot make it loop forever.
+    /// <paramref name="cap"/> messages beyond those present when it starts, so faults arriving meanwhile cannot make it
+    /// loop forever.
     /// </summary>
-    public async Task<ErrorQueuePass?> OpenPassAsync(Provider provider, CancellationToken cancellationToken)
+    public async Task<ErrorQueuePass?> OpenPassAsync(Provider provider, int cap, CancellationToken cancellationToken)
     {
         var queue = QueueNames.ErrorQueueFor(provider);
         if (await CountAsync(queue, cancellationToken) is not { } count)
         {
             return null;
         }
-        // Confirms with tracking: BasicPublishAsync completes on the broker's ack and throws on a nack or a return.
-        var channel = await _connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
-        return new ErrorQueuePass(provider, queue, count, channel);
+        var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        return new ErrorQueuePass(provider, queue, count, (int)Math.Min(int.MaxValue, (long)count + cap), channel);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,14 +1,11 @@
-using Webhooks.Contracts;
-
-namespace Webhooks.Workers.DeadLetters;
+namespace Webhooks.Operations.DeadLetters;
 
 /// <summary>
-/// Which error-queue messages a command acts on. Empty criteria match everything; several criteria must all match.
-/// <see cref="Ids"/> matches the AMQP MessageId or the delivery id.
+/// Which messages of an error queue an operation acts on. Empty criteria match everything; several criteria must all
+/// match. <see cref="Ids"/> matches the AMQP MessageId or the delivery id.
 /// </summary>
 public sealed record DeadLetterFilter
 {
-    public IReadOnlyList<Provider> Providers { get; init; } = ProviderNames.All;
     public IReadOnlySet<string> Ids { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
     /// <summary>Exception type, short (<c>PostgresException</c>) or full name, compared without case.</summary>
     public string? ExceptionType { get; init; }
