@@ -58,7 +58,8 @@ stop_postgres() {
 ensure_role() {
   psql_faults -c "DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'webhooks') THEN CREATE ROLE webhooks LOGIN CREATEDB PASSWORD 'webhooks'; END IF;
-  END \$\$;" >/dev/null
+  END \$\$;
+  GRANT pg_signal_backend TO webhooks;" >/dev/null
   {
     echo "SELECT set_config('webhooks.ingress_password', 'webhooks_ingress', false), set_config('webhooks.worker_password', 'webhooks_worker', false);"
     cat "$here/../../Persistence/Sql/roles.sql"

@@ -30,6 +30,9 @@ DO \$\$ BEGIN
     ALTER ROLE "${WEBHOOKS_PG_USER}" LOGIN CREATEDB PASSWORD '${WEBHOOKS_PG_PASSWORD}';
   END IF;
 END \$\$;
+-- The tests drop their databases WITH (FORCE), which ends the ingress's and workers' connections still open: ending
+-- another role's backend needs pg_signal_backend (without it a late pool connection fails the drop with 42501).
+GRANT pg_signal_backend TO "${WEBHOOKS_PG_USER}";
 SQL
 # The ingress and worker roles: LOGIN only (Persistence/Sql/roles.sql, the same the migrate verb runs in compose and
 # Kubernetes); their privileges come from Persistence/Sql/grants.sql after each migration.
