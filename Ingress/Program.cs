@@ -5,7 +5,7 @@ using Webhooks.Ingress.Console;
 using Webhooks.Ingress.Health;
 using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Outbox;
-using Webhooks.Ingress.Protection;
+using Webhooks.Ingress.Limits;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
@@ -13,7 +13,7 @@ using Webhooks.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddIngressOptions();
-builder.AddRequestProtection();
+builder.AddRequestLimits();
 builder.AddTelemetry();
 builder.AddWebhooksDatabase();
 builder.AddWebhooksBus();
@@ -26,7 +26,7 @@ builder.AddConsole();
 builder.AddHealth();
 
 var app = builder.Build();
-app.UseRequestProtection();
+app.UseRequestLimits();
 app.MapWebhookEndpoint();
 app.MapAdminApi();
 app.MapConsole();

@@ -21,7 +21,7 @@ public static partial class AccountsApi
     }
 
     public static async Task<Results<Created<AccountResponse>, ValidationProblem>> CreateAccountAsync(
-        CreateAccountRequest request, WebhooksDbContext db, IntegrationDirectory directory, TimeProvider clock, CancellationToken cancellationToken)
+        CreateAccountRequest request, WebhooksDbContext db, IntegrationsByToken integrationsByToken, TimeProvider clock, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 200)
@@ -32,7 +32,7 @@ public static partial class AccountsApi
         db.Accounts.Add(account);
         await db.SaveChangesAsync(cancellationToken);
         // Every account write moves the directory's version; reading it now keeps this replica's view current.
-        await directory.RefreshAsync(cancellationToken);
+        await integrationsByToken.RefreshAsync(cancellationToken);
         return TypedResults.Created($"{AdminApi.Prefix}/accounts/{account.Id}", AccountResponse.From(account));
     }
 
@@ -79,7 +79,7 @@ public static partial class AccountsApi
     }
 
     public static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> UpdateAccountAsync(
-        Guid id, UpdateAccountRequest request, WebhooksDbContext db, IntegrationDirectory directory, ILoggerFactory loggers,
+        Guid id, UpdateAccountRequest request, WebhooksDbContext db, IntegrationsByToken integrationsByToken, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         if (!SnakeCaseEnumConverter<AccountStatus>.TryParse(request.Status, out var status))
@@ -97,7 +97,7 @@ public static partial class AccountsApi
             account.Status = status;
             await db.SaveChangesAsync(cancellationToken);
             // This replica applies it before answering; the others poll within their refresh interval.
-            await directory.RefreshAsync(cancellationToken);
+            await integrationsByToken.RefreshAsync(cancellationToken);
             Log.StatusChanged(loggers.CreateLogger(typeof(AccountsApi).FullName!), account.Id, SnakeCaseEnumConverter<AccountStatus>.ToName(previous), SnakeCaseEnumConverter<AccountStatus>.ToName(status));
         }
         return TypedResults.Ok(AccountResponse.From(account));

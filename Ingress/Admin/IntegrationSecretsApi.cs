@@ -53,7 +53,7 @@ public static partial class IntegrationSecretsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSigningSecretAsync(
-        Guid id, string fingerprint, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, ILoggerFactory loggers,
+        Guid id, string fingerprint, WebhooksDbContext db, IntegrationsByToken integrationsByToken, SecretProtector secrets, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         if (!await db.Integrations.AnyAsync(i => i.Id == id, cancellationToken))
@@ -77,7 +77,7 @@ public static partial class IntegrationSecretsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
                 detail: $"Integration {id} has no signing secret with that fingerprint.");
         }
-        await directory.RefreshAsync(cancellationToken);
+        await integrationsByToken.RefreshAsync(cancellationToken);
         Log.SecretRemoved(Logger(loggers), id, fingerprint.ToLowerInvariant());
         return TypedResults.NoContent();
     }

@@ -38,7 +38,7 @@ public static partial class IntegrationsApi
     }
 
     public static async Task<Results<Created<CreatedIntegrationResponse>, ValidationProblem, ProblemHttpResult>> CreateIntegrationAsync(
-        CreateIntegrationRequest request, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options,
+        CreateIntegrationRequest request, WebhooksDbContext db, IntegrationsByToken integrationsByToken, IOptions<IngressOptions> options,
         SecretProtector secrets, TimeProvider clock, ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (request.ProductId is not { } productId)
@@ -116,7 +116,7 @@ public static partial class IntegrationsApi
             db.IntegrationSigningSecrets.Add(IntegrationSecretsApi.NewSecret(integration.Id, request.SigningSecret, secrets, now));
         }
         await db.SaveChangesAsync(cancellationToken);
-        await directory.RefreshAsync(cancellationToken);
+        await integrationsByToken.RefreshAsync(cancellationToken);
         Log.Created(Logger(loggers), integration.Id, integration.AccountId, provider.Value.ToWireName(), integration.Version);
 
         var answer = CreatedIntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken),
@@ -151,7 +151,7 @@ public static partial class IntegrationsApi
     /// The body is read as JSON rather than bound to a record so that an absent property and an explicit null differ.
     /// </summary>
     public static async Task<Results<Ok<IntegrationResponse>, ValidationProblem, ProblemHttpResult>> UpdateIntegrationAsync(
-        Guid id, JsonElement body, WebhooksDbContext db, IntegrationDirectory directory, SecretProtector secrets, TimeProvider clock,
+        Guid id, JsonElement body, WebhooksDbContext db, IntegrationsByToken integrationsByToken, SecretProtector secrets, TimeProvider clock,
         ILoggerFactory loggers, ApiBaseUrlPolicy baseUrls, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -270,14 +270,14 @@ public static partial class IntegrationsApi
                 }
                 await transaction.CommitAsync(cancellationToken);
             });
-            await directory.RefreshAsync(cancellationToken);
+            await integrationsByToken.RefreshAsync(cancellationToken);
             Log.Updated(Logger(loggers), integration.Id, string.Join(',', changed));
         }
         return TypedResults.Ok(IntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken)));
     }
 
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RotateTokenAsync(
-        Guid id, WebhooksDbContext db, IntegrationDirectory directory, IOptions<IngressOptions> options, TimeProvider clock,
+        Guid id, WebhooksDbContext db, IntegrationsByToken integrationsByToken, IOptions<IngressOptions> options, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var token = WebhookToken.New();
@@ -289,7 +289,7 @@ public static partial class IntegrationsApi
         {
             return AdminResults.NotFound("integration", id);
         }
-        await directory.RefreshAsync(cancellationToken);
+        await integrationsByToken.RefreshAsync(cancellationToken);
         Log.TokenRotated(Logger(loggers), id);
         return TypedResults.Ok(new TokenResponse(token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token)));
     }

@@ -35,7 +35,7 @@ public static class TelemetryExtensions
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.UseUtcTimestamp = true;
         });
-        // The categories that would log the token with the request path are filtered by AddRequestProtection().
+        // The categories that would log the token with the request path are filtered by AddRequestLimits().
 
         builder.Services.AddSingleton<IngressTelemetry>();
         var openTelemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("webhooks-ingress",

@@ -3,7 +3,7 @@ using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Webhook;
 
-/// <summary>What the door needs to know about an integration, held in memory by <see cref="IntegrationDirectory"/>.</summary>
+/// <summary>What the door needs to know about an integration, held in memory by <see cref="IntegrationsByToken"/>.</summary>
 /// <param name="SigningSecrets">Decrypted, oldest first; empty when the integration has none.</param>
 public sealed record LiveIntegration(
     Guid Id,

@@ -13,7 +13,7 @@ namespace Webhooks.Ingress.Webhook;
 /// Otherwise anyone who knows the callback URL could replace or add a secret and sign whatever they like.
 /// </summary>
 public sealed partial class SigningSecretStore(
-    NpgsqlDataSource dataSource, SecretProtector protector, IntegrationDirectory directory, TimeProvider time, ILogger<SigningSecretStore> logger)
+    NpgsqlDataSource dataSource, SecretProtector protector, IntegrationsByToken integrationsByToken, TimeProvider time, ILogger<SigningSecretStore> logger)
 {
     public async Task<HandshakeSecretOutcome> AddFromHandshakeAsync(Guid integrationId, string secret, CancellationToken cancellationToken)
     {
@@ -24,7 +24,7 @@ public sealed partial class SigningSecretStore(
             {
                 Log.Stored(logger, integrationId);
                 // The first signed event follows the handshake closely: verify it with the new secret on this replica at once.
-                await directory.RefreshAsync(cancellationToken);
+                await integrationsByToken.RefreshAsync(cancellationToken);
             }
             return outcome;
         }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Webhooks.Ingress.Protection;
+using Webhooks.Ingress.Limits;
 
 namespace Webhooks.Ingress.Webhook;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Holding;
-using Webhooks.Ingress.Protection;
+using Webhooks.Ingress.Limits;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Persistence.Model;
@@ -22,14 +22,14 @@ public static partial class WebhookEndpoint
     {
         // The rate limit is the endpoint's own: any spelling of the path that routing sends here (a trailing slash, another
         // case) is limited like the canonical one.
-        var webhooks = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks").RequireRateLimiting(RequestProtection.WebhookRateLimit);
+        var webhooks = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks").RequireRateLimiting(RequestLimits.WebhookRateLimit);
         webhooks.MapPost("/{token}", ReceiveAsync).WithName("ReceiveWebhook");
         // Trello checks the callback URL with HEAD before it creates a webhook.
         webhooks.MapMethods("/{token}", [HttpMethods.Head], CheckAsync).WithName("CheckWebhook");
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(string token, HttpContext context, WebhookServices services)
+    private static async Task<IResult> ReceiveAsync(string token, HttpContext context, WebhookEndpointDependencies services)
     {
         var started = services.Time.GetTimestamp();
         var (result, provider, outcome) = await ReceiveCoreAsync(token, context, services, started);
@@ -37,17 +37,17 @@ public static partial class WebhookEndpoint
         return result;
     }
 
-    private static async Task<(IResult, Provider?, string)> ReceiveCoreAsync(string token, HttpContext context, WebhookServices services, long started)
+    private static async Task<(IResult, Provider?, string)> ReceiveCoreAsync(string token, HttpContext context, WebhookEndpointDependencies services, long started)
     {
         var options = services.Options.Value;
         var request = context.Request;
 
         // 1. Token: unknown, rotated away, disabled integration, disabled or suspended account → 410, nothing stored.
-        if (!services.Directory.IsLoaded)
+        if (!services.IntegrationsByToken.IsLoaded)
         {
             return (WebhookResults.Unavailable(options.RetryAfterSeconds), null, "unavailable");
         }
-        var integration = WebhookToken.IsWellFormed(token) ? services.Directory.Find(token) : null;
+        var integration = WebhookToken.IsWellFormed(token) ? services.IntegrationsByToken.Find(token) : null;
         if (integration is not { IsLive: true })
         {
             return (WebhookResults.Gone(), integration?.Provider, "gone");
@@ -138,13 +138,13 @@ public static partial class WebhookEndpoint
         return (receiver.Accepted(row.Id), integration.Provider, "accepted");
     }
 
-    private static async Task<IResult> CheckAsync(string token, WebhookServices services)
+    private static async Task<IResult> CheckAsync(string token, WebhookEndpointDependencies services)
     {
-        if (!services.Directory.IsLoaded)
+        if (!services.IntegrationsByToken.IsLoaded)
         {
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         }
-        var integration = WebhookToken.IsWellFormed(token) ? services.Directory.Find(token) : null;
+        var integration = WebhookToken.IsWellFormed(token) ? services.IntegrationsByToken.Find(token) : null;
         if (integration is not { IsLive: true })
         {
             return Results.StatusCode(StatusCodes.Status410Gone);
@@ -171,7 +171,7 @@ public static partial class WebhookEndpoint
     }
 
     /// <summary>An answered handshake is logged as <c>handshake</c>, a refused one as <c>rejected</c> with its reason; neither is queued.</summary>
-    private static async Task RecordHandshakeAsync(WebhookServices services, LiveIntegration integration, HttpRequest request, HandshakeAnswer handshake)
+    private static async Task RecordHandshakeAsync(WebhookEndpointDependencies services, LiveIntegration integration, HttpRequest request, HandshakeAnswer handshake)
     {
         if (handshake.Outcome == HandshakeOutcome.Unavailable)
         {
@@ -191,7 +191,7 @@ public static partial class WebhookEndpoint
             refused ? DeliveryStatus.Rejected : DeliveryStatus.Handshake, handshake.Reason));
     }
 
-    private static DeliveryRow Row(LiveIntegration integration, ReceivedWebhook webhook, IProviderReceiver receiver, WebhookServices services,
+    private static DeliveryRow Row(LiveIntegration integration, ReceivedWebhook webhook, IProviderReceiver receiver, WebhookEndpointDependencies services,
         DeliveryStatus status, bool signatureVerified, string? error = null) =>
         new(Guid.CreateVersion7(),
             integration.Id,
@@ -233,7 +233,7 @@ public static partial class WebhookEndpoint
             : body.ToArray();
 
     /// <summary>Handshakes and rejections are logged as deliveries, but their answer does not depend on the log.</summary>
-    private static async Task TryRecordAsync(WebhookServices services, DeliveryRow row)
+    private static async Task TryRecordAsync(WebhookEndpointDependencies services, DeliveryRow row)
     {
         try
         {

@@ -22,7 +22,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
     public const int ReplayBatchSize = 100;
 
     /// <summary>Called after a batch's deliveries were committed back to the outbox and before their messages are acked: tests simulate a crash there.</summary>
-    internal Func<ErrorQueuePass, Task>? AfterOutboxCommit { get; set; }
+    internal Func<ErrorQueueSession, Task>? AfterOutboxCommit { get; set; }
 
     /// <summary>A provider's error queue and how many messages wait in it (null: the queue does not exist, nothing ever failed there).</summary>
     public async Task<DeadLetterQueue> CountAsync(Provider provider, CancellationToken cancellationToken)
@@ -175,7 +175,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
             dryRun || selected.Count == 0 ? null : id, selected.Count, deliveries.Count, left, skipped,
             selected.Select(m => DeadLetter.From(m, facts.GetValueOrDefault(m.DeliveryId!.Value))).ToList());
 
-        async Task ReplayBatchAsync(ErrorQueuePass pass, List<ErrorQueueMessage> batch)
+        async Task ReplayBatchAsync(ErrorQueueSession pass, List<ErrorQueueMessage> batch)
         {
             var putBack = await replay.PutBackAsync(batch.Select(m => m.DeliveryId!.Value).ToList(), id, cancellationToken);
             if (AfterOutboxCommit is { } hook)

@@ -72,7 +72,7 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
     /// <paramref name="cap"/> messages beyond those present when it starts, so faults arriving meanwhile cannot make it
     /// loop forever.
     /// </summary>
-    public async Task<ErrorQueuePass?> OpenPassAsync(Provider provider, int cap, CancellationToken cancellationToken)
+    public async Task<ErrorQueueSession?> OpenPassAsync(Provider provider, int cap, CancellationToken cancellationToken)
     {
         var queue = QueueNames.ErrorQueueFor(provider);
         if (await CountAsync(queue, cancellationToken) is not { } count)
@@ -80,7 +80,7 @@ public sealed class ErrorQueueBroker : IAsyncDisposable
             return null;
         }
         var channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        return new ErrorQueuePass(provider, queue, count, (int)Math.Min(int.MaxValue, (long)count + cap), channel);
+        return new ErrorQueueSession(provider, queue, count, (int)Math.Min(int.MaxValue, (long)count + cap), channel);
     }
 
     public async ValueTask DisposeAsync()

@@ -403,7 +403,7 @@ namespace Webhooks.Persistence.Migrations
                 columns: new[] { "account_id", "email" },
                 unique: true);
 
-            // The ingress keeps every token in memory and polls for changes (IntegrationDirectory). Each change to an
+            // The ingress keeps every token in memory and polls for changes (IntegrationsByToken). Each change to an
             // integration or account takes the next number of one sequence; the advisory lock serialises those writers
             // so numbers are committed in order and a poll for "> last seen" can never skip a change.
             migrationBuilder.Sql("""

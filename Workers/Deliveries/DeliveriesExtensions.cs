@@ -11,7 +11,7 @@ public static class DeliveriesExtensions
     public static IHostApplicationBuilder AddDeliveryProcessing(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<DeliveryBatches>();
+        builder.Services.AddSingleton<DeliveryGroupCommit>();
         builder.Services.AddScoped<DeliveryProcessor>();
         builder.Services.AddScoped<TargetResolver>();
         builder.Services.AddScoped<StatusMappingResolver>();

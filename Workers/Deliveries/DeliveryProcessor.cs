@@ -15,7 +15,7 @@ namespace Webhooks.Workers.Deliveries;
 /// targets, apply, record each outcome. The batch is set-based (one query per step for all its deliveries) because
 /// round trips, not work, are what a delivery costs. Expected problems (inactive, unknown event, malformed payload,
 /// mapping errors) are recorded outcomes, never exceptions; anything thrown is transient and fails the whole batch,
-/// which <see cref="DeliveryBatches"/> then retries one delivery at a time to pin the failure on its message.
+/// which <see cref="DeliveryGroupCommit"/> then retries one delivery at a time to pin the failure on its message.
 /// Callable without a bus.
 /// </summary>
 public sealed class DeliveryProcessor(
@@ -55,7 +55,7 @@ public sealed class DeliveryProcessor(
     /// Processes the deliveries in one transaction and returns each one's outcome; ids with no delivery are absent.
     /// With <paramref name="countAttempt"/> the attempt is counted first, in its own statement outside the transaction,
     /// so attempts that fail and roll back still show (a batch retried one by one counts it once). <paramref name="fetched"/>
-    /// is what the fetch step read for them (<see cref="DeliveryBatches"/>); null reads it here, also before the
+    /// is what the fetch step read for them (<see cref="DeliveryGroupCommit"/>); null reads it here, also before the
     /// transaction: a sender's API is never called while this batch holds locks.
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(

@@ -7,8 +7,8 @@ using Webhooks.Workers.Telemetry;
 
 namespace Webhooks.Workers.Deliveries;
 
-/// <summary>Thin: hands the delivery to the next batch (<see cref="DeliveryBatches"/>) and logs the outcome.</summary>
-public sealed class ProcessDeliveryConsumer(DeliveryBatches batches, WorkerTelemetry telemetry, ILogger<ProcessDeliveryConsumer> logger) : IConsumer<ProcessDelivery>
+/// <summary>Thin: hands the delivery to the next batch (<see cref="DeliveryGroupCommit"/>) and logs the outcome.</summary>
+public sealed class ProcessDeliveryConsumer(DeliveryGroupCommit batches, WorkerTelemetry telemetry, ILogger<ProcessDeliveryConsumer> logger) : IConsumer<ProcessDelivery>
 {
     public async Task Consume(ConsumeContext<ProcessDelivery> context)
     {

@@ -70,8 +70,8 @@ public sealed class ConsoleStack : IAsyncDisposable
         var ingress = new IngressOnKestrel(connectionString, virtualHost, publicPort, adminPort);
         ingress.UseKestrel();
         ingress.StartServer();
-        var directory = ingress.Services.GetRequiredService<IntegrationDirectory>();
-        await Poll.UntilAsync(() => directory.IsLoaded, TimeSpan.FromSeconds(30), "the ingress's integration directory to load");
+        var integrationsByToken = ingress.Services.GetRequiredService<IntegrationsByToken>();
+        await Poll.UntilAsync(() => integrationsByToken.IsLoaded, TimeSpan.FromSeconds(30), "the ingress's integration directory to load");
         return new ConsoleStack(topology, worker, ingress, publicPort, adminPort);
     }
 

@@ -52,9 +52,9 @@ public sealed class IngressHost(string connectionString, string virtualHost, Act
     /// <summary>Waits until the token directory has loaded, so the first webhook is not answered 503.</summary>
     public async Task StartAsync()
     {
-        var directory = Services.GetRequiredService<IntegrationDirectory>();
+        var integrationsByToken = Services.GetRequiredService<IntegrationsByToken>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!directory.IsLoaded)
+        while (!integrationsByToken.IsLoaded)
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -55,9 +55,9 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
     /// <summary>Waits until the in-memory directory has loaded, so the first request is not answered 503.</summary>
     public async Task StartAsync()
     {
-        var directory = Services.GetRequiredService<IntegrationDirectory>();
+        var integrationsByToken = Services.GetRequiredService<IntegrationsByToken>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!directory.IsLoaded)
+        while (!integrationsByToken.IsLoaded)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -105,7 +105,7 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
             db.Add(new IntegrationSigningSecret { Id = Guid.NewGuid(), IntegrationId = integration.Id, Secret = signingSecret, CreatedAt = now });
         }
         await db.SaveChangesAsync();
-        await Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
+        await Services.GetRequiredService<IntegrationsByToken>().RefreshAsync(CancellationToken.None);
         return new SeededIntegration(integration.Id, account.Id, token, WebhookToken.CallbackUrl(PublicBaseUrl, token));
     }
 

@@ -67,9 +67,9 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         ingress._admin = ingress.CreateClient();
         ingress._admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         ingress._senders = ingress.CreateClient();
-        var directory = ingress.Services.GetRequiredService<IntegrationDirectory>();
+        var integrationsByToken = ingress.Services.GetRequiredService<IntegrationsByToken>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!directory.IsLoaded)
+        while (!integrationsByToken.IsLoaded)
         {
             if (DateTime.UtcNow > deadline)
             {

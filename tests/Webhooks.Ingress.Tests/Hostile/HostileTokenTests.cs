@@ -64,7 +64,7 @@ public sealed class HostileTokenTests : IngressFixture
 
         // The exporter sees commands: prove it by one query of our own through the application's data source.
         var beforeRefresh = Commands();
-        await App.Services.GetRequiredService<IntegrationDirectory>().RefreshAsync(CancellationToken.None);
+        await App.Services.GetRequiredService<IntegrationsByToken>().RefreshAsync(CancellationToken.None);
         Assert.That(Commands(), Is.GreaterThan(beforeRefresh), "the in-memory exporter must see the application's commands");
 
         var before = Commands();

@@ -112,7 +112,7 @@ public sealed class OutboxRelayTests
         await first.StartAsync();
         await second.StartAsync();
         var jira = await first.CreateIntegrationAsync(Provider.Jira);
-        await second.Services.GetRequiredService<Webhooks.Ingress.Webhook.IntegrationDirectory>().RefreshAsync(CancellationToken.None);
+        await second.Services.GetRequiredService<Webhooks.Ingress.Webhook.IntegrationsByToken>().RefreshAsync(CancellationToken.None);
 
         // Both replicas store while the broker is away, then both relays compete for the same backlog.
         await _vhost.BlockConnectionsAsync();

@@ -150,7 +150,7 @@ public sealed class DeliveryBatchTests
         }
         var failing = queued[2];
         await FailureInjection.FailAttemptsAsync(failing, int.MaxValue);
-        var batches = _services.GetRequiredService<DeliveryBatches>();
+        var batches = _services.GetRequiredService<DeliveryGroupCommit>();
 
         var slowOutcome = batches.ProcessAsync(slow.Id, slow.Provider, CancellationToken.None);
         await WaitForAttemptAsync(slow.Id);

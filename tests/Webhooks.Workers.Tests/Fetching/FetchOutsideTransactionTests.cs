@@ -146,7 +146,7 @@ public sealed class FetchOutsideTransactionTests
         var good = await StoreDeliveryAsync(integration, Completed);
         var failing = await StoreDeliveryAsync(integration, Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event(OtherTask, "task", "changed", field: "completed"))));
         await using var services = Pipeline();
-        var batches = services.GetRequiredService<DeliveryBatches>();
+        var batches = services.GetRequiredService<DeliveryGroupCommit>();
 
         var goodOutcome = batches.ProcessAsync(good.Id, Provider.Asana, CancellationToken.None);
         var failingOutcome = batches.ProcessAsync(failing.Id, Provider.Asana, CancellationToken.None);

@@ -21,10 +21,10 @@ namespace Webhooks.Workers.Deliveries;
 /// the next batch as soon as its own items are read, so a slow sender's API holds neither locks nor other deliveries.
 /// A delivery whose fetch fails transiently fails alone; the rest of its fetch batch goes on.
 /// </summary>
-public sealed class DeliveryBatches : IAsyncDisposable
+public sealed class DeliveryGroupCommit : IAsyncDisposable
 {
     private readonly IServiceScopeFactory _scopes;
-    private readonly ILogger<DeliveryBatches> _logger;
+    private readonly ILogger<DeliveryGroupCommit> _logger;
     private readonly int _batchSize;
     private readonly Channel<Waiter> _queue = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly Channel<Waiter> _toFetch = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleReader = true });
@@ -33,7 +33,7 @@ public sealed class DeliveryBatches : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _lanes;
 
-    public DeliveryBatches(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, IEnumerable<IItemFetcher> fetchers, ILogger<DeliveryBatches> logger)
+    public DeliveryGroupCommit(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, IEnumerable<IItemFetcher> fetchers, ILogger<DeliveryGroupCommit> logger)
     {
         _scopes = scopes;
         _logger = logger;

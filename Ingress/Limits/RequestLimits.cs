@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Webhooks.Ingress.Webhook;
 
-namespace Webhooks.Ingress.Protection;
+namespace Webhooks.Ingress.Limits;
 
 /// <summary>
 /// What protects the public listener from hostile or careless clients: Kestrel's connection and header limits
@@ -13,7 +13,7 @@ namespace Webhooks.Ingress.Protection;
 /// (<see cref="RateLimitOptions"/>), and log filters that keep the token in the request path out of the logs.
 /// Only the webhook endpoint is rate limited; the admin API and the health endpoints never are.
 /// </summary>
-public static partial class RequestProtection
+public static partial class RequestLimits
 {
     /// <summary>
     /// The webhook endpoint's rate-limit policy. It is attached to the endpoint, so it applies to whatever path routing
@@ -35,7 +35,7 @@ public static partial class RequestProtection
         "Microsoft.AspNetCore.Server.Kestrel",
     ];
 
-    public static WebApplicationBuilder AddRequestProtection(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ConnectionLimitsOptions>()
             .BindConfiguration(ConnectionLimitsOptions.SectionName)
@@ -77,7 +77,7 @@ public static partial class RequestProtection
         return builder;
     }
 
-    public static WebApplication UseRequestProtection(this WebApplication app)
+    public static WebApplication UseRequestLimits(this WebApplication app)
     {
         app.UseRateLimiter();
         return app;
@@ -96,7 +96,7 @@ public static partial class RequestProtection
             return RateLimitPartition.GetNoLimiter(Guid.Empty);
         }
         var integration = WebhookToken.IsWellFormed(token)
-            ? context.RequestServices.GetRequiredService<IntegrationDirectory>().Find(token)
+            ? context.RequestServices.GetRequiredService<IntegrationsByToken>().Find(token)
             : null;
         if (integration is null)
         {
@@ -120,7 +120,7 @@ public static partial class RequestProtection
         var response = rejected.HttpContext.Response;
         response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         response.ContentType = "application/json";
-        Log.RateLimited(rejected.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestProtection).FullName!), seconds);
+        Log.RateLimited(rejected.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLimits).FullName!), seconds);
         await response.WriteAsync(
             $$"""{"error":"rate_limited","detail":"Too many requests for this integration; retry after {{seconds}} s."}""", cancellationToken);
     }

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Webhooks.Ingress.Protection;
+namespace Webhooks.Ingress.Limits;
 
 /// <summary>
 /// Connection and request limits of the public listener, section <c>Ingress:Limits</c> (environment:

@@ -18,11 +18,11 @@ namespace Webhooks.Ingress.Webhook;
 /// that cannot be decrypted (its key is gone) verifies nothing, so signatures made with it are answered 401 rather than
 /// accepted unverified.
 /// </summary>
-public sealed partial class IntegrationDirectory(
+public sealed partial class IntegrationsByToken(
     NpgsqlDataSource dataSource,
     SecretProtector secrets,
     IOptions<IngressOptions> options,
-    ILogger<IntegrationDirectory> logger) : BackgroundService
+    ILogger<IntegrationsByToken> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, LiveIntegration> _byTokenHash = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, string> _tokenHashById = new();

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Webhooks.Ingress.Telemetry;
 
-namespace Webhooks.Ingress.Protection;
+namespace Webhooks.Ingress.Limits;
 
 /// <summary>
 /// The process-wide cap on webhook body bytes held by requests in progress (<c>Ingress:Limits:MaxBodyBytesInFlight</c>).

@@ -13,7 +13,7 @@ namespace Webhooks.Operations.DeadLetters;
 /// asynchronously, so right after another pass ended its count may not yet include what that pass put back. The cap
 /// keeps a queue that fills faster than it is read from holding a pass forever.
 /// </summary>
-public sealed class ErrorQueuePass : IAsyncDisposable
+public sealed class ErrorQueueSession : IAsyncDisposable
 {
     private static readonly TimeSpan ReturnSettleTime = TimeSpan.FromSeconds(1);
 
@@ -23,7 +23,7 @@ public sealed class ErrorQueuePass : IAsyncDisposable
     private long _taken;
     private ulong _lastHeld;
 
-    internal ErrorQueuePass(Provider provider, string queue, uint snapshot, int cap, IChannel channel)
+    internal ErrorQueueSession(Provider provider, string queue, uint snapshot, int cap, IChannel channel)
     {
         Provider = provider;
         Queue = queue;
