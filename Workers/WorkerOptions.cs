@@ -32,6 +32,14 @@ public sealed class WorkerOptions
     [Range(1, 64, ErrorMessage = "Workers:BatchConcurrency must be between {1} and {2}.")]
     public int BatchConcurrency { get; set; } = 2;
 
+    /// <summary>
+    /// Batch messages (<c>ProcessDeliveryBatch</c>, up to the ingress's <c>Outbox:DeliveriesPerMessage</c> deliveries each)
+    /// worked on at once per queue; the others wait in the broker. Enough to keep <see cref="BatchConcurrency"/>
+    /// transactions fed while one message's deliveries commit.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Workers:BatchMessageLimit must be between {1} and {2}.")]
+    public int BatchMessageLimit { get; set; } = 4;
+
     /// <summary>Retries after the first attempt for transient failures; past it the message is dead-lettered.</summary>
     [Range(0, 20, ErrorMessage = "Workers:RetryLimit must be between {1} and {2}.")]
     public int RetryLimit { get; set; } = 5;

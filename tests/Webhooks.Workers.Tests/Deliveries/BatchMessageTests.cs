@@ -1,0 +1,232 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Contracts;
+using Webhooks.Persistence.Model;
+using Webhooks.Testing;
+using static Webhooks.Workers.Tests.WorkerScenario;
+
+namespace Webhooks.Workers.Tests.Deliveries;
+
+/// <summary>
+/// Claim checks for several deliveries (<see cref="ProcessDeliveryBatch"/>): the outbox relay sends what one pass claimed
+/// of one provider as one message. Each delivery still gets its own outcome, one that fails is retried and dead-lettered
+/// alone as a single-delivery message, and copies of a batch (a redelivery, a relay that died between its send and its
+/// mark) apply nothing twice. Each test has a vhost of its own, so the queues hold only what it made; the deliveries
+/// arrive as the sender's requests while the vhost refuses the ingress's connection, so one relay pass claims them all
+/// when it returns.
+/// </summary>
+[NonParallelizable]
+public sealed class BatchMessageTests
+{
+    private TestVirtualHost _vhost = null!;
+    private AdminIngress? _ingress;
+    private WorkerApplication? _worker;
+
+    private static string MainQueue => QueueNames.For(Provider.Jira);
+    private static string ErrorQueue => QueueNames.ErrorQueueFor(Provider.Jira);
+
+    [SetUp]
+    public async Task CreateVirtualHost()
+    {
+        _vhost = await TestVirtualHost.CreateAsync("batches");
+        await TestBroker.DeclareProviderQueuesAsync(_vhost.Name);
+    }
+
+    [TearDown]
+    public async Task StopEverything()
+    {
+        if (_worker is not null)
+        {
+            await _worker.DisposeAsync();
+        }
+        if (_ingress is not null)
+        {
+            await _ingress.DisposeAsync();
+        }
+        await _vhost.DisposeAsync();
+    }
+
+    private async Task<AdminIngress> StartIngressAsync() =>
+        await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name });
+
+    private async Task<WorkerApplication> StartWorkerAsync() =>
+        _worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={_vhost.Name}");
+
+    private static byte[] CommentCreated(string commentId) => JiraPayloads.Edit("comment_created.json", json =>
+    {
+        json["comment"]!["id"] = commentId;
+        json["comment"]!["body"] = $"Comment {commentId}";
+    });
+
+    /// <summary>A Jira integration linked to one record, and <paramref name="count"/> comments its sender posted while the broker refused the ingress.</summary>
+    private async Task<(CreatedIntegration Integration, Guid Record, List<Guid> Deliveries)> PostWhileTheBrokerIsAwayAsync(int count)
+    {
+        _ingress = await StartIngressAsync();
+        var tenant = await _ingress.CreateTenantAsync();
+        var integration = await _ingress.CreateIntegrationAsync(tenant, "jira", new { });
+        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, JiraIssueId);
+        await _vhost.BlockConnectionsAsync();
+        var deliveries = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            deliveries.Add(await _ingress.PostWebhookAsync(integration, CommentCreated($"{Guid.NewGuid():N}"[..12])));
+        }
+        return (integration, record, deliveries);
+    }
+
+    private static async Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveries)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var db = NewContext();
+            if (await db.Deliveries.CountAsync(d => deliveries.Contains(d.Id) && d.PublishedAt != null) == deliveries.Count)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail("The outbox relay did not publish the deliveries within 60 s.");
+    }
+
+    private async Task<List<JsonElement>> CommentsAsync(Guid record) =>
+        [.. (await _ingress!.GetRecordAsync(record)).GetProperty("comments").EnumerateArray()];
+
+    [Test]
+    public async Task Deliveries_one_relay_pass_claimed_go_as_one_message_and_each_gets_its_own_outcome()
+    {
+        var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(8);
+
+        await _vhost.UnblockConnectionsAsync();
+        await WaitUntilPublishedAsync(deliveries);
+
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "one claim check for the eight deliveries");
+        await StartWorkerAsync();
+        var outcomes = new List<Delivery>();
+        foreach (var delivery in deliveries)
+        {
+            outcomes.Add(await WaitForOutcomeAsync(delivery));
+        }
+        Assert.That(outcomes.Select(o => (o.Status, o.Applied, o.Attempts)), Is.All.EqualTo((DeliveryStatus.Processed, 1, 1)));
+        Assert.That(await CommentsAsync(record), Has.Count.EqualTo(8));
+    }
+
+    [Test]
+    public async Task A_delivery_that_fails_in_a_batch_message_is_retried_and_dead_lettered_alone_while_the_rest_apply()
+    {
+        var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(6);
+        var failing = deliveries[3];
+        await FailureInjection.FailAttemptsAsync(new Delivery { Id = failing }, int.MaxValue);
+        await _vhost.UnblockConnectionsAsync();
+        await WaitUntilPublishedAsync(deliveries);
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
+
+        await StartWorkerAsync();
+
+        foreach (var delivery in deliveries.Where(d => d != failing))
+        {
+            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        }
+        var deadLettered = await WaitForOutcomeAsync(failing, DeliveryStatus.DeadLettered);
+        // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries.
+        Assert.That(deadLettered.Attempts, Is.EqualTo(4), deadLettered.LastError);
+        Assert.That(deadLettered.LastError, Does.Contain("injected transient failure"));
+        Assert.That((await CommentsAsync(record)).Count, Is.EqualTo(5));
+
+        // What reached the error queue is that delivery's own ProcessDelivery, as the dead-letter tool and console read it.
+        var errors = await DrainAsync(ErrorQueue);
+        Assert.That(errors, Has.Count.EqualTo(1));
+        var (messageId, body) = errors[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(messageId, Is.EqualTo(failing.ToString()));
+            Assert.That(body.GetProperty("messageType").EnumerateArray().Select(t => t.GetString()), Does.Contain("urn:message:webhooks:process-delivery:v1"));
+            Assert.That(body.GetProperty("message").GetProperty("deliveryId").GetGuid(), Is.EqualTo(failing));
+        });
+    }
+
+    [Test]
+    public async Task Deliveries_in_two_batch_messages_after_a_relay_died_between_send_and_mark_are_applied_once_each()
+    {
+        var (integration, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(6);
+        await StopIngressAsync();
+        await _vhost.UnblockConnectionsAsync();
+        // The relay that died had sent these two (overlapping) messages, and its mark was lost with it: the rows are
+        // still unpublished, so the next relay sends them all once more.
+        await SendAsTheDeadRelayAsync(integration, deliveries[..4], deliveries[2..]);
+        _ingress = await StartIngressAsync();
+        await WaitUntilPublishedAsync(deliveries);
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(3), "two messages from the dead relay, one from the next");
+
+        await StartWorkerAsync();
+
+        await AssertAppliedOnceAsync(record, deliveries);
+    }
+
+    [Test]
+    public async Task A_batch_message_consumed_twice_at_once_applies_each_delivery_once()
+    {
+        var (integration, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(10);
+        await StopIngressAsync();
+        await _vhost.UnblockConnectionsAsync();
+        // The same message twice (a redelivery after a lost ack): the worker takes both at once.
+        await SendAsTheDeadRelayAsync(integration, deliveries, deliveries);
+
+        await StartWorkerAsync();
+
+        await AssertAppliedOnceAsync(record, deliveries);
+    }
+
+    private async Task StopIngressAsync()
+    {
+        await _ingress!.DisposeAsync();
+        _ingress = null;
+    }
+
+    /// <summary>Sends batch messages as a relay would, from a worker host that consumes another provider's queue only.</summary>
+    private async Task SendAsTheDeadRelayAsync(CreatedIntegration integration, params IEnumerable<Guid>[] batches)
+    {
+        await using var sender = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={_vhost.Name}", "--Workers:Providers=github");
+        foreach (var batch in batches)
+        {
+            await sender.SendBatchAsync(Provider.Jira, integration.Id, batch);
+        }
+    }
+
+    /// <summary>
+    /// Every delivery processed with its change applied once, and (after the worker stopped, finishing what it had taken)
+    /// every copy consumed: one comment and one history entry per delivery.
+    /// </summary>
+    private async Task AssertAppliedOnceAsync(Guid record, List<Guid> deliveries)
+    {
+        var outcomes = new List<Delivery>();
+        foreach (var delivery in deliveries)
+        {
+            outcomes.Add(await WaitForOutcomeAsync(delivery));
+        }
+        await _worker!.DisposeAsync();
+        _worker = null;
+
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.Zero, "every copy was consumed");
+        Assert.That(outcomes.Select(o => (o.Status, o.Applied)), Is.All.EqualTo((DeliveryStatus.Processed, 1)));
+        _ingress ??= await StartIngressAsync();
+        var comments = await CommentsAsync(record);
+        Assert.That(comments, Has.Count.EqualTo(deliveries.Count));
+        Assert.That(comments.Select(c => c.GetProperty("body").GetString()), Is.Unique);
+        await using var db = NewContext();
+        Assert.That(await db.AuditEntries.CountAsync(a => a.DeliveryId != null && deliveries.Contains(a.DeliveryId.Value)), Is.EqualTo(deliveries.Count),
+            "one history entry per comment");
+    }
+
+    private async Task<List<(string MessageId, JsonElement Body)>> DrainAsync(string queue)
+    {
+        await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
+        await using var channel = await connection.CreateChannelAsync();
+        var messages = new List<(string, JsonElement)>();
+        while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
+        {
+            messages.Add((message.BasicProperties.MessageId ?? "", JsonDocument.Parse(message.Body).RootElement.Clone()));
+        }
+        return messages;
+    }
+}
