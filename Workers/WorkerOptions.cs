@@ -33,12 +33,12 @@ public sealed class WorkerOptions
     public int BatchConcurrency { get; set; } = 2;
 
     /// <summary>
-    /// Batch messages (<c>ProcessDeliveryBatch</c>, up to the ingress's <c>Outbox:DeliveriesPerMessage</c> deliveries each)
-    /// worked on at once per queue; the others wait in the broker. Enough to keep <see cref="BatchConcurrency"/>
-    /// transactions fed while one message's deliveries commit.
+    /// Deliveries of batch messages (<c>ProcessDeliveryBatch</c>, up to the ingress's <c>Outbox:DeliveriesPerMessage</c>
+    /// each) worked on at once in this process; further messages wait unacked. Like <see cref="ConcurrentMessageLimit"/>
+    /// for single messages, it must exceed <see cref="BatchSize"/> × <see cref="BatchConcurrency"/> for full batches.
     /// </summary>
-    [Range(1, 100, ErrorMessage = "Workers:BatchMessageLimit must be between {1} and {2}.")]
-    public int BatchMessageLimit { get; set; } = 4;
+    [Range(1, 100000, ErrorMessage = "Workers:BatchDeliveryLimit must be between {1} and {2}.")]
+    public int BatchDeliveryLimit { get; set; } = 2000;
 
     /// <summary>Retries after the first attempt for transient failures; past it the message is dead-lettered.</summary>
     [Range(0, 20, ErrorMessage = "Workers:RetryLimit must be between {1} and {2}.")]

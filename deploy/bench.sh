@@ -23,6 +23,11 @@
 #                               passed through to the workers (defaults 500, 1000, 200, 2)
 #   BENCH_TOKENS=8 BENCH_ISSUES=1000   integrations, linked records (Jira issues; a bulk edit spreads over many issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
+#   BENCH_SUSTAIN_START=2000 BENCH_SUSTAIN_INCREMENT=1000 BENCH_SUSTAIN_STEP=15 BENCH_SUSTAIN_SECONDS=60 BENCH_SUSTAIN_MAX=15000
+#   BENCH_SUSTAIN_LAG_MS=1000   sustained end to end (phase 4): first step, step size, seconds per step, the held rate's run
+#   BENCH_TRACE=<dir>           also record CPU samples (perf record, 10 s) of the ingress under wrk, of one worker draining
+#                               and of both during the sustained run, into <dir> (perturbs what it measures a little);
+#                               read them with: perf report -i <dir>/<name>.perf.data --no-children --sort symbol -g none
 #   BENCH_DOCS=1 (0: do not touch docs/benchmarks.md)   BENCH_SKIP_BUILD=1 (reuse .run/bin)
 #   WEBHOOKS_ADMIN_KEY (default: generated)   WEBHOOKS_PG_DATABASE=webhooks_bench   WEBHOOKS_RABBITMQ_VHOST=webhooks-bench
 # The bench database and vhost are dropped and recreated at the start of every run.
@@ -100,6 +105,16 @@ pg_ticks() {
   own=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pg_postmaster/stat")
   echo $(( own + $(ticks "${children[@]}") ))
 }
+# The share of it in the backends and autovacuum workers of the bench database (process title "postgres: … <database> …"),
+# live at the time: what the bench itself cost PostgreSQL while other databases on the same server are busy. A backend
+# that exits between two samples takes its CPU with it (n/a when that makes the difference negative).
+pg_bench_ticks() {
+  local pids
+  mapfile -t pids < <(pgrep -u postgres -f "postgres: .* $WEBHOOKS_PG_DATABASE( |$)" || true)
+  ticks "${pids[@]}"
+}
+# "PostgreSQL <all> µs (bench database <share> µs)" per item: p0 p1 b0 b1 count
+pg_cost() { echo "PostgreSQL $(per_item $(($2 - $1)) "$5") µs (bench database $(per_item $(($4 - $3)) "$5") µs)"; }
 rabbit_ticks() { local pids; mapfile -t pids < <(pgrep -o -f beam.smp || true); ticks "${pids[@]}"; }
 wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100). A negative delta is a measurement error (a process counted at
@@ -121,6 +136,14 @@ wait_quiet() { # seconds: until the machine is under 25 % busy over 2 s (what a 
   done
   echo $((SECONDS - t0))
 }
+trace() { # pid name: 10 s of CPU samples (perf, with the runtime's perf map) in the background, when BENCH_TRACE names a folder
+  [ -n "${BENCH_TRACE:-}" ] || return 0
+  mkdir -p "$BENCH_TRACE"
+  perf record -F 499 -g -p "$1" -o "$BENCH_TRACE/$2.perf.data" -- sleep 10 >/dev/null 2>&1 &
+}
+# With BENCH_TRACE the programs write a perf map of their JIT-compiled code (and map it once, not twice), so perf can name it.
+perf_env=()
+[ -z "${BENCH_TRACE:-}" ] || perf_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 wait_http() { # url seconds what
   for _ in $(seq 1 "$2"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 1; done
@@ -168,7 +191,7 @@ bench() { DOTNET_gcServer=0 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" "$@
 log "starting the ingress on $ingress_url, the plain endpoint on $plain_url and the durable endpoint on $durable_url"
 # The per-integration rate limit (500/s per token by default) would cap 8 tokens at 4,000 req/s: off, to measure the path.
 ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" Ingress__RateLimit__PermitsPerSecond=0 \
-  env -C "$ingress_dir" "${ingress_env[@]}" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
+  env -C "$ingress_dir" "${ingress_env[@]}" "${perf_env[@]}" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
 ingress_pid=$!
 dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
@@ -180,7 +203,7 @@ wait_http "$durable_url/ready" 60 "the durable endpoint"
 start_workers() { # count
   for i in $(seq 1 "$1"); do
     Workers__Providers=jira Workers__HealthPort=$((health_port + i - 1)) \
-      env -C "$workers_dir" "${worker_env[@]}" dotnet Webhooks.Workers.dll >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
+      env -C "$workers_dir" "${worker_env[@]}" "${perf_env[@]}" dotnet Webhooks.Workers.dll >"$root/.run/logs/bench-worker-$i.log" 2>&1 &
     worker_pids+=($!)
   done
 }
@@ -230,15 +253,16 @@ wait_published() { # seconds; prints how long the relay took
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
 log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
 next_base; wrk_run "$ingress_url" "$warmup" >/dev/null
-s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
+s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
+trace "$ingress_pid" ingress-wrk
 next_base; ingress=$(wrk_run "$ingress_url" "$duration")
 ingress_cpu=$(cpu_since "$s0")
 log "   $ingress ($ingress_cpu)"
 ingress_hwm_1=$(hwm_mb "$ingress_pid")
 relay_lag=$(wait_published 120)
-i1=$(ticks "$ingress_pid"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+i1=$(ticks "$ingress_pid"); p1=$(pg_ticks); b1=$(pg_bench_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
 n=$(kv "$ingress" requests)
-ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs, RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
+ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$n"), RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
 log "   the outbox relay had published everything ${relay_lag}s after the run; per request: $ingress_cost"
 
 log "2. ceilings: plain Kestrel endpoint and durable endpoint (same wrk load), raw COPY into a scratch table"
@@ -248,12 +272,12 @@ next_base; plain=$(wrk_run "$plain_url" "$duration")
 plain_cpu=$(cpu_since "$s0")
 log "   plain: $plain ($plain_cpu)"
 next_base; wrk_run "$durable_url" "$warmup" >/dev/null
-s0=$(stat_now); d0=$(ticks "$durable_pid"); p0=$(pg_ticks); read -r wb0 ws0 <<<"$(wal)"
+s0=$(stat_now); d0=$(ticks "$durable_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); read -r wb0 ws0 <<<"$(wal)"
 next_base; durable=$(wrk_run "$durable_url" "$duration")
 durable_cpu=$(cpu_since "$s0")
-d1=$(ticks "$durable_pid"); p1=$(pg_ticks); read -r wb1 ws1 <<<"$(wal)"
+d1=$(ticks "$durable_pid"); p1=$(pg_ticks); b1=$(pg_bench_ticks); read -r wb1 ws1 <<<"$(wal)"
 n=$(kv "$durable" requests)
-durable_cost="endpoint $(per_item $((d1 - d0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
+durable_cost="endpoint $(per_item $((d1 - d0)) "$n") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$n") CPU; WAL $(calc "int(($wb1 - $wb0) / $n)") B, $(calc "int(10 * ($ws1 - $ws0) * 1000 / $n) / 10") WAL syncs per 1000"
 log "   durable: $durable ($durable_cpu); per request: $durable_cost"
 # Stopped before the raw COPY run: it drops its scratch table (the raw run makes its own) and prints its batch sizes.
 kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
@@ -297,8 +321,9 @@ for replicas in 1 2; do
   wait_published 120 >/dev/null
   log "   starting $replicas worker replica(s)"
   started_at=$(sql "SELECT clock_timestamp()")
-  p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"; s0=$(stat_now)
+  p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"; s0=$(stat_now)
   start_workers "$replicas"
+  [ "$replicas" = 1 ] && (sleep 3; trace "${worker_pids[0]}" worker-drain) &
   done_count=0
   t0=$SECONDS
   while [ $((SECONDS - t0)) -lt "$drain_timeout" ]; do
@@ -310,8 +335,8 @@ for replicas in 1 2; do
   for pid in "${worker_pids[@]}"; do h=$(hwm_mb "$pid"); [ "$h" != "?" ] && [ "$h" -gt "$hwm" ] && hwm=$h; done
   drain_hwm[$replicas]=$hwm
   drain_cpu[$replicas]=$(cpu_since "$s0")
-  w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
-  drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, PostgreSQL $(per_item $((p1 - p0)) "$done_count") µs, RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
+  w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); b1=$(pg_bench_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
+  drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$done_count"), RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
   stop_workers
   result=$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
                        count(*) FILTER (WHERE status = 'processed' AND applied > 0),
@@ -402,14 +427,15 @@ sustained="" sustained_cost="" sustained_total="" sustained_rate=0
 for attempt in 1 2; do
   [ "$best" -gt 0 ] || break
   log "   sustained: ${best}/s for ${sustain_seconds} s (attempt $attempt)"
-  s0=$(stat_now); i0=$(ticks "$ingress_pid"); w0=$(ticks "${worker_pids[@]}"); p0=$(pg_ticks); r0=$(rabbit_ticks); read -r wb0 _ <<<"$(wal)"
+  s0=$(stat_now); i0=$(ticks "$ingress_pid"); w0=$(ticks "${worker_pids[@]}"); p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 _ <<<"$(wal)"
+  (sleep 20; trace "$ingress_pid" ingress-sustained; trace "${worker_pids[0]}" worker-sustained) &
   run_step "$best" "$sustain_seconds"
   sustained_cpu=$(cpu_since "$s0")
-  i1=$(ticks "$ingress_pid"); w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); r1=$(rabbit_ticks); read -r wb1 _ <<<"$(wal)"
+  i1=$(ticks "$ingress_pid"); w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); b1=$(pg_bench_ticks); r1=$(rabbit_ticks); read -r wb1 _ <<<"$(wal)"
   n=$(kv "$step_load" requests)
   sustained_total=$(per_item $(( (i1 - i0) + (w1 - w0) + (p1 - p0) + (r1 - r0) )) "$n")
   [ $((p1 - p0)) -lt 0 ] && sustained_total="n/a"
-  sustained_cost="ingress $(per_item $((i1 - i0)) "$n") µs, worker $(per_item $((w1 - w0)) "$n") µs, PostgreSQL $(per_item $((p1 - p0)) "$n") µs, RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU = **$sustained_total µs**; WAL $(calc "int(($wb1 - $wb0) / ($n > 0 ? $n : 1))") B; $sustained_cpu"
+  sustained_cost="ingress $(per_item $((i1 - i0)) "$n") µs, worker $(per_item $((w1 - w0)) "$n") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$n"), RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU = **$sustained_total µs**; WAL $(calc "int(($wb1 - $wb0) / ($n > 0 ? $n : 1))") B; $sustained_cpu"
   sustained="$(kv "$step_load" rate)/s sent, accept p50 $(kv "$step_load" p50_ms) ms, p99 $(kv "$step_load" p99_ms) ms (client); accept→applied p50 $step_p50 ms, p99 **$step_p99 ms**, max $step_max ms; backlog at the end $step_backlog, all done ${step_drain} s later; $step_done/$n finished"
   log "   per webhook: $sustained_cost"
   if [ "$step_held" = 1 ]; then sustained_rate=$best; break; fi
@@ -453,7 +479,7 @@ table="$work/table.md"
   printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
   printf '| 4 | End to end at %s req/s × %ss (%s worker, after %ss of warm-up at that rate), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_warmup" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
-  printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each) until one is not held (accept→applied p99 over %s ms, or a backlog at its end over that long's arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
+  printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each) until one is not held (accept→applied p99 over %s ms, or a backlog at its end of more than that many milliseconds of arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
   printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s webhooks/s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$sustained_rate" "${sustained:-none held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
   printf '| 4 | CPU per webhook at that rate (the %s s run and its drain) | %s | ≤ 400 µs | %s |\n' "$sustain_seconds" "${sustained_cost:-n/a}" "$(yes_no "$(sed 's/^n\/a$/999999/' <<<"${sustained_total:-n/a}") <= 400")"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"

@@ -52,7 +52,7 @@ public static class BusExtensions
         {
             x.DisableUsageTelemetry();
             x.AddConsumer<ProcessDeliveryConsumer, ProcessDeliveryConsumerDefinition>().ExcludeFromConfigureEndpoints();
-            x.AddConsumer<ProcessDeliveryBatchConsumer, ProcessDeliveryBatchConsumerDefinition>().ExcludeFromConfigureEndpoints();
+            x.AddConsumer<ProcessDeliveryBatchConsumer>().ExcludeFromConfigureEndpoints();
             x.AddConsumer<DeliveryFaultConsumer>().ExcludeFromConfigureEndpoints();
             x.AddHeldDeliveryConsumer();
 

@@ -14,11 +14,13 @@ namespace Webhooks.Workers.Deliveries;
 /// every delivery has an outcome or is back in the outbox. While that cannot be written (the database is down), the
 /// deliveries still without one are tried again, with backoff, holding the message: a batch message never reaches an
 /// error queue, which hold single deliveries only. A stopping worker leaves it unacked and the broker hands it out again;
-/// a redelivered batch changes nothing that already has an outcome.
+/// a redelivered batch changes nothing that already has an outcome. <see cref="BatchMessageBudget"/> bounds how many
+/// deliveries of batch messages are in flight.
 /// </summary>
 public sealed class ProcessDeliveryBatchConsumer(
     DeliveryGroupCommit batches,
     DeliveryHandBack handBack,
+    BatchMessageBudget budget,
     WorkerTelemetry telemetry,
     IOptions<WorkerOptions> options,
     ILogger<ProcessDeliveryBatchConsumer> logger) : IConsumer<ProcessDeliveryBatch>
@@ -28,6 +30,7 @@ public sealed class ProcessDeliveryBatchConsumer(
         var message = context.Message;
         var cancellationToken = context.CancellationToken;
         var pending = message.Deliveries.DistinctBy(d => d.DeliveryId).ToList();
+        using var lease = await budget.TakeAsync(pending.Count, cancellationToken);
         var backoff = options.Value.RetryMinInterval;
         while (true)
         {
