@@ -114,7 +114,8 @@ public sealed class ConsoleSecurityTests : ConsoleTest
         var page = await phone.NewPageAsync();
         await SignInAsync(page);
 
-        foreach (var (path, name) in new[] { ("/deliveries", "phone-deliveries"), ($"/deliveries/{deliveryId}", "phone-delivery"), ($"/integrations/{seed.IntegrationId}", "phone-integration") })
+        foreach (var (path, name) in new[] { ("/deliveries", "phone-deliveries"), ($"/deliveries/{deliveryId}", "phone-delivery"), ($"/integrations/{seed.IntegrationId}", "phone-integration"),
+            ("/dead-letters", "phone-dead-letters"), ("/dead-letters/jira", "phone-dead-letter-list"), ("/replay?status=failed", "phone-replay") })
         {
             await page.GotoAsync(Url(path));
             var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
