@@ -64,5 +64,11 @@ public sealed class BulkReplayTests : ConsoleTest
         var unparsable = await Page.GotoAsync(Url("/replay?since=yesterday"));
         Assert.That(unparsable!.Status, Is.EqualTo(400));
         await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("since");
+        var notANumber = await Page.GotoAsync(Url("/replay?status=failed&max=lots"));
+        Assert.That(notANumber!.Status, Is.EqualTo(400));
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("max");
+        var tooMany = await Page.GotoAsync(Url("/replay?status=failed&max=100001"));
+        Assert.That(tooMany!.Status, Is.EqualTo(400));
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The max must be between 1 and 100000.");
     }
 }

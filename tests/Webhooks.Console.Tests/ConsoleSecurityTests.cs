@@ -103,6 +103,10 @@ public sealed class ConsoleSecurityTests : ConsoleTest
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Filter" })).ToBeVisibleAsync();
         await Expect(page.Locator("#auto-refresh")).ToBeHiddenAsync();
+        await page.GotoAsync(Url("/dead-letters"));
+        await Expect(page.Locator("#dead-letter-queues tbody tr")).ToHaveCountAsync(8);
+        await page.GotoAsync(Url("/replay?status=dead_lettered&provider=github"));
+        await Expect(page.Locator("#replay-count")).ToBeVisibleAsync();
     }
 
     [Test]

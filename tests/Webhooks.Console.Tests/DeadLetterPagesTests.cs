@@ -154,6 +154,23 @@ public sealed class DeadLetterPagesTests : ConsoleTest
         });
     }
 
+    [TestCase("since=yesterday", "since")]
+    [TestCase("until=2026-13-45T00:00:00", "until")]
+    [TestCase("offset=-1", "offset")]
+    [TestCase("limit=many", "limit")]
+    [TestCase("limit=0", "The limit must be between 1 and 500.")]
+    [TestCase("limit=501&preview=purge", "The limit must be between 1 and 500.")]
+    public async Task A_filter_that_does_not_parse_is_400_naming_it(string query, string named)
+    {
+        await SignInAsync();
+
+        var response = await Page.GotoAsync(Url($"/dead-letters/jira?{query}"));
+
+        Assert.That(response!.Status, Is.EqualTo(400));
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync(named);
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Purge" })).ToHaveCountAsync(0);
+    }
+
     /// <summary>
     /// Each new form, posted with the session cookie but without the page's token (or with a forged one), is 400 and
     /// changes nothing. The same posts with the page's real token reach their handlers (which refuse them for another
