@@ -157,6 +157,7 @@ public sealed class DeliveriesApiTests
             Assert.That(detail.GetProperty("bodyIsBase64").GetBoolean(), Is.False);
             Assert.That(detail.GetProperty("bodySize").GetInt32(), Is.EqualTo(Encoding.UTF8.GetByteCount("""{"summary":"Grüße"}""")));
             Assert.That(detail.GetProperty("publishedAt").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.String));
+            Assert.That(detail.GetProperty("replayId").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null), "never replayed");
         });
     }
 
@@ -198,8 +199,10 @@ public sealed class DeliveriesApiTests
             current = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id);
         }
         while (current.Status != DeliveryStatus.Queued && DateTime.UtcNow < deadline);
+        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
         Assert.Multiple(() =>
         {
+            Assert.That(detail.GetProperty("replayId").GetGuid(), Is.EqualTo(replayId), "the detail names its last replay");
             Assert.That(current.Status, Is.EqualTo(DeliveryStatus.Queued), "the relay republished the replayed delivery");
             Assert.That(current.PublishedAt, Is.GreaterThan(delivery.PublishedAt!.Value));
             Assert.That(current.ReplayId, Is.EqualTo(replayId), "the replay's progress counts it");
