@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
@@ -46,8 +47,15 @@ public sealed class BatchMessageTests
         await _vhost.DisposeAsync();
     }
 
-    private async Task<AdminIngress> StartIngressAsync() =>
-        await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name });
+    private async Task<AdminIngress> StartIngressAsync(int? deliveriesPerMessage = null)
+    {
+        var settings = new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name };
+        if (deliveriesPerMessage is { } perMessage)
+        {
+            settings["Outbox:DeliveriesPerMessage"] = perMessage.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return await AdminIngress.StartAsync(settings: settings);
+    }
 
     private async Task<WorkerApplication> StartWorkerAsync() =>
         _worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={_vhost.Name}");
@@ -59,9 +67,9 @@ public sealed class BatchMessageTests
     });
 
     /// <summary>A Jira integration linked to one record, and <paramref name="count"/> comments its sender posted while the broker refused the ingress.</summary>
-    private async Task<(CreatedIntegration Integration, Guid Record, List<Guid> Deliveries)> PostWhileTheBrokerIsAwayAsync(int count)
+    private async Task<(CreatedIntegration Integration, Guid Record, List<Guid> Deliveries)> PostWhileTheBrokerIsAwayAsync(int count, int? deliveriesPerMessage = null)
     {
-        _ingress = await StartIngressAsync();
+        _ingress = await StartIngressAsync(deliveriesPerMessage);
         var tenant = await _ingress.CreateTenantAsync();
         var integration = await _ingress.CreateIntegrationAsync(tenant, "jira", new { });
         var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, JiraIssueId);
@@ -116,7 +124,8 @@ public sealed class BatchMessageTests
     {
         var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(6);
         var failing = deliveries[3];
-        await FailureInjection.FailAttemptsAsync(new Delivery { Id = failing }, int.MaxValue);
+        // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries; the fifth (a replay) succeeds.
+        await FailureInjection.FailAttemptsAsync(new Delivery { Id = failing }, 4);
         await _vhost.UnblockConnectionsAsync();
         await WaitUntilPublishedAsync(deliveries);
         Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
@@ -128,21 +137,80 @@ public sealed class BatchMessageTests
             Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
         }
         var deadLettered = await WaitForOutcomeAsync(failing, DeliveryStatus.DeadLettered);
-        // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries.
         Assert.That(deadLettered.Attempts, Is.EqualTo(4), deadLettered.LastError);
         Assert.That(deadLettered.LastError, Does.Contain("injected transient failure"));
         Assert.That((await CommentsAsync(record)).Count, Is.EqualTo(5));
+        await WaitForCountAsync(ErrorQueue, 1);
 
-        // What reached the error queue is that delivery's own ProcessDelivery, as the dead-letter tool and console read it.
-        var errors = await DrainAsync(ErrorQueue);
-        Assert.That(errors, Has.Count.EqualTo(1));
-        var (messageId, body) = errors[0];
+        // The dead-letter list (the admin API, which the console and the command line share) shows that delivery alone.
+        var page = await _ingress!.ExpectAsync(HttpMethod.Get, "/dead-letters/jira", null, HttpStatusCode.OK);
+        var listed = page.GetProperty("messages").EnumerateArray().ToList();
+        Assert.That(listed, Has.Count.EqualTo(1));
         Assert.Multiple(() =>
         {
-            Assert.That(messageId, Is.EqualTo(failing.ToString()));
-            Assert.That(body.GetProperty("messageType").EnumerateArray().Select(t => t.GetString()), Does.Contain("urn:message:webhooks:process-delivery:v1"));
-            Assert.That(body.GetProperty("message").GetProperty("deliveryId").GetGuid(), Is.EqualTo(failing));
+            Assert.That(listed[0].GetProperty("deliveryId").GetGuid(), Is.EqualTo(failing));
+            Assert.That(listed[0].GetProperty("messageId").GetString(), Is.EqualTo(failing.ToString()));
+            Assert.That(listed[0].GetProperty("deliveryStatus").GetString(), Is.EqualTo("dead_lettered"));
+            Assert.That(listed[0].GetProperty("reason").GetString(), Does.Contain("injected transient failure"));
         });
+
+        // Replayed from there, it is that one delivery again, and applies.
+        var replay = await _ingress.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{failing}/replay", null, HttpStatusCode.Accepted);
+        Assert.That(replay.GetProperty("deliveries").GetInt32(), Is.EqualTo(1));
+        var replayed = await WaitForOutcomeAsync(failing, DeliveryStatus.Processed);
+        Assert.That((replayed.Applied, replayed.Attempts), Is.EqualTo((1, 5)));
+        Assert.That((await CommentsAsync(record)).Count, Is.EqualTo(6));
+        await WaitForCountAsync(ErrorQueue, 0);
+    }
+
+    [Test]
+    public async Task A_queue_of_single_delivery_messages_from_before_the_upgrade_drains()
+    {
+        // An ingress from before batch messages sent one ProcessDelivery per delivery (Outbox:DeliveriesPerMessage=1 still does).
+        var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(12, deliveriesPerMessage: 1);
+        await _vhost.UnblockConnectionsAsync();
+        await WaitUntilPublishedAsync(deliveries);
+        var queued = await PeekAsync(MainQueue);
+        Assert.That(queued.Select(m => m.MessageId), Is.EquivalentTo(deliveries.Select(d => d.ToString())), "one message per delivery");
+        Assert.That(queued.Select(m => m.MessageType), Is.All.EqualTo("urn:message:webhooks:process-delivery:v1"));
+
+        await StartWorkerAsync();
+
+        foreach (var delivery in deliveries)
+        {
+            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        }
+        Assert.That(await CommentsAsync(record), Has.Count.EqualTo(12));
+        await WaitForCountAsync(MainQueue, 0);
+    }
+
+    [Test]
+    public async Task Replayed_deliveries_go_one_message_each_even_when_one_pass_claims_them_all()
+    {
+        var (integration, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(5);
+        await _vhost.UnblockConnectionsAsync();
+        await StartWorkerAsync();
+        foreach (var delivery in deliveries)
+        {
+            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        }
+        await _worker!.DisposeAsync();
+        _worker = null;
+
+        // The operator replays the integration's processed deliveries while no worker runs: the relay sends them all in one pass.
+        var started = await _ingress!.ExpectAsync(HttpMethod.Post, "/deliveries/replay",
+            new { statuses = new[] { "processed" }, integrationId = integration.Id }, HttpStatusCode.Accepted);
+        Assert.That(started.GetProperty("replayed").GetInt32(), Is.EqualTo(5));
+        await WaitUntilPublishedAsync(deliveries);
+        var queued = await PeekAsync(MainQueue);
+        Assert.That(queued.Select(m => m.MessageId), Is.EquivalentTo(deliveries.Select(d => d.ToString())), "each replayed delivery is its own message");
+        Assert.That(queued.Select(m => m.MessageType), Is.All.EqualTo("urn:message:webhooks:process-delivery:v1"));
+
+        await StartWorkerAsync();
+
+        var progress = await _ingress.WaitForReplayAsync(started.GetProperty("replayId").GetGuid());
+        Assert.That(progress.GetProperty("statuses").GetProperty("duplicate").GetInt32(), Is.EqualTo(5), "processed again, applied nothing twice");
+        Assert.That(await CommentsAsync(record), Has.Count.EqualTo(5));
     }
 
     [Test]
@@ -218,15 +286,28 @@ public sealed class BatchMessageTests
             "one history entry per comment");
     }
 
-    private async Task<List<(string MessageId, JsonElement Body)>> DrainAsync(string queue)
+    /// <summary>Every message on the queue (message id and MassTransit message type), left on it: unacked until the channel closes.</summary>
+    private async Task<List<(string MessageId, string? MessageType)>> PeekAsync(string queue)
     {
         await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
         await using var channel = await connection.CreateChannelAsync();
-        var messages = new List<(string, JsonElement)>();
-        while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
+        var messages = new List<(string, string?)>();
+        while (await channel.BasicGetAsync(queue, autoAck: false) is { } message)
         {
-            messages.Add((message.BasicProperties.MessageId ?? "", JsonDocument.Parse(message.Body).RootElement.Clone()));
+            using var envelope = JsonDocument.Parse(message.Body);
+            messages.Add((message.BasicProperties.MessageId ?? "", envelope.RootElement.GetProperty("messageType")[0].GetString()));
         }
         return messages;
+    }
+
+    private async Task WaitForCountAsync(string queue, uint expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        uint count;
+        while ((count = await TestBroker.CountAsync(_vhost.Name, queue)) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.That(count, Is.EqualTo(expected), $"messages on {queue}");
     }
 }
