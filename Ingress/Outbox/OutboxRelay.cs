@@ -47,7 +47,13 @@ public sealed partial class OutboxRelay(
         {
             try
             {
-                await _wake.WaitAsync(backoff > TimeSpan.Zero ? backoff : settings.SweepInterval, stoppingToken);
+                var woken = await _wake.WaitAsync(backoff > TimeSpan.Zero ? backoff : settings.SweepInterval, stoppingToken);
+                if (woken && backoff == TimeSpan.Zero && settings.Linger > TimeSpan.Zero)
+                {
+                    // Let the commits of the next few milliseconds join this pass: one claim, one message and one mark
+                    // for all of them, and one worker transaction, instead of one of each per commit.
+                    await Task.Delay(settings.Linger, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -34,7 +34,11 @@ public sealed class ProcessDeliveryBatchConsumer(
         var backoff = options.Value.RetryMinInterval;
         while (true)
         {
-            var attempts = pending.Select(d => ProcessOneAsync(message.Provider, d, cancellationToken)).ToList();
+            List<Task<DeliveryOutcome>> attempts;
+            using (batches.Gather())
+            {
+                attempts = [.. pending.Select(d => ProcessOneAsync(message.Provider, d, cancellationToken))];
+            }
             await Task.WhenAll(attempts.Cast<Task>()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
             var failed = new List<BatchedDelivery>();
