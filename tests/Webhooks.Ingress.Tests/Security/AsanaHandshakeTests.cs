@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -27,21 +28,13 @@ public sealed class AsanaHandshakeTests : IngressFixture
     private const string IntruderSecret = "confirmation-secret-123";
 
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private AdminClient _admin = null!;
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock)));
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
+    protected override void Configure(IWebHostBuilder web) => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock));
 
     [Test]
     public async Task Second_handshake_after_the_first_secret_is_409_and_changes_nothing()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (var first = await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -71,13 +64,13 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Window_opened_through_the_admin_API_accepts_a_second_webhook_and_both_verify()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (var first = await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        var window = await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        var window = await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
         Assert.That(window.GetProperty("openUntil").GetDateTimeOffset(), Is.EqualTo(_clock.GetUtcNow().AddMinutes(15)).Within(TimeSpan.FromSeconds(1)));
         using (var second = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
         {
@@ -96,11 +89,11 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Window_closes_15_minutes_after_it_was_opened()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
         }
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
 
         _clock.Advance(TimeSpan.FromMinutes(14));
         using (var inTime = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
@@ -120,8 +113,8 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Integration_keeps_at_most_ten_secrets_and_each_verifies()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        var asana = await Admin.SeedAsync(provider: "asana");
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
         var secrets = Enumerable.Range(1, 10).Select(i => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))).ToList();
         foreach (var secret in secrets)
         {
@@ -150,7 +143,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Handshakes_racing_for_a_new_integration_store_exactly_one_secret()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         var secrets = Enumerable.Range(1, 8).Select(i => $"racing-secret-{i}").ToList();
 
         var answers = await Task.WhenAll(secrets.Select(async secret =>
@@ -169,7 +162,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     public async Task Same_secret_handshaken_again_is_echoed_and_stored_once()
     {
         // Asana sends one handshake per webhook; a repeat (our answer lost on the way) must not fail the creation.
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
         }
@@ -186,7 +179,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [TestCase("control", TestName = "Handshake_secret_with_a_control_character_is_400_and_not_stored")]
     public async Task Malformed_handshake_secret_is_400_and_not_stored(string shape)
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using var request = new HttpRequestMessage(HttpMethod.Post, asana.WebhookPath) { Content = AsanaSender.HandshakeBody() };
         switch (shape)
         {
@@ -221,7 +214,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
 
     private async Task<string[]> FingerprintsAsync(Guid integrationId)
     {
-        var integration = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
+        var integration = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
         return integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString()!).ToArray();
     }
 

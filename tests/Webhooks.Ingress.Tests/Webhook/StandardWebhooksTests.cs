@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
@@ -19,16 +20,8 @@ public sealed class StandardWebhooksTests : IngressFixture
     private static readonly byte[] ContactCreated = PayloadFixtures.Read(Provider.Standard, "contact.created.json");
 
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private AdminClient _admin = null!;
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock)));
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
+    protected override void Configure(IWebHostBuilder web) => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock));
 
     [Test]
     public async Task A_delivery_signed_as_the_sender_signs_it_is_stored_under_its_webhook_id()
@@ -113,7 +106,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         var rotatedAt = _clock.GetUtcNow();
         var next = StandardSender.NewSecret();
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
 
         var listed = patched.GetProperty("signingSecrets").EnumerateArray().ToList();
         Assert.Multiple(() =>
@@ -147,8 +140,8 @@ public sealed class StandardWebhooksTests : IngressFixture
         // The rotated-to secret removed by fingerprint leaves only its predecessor, which expires a day later.
         var (standard, previous) = await StandardIntegrationAsync();
         var next = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
-        using (var deleted = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        using (var deleted = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
         {
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         }
@@ -167,10 +160,10 @@ public sealed class StandardWebhooksTests : IngressFixture
     [Test]
     public async Task Another_provider_still_replaces_its_secret_at_once()
     {
-        var github = await _admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-first" }), HttpStatusCode.OK);
+        var github = await Admin.SeedAsync(provider: "github");
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-first" }), HttpStatusCode.OK);
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-second" }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-second" }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint("github-second"), JsonValueKind.Null) }));
@@ -181,7 +174,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     {
         var (standard, secret) = await StandardIntegrationAsync();
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint(secret), JsonValueKind.Null) }));
@@ -195,7 +188,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         foreach (var secret in rotations)
         {
             _clock.Advance(TimeSpan.FromMinutes(1));
-            await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+            await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
         }
 
         Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(rotations.Select(Fingerprint)), "the first secret went to make room");
@@ -210,9 +203,9 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task Removing_the_secret_removes_every_one_at_once()
     {
         var (standard, _) = await StandardIntegrationAsync();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = StandardSender.NewSecret() }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = StandardSender.NewSecret() }), HttpStatusCode.OK);
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero, "an operator removing the secrets means it: no grace");
     }
@@ -223,18 +216,18 @@ public sealed class StandardWebhooksTests : IngressFixture
     [TestCase("whsec_c2hvcnQ=", TestName = "5 bytes")]
     public async Task A_standard_signing_secret_that_is_not_whsec_base64_is_400_at_create_and_at_patch(string secret)
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
 
-        var created = await AdminClient.ExpectAsync(await _admin.PostAsync("/integrations",
+        var created = await AdminClient.ExpectAsync(await Admin.PostAsync("/integrations",
             new { productId = seeded.ProductId, provider = "standard", version = 1, name = "Sender", runAsUserId = seeded.UserId, signingSecret = secret }), HttpStatusCode.BadRequest);
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret, name = "Renamed" }), HttpStatusCode.BadRequest);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret, name = "Renamed" }), HttpStatusCode.BadRequest);
 
         Assert.Multiple(async () =>
         {
             Assert.That(created.GetProperty("errors").TryGetProperty("signingSecret", out _), Is.True, created.GetRawText());
             Assert.That(patched.GetProperty("errors").GetProperty("signingSecret")[0].GetString(), Does.Contain("whsec_"));
             Assert.That(created.GetRawText() + patched.GetRawText(), Does.Not.Contain(secret), "the refused value is not echoed");
-            var unchanged = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
+            var unchanged = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
             Assert.That(unchanged.GetProperty("name").GetString(), Is.Not.EqualTo("Renamed"), "nothing of a refused PATCH is kept");
             Assert.That(unchanged.GetProperty("signingSecrets").GetArrayLength(), Is.Zero);
         });
@@ -243,15 +236,15 @@ public sealed class StandardWebhooksTests : IngressFixture
     [Test]
     public async Task Another_providers_secret_need_not_be_a_standard_one()
     {
-        var seeded = await _admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "not-a-standard-secret" }), HttpStatusCode.OK);
+        var seeded = await Admin.SeedAsync(provider: "github");
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "not-a-standard-secret" }), HttpStatusCode.OK);
     }
 
     private async Task<(Seeded Integration, string Secret)> StandardIntegrationAsync()
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
         var secret = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
         return (seeded, secret);
     }
 
@@ -260,7 +253,7 @@ public sealed class StandardWebhooksTests : IngressFixture
 
     private async Task<string?[]> FingerprintsAsync(Guid integrationId)
     {
-        var integration = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
+        var integration = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
         return [.. integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString())];
     }
 
