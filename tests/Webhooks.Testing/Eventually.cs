@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using NUnit.Framework;
 
 namespace Webhooks.Testing;
@@ -20,24 +21,27 @@ public static class Eventually
     public static async Task<T> GetAsync<T>(string what, Func<Task<T>> read, Func<T, bool> accept, TimeSpan? within = null)
     {
         var bound = within ?? DefaultWithin;
+        var value = await ReadUntilAsync(read, accept, bound);
+        return accept(value) ? value : throw new AssertionException($"Waited {bound.TotalSeconds:0.#} s for {what}; last seen: {Describe(value)}");
+    }
+
+    /// <summary>
+    /// Reads until <paramref name="accept"/> holds or <paramref name="within"/> has passed (at least once), and returns
+    /// the last value read either way: for a test that judges and reports what it saw itself.
+    /// </summary>
+    public static async Task<T> ReadUntilAsync<T>(Func<Task<T>> read, Func<T, bool> accept, TimeSpan within)
+    {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var value = await read();
-            if (accept(value))
+            if (accept(value) || clock.Elapsed > within)
             {
                 return value;
-            }
-            if (clock.Elapsed > bound)
-            {
-                throw new AssertionException($"Waited {bound.TotalSeconds:0.#} s for {what}; last seen: {Describe(value)}");
             }
             await Task.Delay(PollEvery);
         }
     }
-
-    public static Task<T> GetAsync<T>(string what, Func<T> read, Func<T, bool> accept, TimeSpan? within = null) =>
-        GetAsync(what, () => Task.FromResult(read()), accept, within);
 
     /// <summary>Waits until <paramref name="condition"/> holds.</summary>
     public static Task HoldsAsync(string what, Func<Task<bool>> condition, TimeSpan? within = null) =>
@@ -46,15 +50,33 @@ public static class Eventually
     public static Task HoldsAsync(string what, Func<bool> condition, TimeSpan? within = null) =>
         GetAsync(what, () => Task.FromResult(condition()), holds => holds, within);
 
-    /// <summary>What a value looks like in a failure message: JSON as sent, collections by their items.</summary>
-    public static string Describe(object? value) => value switch
+    private static readonly JsonSerializerOptions Shown = new() { ReferenceHandler = ReferenceHandler.IgnoreCycles, MaxDepth = 8 };
+
+    /// <summary>What a value looks like in a failure message: JSON as sent, collections by their items, objects by their properties.</summary>
+    public static string Describe(object? value)
     {
-        null => "null",
-        string text => text,
-        JsonElement json => json.ValueKind == JsonValueKind.Undefined ? "nothing" : json.GetRawText(),
-        IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Describe)) + "]",
-        _ => value.ToString() ?? "",
-    };
+        var text = value switch
+        {
+            null => "null",
+            JsonElement json => json.ValueKind == JsonValueKind.Undefined ? "nothing" : json.GetRawText(),
+            string or ValueType => value.ToString()!,
+            IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Describe)) + "]",
+            _ => AsJson(value),
+        };
+        return text.Length <= 2000 ? text : text[..2000] + "…";
+    }
+
+    private static string AsJson(object value)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(value, value.GetType(), Shown);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return value.ToString() ?? "";
+        }
+    }
 }
 
 /// <summary>

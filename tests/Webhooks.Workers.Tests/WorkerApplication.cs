@@ -68,22 +68,17 @@ public sealed class WorkerApplication : IAsyncDisposable
         await endpoint.Send(new ProcessDelivery(delivery.Id, delivery.IntegrationId, delivery.Provider, delivery.ReceivedAt), context => context.MessageId = delivery.Id);
     }
 
-    private async Task WaitUntilReadyAsync()
+    private Task WaitUntilReadyAsync() => WaitUntilReadyAsync(App);
+
+    /// <summary>Waits until a worker host's readiness checks are healthy; a failure names each check's status.</summary>
+    public static Task WaitUntilReadyAsync(WebApplication worker)
     {
-        var health = App.Services.GetRequiredService<HealthCheckService>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HealthReport report;
-        do
+        var health = worker.Services.GetRequiredService<HealthCheckService>();
+        return Eventually.GetAsync("the worker host to be ready", async () =>
         {
-            report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
-            if (report.Status == HealthStatus.Healthy)
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        throw new InvalidOperationException($"The worker host did not become ready within 30 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}"))}");
+            var report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
+            return (report.Status, Checks: string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}")));
+        }, ready => ready.Status == HealthStatus.Healthy);
     }
 
     public async ValueTask DisposeAsync()

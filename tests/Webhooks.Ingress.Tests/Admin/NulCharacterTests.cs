@@ -52,7 +52,7 @@ public sealed class NulCharacterTests : IngressFixture
 
         Assert.That(problem.GetProperty("errors").TryGetProperty("name", out _), Is.True, problem.ToString());
         var current = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
-        Assert.That(current.GetProperty("name").GetString(), Is.EqualTo("Jira"));
+        Assert.That(current.GetProperty("name").GetString(), Is.EqualTo(seeded.Created.GetProperty("name").GetString()), "the name is unchanged");
     }
 
     [Test]

@@ -149,7 +149,7 @@ public sealed class BodyBudgetTests : IngressFixture
 
     /// <summary>The ingress's in-flight gauge, as a metrics exporter reads it, once it satisfies the condition (null: no gauge).</summary>
     private async Task<long> WaitForInFlightAsync(Func<long, bool> condition, TimeSpan within) =>
-        (await Eventually.GetAsync($"{InFlightGauge} to reach the expected bytes", ReadInFlight, bytes => bytes is { } value && condition(value), within)).GetValueOrDefault();
+        (await Eventually.GetAsync($"{InFlightGauge} to reach the expected bytes", () => Task.FromResult(ReadInFlight()), bytes => bytes is { } value && condition(value), within)).GetValueOrDefault();
 
     private long? ReadInFlight()
     {

@@ -153,5 +153,5 @@ public sealed class TracingTests
 
     /// <summary>A request span ends just after its answer is sent: the exported request spans, once there are enough.</summary>
     private static Task<List<Activity>> RequestSpansAsync(List<Activity> spans, Func<List<Activity>, bool> enough) =>
-        Eventually.GetAsync("the request spans to be exported", () => spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore").ToList(), enough, TimeSpan.FromSeconds(10));
+        Eventually.GetAsync("the request spans to be exported", () => Task.FromResult(spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore").ToList()), enough, TimeSpan.FromSeconds(10));
 }

@@ -47,15 +47,8 @@ public sealed class RetryTests
         Assert.That((outcome.Status, outcome.Attempts), Is.EqualTo((DeliveryStatus.DeadLettered, 3)));
         Assert.That(outcome.LastError, Does.Contain("injected transient failure"));
         Assert.That(await CommentsOnAsync(record), Is.Empty);
-        // The management API refreshes its counts every few seconds: poll, bounded.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var count = before;
-        while (count <= before && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(500);
-            count = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
-        }
-        Assert.That(count, Is.GreaterThan(before), $"no new message in {errorQueue}");
+        // The management API refreshes its counts every few seconds.
+        await Eventually.GetAsync($"a new message in {errorQueue}", () => WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue), count => count > before);
     }
 
     [Test]

@@ -30,7 +30,7 @@ public sealed class FetchOutsideTransactionTests
     private FakeProviderApi _asana = null!;
 
     [OneTimeSetUp]
-    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartAsync();
+    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartNewAsync();
 
     [OneTimeTearDown]
     public async Task Stop_the_ingress() => await _ingress.DisposeAsync();
@@ -43,15 +43,15 @@ public sealed class FetchOutsideTransactionTests
 
     private async Task<(Tenant Tenant, CreatedIntegration Integration, Guid Record)> AsanaLinkedToTaskAsync()
     {
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana", new
+        var tenant = await _ingress.Admin.CreateTenantAsync();
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, "asana", new
         {
             statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" },
             apiBaseUrl = _asana.BaseUrl.ToString(),
             apiToken = "asana-pat-outside-transaction",
         });
         await _ingress.AsanaHandshakeAsync(integration, HookSecret);
-        return (tenant, integration, await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid));
+        return (tenant, integration, await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid));
     }
 
     private Task<Guid> PostAsanaAsync(CreatedIntegration integration, byte[] body) =>
@@ -68,11 +68,11 @@ public sealed class FetchOutsideTransactionTests
         var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _asana.On($"tasks/{TaskGid}", While(() => hanging.Task, TaskJson));
         var (tenant, asana, _) = await AsanaLinkedToTaskAsync();
-        var github = await _ingress.CreateIntegrationAsync(tenant, "github", new { statusMappings = new Dictionary<string, string> { ["closed"] = "shipped" } });
-        var issueRecord = await _ingress.CreateLinkedRecordAsync(tenant, github, "444500041");
+        var github = await _ingress.Admin.CreateIntegrationAsync(tenant, "github", new { statusMappings = new Dictionary<string, string> { ["closed"] = "shipped" } });
+        var issueRecord = await _ingress.Admin.CreateLinkedRecordAsync(tenant, github, "444500041");
 
         var slow = await PostAsanaAsync(asana, Completed);
-        await WaitUntilAsync(() => _asana.CountOf($"tasks/{TaskGid}") == 1, "the Asana fetch never started");
+        await Eventually.HoldsAsync("the Asana fetch to start", () => _asana.CountOf($"tasks/{TaskGid}") == 1);
         var quick = await _ingress.PostWebhookAsync(github, PayloadFixtures.Read(Provider.GitHub, "issue_comment.created.json"),
             new Dictionary<string, string> { ["X-GitHub-Event"] = "issue_comment", ["X-GitHub-Delivery"] = Guid.NewGuid().ToString() });
         var applied = await WaitForOutcomeAsync(quick);
@@ -81,7 +81,7 @@ public sealed class FetchOutsideTransactionTests
 
         Assert.That(applied.Status, Is.EqualTo(DeliveryStatus.Processed), applied.LastError);
         Assert.That(slowMeanwhile, Is.EqualTo(DeliveryStatus.Queued), "the GitHub delivery was applied while the Asana fetch still hung");
-        Assert.That((await _ingress.GetRecordAsync(issueRecord)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1));
+        Assert.That((await _ingress.Admin.GetRecordAsync(issueRecord)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1));
         Assert.That((await WaitForOutcomeAsync(slow)).Status, Is.EqualTo(DeliveryStatus.Processed));
     }
 
@@ -128,7 +128,7 @@ public sealed class FetchOutsideTransactionTests
 
         Assert.That(outcomes.Values.Select(o => (o.Status, o.Applied)), Is.All.EqualTo((DeliveryStatus.Processed, 1)));
         Assert.That(_asana.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("name").GetString(), Is.EqualTo("Ship it"));
+        Assert.That((await _ingress.Admin.GetRecordAsync(record)).GetProperty("name").GetString(), Is.EqualTo("Ship it"));
     }
 
     [Test]
@@ -137,7 +137,7 @@ public sealed class FetchOutsideTransactionTests
         const string OtherTask = "1199170056173520";
         _asana.On($"tasks/{TaskGid}", Json(TaskJson)).On($"tasks/{OtherTask}", Status(503));
         var (tenant, created, record) = await AsanaLinkedToTaskAsync();
-        await _ingress.CreateLinkedRecordAsync(tenant, created, OtherTask);
+        await _ingress.Admin.CreateLinkedRecordAsync(tenant, created, OtherTask);
         Integration integration;
         await using (var db = NewContext())
         {
@@ -154,7 +154,7 @@ public sealed class FetchOutsideTransactionTests
         Assert.That((await goodOutcome).Status, Is.EqualTo(DeliveryStatus.Processed));
         var failure = Assert.CatchAsync<ItemFetchException>(() => failingOutcome);
         Assert.That(failure!.Message, Does.Contain("answered 503"));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("status").GetString(), Is.EqualTo("shipped"));
+        Assert.That((await _ingress.Admin.GetRecordAsync(record)).GetProperty("status").GetString(), Is.EqualTo("shipped"));
         await using var check = NewContext();
         Assert.That((await check.Deliveries.SingleAsync(d => d.Id == failing.Id)).Attempts, Is.EqualTo(1), "a failed fetch counts its attempt");
     }
@@ -203,18 +203,5 @@ public sealed class FetchOutsideTransactionTests
     {
         await using var db = NewContext();
         return (await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId)).Status;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail(failure);
-            }
-            await Task.Delay(50);
-        }
     }
 }

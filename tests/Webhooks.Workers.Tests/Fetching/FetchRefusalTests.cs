@@ -24,7 +24,7 @@ public sealed class FetchRefusalTests
     private FakeProviderApi _api = null!;
 
     [OneTimeSetUp]
-    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartAsync();
+    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartNewAsync();
 
     [OneTimeTearDown]
     public async Task Stop_the_ingress() => await _ingress.DisposeAsync();
@@ -42,10 +42,10 @@ public sealed class FetchRefusalTests
     /// <summary>An Asana integration through the admin API with <paramref name="apiBaseUrl"/>, a record linked to the task, and a delivery naming it.</summary>
     private async Task<Delivery> DeliverAsync(string apiBaseUrl)
     {
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana",
+        var tenant = await _ingress.Admin.CreateTenantAsync();
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, "asana",
             new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl, apiToken = Token });
-        await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
         await _ingress.AsanaHandshakeAsync(integration, HookSecret);
         var body = PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
         var deliveryId = await _ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
@@ -101,10 +101,10 @@ public sealed class FetchRefusalTests
     public async Task Item_id_walking_up_the_path_fails_the_delivery_without_a_request(string storyGid)
     {
         await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}");
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana",
+        var tenant = await _ingress.Admin.CreateTenantAsync();
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, "asana",
             new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl = _api.BaseUrl.ToString(), apiToken = Token });
-        await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
         await _ingress.AsanaHandshakeAsync(integration, HookSecret);
         var body = System.Text.Encoding.UTF8.GetBytes(Providers.AsanaPayloadParserTests.Events(
             Providers.AsanaPayloadParserTests.Event(storyGid, "story", "added", parentGid: TaskGid, parentType: "task", subtype: "comment_added")));

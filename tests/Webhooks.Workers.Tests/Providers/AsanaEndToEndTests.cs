@@ -30,7 +30,7 @@ public sealed class AsanaEndToEndTests
     {
         _worker = await WorkerApplication.StartAsync("--Workers:Providers=asana", $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
             "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02");
-        _ingress = await AdminIngress.StartAsync();
+        _ingress = await AdminIngress.StartNewAsync();
     }
 
     [OneTimeTearDown]
@@ -54,7 +54,7 @@ public sealed class AsanaEndToEndTests
         object settings = credentials
             ? new { statusMappings = Mappings, apiBaseUrl = _asana.BaseUrl.ToString(), apiToken = Token }
             : new { statusMappings = Mappings };
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana", settings);
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, "asana", settings);
         await _ingress.AsanaHandshakeAsync(integration, HookSecret);
         return integration;
     }
@@ -72,10 +72,10 @@ public sealed class AsanaEndToEndTests
     public async Task Completed_task_through_two_webhooks_sets_the_mapped_status_once_with_the_token_the_operator_gave()
     {
         _asana.On($"tasks/{TaskGid}", Json("""{"data":{"gid":"1199170056173519","name":"Ship it","completed":true,"memberships":[]}}"""));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var first = await AsanaIntegrationAsync(tenant);
         var second = await AsanaIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, first, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, first, TaskGid);
 
         // The recorded delivery, byte for byte with its recorded signature.
         var recorded = JsonSerializer.Deserialize<Dictionary<string, string>>(PayloadFixtures.Read(Provider.Asana, "task_changed.completed.headers.json"))!;
@@ -85,7 +85,7 @@ public sealed class AsanaEndToEndTests
         // completed → the task's status, read from the API; completed_at → a history line only.
         Assert.That((applied.Status, applied.Applied, applied.Duplicates, applied.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, 0, (string?)null)));
         Assert.That((again.Status, again.Applied, again.Duplicates), Is.EqualTo((DeliveryStatus.Duplicate, 0, 2)));
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await _ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("status").GetString(), shown.GetProperty("updatedByUserId").GetGuid()), Is.EqualTo(("shipped", tenant.UserId)));
         Assert.That(History(shown), Is.EquivalentTo(new[] { ("status_changed", "shipped"), ("changed_in_asana", "task completed_at changed") }));
         // The admin API stored the token encrypted; the worker decrypted it and sent the token the operator gave.
@@ -96,9 +96,9 @@ public sealed class AsanaEndToEndTests
     public async Task Several_events_naming_one_task_in_one_delivery_read_it_once()
     {
         _asana.On($"tasks/{TaskGid}", Json("""{"data":{"gid":"1199170056173519","name":"Renamed","notes":"New notes","completed":true,"memberships":[]}}"""));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
         var body = Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(
             AsanaPayloadParserTests.Event(TaskGid, "task", "changed", field: "name"),
             AsanaPayloadParserTests.Event(TaskGid, "task", "changed", field: "notes"),
@@ -107,7 +107,7 @@ public sealed class AsanaEndToEndTests
         var delivery = await DeliverAsync(integration, body);
 
         Assert.That((delivery.Status, delivery.Applied), Is.EqualTo((DeliveryStatus.Processed, 3)), delivery.LastError);
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await _ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("name").GetString(), shown.GetProperty("description").GetString(), shown.GetProperty("status").GetString()),
             Is.EqualTo(("Renamed", "New notes", "shipped")));
         Assert.That(_asana.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
@@ -117,15 +117,15 @@ public sealed class AsanaEndToEndTests
     public async Task Comment_story_becomes_a_comment_with_the_text_and_author_read_from_Asana_and_its_edit_changes_it()
     {
         _asana.On("stories/555", Json("""{"data":{"gid":"555","text":"Ready for review","created_by":{"gid":"1","name":"Ada Asana"}}}"""));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
         var body = AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event("555", "story", "added", parentGid: TaskGid, parentType: "task", subtype: "comment_added"));
 
         var delivery = await DeliverAsync(integration, Encoding.UTF8.GetBytes(body));
 
         Assert.That((delivery.Status, delivery.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), delivery.LastError);
-        var comment = (await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
+        var comment = (await _ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
         Assert.That((comment.GetProperty("body").GetString(), comment.GetProperty("sourceAuthor").GetString(), comment.GetProperty("sourceExternalId").GetString(),
                 comment.GetProperty("authorUserId").GetGuid(), comment.GetProperty("sourceProvider").GetString()),
             Is.EqualTo(("Ready for review", "Ada Asana", "555", tenant.UserId, "asana")));
@@ -137,20 +137,20 @@ public sealed class AsanaEndToEndTests
         var edit = await DeliverAsync(integration, Encoding.UTF8.GetBytes(editBody));
 
         Assert.That((edit.Status, edit.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), edit.LastError);
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Ready for review, v2"));
+        Assert.That((await _ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Ready for review, v2"));
     }
 
     [Test]
     public async Task Without_API_credentials_the_change_is_recorded_in_history_and_the_delivery_says_why()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant, credentials: false);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
 
         var delivery = await DeliverAsync(integration, Completed);
 
         Assert.That((delivery.Status, delivery.Applied, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, ItemFetching.NoCredentials)));
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await _ingress.Admin.GetRecordAsync(record);
         Assert.That(History(shown), Is.EqualTo(new[] { ("changed_in_asana", "task completed changed"), ("changed_in_asana", "task completed_at changed") }));
         Assert.That(shown.GetProperty("status").GetString(), Is.EqualTo("new"));
         Assert.That(_asana.Requests, Is.Empty);
@@ -159,15 +159,15 @@ public sealed class AsanaEndToEndTests
     [Test]
     public async Task Task_gone_from_Asana_is_recorded_in_history_and_not_retried()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
 
         var delivery = await DeliverAsync(integration, Completed);
 
         Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Processed, 1)));
         Assert.That(delivery.LastError, Does.Contain("no longer exist in asana (404)"));
-        Assert.That(History(await _ingress.GetRecordAsync(record)).Select(h => h.After), Does.Contain("task completed changed; no longer in asana (404)"));
+        Assert.That(History(await _ingress.Admin.GetRecordAsync(record)).Select(h => h.After), Does.Contain("task completed changed; no longer in asana (404)"));
         Assert.That(_asana.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
     }
 
@@ -175,16 +175,16 @@ public sealed class AsanaEndToEndTests
     public async Task Asana_API_failing_past_its_retries_dead_letters_the_delivery_without_recording_the_token()
     {
         _asana.On($"tasks/{TaskGid}", Status(503));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
 
         var outcome = await DeliverAsync(integration, Completed, DeliveryStatus.DeadLettered);
 
         Assert.That(outcome.LastError, Does.Contain("answered 503"));
         Assert.That(outcome.LastError, Does.Not.Contain(Token));
         Assert.That(outcome.Attempts, Is.EqualTo(3), "the first attempt and Workers:RetryLimit=2 retries");
-        Assert.That(History(await _ingress.GetRecordAsync(record)), Is.Empty);
+        Assert.That(History(await _ingress.Admin.GetRecordAsync(record)), Is.Empty);
     }
 
     private static List<(string Action, string? After)> History(JsonElement record) =>

@@ -37,7 +37,7 @@ public sealed class SmartsheetEndToEndTests
     {
         _worker = await WorkerApplication.StartAsync("--Workers:Providers=smartsheet", $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
             "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02");
-        _ingress = await AdminIngress.StartAsync();
+        _ingress = await AdminIngress.StartNewAsync();
     }
 
     [OneTimeTearDown]
@@ -59,7 +59,7 @@ public sealed class SmartsheetEndToEndTests
         object settings = credentials
             ? new { statusMappings = mappings, apiBaseUrl = _smartsheet.BaseUrl.ToString(), apiToken = Token, statusColumn = "Stage" }
             : new { statusMappings = mappings };
-        return await _ingress.CreateIntegrationAsync(tenant, "smartsheet", settings, signingSecret: SharedSecret);
+        return await _ingress.Admin.CreateIntegrationAsync(tenant, "smartsheet", settings, signingSecret: SharedSecret);
     }
 
     /// <summary>Posts the callback as Smartsheet does (signed with the webhook's sharedSecret) and waits for its outcome.</summary>
@@ -94,10 +94,10 @@ public sealed class SmartsheetEndToEndTests
             {"id":6151780615131012,"columns":[{"id":1,"title":"Task","primary":true},{"id":2477271520333700,"title":"Stage"}],
              "cells":[{"columnId":1,"value":"Row"},{"columnId":2477271520333700,"value":"Done","displayValue":"Done"}]}
             """));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var first = await SmartsheetIntegrationAsync(tenant);
         var second = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, first, RowId);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, first, RowId);
 
         var applied = await DeliverAsync(first, RowsUpdated);
         var again = await DeliverAsync(second, RowsUpdated);
@@ -106,7 +106,7 @@ public sealed class SmartsheetEndToEndTests
         Assert.That((applied.Status, applied.Applied, applied.Duplicates, applied.NoTarget, applied.LastError),
             Is.EqualTo((DeliveryStatus.Processed, 2, 0, 2, (string?)null)));
         Assert.That((again.Applied, again.Duplicates, again.NoTarget), Is.EqualTo((0, 2, 2)));
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await _ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("status").GetString(), shown.GetProperty("updatedByUserId").GetGuid()), Is.EqualTo(("shipped", tenant.UserId)));
         Assert.That(History(shown), Is.EquivalentTo(new[] { ("changed_in_smartsheet", "row updated"), ("status_changed", "shipped") }));
         Assert.That(_smartsheet.Requests.Select(r => r.Path), Has.None.Contains(OtherRowId), "a row no record links to is not fetched");
@@ -118,15 +118,15 @@ public sealed class SmartsheetEndToEndTests
     {
         _smartsheet.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("ROW", CommentRowId)))
             .On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Blocked on legal")));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
 
         var delivery = await DeliverAsync(integration, CommentCreated);
 
         // The discussion event and the comment event both bring the comment: it is added once.
         Assert.That((delivery.Status, delivery.Applied, delivery.Duplicates, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 1, 1, (string?)null)));
-        var comment = (await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
+        var comment = (await _ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
         Assert.That((comment.GetProperty("body").GetString(), comment.GetProperty("sourceAuthor").GetString(), comment.GetProperty("sourceExternalId").GetString(),
                 comment.GetProperty("authorUserId").GetGuid(), comment.GetProperty("sourceProvider").GetString()),
             Is.EqualTo(("Blocked on legal", "Sam Sheet", CommentId, tenant.UserId, "smartsheet")));
@@ -139,7 +139,7 @@ public sealed class SmartsheetEndToEndTests
         var edit = await DeliverAsync(integration, edited);
 
         Assert.That((edit.Status, edit.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), edit.LastError);
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Cleared by legal"));
+        Assert.That((await _ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Cleared by legal"));
     }
 
     [Test]
@@ -147,28 +147,28 @@ public sealed class SmartsheetEndToEndTests
     {
         _smartsheet.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("SHEET", CommentSheetId)))
             .On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Blocked on legal")));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
 
         var delivery = await DeliverAsync(integration, CommentCreated);
 
         Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Ignored));
         Assert.That(delivery.LastError, Does.Contain($"discussion {DiscussionId} is on the sheet, not a row"));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("comments").GetArrayLength(), Is.Zero);
+        Assert.That((await _ingress.Admin.GetRecordAsync(record)).GetProperty("comments").GetArrayLength(), Is.Zero);
     }
 
     [Test]
     public async Task Without_API_credentials_the_change_is_recorded_in_history_and_the_delivery_says_why()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant, credentials: false);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, RowId);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, RowId);
 
         var delivery = await DeliverAsync(integration, RowsUpdated);
 
         Assert.That((delivery.Status, delivery.Applied, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, ItemFetching.NoCredentials)));
-        Assert.That(History(await _ingress.GetRecordAsync(record)), Is.EqualTo(new[]
+        Assert.That(History(await _ingress.Admin.GetRecordAsync(record)), Is.EqualTo(new[]
         {
             ("changed_in_smartsheet", "row updated"),
             ("changed_in_smartsheet", "cell in column 2477271520333700 updated"),
@@ -179,7 +179,7 @@ public sealed class SmartsheetEndToEndTests
     [Test]
     public async Task Status_change_callback_is_ignored_with_the_new_status()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
 
         var delivery = await DeliverAsync(integration, PayloadFixtures.Read(Provider.Smartsheet, "status_change.scope_inaccessible.json"));
