@@ -114,6 +114,9 @@ public sealed class AdminClient(HttpClient http)
         return new LinkedRecord(seeded.UserId, seeded.IntegrationId, seeded.Token, recordId, seeded.ProductId);
     }
 
+    /// <summary>A Jira integration and a record linked to issue 10040, the issue of the recorded comment_created.json.</summary>
+    public Task<LinkedRecord> SeedLinkedJiraRecordAsync() => SeedLinkedRecordAsync("jira", "10040", externalKey: "TES-41");
+
     /// <summary>The record as the admin API shows it: fields, comments and history.</summary>
     public Task<JsonElement> GetRecordAsync(Guid recordId) => ExpectAsync(HttpMethod.Get, $"/records/{recordId}", null, HttpStatusCode.OK);
 

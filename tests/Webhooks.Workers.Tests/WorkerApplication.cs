@@ -23,25 +23,13 @@ public sealed class WorkerApplication : IAsyncDisposable
     public static string WorkerConnectionString => TestServices.ConnectionAs(WorkersSetUp.Database.ConnectionString, TestServices.WorkerRole);
 
     public static string[] Arguments(params string[] overrides) =>
-    [
-        $"--ConnectionStrings:Webhooks={WorkerConnectionString}",
-        $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
-        $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
-        $"--RabbitMqTransport:VHost={WorkersSetUp.VirtualHost.Name}",
-        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
-        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
-        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
-        "--Workers:Providers=jira",
-        "--Workers:HealthPort=0",
-        "--Workers:RetryLimit=2",
-        "--Workers:RetryMinInterval=00:00:00.050",
-        "--Workers:RetryMaxInterval=00:00:00.200",
-        // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
-        "--Logging:LogLevel:Default=Error",
-        "--Logging:LogLevel:Microsoft.EntityFrameworkCore=None",
-        "--Logging:LogLevel:MassTransit=Critical",
-        .. overrides,
-    ];
+        TestWorker.Arguments(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name,
+        [
+            "--Workers:Providers=jira",
+            // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
+            "--Logging:LogLevel:Default=Error",
+            .. overrides,
+        ]);
 
     public static Task<WorkerApplication> StartAsync(params string[] overrides) => StartAsync(waitUntilReady: true, overrides);
 
@@ -68,18 +56,7 @@ public sealed class WorkerApplication : IAsyncDisposable
         await endpoint.Send(new ProcessDelivery(delivery.Id, delivery.IntegrationId, delivery.Provider, delivery.ReceivedAt), context => context.MessageId = delivery.Id);
     }
 
-    private Task WaitUntilReadyAsync() => WaitUntilReadyAsync(App);
-
-    /// <summary>Waits until a worker host's readiness checks are healthy; a failure names each check's status.</summary>
-    public static Task WaitUntilReadyAsync(WebApplication worker)
-    {
-        var health = worker.Services.GetRequiredService<HealthCheckService>();
-        return Eventually.GetAsync("the worker host to be ready", async () =>
-        {
-            var report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
-            return (report.Status, Checks: string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}")));
-        }, ready => ready.Status == HealthStatus.Healthy);
-    }
+    private Task WaitUntilReadyAsync() => TestWorker.WaitUntilReadyAsync(App.Services, HealthExtensions.ReadyTag);
 
     public async ValueTask DisposeAsync()
     {
