@@ -65,10 +65,12 @@ public sealed class HostileInputSuiteTests
                  "cells":[{"columnId":1,"value":"Row"},{"columnId":2477271520333700,"value":"Done","displayValue":"Done"}]}
                 """));
         _worker = await WorkerApplication.StartAsync(
+        [
             $"--RabbitMqTransport:VHost={_vhost.Name}",
             $"--Workers:Providers={string.Join(',', ProviderNames.All.Select(p => p.ToWireName()))}",
             $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
-            "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02");
+            .. FetchingFixture.QuickFetching,
+        ]);
         _ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name });
         _senders = _ingress.CreateClient();
     }
