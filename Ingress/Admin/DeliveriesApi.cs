@@ -121,7 +121,7 @@ public static partial class DeliveriesApi
             SnakeCaseEnumConverter<DeliveryStatus>.ToName(delivery.Status), delivery.LastError, delivery.Attempts,
             new DeliveryOutcome(delivery.Applied, delivery.Duplicates, delivery.NoTarget),
             headers, delivery.ContentType, delivery.SourceDeliveryId, delivery.SignatureVerified,
-            delivery.ProcessedAt, delivery.PublishedAt, stored.Length, body, encoding, encoding == "base64"));
+            delivery.ProcessedAt, delivery.PublishedAt, stored.Length, body, encoding, encoding == "base64", delivery.ReplayId));
     }
 
     /// <summary>
@@ -166,11 +166,14 @@ public sealed record DeliverySummary(
     Guid Id, Guid IntegrationId, string Provider, DateTimeOffset ReceivedAt, string Status, string? Error, int Attempts,
     string? SourceDeliveryId, bool SignatureVerified, DeliveryOutcome Outcome);
 
-/// <summary>A delivery in full. <c>body</c> is the raw body as UTF-8 text, or base64 when it is not valid UTF-8 (<c>bodyEncoding</c>, <c>bodyIsBase64</c>).</summary>
+/// <summary>
+/// A delivery in full. <c>body</c> is the raw body as UTF-8 text, or base64 when it is not valid UTF-8 (<c>bodyEncoding</c>,
+/// <c>bodyIsBase64</c>); <c>replayId</c> names its last replay (GET /deliveries/replays/{replayId}), null if never replayed.
+/// </summary>
 public sealed record DeliveryDetail(
     Guid Id, Guid IntegrationId, string Provider, DateTimeOffset ReceivedAt, string Status, string? Error, int Attempts, DeliveryOutcome Outcome,
     JsonElement Headers, string? ContentType, string? SourceDeliveryId, bool SignatureVerified, DateTimeOffset? ProcessedAt,
-    DateTimeOffset? PublishedAt, int BodySize, string Body, string BodyEncoding, bool BodyIsBase64);
+    DateTimeOffset? PublishedAt, int BodySize, string Body, string BodyEncoding, bool BodyIsBase64, Guid? ReplayId);
 
 /// <summary>A replayed delivery, back in the outbox; <c>replayId</c> names the replay (GET /deliveries/replays/{replayId}).</summary>
 public sealed record ReplayResponse(Guid Id, string Status, Guid ReplayId);

@@ -109,7 +109,8 @@ public sealed record DeliveryLogFilter
         return true;
     }
 
-    private static bool TryParseTime(string? text, out DateTimeOffset? at)
+    /// <summary>A time as the log's since/until take it (ISO 8601; UTC unless an offset is given); empty is no time.</summary>
+    public static bool TryParseTime(string? text, out DateTimeOffset? at)
     {
         at = null;
         if (string.IsNullOrWhiteSpace(text))

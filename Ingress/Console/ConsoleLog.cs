@@ -12,6 +12,9 @@ public static partial class ConsoleLog
     [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "Console page {Method} {Path} failed")]
     public static partial void PageFailed(ILogger logger, Exception exception, string method, string path);
 
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Console: the error queues are unavailable ({ExceptionType}: {Reason})")]
+    public static partial void DeadLettersUnavailable(ILogger logger, string exceptionType, string reason);
+
     [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "Console sign-in from {RemoteAddress}")]
     public static partial void SignedIn(ILogger logger, string remoteAddress);
 }

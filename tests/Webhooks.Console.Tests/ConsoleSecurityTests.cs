@@ -103,6 +103,10 @@ public sealed class ConsoleSecurityTests : ConsoleTest
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Filter" })).ToBeVisibleAsync();
         await Expect(page.Locator("#auto-refresh")).ToBeHiddenAsync();
+        await page.GotoAsync(Url("/dead-letters"));
+        await Expect(page.Locator("#dead-letter-queues tbody tr")).ToHaveCountAsync(8);
+        await page.GotoAsync(Url("/replay?status=dead_lettered&provider=github"));
+        await Expect(page.Locator("#replay-count")).ToBeVisibleAsync();
     }
 
     [Test]
@@ -114,7 +118,8 @@ public sealed class ConsoleSecurityTests : ConsoleTest
         var page = await phone.NewPageAsync();
         await SignInAsync(page);
 
-        foreach (var (path, name) in new[] { ("/deliveries", "phone-deliveries"), ($"/deliveries/{deliveryId}", "phone-delivery"), ($"/integrations/{seed.IntegrationId}", "phone-integration") })
+        foreach (var (path, name) in new[] { ("/deliveries", "phone-deliveries"), ($"/deliveries/{deliveryId}", "phone-delivery"), ($"/integrations/{seed.IntegrationId}", "phone-integration"),
+            ("/dead-letters", "phone-dead-letters"), ("/dead-letters/jira", "phone-dead-letter-list"), ("/replay?status=failed", "phone-replay") })
         {
             await page.GotoAsync(Url(path));
             var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");

@@ -25,6 +25,7 @@ public sealed class ConsoleSetUp
         }
         await TestServices.EnsureReachableAsync();
         Database = await TestDatabase.CreateAsync("console");
+        await FailingIntegrations.InstallAsync(Database.ConnectionString);
         VirtualHost = await TestVirtualHost.CreateAsync("console");
         Stack = await ConsoleStack.StartAsync(Database.ConnectionString, VirtualHost.Name);
     }

@@ -77,6 +77,26 @@ public abstract class ConsoleTest : PlaywrightTest
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = false });
     }
 
+    /// <summary>
+    /// Jira posts a comment while every attempt to apply the integration's deliveries fails: the worker retries it to the
+    /// limit and it ends in <c>webhooks-jira_error</c>. The integration keeps failing until the test heals it.
+    /// </summary>
+    protected static async Task<Guid> DeadLetterAsync(JiraSeed seed)
+    {
+        await FailingIntegrations.FailAsync(seed.IntegrationId);
+        var deliveryId = await seed.SendAsync(Stack.Senders, "comment_created.json");
+        await Poll.UntilAsync(async () => await StatusAsync(deliveryId) == "dead_lettered", TimeSpan.FromSeconds(30), "the worker to dead-letter the delivery");
+        await Poll.UntilAsync(async () => await DeadLettersOfAsync(deliveryId) == 1, TimeSpan.FromSeconds(30), "the message to reach webhooks-jira_error");
+        return deliveryId;
+    }
+
+    protected static async Task<string?> StatusAsync(Guid deliveryId) =>
+        (await AdminAsync(HttpMethod.Get, $"/deliveries/{deliveryId}")).GetProperty("status").GetString();
+
+    /// <summary>How many messages of webhooks-jira_error name the delivery, as the admin API lists them.</summary>
+    protected static async Task<int> DeadLettersOfAsync(Guid deliveryId) =>
+        (await AdminAsync(HttpMethod.Get, $"/dead-letters/jira?id={deliveryId}")).GetProperty("matching").GetInt32();
+
     protected static async Task<JsonElement> AdminAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
     {
         using var request = new HttpRequestMessage(method, "/api/v1/admin" + path);

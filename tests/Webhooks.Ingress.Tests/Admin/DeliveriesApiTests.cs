@@ -139,6 +139,7 @@ public sealed class DeliveriesApiTests : IngressFixture
             Assert.That(detail.GetProperty("bodyIsBase64").GetBoolean(), Is.False);
             Assert.That(detail.GetProperty("bodySize").GetInt32(), Is.EqualTo(Encoding.UTF8.GetByteCount("""{"summary":"Grüße"}""")));
             Assert.That(detail.GetProperty("publishedAt").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.String));
+            Assert.That(detail.GetProperty("replayId").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null), "never replayed");
         });
     }
 
@@ -176,8 +177,10 @@ public sealed class DeliveriesApiTests : IngressFixture
             await using var db = App.CreateDbContext();
             return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id);
         }, stored => stored.Status == DeliveryStatus.Queued, TimeSpan.FromSeconds(15));
+        var detail = await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
         Assert.Multiple(() =>
         {
+            Assert.That(detail.GetProperty("replayId").GetGuid(), Is.EqualTo(replayId), "the detail names its last replay");
             Assert.That(current.Status, Is.EqualTo(DeliveryStatus.Queued), "the relay republished the replayed delivery");
             Assert.That(current.PublishedAt, Is.GreaterThan(delivery.PublishedAt!.Value));
             Assert.That(current.ReplayId, Is.EqualTo(replayId), "the replay's progress counts it");
