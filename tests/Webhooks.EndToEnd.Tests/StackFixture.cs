@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Trace;
-using Webhooks.Testing;
 using Webhooks.Workers;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;

@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Webhooks.Ingress.Tests;
 
@@ -17,6 +20,9 @@ public abstract class IngressFixture
     /// <summary>The admin API, with the key.</summary>
     protected AdminClient Admin { get; private set; } = null!;
 
+    /// <summary>The ingress's clock, which the tests move, when the class asks for it with <see cref="OnFakeClock"/>.</summary>
+    protected FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
     /// <summary>Where the ingress listens, when it runs <see cref="OnKestrel"/>.</summary>
     protected IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
@@ -27,6 +33,9 @@ public abstract class IngressFixture
 
     /// <summary>On a real Kestrel listener, for what TestServer cannot show (raw sockets, listeners, limits).</summary>
     protected virtual bool OnKestrel => false;
+
+    /// <summary>On <see cref="Clock"/> instead of the system's (handshake windows, signature ages).</summary>
+    protected virtual bool OnFakeClock => false;
 
     /// <summary>The Kestrel listeners (the <c>urls</c> setting) when the class chooses them; any loopback port otherwise.</summary>
     protected virtual string? Urls => null;
@@ -39,6 +48,10 @@ public abstract class IngressFixture
             if (Urls is { } urls)
             {
                 web.UseSetting("urls", urls);
+            }
+            if (OnFakeClock)
+            {
+                web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
             }
             Configure(web);
         });

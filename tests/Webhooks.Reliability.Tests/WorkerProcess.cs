@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
-using Webhooks.Testing;
 
 namespace Webhooks.Reliability.Tests;
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Workers.Tests;
 

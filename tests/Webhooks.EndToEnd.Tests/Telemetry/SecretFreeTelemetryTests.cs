@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Trace;
 using Webhooks.Ingress.Telemetry;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Telemetry;
 

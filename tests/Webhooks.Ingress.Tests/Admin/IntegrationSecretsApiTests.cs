@@ -1,10 +1,6 @@
-using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
@@ -17,9 +13,8 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     private const string FirstWebhookSecret = "first-asana-webhook-secret-7f3a";
     private const string SecondWebhookSecret = "second-asana-webhook-secret-91c2";
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
-    protected override void Configure(IWebHostBuilder web) => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock));
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task Get_lists_each_secret_by_fingerprint_and_creation_time_and_never_its_value()
@@ -120,7 +115,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     public async Task Patching_signingSecret_to_null_removes_every_secret_and_the_next_handshake_is_a_first_one()
     {
         var asana = await AsanaWithTwoWebhooksAsync();
-        _clock.Advance(TimeSpan.FromMinutes(20));
+        Clock.Advance(TimeSpan.FromMinutes(20));
 
         var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero);
@@ -167,9 +162,9 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
         await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
         using (var second = await AsanaSender.HandshakeAsync(Client, asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 

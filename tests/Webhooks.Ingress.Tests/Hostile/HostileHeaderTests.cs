@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 

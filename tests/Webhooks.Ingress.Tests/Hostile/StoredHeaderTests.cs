@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 

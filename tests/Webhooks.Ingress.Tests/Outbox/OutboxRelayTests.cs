@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
 using Webhooks.Operations.Replay;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Outbox;
 

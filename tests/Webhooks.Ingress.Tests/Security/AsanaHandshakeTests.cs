@@ -1,15 +1,9 @@
-using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -27,9 +21,8 @@ public sealed class AsanaHandshakeTests : IngressFixture
     // The value the attack used (the Webhooks API's documented example curl).
     private const string IntruderSecret = "confirmation-secret-123";
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
-    protected override void Configure(IWebHostBuilder web) => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock));
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task Second_handshake_after_the_first_secret_is_409_and_changes_nothing()
@@ -71,7 +64,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
         }
 
         var window = await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
-        Assert.That(window.GetProperty("openUntil").GetDateTimeOffset(), Is.EqualTo(_clock.GetUtcNow().AddMinutes(15)).Within(TimeSpan.FromSeconds(1)));
+        Assert.That(window.GetProperty("openUntil").GetDateTimeOffset(), Is.EqualTo(Clock.GetUtcNow().AddMinutes(15)).Within(TimeSpan.FromSeconds(1)));
         using (var second = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -95,12 +88,12 @@ public sealed class AsanaHandshakeTests : IngressFixture
         }
         await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
 
-        _clock.Advance(TimeSpan.FromMinutes(14));
+        Clock.Advance(TimeSpan.FromMinutes(14));
         using (var inTime = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(inTime.StatusCode, Is.EqualTo(HttpStatusCode.OK), "14 minutes after opening");
         }
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
         using (var late = await HandshakeAsync(asana.WebhookPath, IntruderSecret))
         {
             Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "15 minutes after opening");
@@ -120,7 +113,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
         {
             using var answered = await HandshakeAsync(asana.WebhookPath, secret);
             Assert.That(answered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            _clock.Advance(TimeSpan.FromSeconds(1));
+            Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
         using (var eleventh = await HandshakeAsync(asana.WebhookPath, "eleventh-webhook-secret"))

@@ -13,9 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 

@@ -5,8 +5,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 

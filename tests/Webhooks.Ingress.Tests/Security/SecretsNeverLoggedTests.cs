@@ -10,8 +10,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 

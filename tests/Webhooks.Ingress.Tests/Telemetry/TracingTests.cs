@@ -8,7 +8,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Telemetry;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Telemetry;
 

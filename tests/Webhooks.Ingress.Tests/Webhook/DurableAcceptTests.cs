@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 

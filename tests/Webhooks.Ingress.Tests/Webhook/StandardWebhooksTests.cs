@@ -1,13 +1,8 @@
-using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 
@@ -19,9 +14,8 @@ public sealed class StandardWebhooksTests : IngressFixture
 {
     private static readonly byte[] ContactCreated = PayloadFixtures.Read(Provider.Standard, "contact.created.json");
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
-    protected override void Configure(IWebHostBuilder web) => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock));
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task A_delivery_signed_as_the_sender_signs_it_is_stored_under_its_webhook_id()
@@ -29,7 +23,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         var (standard, secret) = await StandardIntegrationAsync();
         var id = NewMessageId();
 
-        var (status, text) = await PostSignedAsync(standard, secret, id, _clock.GetUtcNow());
+        var (status, text) = await PostSignedAsync(standard, secret, id, Clock.GetUtcNow());
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), text);
         var stored = (await App.DeliveriesOfAsync(standard.IntegrationId)).Single();
@@ -40,7 +34,7 @@ public sealed class StandardWebhooksTests : IngressFixture
             Assert.That(stored.SignatureVerified, Is.True);
             Assert.That(stored.Body, Is.EqualTo(ContactCreated), "stored byte for byte");
             Assert.That(headers.RootElement.GetProperty("webhook-id").GetString(), Is.EqualTo(id));
-            Assert.That(headers.RootElement.GetProperty("webhook-timestamp").GetString(), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(headers.RootElement.GetProperty("webhook-timestamp").GetString(), Is.EqualTo(Clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Assert.That(headers.RootElement.TryGetProperty("webhook-signature", out _), Is.False, "signatures are never kept");
         });
     }
@@ -51,7 +45,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     {
         var (standard, secret) = await StandardIntegrationAsync();
 
-        var (status, text) = await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(minutes));
+        var (status, text) = await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(minutes));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized), text);
         using var answer = JsonDocument.Parse(text);
@@ -72,8 +66,8 @@ public sealed class StandardWebhooksTests : IngressFixture
         var (standard, secret) = await StandardIntegrationAsync();
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(-5))).Status, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(5))).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(-5))).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(5))).Status, Is.EqualTo(HttpStatusCode.OK));
         });
     }
 
@@ -81,7 +75,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task A_wrong_or_missing_signature_is_the_usual_401()
     {
         var (standard, secret) = await StandardIntegrationAsync();
-        var now = _clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var headers = StandardSender.Headers(StandardSender.NewSecret(), NewMessageId(), now, ContactCreated);
 
         var (wrong, wrongText) = await StandardSender.PostAsync(Client, standard.WebhookPath, ContactCreated, headers);
@@ -103,7 +97,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task After_a_rotation_the_previous_secret_verifies_for_24_hours_and_not_after()
     {
         var (standard, previous) = await StandardIntegrationAsync();
-        var rotatedAt = _clock.GetUtcNow();
+        var rotatedAt = Clock.GetUtcNow();
         var next = StandardSender.NewSecret();
 
         var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
@@ -116,20 +110,20 @@ public sealed class StandardWebhooksTests : IngressFixture
             Assert.That(listed[1].GetProperty("expiresAt").ValueKind, Is.EqualTo(JsonValueKind.Null));
         });
 
-        _clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK),
+            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK),
                 "the previous secret, a second before its 24 hours end");
-            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
         });
 
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized),
+            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized),
                 "24 hours after the rotation");
-            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(new[] { Fingerprint(next) }), "an expired secret is no longer listed");
         });
     }
@@ -146,9 +140,9 @@ public sealed class StandardWebhooksTests : IngressFixture
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         }
 
-        _clock.Advance(TimeSpan.FromHours(24));
+        Clock.Advance(TimeSpan.FromHours(24));
         var (unsigned, _) = await StandardSender.PostAsync(Client, standard.WebhookPath, ContactCreated);
-        var (signedWithExpired, _) = await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow());
+        var (signedWithExpired, _) = await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow());
 
         Assert.Multiple(() =>
         {
@@ -187,15 +181,15 @@ public sealed class StandardWebhooksTests : IngressFixture
         var rotations = Enumerable.Range(0, 10).Select(_ => StandardSender.NewSecret()).ToList();
         foreach (var secret in rotations)
         {
-            _clock.Advance(TimeSpan.FromMinutes(1));
+            Clock.Advance(TimeSpan.FromMinutes(1));
             await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
         }
 
         Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(rotations.Select(Fingerprint)), "the first secret went to make room");
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, first, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That((await PostSignedAsync(standard, rotations[0], NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, first, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That((await PostSignedAsync(standard, rotations[0], NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
         });
     }
 

@@ -8,7 +8,6 @@ using Webhooks.Contracts;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 

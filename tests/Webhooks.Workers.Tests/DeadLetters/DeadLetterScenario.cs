@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Commands;
 using static Webhooks.Workers.Tests.WorkerScenario;
 

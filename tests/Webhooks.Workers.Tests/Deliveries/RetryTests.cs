@@ -1,4 +1,3 @@
-using Webhooks.Testing;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 using static Webhooks.Workers.Tests.WorkerScenario;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 using static Webhooks.Workers.Tests.WorkerScenario;
 

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Webhooks.Testing;
 using Webhooks.Workers.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress;
-using Webhooks.Testing;
 using Webhooks.Workers.Health;
 using Webhooks.Workers.Tests.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;

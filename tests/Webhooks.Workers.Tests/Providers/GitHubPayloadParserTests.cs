@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Providers;
 using Webhooks.Workers.Providers.GitHub;

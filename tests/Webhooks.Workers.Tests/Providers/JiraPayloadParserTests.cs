@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Providers;
 using Webhooks.Workers.Providers.Jira;

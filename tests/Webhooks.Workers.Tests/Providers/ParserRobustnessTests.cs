@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Providers;
 
 namespace Webhooks.Workers.Tests.Providers;

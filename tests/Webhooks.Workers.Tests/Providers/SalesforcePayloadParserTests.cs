@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Providers;
 using Webhooks.Workers.Providers.Salesforce;
