@@ -76,7 +76,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     public async Task<Delivery> DeadLetterAsync(Integration integration, byte[] body)
     {
         var delivery = await StoreDeliveryAsync(integration, body);
-        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
+        await FailureInjection.FailAttemptsAsync(delivery.Id, int.MaxValue);
         var before = await CountAsync(ErrorQueue);
         await Worker.SendAsync(delivery);
         var outcome = await WaitForOutcomeAsync(delivery.Id);

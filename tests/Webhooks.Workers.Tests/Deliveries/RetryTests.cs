@@ -18,7 +18,7 @@ public sealed class RetryTests
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        await FailureInjection.FailAttemptsAsync(delivery, 2);
+        await FailureInjection.FailAttemptsAsync(delivery.Id, 2);
 
         await WorkersSetUp.Worker.SendAsync(delivery);
         var outcome = await WaitForOutcomeAsync(delivery.Id);
@@ -36,7 +36,7 @@ public sealed class RetryTests
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
+        await FailureInjection.FailAttemptsAsync(delivery.Id, int.MaxValue);
         var errorQueue = QueueNames.ErrorQueueFor(Provider.Jira);
         var before = await WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue);
 
@@ -61,7 +61,7 @@ public sealed class RetryTests
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        await FailureInjection.SlowDownAsync(delivery, TimeSpan.FromSeconds(2));
+        await FailureInjection.SlowDownAsync(delivery.Id, TimeSpan.FromSeconds(2));
 
         await worker.SendAsync(delivery);
         await WaitForAttemptAsync(delivery.Id);
