@@ -94,10 +94,10 @@ public sealed class ConsoleStack : IAsyncDisposable
         settings["urls"] = $"http://127.0.0.1:{publicPort};http://127.0.0.1:{adminPort}";
         settings["Ingress:AdminPort"] = adminPort.ToString(CultureInfo.InvariantCulture);
         settings["Ingress:PublicBaseUrl"] = $"http://127.0.0.1:{publicPort}";
-        // The overview's queue numbers: the management API with an operator's credential (the ingress's user may not read queues).
+        // The overview's queue numbers: the management API as deploy/run.sh reads it, with the monitoring user start.sh makes.
         settings["Console:RabbitMqManagementUrl"] = $"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}";
-        settings["Console:RabbitMqManagementUser"] = TestServices.RabbitUser;
-        settings["Console:RabbitMqManagementPassword"] = TestServices.RabbitPassword;
+        settings["Console:RabbitMqManagementUser"] = TestServices.MonitoringBrokerUser.Name;
+        settings["Console:RabbitMqManagementPassword"] = TestServices.MonitoringBrokerUser.Password;
         // Every test signs in from 127.0.0.1: the wrong-key tests must not lock the others out (the limit has its own test).
         settings["Console:SignInFailureLimit"] = "1000";
         settings["Console:RefreshSeconds"] = "1";
