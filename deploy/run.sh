@@ -55,7 +55,9 @@ fi
 # Each program connects as its own PostgreSQL role and RabbitMQ user; migrations run as the owner. The admin API reads
 # the error queues as a user of its own (the ingress's user may read no queue).
 ingress_broker=(RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_INGRESS_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_INGRESS_PASSWORD"
-  DeadLetters__User="$WEBHOOKS_RABBITMQ_OPERATOR_USER" DeadLetters__Pass="$WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD")
+  DeadLetters__User="$WEBHOOKS_RABBITMQ_OPERATOR_USER" DeadLetters__Pass="$WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD"
+  Console__RabbitMqManagementUrl="http://${WEBHOOKS_RABBITMQ_HOST}:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT}"
+  Console__RabbitMqManagementUser="$WEBHOOKS_RABBITMQ_MONITORING_USER" Console__RabbitMqManagementPassword="$WEBHOOKS_RABBITMQ_MONITORING_PASSWORD")
 worker_env=(ConnectionStrings__Webhooks="$WEBHOOKS_WORKER_CONNECTION"
   RabbitMqTransport__User="$WEBHOOKS_RABBITMQ_WORKER_USER" RabbitMqTransport__Pass="$WEBHOOKS_RABBITMQ_WORKER_PASSWORD")
 dotnet "$root/.run/bin/workers/Webhooks.Workers.dll" migrate 2>&1 | terminal migrate
@@ -113,7 +115,7 @@ cat <<INFO
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
     admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
-    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER}, dead letters ${WEBHOOKS_RABBITMQ_OPERATOR_USER})
+    RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER}, dead letters ${WEBHOOKS_RABBITMQ_OPERATOR_USER}, the console ${WEBHOOKS_RABBITMQ_MONITORING_USER})
     key ring     encrypted with $DataProtection__CertificatePath (keep it: without it no stored secret can be read)
     logs         .run/logs/ (JSON lines; warnings and errors also show here)
 

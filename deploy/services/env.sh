@@ -28,6 +28,10 @@ export WEBHOOKS_RABBITMQ_WORKER_PASSWORD="${WEBHOOKS_RABBITMQ_WORKER_PASSWORD:-w
 # The admin API's dead-letter user (the ingress's DeadLetters__User): reads and acks the providers' error queues only.
 export WEBHOOKS_RABBITMQ_OPERATOR_USER="${WEBHOOKS_RABBITMQ_OPERATOR_USER:-webhooks_operator}"
 export WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD="${WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD:-webhooks_operator}"
+# The console's queue depth and consumers (the ingress's Console__RabbitMqManagementUser): tagged monitoring, read-only
+# through the management API, no right to configure, write or read in the vhost (AMQP).
+export WEBHOOKS_RABBITMQ_MONITORING_USER="${WEBHOOKS_RABBITMQ_MONITORING_USER:-webhooks_monitoring}"
+export WEBHOOKS_RABBITMQ_MONITORING_PASSWORD="${WEBHOOKS_RABBITMQ_MONITORING_PASSWORD:-webhooks_monitoring}"
 
 # Npgsql options appended to all three connection strings. PostgreSQL is on loopback here, where TLS only costs CPU
 # (Npgsql's default SSL Mode=Prefer encrypts whenever the server offers it, and Debian's server does: the COPY

@@ -101,6 +101,11 @@ while read -r program configure write read <&3; do
   rabbit_user "$user" "$password"
   rabbitmqctl -q set_permissions -p "$WEBHOOKS_RABBITMQ_VHOST" "$user" "$configure" "$write" "$read" >/dev/null
 done 3< "$here/rabbitmq-permissions.txt"
+# The console's overview reads queue depth and consumers through the management API: a user tagged monitoring (read-only
+# there) with access to the vhost but no AMQP right in it.
+rabbit_user "$WEBHOOKS_RABBITMQ_MONITORING_USER" "$WEBHOOKS_RABBITMQ_MONITORING_PASSWORD"
+rabbitmqctl -q set_user_tags "$WEBHOOKS_RABBITMQ_MONITORING_USER" monitoring >/dev/null
+rabbitmqctl -q set_permissions -p "$WEBHOOKS_RABBITMQ_VHOST" "$WEBHOOKS_RABBITMQ_MONITORING_USER" '^$' '^$' '^$' >/dev/null
 
 for _ in $(seq 1 30); do
   curl -fsS -u "$WEBHOOKS_RABBITMQ_USER:$WEBHOOKS_RABBITMQ_PASSWORD" "http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT}/api/overview" >/dev/null 2>&1 && break

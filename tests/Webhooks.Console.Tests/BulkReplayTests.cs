@@ -20,7 +20,7 @@ public sealed class BulkReplayTests : ConsoleTest
         };
         foreach (var deliveryId in deliveries)
         {
-            await Poll.UntilAsync(async () => await StatusAsync(deliveryId) == "failed", TimeSpan.FromSeconds(30), "the worker to fail the delivery");
+            await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
         }
         await AdminAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } });
         await SignInAsync();

@@ -1,4 +1,3 @@
-using Webhooks.Testing;
 
 namespace Webhooks.Console.Tests;
 
@@ -12,8 +11,10 @@ public sealed class ConsoleSetUp
     /// <summary>Debian's package (deploy/services/install.sh installs it); Playwright's own browser builds are never downloaded.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    public static TestDatabase Database { get; private set; } = null!;
-    public static TestVirtualHost VirtualHost { get; private set; } = null!;
+    private static TestRun? _run;
+
+    public static TestDatabase Database => _run!.Database;
+    public static TestVirtualHost VirtualHost => _run!.VirtualHost;
     public static ConsoleStack Stack { get; private set; } = null!;
 
     [OneTimeSetUp]
@@ -23,10 +24,8 @@ public sealed class ConsoleSetUp
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium (deploy/test.sh does: apt-get install -y chromium).");
         }
-        await TestServices.EnsureReachableAsync();
-        Database = await TestDatabase.CreateAsync("console");
-        await FailingIntegrations.InstallAsync(Database.ConnectionString);
-        VirtualHost = await TestVirtualHost.CreateAsync("console");
+        _run = await TestRun.StartAsync("console");
+        await FailureInjection.InstallAsync(Database.ConnectionString);
         Stack = await ConsoleStack.StartAsync(Database.ConnectionString, VirtualHost.Name);
     }
 
@@ -37,13 +36,9 @@ public sealed class ConsoleSetUp
         {
             await Stack.DisposeAsync();
         }
-        if (VirtualHost is not null)
+        if (_run is not null)
         {
-            await VirtualHost.DisposeAsync();
-        }
-        if (Database is not null)
-        {
-            await Database.DisposeAsync();
+            await _run.DisposeAsync();
         }
     }
 }

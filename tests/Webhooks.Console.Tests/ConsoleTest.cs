@@ -83,10 +83,10 @@ public abstract class ConsoleTest : PlaywrightTest
     /// </summary>
     protected static async Task<Guid> DeadLetterAsync(JiraSeed seed)
     {
-        await FailingIntegrations.FailAsync(seed.IntegrationId);
+        await FailureInjection.FailIntegrationAsync(seed.IntegrationId);
         var deliveryId = await seed.SendAsync(Stack.Senders, "comment_created.json");
-        await Poll.UntilAsync(async () => await StatusAsync(deliveryId) == "dead_lettered", TimeSpan.FromSeconds(30), "the worker to dead-letter the delivery");
-        await Poll.UntilAsync(async () => await DeadLettersOfAsync(deliveryId) == 1, TimeSpan.FromSeconds(30), "the message to reach webhooks-jira_error");
+        await Eventually.GetAsync("the worker to dead-letter the delivery", () => StatusAsync(deliveryId), status => status == "dead_lettered");
+        await Eventually.GetAsync("the message to reach webhooks-jira_error", () => DeadLettersOfAsync(deliveryId), count => count == 1);
         return deliveryId;
     }
 

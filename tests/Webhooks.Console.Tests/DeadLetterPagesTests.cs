@@ -14,7 +14,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     {
         var seed = await JiraSeed.CreateAsync(AdminAsync);
         var deliveryId = await DeadLetterAsync(seed);
-        await FailingIntegrations.HealAsync(seed.IntegrationId);
+        await FailureInjection.HealIntegrationAsync(seed.IntegrationId);
         await SignInAsync();
 
         // The overview counts the error queue and links it.
@@ -96,7 +96,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
         var seed = await JiraSeed.CreateAsync(AdminAsync);
         var first = await DeadLetterAsync(seed);
         var second = await DeadLetterAsync(seed);
-        await FailingIntegrations.HealAsync(seed.IntegrationId);
+        await FailureInjection.HealIntegrationAsync(seed.IntegrationId);
         await SignInAsync();
 
         await Page.GotoAsync(Url("/dead-letters/jira"));

@@ -16,8 +16,7 @@ public sealed class DeliveryReplayTests : ConsoleTest
         var seed = await JiraSeed.CreateAsync(AdminAsync);
         var webhookId = "status-done-" + Guid.NewGuid().ToString("N")[..8];
         var deliveryId = await seed.SendAsync(Stack.Senders, "jira_issue_updated.status_done.json", webhookId);
-        await Poll.UntilAsync(async () => (await AdminAsync(HttpMethod.Get, $"/deliveries/{deliveryId}")).GetProperty("status").GetString() == "failed",
-            TimeSpan.FromSeconds(30), "the worker to fail the delivery");
+        await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
         await SignInAsync();
 
         await Page.GotoAsync(Url("/deliveries"));

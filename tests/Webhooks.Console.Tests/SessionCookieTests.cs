@@ -1,9 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Webhooks.Ingress.Telemetry;
-using Webhooks.Testing;
 
 namespace Webhooks.Console.Tests;
 
@@ -13,10 +10,10 @@ namespace Webhooks.Console.Tests;
 /// </summary>
 public sealed partial class SessionCookieTests
 {
-    private IngressWithSmallLimit _app = null!;
+    private TestIngress _app = null!;
 
     [OneTimeSetUp]
-    public void Start() => _app = new IngressWithSmallLimit(ConsoleSetUp.Database.ConnectionString, ConsoleSetUp.VirtualHost.Name);
+    public void Start() => _app = IngressWithSmallLimit(ConsoleSetUp.Database.ConnectionString, ConsoleSetUp.VirtualHost.Name);
 
     [OneTimeTearDown]
     public async Task Stop() => await _app.DisposeAsync();
@@ -79,25 +76,13 @@ public sealed partial class SessionCookieTests
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
 
-    private sealed class IngressWithSmallLimit(string connectionString, string virtualHost) : WebApplicationFactory<IngressTelemetry>
+    /// <summary>The tests' ingress with a sign-in limit of 2 wrong keys per 15 minutes.</summary>
+    private static TestIngress IngressWithSmallLimit(string connectionString, string virtualHost)
     {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("Ingress:AdminKey", ConsoleStack.AdminKey);
-            builder.UseSetting("ConnectionStrings:Webhooks", TestServices.ConnectionAs(connectionString, TestServices.IngressRole));
-            builder.UseSetting("ConnectionStrings:Admin", connectionString);
-            builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
-            builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            builder.UseSetting("RabbitMqTransport:VHost", virtualHost);
-            builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
-            builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
-            builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
-            builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
-            builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
-            builder.UseSetting("Console:SignInFailureLimit", "2");
-            builder.UseSetting("Console:SignInFailureWindow", "00:15:00");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        }
+        var settings = TestIngress.Settings(connectionString, virtualHost, ConsoleStack.AdminKey);
+        settings["Console:SignInFailureLimit"] = "2";
+        settings["Console:SignInFailureWindow"] = "00:15:00";
+        settings["Logging:LogLevel:Default"] = "Warning";
+        return new TestIngress(settings);
     }
 }

@@ -1,5 +1,3 @@
-using Webhooks.Testing;
-
 namespace Webhooks.EndToEnd.Tests;
 
 /// <summary>
@@ -9,16 +7,16 @@ namespace Webhooks.EndToEnd.Tests;
 [SetUpFixture]
 public sealed class EndToEndSetUp
 {
-    public static TestDatabase Database { get; private set; } = null!;
-    public static TestVirtualHost VirtualHost { get; private set; } = null!;
+    private static TestRun? _run;
+
+    public static TestDatabase Database => _run!.Database;
+    public static TestVirtualHost VirtualHost => _run!.VirtualHost;
     public static StackFixture Stack { get; private set; } = null!;
 
     [OneTimeSetUp]
     public async Task Before_any()
     {
-        await TestServices.EnsureReachableAsync();
-        Database = await TestDatabase.CreateAsync("endtoend");
-        VirtualHost = await TestVirtualHost.CreateAsync("endtoend");
+        _run = await TestRun.StartAsync("endtoend");
         Stack = await StackFixture.StartAsync(Database.ConnectionString, VirtualHost.Name);
     }
 
@@ -29,13 +27,9 @@ public sealed class EndToEndSetUp
         {
             await Stack.DisposeAsync();
         }
-        if (VirtualHost is not null)
+        if (_run is not null)
         {
-            await VirtualHost.DisposeAsync();
-        }
-        if (Database is not null)
-        {
-            await Database.DisposeAsync();
+            await _run.DisposeAsync();
         }
     }
 }

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests;
 

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Trace;
-using Webhooks.Testing;
 using Webhooks.Workers;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Health;
@@ -16,30 +15,32 @@ using Webhooks.Workers.Health;
 namespace Webhooks.EndToEnd.Tests;
 
 /// <summary>
-/// The ingress (a <see cref="IngressHost"/>) and a worker host (the same <see cref="WorkerHost.Build"/> as the
+/// The ingress (a <see cref="TestIngress"/>) and a worker host (the same <see cref="WorkerHost.Build"/> as the
 /// program) running in this process on one database and one vhost: a webhook goes over HTTP, through PostgreSQL and
 /// RabbitMQ, to the worker, exactly as in production.
 /// </summary>
 public sealed class StackFixture : IAsyncDisposable
 {
+    public const string AdminKey = "end-to-end-admin-key-0123456789abcdef";
+
     private readonly WebApplication _topology;
     private readonly List<Activity> _ingressSpans;
     private readonly List<Activity> _workerSpans;
 
-    private StackFixture(WebApplication topology, IngressHost ingress, WebApplication worker, List<Activity> ingressSpans, List<Activity> workerSpans)
+    private StackFixture(WebApplication topology, TestIngress ingress, WebApplication worker, List<Activity> ingressSpans, List<Activity> workerSpans)
     {
         _topology = topology;
         Ingress = ingress;
         Worker = worker;
         _ingressSpans = ingressSpans;
         _workerSpans = workerSpans;
-        Admin = new StackAdmin(ingress.CreateAdminClient());
+        Admin = new AdminClient(ingress.CreateAdminClient());
         Webhooks = ingress.CreateClient();
     }
 
-    public IngressHost Ingress { get; }
+    public TestIngress Ingress { get; }
     public WebApplication Worker { get; }
-    public StackAdmin Admin { get; }
+    public AdminClient Admin { get; }
     /// <summary>A client as a sender uses it: no admin key.</summary>
     public HttpClient Webhooks { get; }
 
@@ -58,13 +59,22 @@ public sealed class StackFixture : IAsyncDisposable
         await worker.StartAsync();
         if (waitUntilReady)
         {
-            await WaitUntilReadyAsync(worker);
+            await TestWorker.WaitUntilReadyAsync(worker.Services, HealthExtensions.ReadyTag);
         }
         var ingressSpans = new List<Activity>();
-        var ingress = new IngressHost(connectionString, virtualHost,
+        var ingress = await StartIngressAsync(connectionString, virtualHost,
             web => web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(ingressSpans))));
-        await ingress.StartAsync();
         return new StackFixture(topology, ingress, worker, ingressSpans, workerSpans);
+    }
+
+    /// <summary>The ingress on the stack's database and vhost (its entry type named through a type of its own assembly: both programs define <c>Program</c>).</summary>
+    public static async Task<TestIngress> StartIngressAsync(string connectionString, string virtualHost, Action<IWebHostBuilder>? configure = null)
+    {
+        var settings = TestIngress.Settings(connectionString, virtualHost, AdminKey);
+        settings["Logging:LogLevel:Default"] = "Warning";
+        var ingress = new TestIngress(settings, configure);
+        await ingress.StartAsync();
+        return ingress;
     }
 
     /// <summary>
@@ -74,47 +84,13 @@ public sealed class StackFixture : IAsyncDisposable
     public IReadOnlyList<Activity> ExportedSpans() => [.. _ingressSpans.Snapshot().Concat(_workerSpans.Snapshot()).Distinct()];
 
     public static string[] WorkerArguments(string connectionString, string virtualHost) =>
-    [
-        $"--ConnectionStrings:Webhooks={TestServices.ConnectionAs(connectionString, TestServices.WorkerRole)}",
-        $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
-        $"--RabbitMqTransport:Port={TestServices.RabbitPort.ToString(CultureInfo.InvariantCulture)}",
-        $"--RabbitMqTransport:VHost={virtualHost}",
-        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
-        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
-        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
         // GitHub's queue is not consumed: its tests process deliveries through the worker's DeliveryProcessor in the
         // order they choose (ProcessInOrderAsync), which a consumer would race.
-        "--Workers:Providers=jira,salesforce,trello,rally,standard",
-        "--Workers:HealthPort=0",
-        "--Workers:RetryLimit=2",
-        "--Workers:RetryMinInterval=00:00:00.050",
-        "--Workers:RetryMaxInterval=00:00:00.200",
-        "--Logging:LogLevel:Default=Warning",
-        "--Logging:LogLevel:Microsoft.EntityFrameworkCore=None",
-        "--Logging:LogLevel:MassTransit=Critical",
-    ];
+        TestWorker.Arguments(connectionString, virtualHost, "--Workers:Providers=jira,salesforce,trello,rally,standard");
 
     /// <summary>The worker's health listener (Workers:HealthPort=0 lets Kestrel pick the port).</summary>
     public static Uri HealthAddress(WebApplication worker) =>
         new(worker.Urls.First().Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
-
-    private static async Task WaitUntilReadyAsync(WebApplication worker)
-    {
-        var health = worker.Services.GetRequiredService<HealthCheckService>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HealthReport report;
-        do
-        {
-            report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
-            if (report.Status == HealthStatus.Healthy)
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        throw new InvalidOperationException($"The worker did not become ready within 30 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}"))}");
-    }
 
     /// <summary>Processes stored deliveries one at a time in the given order, as the worker's consumer would one by one.</summary>
     public async Task ProcessInOrderAsync(params Guid[] deliveryIds)
@@ -126,24 +102,8 @@ public sealed class StackFixture : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls the admin API until the delivery has an outcome; fails with what it last saw.</summary>
-    public async Task<JsonElement> WaitForOutcomeAsync(Guid deliveryId, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        JsonElement delivery;
-        do
-        {
-            delivery = await Admin.Http.GetFromJsonAsync<JsonElement>($"{StackAdmin.Prefix}/deliveries/{deliveryId}");
-            if (delivery.GetProperty("status").GetString() is not ("accepted" or "queued"))
-            {
-                return delivery;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Delivery {deliveryId} was still {delivery.GetProperty("status")} after {(within ?? TimeSpan.FromSeconds(30)).TotalSeconds} s: {delivery}");
-        return delivery;
-    }
+    /// <summary>Waits until the delivery has an outcome, as the admin API shows it.</summary>
+    public Task<JsonElement> WaitForOutcomeAsync(Guid deliveryId, TimeSpan? within = null) => Admin.WaitForOutcomeAsync(deliveryId, within);
 
     public async ValueTask DisposeAsync()
     {

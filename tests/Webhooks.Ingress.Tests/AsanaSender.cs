@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests;
 

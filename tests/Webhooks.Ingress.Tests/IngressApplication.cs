@@ -1,86 +1,35 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests;
 
-/// <summary>The ingress under test, on the run's database and vhost, with helpers that speak the domain.</summary>
+/// <summary>
+/// The ingress under test, on the run's database (as its owner: these tests are about the ingress, not its grants) and
+/// vhost, with helpers that speak the domain. Started through <see cref="IngressFixture"/>.
+/// </summary>
 public sealed class IngressApplication(string? virtualHost = null, Action<IWebHostBuilder>? configure = null, string? connectionString = null)
-    : WebApplicationFactory<Program>
+    : TestIngress(SettingsFor(connectionString ?? IngressSetUp.Database.ConnectionString, virtualHost ?? IngressSetUp.VirtualHost.Name), configure)
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef0123";
-    public const string PublicBaseUrl = "https://webhooks.example.test";
 
-    public string ConnectionString => connectionString ?? IngressSetUp.Database.ConnectionString;
+    public string ConnectionString { get; } = connectionString ?? IngressSetUp.Database.ConnectionString;
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    private static Dictionary<string, string?> SettingsFor(string connectionString, string virtualHost)
     {
-        builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Webhooks", ConnectionString);
-        builder.UseSetting("RabbitMqTransport:Host", TestServices.RabbitHost);
-        builder.UseSetting("RabbitMqTransport:Port", TestServices.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.UseSetting("RabbitMqTransport:VHost", virtualHost ?? IngressSetUp.VirtualHost.Name);
-        builder.UseSetting("RabbitMqTransport:User", TestServices.IngressBrokerUser.Name);
-        builder.UseSetting("RabbitMqTransport:Pass", TestServices.IngressBrokerUser.Password);
-        builder.UseSetting("DataProtection:CertificatePath", TestCertificates.KeyRingPath);
-        builder.UseSetting("Ingress:AdminKey", AdminKey);
-        builder.UseSetting("DeadLetters:User", TestServices.OperatorBrokerUser.Name);
-        builder.UseSetting("DeadLetters:Pass", TestServices.OperatorBrokerUser.Password);
-        builder.UseSetting("Ingress:PublicBaseUrl", PublicBaseUrl);
-        builder.UseSetting("Outbox:SweepInterval", "00:00:00.500");
-        builder.UseSetting("Outbox:MinBackoff", "00:00:00.200");
-        builder.UseSetting("Outbox:MaxBackoff", "00:00:01");
-        builder.UseSetting("Outbox:SendTimeout", "00:00:02");
-        configure?.Invoke(builder);
-    }
-
-    /// <summary>A client with the admin key.</summary>
-    public HttpClient CreateAdminClient()
-    {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        return client;
+        var settings = Settings(connectionString, virtualHost, AdminKey);
+        settings["ConnectionStrings:Webhooks"] = connectionString;
+        settings.Remove("ConnectionStrings:Admin");
+        return settings;
     }
 
     public WebhooksDbContext CreateDbContext() =>
         new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(ConnectionString).Options);
-
-    /// <summary>Waits until the in-memory directory has loaded, so the first request is not answered 503.</summary>
-    public async Task StartAsync()
-    {
-        var integrationsByToken = Services.GetRequiredService<IntegrationsByToken>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!integrationsByToken.IsLoaded)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The integration directory did not load within 30 s.");
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>Waits until the outbox relay listens for replays' notifications (it sweeps once when it starts listening).</summary>
-    public async Task WaitUntilListeningAsync()
-    {
-        var listener = Services.GetRequiredService<Webhooks.Ingress.Outbox.OutboxNotificationListener>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!listener.IsListening)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The outbox relay did not listen for notifications within 30 s.");
-            }
-            await Task.Delay(50);
-        }
-    }
 
     /// <summary>An active account with a product and a run-as user who owns it, and an integration of it; returns the token.</summary>
     public async Task<SeededIntegration> CreateIntegrationAsync(Provider provider, string? signingSecret = null, IntegrationSettings? settings = null)
@@ -120,25 +69,13 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         return answer.RootElement.GetProperty("deliveryId").GetGuid();
     }
 
-    /// <summary>Waits (bounded) until none of the deliveries is still waiting in the outbox.</summary>
-    public async Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveryIds, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
+    /// <summary>Waits until none of the deliveries is still waiting in the outbox.</summary>
+    public Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveryIds, TimeSpan within) =>
+        Eventually.GetAsync($"{deliveryIds.Count} deliveries to leave the outbox", async () =>
         {
             await using var db = CreateDbContext();
-            var waiting = await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null);
-            if (waiting == 0)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{waiting} of {deliveryIds.Count} deliveries were still unpublished after {within.TotalSeconds} s.");
-            }
-            await Task.Delay(200);
-        }
-    }
+            return await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null);
+        }, unpublished => unpublished == 0, within);
 
     public async Task<List<Delivery>> DeliveriesOfAsync(Guid integrationId)
     {

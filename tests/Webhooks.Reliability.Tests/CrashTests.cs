@@ -22,8 +22,8 @@ public sealed class CrashTests
         Assert.That(answers.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.OK));
         var ids = answers.Select(a => a.DeliveryId!.Value).ToList();
 
-        await FaultStack.WaitForAsync(async () => (await stack.CountByStatusAsync()).GetValueOrDefault(DeliveryStatus.Processed) >= 10,
-            TimeSpan.FromSeconds(60), "the worker to be under way");
+        await Eventually.GetAsync("the worker to be under way (10 processed)", stack.CountByStatusAsync,
+            counts => counts.GetValueOrDefault(DeliveryStatus.Processed) >= 10, TimeSpan.FromSeconds(60));
         await first.KillAsync();
         var processedAtKill = (await stack.CountByStatusAsync()).GetValueOrDefault(DeliveryStatus.Processed);
         Assert.That(processedAtKill, Is.LessThan(Total), "the worker was killed after the burst, not during it");

@@ -7,7 +7,6 @@ using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Reliability.Tests;
 
@@ -73,11 +72,11 @@ public sealed class FaultStack : IAsyncDisposable
         var ingress = new FaultIngress(this, settings);
         _owned.Add(ingress);
         using var client = ingress.CreateClient();
-        await WaitForAsync(async () =>
+        await Eventually.GetAsync("the ingress to be ready", async () =>
         {
             using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-            return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(30), "the ingress to be ready");
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.OK);
         return ingress;
     }
 
@@ -121,27 +120,14 @@ public sealed class FaultStack : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) until every delivery has a row and has left accepted/queued; fails with the statuses it last saw.</summary>
-    public async Task WaitUntilFinishedAsync(IReadOnlyCollection<Guid> deliveryIds, TimeSpan within)
+    public Task WaitUntilFinishedAsync(IReadOnlyCollection<Guid> deliveryIds, TimeSpan within)
     {
-        var deadline = DateTime.UtcNow + within;
         var ids = deliveryIds.ToList();
-        while (true)
+        return Eventually.GetAsync($"all {ids.Count} deliveries to have a row and an outcome (statuses seen)", async () =>
         {
             await using var db = CreateDbContext();
-            var statuses = await db.Deliveries.Where(d => ids.Contains(d.Id)).GroupBy(d => d.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync();
-            var stored = statuses.Sum(s => s.Count);
-            var waiting = statuses.Where(s => s.Key is DeliveryStatus.Accepted or DeliveryStatus.Queued).Sum(s => s.Count);
-            if (stored == ids.Count && waiting == 0)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"After {within.TotalSeconds} s, {ids.Count - stored} of {ids.Count} deliveries had no row and {waiting} were still waiting: " +
-                    string.Join(", ", statuses.Select(s => $"{s.Key} {s.Count}")));
-            }
-            await Task.Delay(250);
-        }
+            return await db.Deliveries.Where(d => ids.Contains(d.Id)).GroupBy(d => d.Status).ToDictionaryAsync(g => g.Key, g => g.Count());
+        }, statuses => statuses.Values.Sum() == ids.Count && !statuses.Keys.Any(s => s is DeliveryStatus.Accepted or DeliveryStatus.Queued), within);
     }
 
     public async Task<Dictionary<DeliveryStatus, int>> CountByStatusAsync()
@@ -163,19 +149,6 @@ public sealed class FaultStack : IAsyncDisposable
         await using var db = CreateDbContext();
         return await db.Comments.Where(c => c.SourceExternalId != null)
             .GroupBy(c => new { c.RecordId, c.SourceExternalId }).CountAsync(g => g.Count() > 1);
-    }
-
-    public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan within, string what)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Waited {within.TotalSeconds} s for {what}.");
-            }
-            await Task.Delay(200);
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -39,8 +39,8 @@ public sealed class HoldingQueueTests
         });
 
         // A long outage for the worker: held deliveries go round and round, and none is dead-lettered.
-        await Task.Delay(TimeSpan.FromSeconds(6));
-        Assert.That(await MessagesInAsync(stack.VirtualHost, QueueNames.Holding + "_error"), Is.Zero, "a held delivery was dead-lettered during the outage");
+        await Consistently.HoldsAsync("no held delivery dead-lettered during the outage", () => MessagesInAsync(stack.VirtualHost, QueueNames.Holding + "_error"),
+            dead => dead == 0, TimeSpan.FromSeconds(6));
 
         // Both down: 503 with Retry-After, never 200; not ready.
         await FaultInstances.StopRabbitMqAsync();
@@ -73,8 +73,8 @@ public sealed class HoldingQueueTests
             Assert.That(await stack.CountCommentsAsync(), Is.EqualTo(10));
             Assert.That(await stack.CountDuplicateCommentsAsync(), Is.Zero);
         });
-        await FaultStack.WaitForAsync(async () => (await ReadinessAsync(client)).Report["status"]?.GetValue<string>() == "Healthy",
-            TimeSpan.FromSeconds(30), "readiness to be Healthy again");
+        await Eventually.GetAsync("readiness to be Healthy again", async () => (await ReadinessAsync(client)).Report["status"]?.GetValue<string>(),
+            status => status == "Healthy");
 
         // And a new delivery goes the ordinary way again.
         var after = await stack.PostCommentAsync(client, 300);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
-using Webhooks.Testing;
 
 namespace Webhooks.Reliability.Tests;
 
@@ -105,8 +104,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     private async Task WaitUntilReadyAsync(TimeSpan within)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
+        await Eventually.GetAsync($"the worker to be ready (log: {LogPath})", async () =>
         {
             if (_process.HasExited)
             {
@@ -115,18 +113,13 @@ public sealed class WorkerProcess : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{_healthPort}/health/ready"));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
+                return response.StatusCode.ToString();
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                return "not listening yet";
             }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"The worker was not ready within {within.TotalSeconds} s; log: {LogPath}");
+        }, status => status == nameof(HttpStatusCode.OK), within);
     }
 
     /// <summary>SIGKILL: no graceful stop, whatever was in flight is cut off.</summary>

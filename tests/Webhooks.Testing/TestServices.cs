@@ -33,6 +33,9 @@ public static class TestServices
     /// <summary>The admin API's dead-letter user (the ingress's <c>DeadLetters:User</c>): may read the providers' error queues only.</summary>
     public static BrokerUser OperatorBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_OPERATOR_USER", "webhooks_operator"), Env("WEBHOOKS_RABBITMQ_OPERATOR_PASSWORD", "webhooks_operator"));
 
+    /// <summary>The console's management-API user (the ingress's <c>Console:RabbitMqManagementUser</c>): tagged monitoring, no AMQP rights.</summary>
+    public static BrokerUser MonitoringBrokerUser { get; } = new(Env("WEBHOOKS_RABBITMQ_MONITORING_USER", "webhooks_monitoring"), Env("WEBHOOKS_RABBITMQ_MONITORING_PASSWORD", "webhooks_monitoring"));
+
     /// <summary>The ingress's PostgreSQL role (Persistence/Sql/roles.sql; its privileges are grants.sql).</summary>
     public const string IngressRole = "webhooks_ingress";
 

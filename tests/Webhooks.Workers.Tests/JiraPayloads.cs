@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Workers.Tests;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Health;
 
 namespace Webhooks.Workers.Tests;
@@ -23,25 +22,13 @@ public sealed class WorkerApplication : IAsyncDisposable
     public static string WorkerConnectionString => TestServices.ConnectionAs(WorkersSetUp.Database.ConnectionString, TestServices.WorkerRole);
 
     public static string[] Arguments(params string[] overrides) =>
-    [
-        $"--ConnectionStrings:Webhooks={WorkerConnectionString}",
-        $"--RabbitMqTransport:Host={TestServices.RabbitHost}",
-        $"--RabbitMqTransport:Port={TestServices.RabbitPort}",
-        $"--RabbitMqTransport:VHost={WorkersSetUp.VirtualHost.Name}",
-        $"--RabbitMqTransport:User={TestServices.WorkerBrokerUser.Name}",
-        $"--RabbitMqTransport:Pass={TestServices.WorkerBrokerUser.Password}",
-        $"--DataProtection:CertificatePath={TestCertificates.KeyRingPath}",
-        "--Workers:Providers=jira",
-        "--Workers:HealthPort=0",
-        "--Workers:RetryLimit=2",
-        "--Workers:RetryMinInterval=00:00:00.050",
-        "--Workers:RetryMaxInterval=00:00:00.200",
-        // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
-        "--Logging:LogLevel:Default=Error",
-        "--Logging:LogLevel:Microsoft.EntityFrameworkCore=None",
-        "--Logging:LogLevel:MassTransit=Critical",
-        .. overrides,
-    ];
+        TestWorker.Arguments(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name,
+        [
+            "--Workers:Providers=jira",
+            // Retries and dead letters are provoked on purpose; their stack traces would drown the test report.
+            "--Logging:LogLevel:Default=Error",
+            .. overrides,
+        ]);
 
     public static Task<WorkerApplication> StartAsync(params string[] overrides) => StartAsync(waitUntilReady: true, overrides);
 
@@ -76,23 +63,7 @@ public sealed class WorkerApplication : IAsyncDisposable
         await endpoint.Send(new ProcessDeliveryBatch(provider, [.. deliveryIds.Select(id => new BatchedDelivery(id, integrationId, DateTimeOffset.UtcNow))]));
     }
 
-    private async Task WaitUntilReadyAsync()
-    {
-        var health = App.Services.GetRequiredService<HealthCheckService>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HealthReport report;
-        do
-        {
-            report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthExtensions.ReadyTag));
-            if (report.Status == HealthStatus.Healthy)
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        throw new InvalidOperationException($"The worker host did not become ready within 30 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}"))}");
-    }
+    private Task WaitUntilReadyAsync() => TestWorker.WaitUntilReadyAsync(App.Services, HealthExtensions.ReadyTag);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Commands;
 using Webhooks.Workers.DeadLetters;
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Workers.Tests;
 
@@ -149,20 +148,8 @@ public sealed class WorkerScenario
     }
 
     /// <summary>Waits until a worker has counted an attempt of the delivery (it is then inside its transaction).</summary>
-    public static async Task WaitForAttemptAsync(Guid deliveryId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            await using var db = NewContext();
-            if (db.Deliveries.Single(d => d.Id == deliveryId).Attempts > 0)
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"Delivery {deliveryId} was never picked up.");
-    }
+    public static Task WaitForAttemptAsync(Guid deliveryId) =>
+        Eventually.GetAsync($"a worker to pick up delivery {deliveryId}", () => ReadAsync(deliveryId), delivery => delivery.Attempts > 0);
 
     /// <summary>Store, send through the broker, and wait until a worker has recorded an outcome.</summary>
     public static async Task<Delivery> DeliverAsync(Integration integration, byte[] body, WorkerApplication? worker = null)
@@ -175,29 +162,17 @@ public sealed class WorkerScenario
     public static Task<Delivery> DeliverFixtureAsync(Integration integration, string fixture) =>
         DeliverAsync(integration, PayloadFixtures.Read(Provider.Jira, fixture));
 
-    /// <summary>Polls until the delivery has left queued/accepted; fails with what it last saw.</summary>
-    public static async Task<Delivery> WaitForOutcomeAsync(Guid deliveryId, params DeliveryStatus[] awaited)
+    /// <summary>Waits until the delivery has left queued/accepted (or reached one of <paramref name="awaited"/>).</summary>
+    public static Task<Delivery> WaitForOutcomeAsync(Guid deliveryId, params DeliveryStatus[] awaited) =>
+        Eventually.GetAsync($"delivery {deliveryId} to reach {(awaited.Length == 0 ? "an outcome" : string.Join(" or ", awaited))}",
+            () => ReadAsync(deliveryId),
+            delivery => awaited.Length == 0 ? delivery.Status is not (DeliveryStatus.Queued or DeliveryStatus.Accepted) : awaited.Contains(delivery.Status),
+            OutcomeTimeout);
+
+    private static async Task<Delivery> ReadAsync(Guid deliveryId)
     {
-        var deadline = DateTime.UtcNow + OutcomeTimeout;
-        Delivery? delivery;
-        do
-        {
-            await using (var db = NewContext())
-            {
-                delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
-            }
-            var done = awaited.Length == 0
-                ? delivery.Status is not (DeliveryStatus.Queued or DeliveryStatus.Accepted)
-                : awaited.Contains(delivery.Status);
-            if (done)
-            {
-                return delivery;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Delivery {deliveryId} still {delivery.Status} after {OutcomeTimeout.TotalSeconds} s (attempts {delivery.Attempts}, last error: {delivery.LastError}).");
-        return delivery;
+        await using var db = NewContext();
+        return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
     }
 
     public static async Task<List<Comment>> CommentsOnAsync(Record record)

@@ -1,5 +1,3 @@
-using Webhooks.Testing;
-
 namespace Webhooks.Workers.Tests;
 
 /// <summary>
@@ -9,17 +7,17 @@ namespace Webhooks.Workers.Tests;
 [SetUpFixture]
 public sealed class WorkersSetUp
 {
-    public static TestDatabase Database { get; private set; } = null!;
-    public static TestVirtualHost VirtualHost { get; private set; } = null!;
+    private static TestRun? _run;
+
+    public static TestDatabase Database => _run!.Database;
+    public static TestVirtualHost VirtualHost => _run!.VirtualHost;
     public static WorkerApplication Worker { get; private set; } = null!;
 
     [OneTimeSetUp]
     public async Task Before_any()
     {
-        await TestServices.EnsureReachableAsync();
-        Database = await TestDatabase.CreateAsync("workers");
+        _run = await TestRun.StartAsync("workers");
         await FailureInjection.InstallAsync(Database.ConnectionString);
-        VirtualHost = await TestVirtualHost.CreateAsync("workers");
         Worker = await WorkerApplication.StartAsync();
     }
 
@@ -30,13 +28,9 @@ public sealed class WorkersSetUp
         {
             await Worker.DisposeAsync();
         }
-        if (VirtualHost is not null)
+        if (_run is not null)
         {
-            await VirtualHost.DisposeAsync();
-        }
-        if (Database is not null)
-        {
-            await Database.DisposeAsync();
+            await _run.DisposeAsync();
         }
     }
 }

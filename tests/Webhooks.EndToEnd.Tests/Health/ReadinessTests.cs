@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Health;
 
@@ -25,31 +24,13 @@ public sealed class ReadinessTests
         await using var stack = await StackFixture.StartAsync(database.ConnectionString, vhost.Name);
         using var worker = new HttpClient { BaseAddress = StackFixture.HealthAddress(stack.Worker) };
         using var ingress = stack.Ingress.CreateClient();
-        using var management = Management();
         var seeded = await stack.Admin.SeedLinkedJiraRecordAsync();
         await WaitForAsync(worker, ingress, HttpStatusCode.OK, "Healthy", "the broker up", whileWaiting: () => Task.CompletedTask);
 
-        // The vhost refuses new connections; the open ones are closed as the management API lists them (it lags).
-        using (var limit = new StringContent("""{"value":0}""", Encoding.UTF8, "application/json"))
-        {
-            (await management.PutAsync($"vhost-limits/{Uri.EscapeDataString(vhost.Name)}/max-connections", limit)).EnsureSuccessStatusCode();
-        }
         // Both programs' connections (one each) must be gone before the webhook, or the ingress would still send it.
-        var closed = new HashSet<string>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            var open = await CloseConnectionsAsync(management, vhost.Name);
-            closed.UnionWith(open);
-            if (closed.Count >= 2 && open.Count == 0)
-            {
-                break;
-            }
-            await Task.Delay(250);
-        }
-        Assert.That(closed, Has.Count.GreaterThanOrEqualTo(2), "the worker's and the ingress's connections were closed");
+        await vhost.BlockConnectionsAsync(connections: 2);
         var accepted = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
-        await WaitForAsync(worker, ingress, HttpStatusCode.ServiceUnavailable, "Degraded", "the broker away", whileWaiting: () => CloseConnectionsAsync(management, vhost.Name));
+        await WaitForAsync(worker, ingress, HttpStatusCode.ServiceUnavailable, "Degraded", "the broker away", whileWaiting: vhost.CloseConnectionsAsync);
 
         await vhost.UnblockConnectionsAsync();
         await WaitForAsync(worker, ingress, HttpStatusCode.OK, "Healthy", "the broker back", whileWaiting: () => Task.CompletedTask);
@@ -57,48 +38,13 @@ public sealed class ReadinessTests
         Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), "the delivery accepted during the outage is applied once the broker is back");
     }
 
-    private static HttpClient Management()
-    {
-        var management = new HttpClient { BaseAddress = new Uri($"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}/api/") };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestServices.RabbitUser}:{TestServices.RabbitPassword}")));
-        return management;
-    }
-
-    private static async Task<List<string>> CloseConnectionsAsync(HttpClient management, string vhost)
-    {
-        var closed = new List<string>();
-        using var listed = await management.GetAsync($"vhosts/{Uri.EscapeDataString(vhost)}/connections");
-        listed.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await listed.Content.ReadAsStringAsync());
-        foreach (var connection in json.RootElement.EnumerateArray())
-        {
-            var name = connection.GetProperty("name").GetString()!;
-            using var _ = await management.DeleteAsync($"connections/{Uri.EscapeDataString(name)}");
-            closed.Add(name);
-        }
-        return closed;
-    }
-
-    private static async Task WaitForAsync(HttpClient worker, HttpClient ingress, HttpStatusCode workerStatus, string ingressOutbox, string when, Func<Task> whileWaiting)
-    {
-        var deadline = DateTime.UtcNow + Within;
-        string seen;
-        do
+    private static Task WaitForAsync(HttpClient worker, HttpClient ingress, HttpStatusCode workerStatus, string ingressOutbox, string when, Func<Task> whileWaiting) =>
+        Eventually.GetAsync($"worker {(int)workerStatus} and ingress 200 with outbox {ingressOutbox}, with {when}", async () =>
         {
             await whileWaiting();
             using var workerReady = await worker.GetAsync("/health/ready");
             using var ingressReady = await ingress.GetAsync("/health/ready");
-            var report = JsonDocument.Parse(await ingressReady.Content.ReadAsStringAsync()).RootElement;
-            var outbox = report.GetProperty("checks").GetProperty("outbox").GetProperty("status").GetString();
-            if (workerReady.StatusCode == workerStatus && ingressReady.StatusCode == HttpStatusCode.OK && outbox == ingressOutbox)
-            {
-                return;
-            }
-            seen = $"worker {(int)workerReady.StatusCode}, ingress {(int)ingressReady.StatusCode} {report}";
-            await Task.Delay(250);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"With {when}: expected worker {(int)workerStatus} and ingress 200 with outbox {ingressOutbox} within {Within.TotalSeconds} s; last saw {seen}.");
-    }
+            var report = JsonDocument.Parse(await ingressReady.Content.ReadAsStringAsync()).RootElement.Clone();
+            return (Worker: workerReady.StatusCode, Ingress: ingressReady.StatusCode, Outbox: report.GetProperty("checks").GetProperty("outbox").GetProperty("status").GetString(), Report: report.GetRawText());
+        }, seen => seen.Worker == workerStatus && seen.Ingress == HttpStatusCode.OK && seen.Outbox == ingressOutbox, Within);
 }

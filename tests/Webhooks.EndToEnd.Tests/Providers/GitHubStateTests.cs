@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Providers;
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Providers;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Providers;
 
@@ -52,7 +51,7 @@ public sealed partial class SalesforceMessageTests
         // Salesforce batches notifications and re-sends those it holds no ack for beside new ones (providers.md §5.4).
         var stack = EndToEndSetUp.Stack;
         var seeded = await stack.Admin.SeedLinkedRecordAsync("salesforce", FirstLead, Settings);
-        var second = await stack.Admin.LinkAnotherRecordAsync(seeded, SecondLead);
+        var second = await stack.Admin.CreateLinkedRecordAsync(seeded.ProductId, seeded.IntegrationId, SecondLead);
 
         await PostAsync(stack, seeded, Message(0));
         var first = await stack.WaitForOutcomeAsync(await stack.Admin.NewestDeliveryAsync(seeded.IntegrationId));

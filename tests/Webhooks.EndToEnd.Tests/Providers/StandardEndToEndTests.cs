@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Providers;
 
@@ -126,14 +125,14 @@ public sealed class StandardEndToEndTests
     private static async Task<string> SetSecretAsync(StackFixture stack, Guid integrationId)
     {
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        using var response = await stack.Admin.Http.PatchAsJsonAsync($"{StackAdmin.Prefix}/integrations/{integrationId}", new { signingSecret = secret });
+        using var response = await stack.Admin.Http.PatchAsJsonAsync($"{AdminClient.Prefix}/integrations/{integrationId}", new { signingSecret = secret });
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         return secret;
     }
 
     private static async Task<(Guid Id, string Token)> CreateIntegrationAsync(StackFixture stack, LinkedRecord seeded)
     {
-        using var response = await stack.Admin.Http.PostAsJsonAsync($"{StackAdmin.Prefix}/integrations",
+        using var response = await stack.Admin.Http.PostAsJsonAsync($"{AdminClient.Prefix}/integrations",
             new { productId = seeded.ProductId, provider = "standard", version = 1, name = "Second endpoint", runAsUserId = seeded.RunAsUserId, settings = Settings });
         var text = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), text);

@@ -1,5 +1,4 @@
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Providers;
 

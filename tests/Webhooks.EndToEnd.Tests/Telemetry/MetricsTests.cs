@@ -29,11 +29,7 @@ public sealed class MetricsTests
         var deliveryId = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
         await stack.WaitForOutcomeAsync(deliveryId);
         // The outcome is committed just before the worker records it.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!measured.Any(m => m.Instrument == "webhooks.worker.lag") && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.HoldsAsync("the worker to record its lag", () => measured.Any(m => m.Instrument == "webhooks.worker.lag"), TimeSpan.FromSeconds(10));
 
         bool Recorded(string instrument, params (string Key, string Value)[] tags) =>
             measured.Any(m => m.Instrument == instrument && tags.All(t => m.Tags.GetValueOrDefault(t.Key) == t.Value));

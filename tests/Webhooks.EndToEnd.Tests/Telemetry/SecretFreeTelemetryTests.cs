@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Trace;
 using Webhooks.Ingress.Telemetry;
-using Webhooks.Testing;
 
 namespace Webhooks.EndToEnd.Tests.Telemetry;
 
@@ -23,7 +22,7 @@ public sealed class SecretFreeTelemetryTests
     {
         var spans = new List<Activity>();
         var exportedLogs = new List<LogRecord>();
-        await using var ingress = new IngressHost(EndToEndSetUp.Database.ConnectionString, EndToEndSetUp.VirtualHost.Name, builder =>
+        await using var ingress = await StackFixture.StartIngressAsync(EndToEndSetUp.Database.ConnectionString, EndToEndSetUp.VirtualHost.Name, builder =>
         {
             builder.UseSetting("Logging:LogLevel:Default", "Trace");
             // The shipped appsettings.json raises these to Warning; their verbose lines are where a path could leak.
@@ -37,13 +36,12 @@ public sealed class SecretFreeTelemetryTests
         });
         using var admin = ingress.CreateAdminClient();
         using var webhooks = ingress.CreateClient();
-        await ingress.StartAsync();
-        var seeded = await new StackAdmin(admin).SeedLinkedJiraRecordAsync();
+        var seeded = await new AdminClient(admin).SeedLinkedJiraRecordAsync();
         var traceId = ActivityTraceId.CreateRandom();
 
         await JiraWebhook.PostCommentCreatedAsync(webhooks, seeded.WebhookPath, $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
         // A signed integration refusing an unsigned request logs a warning about that integration.
-        using (var patch = await admin.PatchAsJsonAsync($"{StackAdmin.Prefix}/integrations/{seeded.IntegrationId}", new { signingSecret = "jira-secret-0123456789" }))
+        using (var patch = await admin.PatchAsJsonAsync($"{AdminClient.Prefix}/integrations/{seeded.IntegrationId}", new { signingSecret = "jira-secret-0123456789" }))
         {
             Assert.That(patch.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
@@ -52,11 +50,8 @@ public sealed class SecretFreeTelemetryTests
             Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         }
         // The request span ends after the answer: wait for it to be exported.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!spans.Snapshot().Any(s => s.TraceId == traceId && s.Source.Name == "Microsoft.AspNetCore") && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.HoldsAsync("the request span to be exported",
+            () => spans.Snapshot().Any(s => s.TraceId == traceId && s.Source.Name == "Microsoft.AspNetCore"), TimeSpan.FromSeconds(10));
 
         var request = spans.Snapshot().SingleOrDefault(s => s.TraceId == traceId && s.Source.Name == "Microsoft.AspNetCore");
         var records = ingress.Services.GetFakeLogCollector().GetSnapshot();

@@ -31,8 +31,9 @@ public sealed class TraceAcrossBrokerTests
 
         Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
         // Spans end a moment after the work they cover is committed.
-        var apply = await WaitForSpanAsync(stack,
-            s => s.Source.Name == "Webhooks.Workers" && Equals(s.GetTagItem("webhooks.delivery_id"), deliveryId), "worker apply");
+        var apply = (await Eventually.GetAsync("the worker's apply span to be exported",
+            () => Task.FromResult(stack.ExportedSpans().FirstOrDefault(s => s.Source.Name == "Webhooks.Workers" && Equals(s.GetTagItem("webhooks.delivery_id"), deliveryId))),
+            span => span is not null, TimeSpan.FromSeconds(10)))!;
         var spans = stack.ExportedSpans();
         var trace = spans.Where(s => s.TraceId == apply.TraceId).ToList();
         var request = trace.SingleOrDefault(s => s.Source.Name == "Microsoft.AspNetCore" && s.Kind == ActivityKind.Server);
@@ -58,20 +59,6 @@ public sealed class TraceAcrossBrokerTests
         });
     }
 
-    private static async Task<Activity> WaitForSpanAsync(StackFixture stack, Func<Activity, bool> match, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (stack.ExportedSpans().FirstOrDefault(match) is { } span)
-            {
-                return span;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"No {what} span exported within 10 s.");
-        return null!;
-    }
 
     /// <summary>True when <paramref name="ancestor"/> is <paramref name="span"/>'s parent, grandparent, … within the trace.</summary>
     private static bool IsUnder(Activity span, Activity ancestor, IReadOnlyCollection<Activity> trace)

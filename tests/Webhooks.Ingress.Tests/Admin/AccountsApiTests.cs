@@ -3,32 +3,11 @@ using System.Text.Json;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
-public sealed class AccountsApiTests
+public sealed class AccountsApiTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _webhooks = null!;
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _webhooks = _app.CreateClient();
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _webhooks.Dispose();
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
-
     private async Task<HttpStatusCode> PostWebhookAsync(string path)
     {
-        using var response = await _webhooks.PostAsync(path, AdminClient.Json("{}"));
+        using var response = await Client.PostAsync(path, AdminClient.Json("{}"));
         return response.StatusCode;
     }
 
@@ -36,11 +15,11 @@ public sealed class AccountsApiTests
     [TestCase("disabled")]
     public async Task Inactive_account_makes_its_webhooks_answer_410_at_once_and_active_again_200(string status)
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
 
-        var changed = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/accounts/{seeded.AccountId}", new { status }), HttpStatusCode.OK);
+        var changed = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/accounts/{seeded.AccountId}", new { status }), HttpStatusCode.OK);
         var whileInactive = await PostWebhookAsync(seeded.WebhookPath);
-        var restored = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/accounts/{seeded.AccountId}", new { status = "active" }), HttpStatusCode.OK);
+        var restored = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/accounts/{seeded.AccountId}", new { status = "active" }), HttpStatusCode.OK);
         var whenActive = await PostWebhookAsync(seeded.WebhookPath);
 
         Assert.Multiple(() =>
@@ -56,7 +35,7 @@ public sealed class AccountsApiTests
     [Test]
     public async Task New_account_is_active_and_answers_its_name()
     {
-        var account = await _admin.CreateAccountAsync("Globex");
+        var account = await Admin.CreateAccountAsync("Globex");
 
         Assert.Multiple(() =>
         {
@@ -69,7 +48,7 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Account_without_a_name_is_answered_400_naming_the_field()
     {
-        var problem = await AdminClient.ExpectAsync(await _admin.PostJsonAsync("/accounts", "{}"), HttpStatusCode.BadRequest);
+        var problem = await AdminClient.ExpectAsync(await Admin.PostJsonAsync("/accounts", "{}"), HttpStatusCode.BadRequest);
 
         Assert.That(problem.GetProperty("errors").TryGetProperty("name", out _), Is.True);
     }
@@ -77,10 +56,10 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Unknown_status_is_400_and_unknown_account_404()
     {
-        var account = await _admin.CreateAccountAsync();
+        var account = await Admin.CreateAccountAsync();
 
-        var badStatus = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/accounts/{account.GetProperty("id").GetGuid()}", new { status = "frozen" }), HttpStatusCode.BadRequest);
-        using var unknown = await _admin.PatchAsync($"/accounts/{Guid.NewGuid()}", new { status = "active" });
+        var badStatus = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/accounts/{account.GetProperty("id").GetGuid()}", new { status = "frozen" }), HttpStatusCode.BadRequest);
+        using var unknown = await Admin.PatchAsync($"/accounts/{Guid.NewGuid()}", new { status = "active" });
 
         Assert.That(badStatus.GetProperty("errors").TryGetProperty("status", out _), Is.True);
         Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
@@ -89,14 +68,14 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Users_email_is_unique_in_an_account_409_but_free_in_another()
     {
-        var first = (await _admin.CreateAccountAsync()).GetProperty("id").GetGuid();
-        var second = (await _admin.CreateAccountAsync()).GetProperty("id").GetGuid();
-        await _admin.CreateUserAsync(first, "same@example.test");
+        var first = (await Admin.CreateAccountAsync()).GetProperty("id").GetGuid();
+        var second = (await Admin.CreateAccountAsync()).GetProperty("id").GetGuid();
+        await Admin.CreateUserAsync(first, "same@example.test");
 
-        using var duplicate = await _admin.PostAsync($"/accounts/{first}/users", new { name = "Again", email = "SAME@example.test" });
-        using var elsewhere = await _admin.PostAsync($"/accounts/{second}/users", new { name = "Other", email = "same@example.test" });
-        using var noEmail = await _admin.PostAsync($"/accounts/{first}/users", new { name = "No email" });
-        using var noAccount = await _admin.PostAsync($"/accounts/{Guid.NewGuid()}/users", new { name = "Lost", email = "lost@example.test" });
+        using var duplicate = await Admin.PostAsync($"/accounts/{first}/users", new { name = "Again", email = "SAME@example.test" });
+        using var elsewhere = await Admin.PostAsync($"/accounts/{second}/users", new { name = "Other", email = "same@example.test" });
+        using var noEmail = await Admin.PostAsync($"/accounts/{first}/users", new { name = "No email" });
+        using var noAccount = await Admin.PostAsync($"/accounts/{Guid.NewGuid()}/users", new { name = "Lost", email = "lost@example.test" });
 
         Assert.Multiple(() =>
         {
@@ -110,11 +89,11 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Product_key_is_unique_in_an_account_409()
     {
-        var accountId = (await _admin.CreateAccountAsync()).GetProperty("id").GetGuid();
-        var product = await _admin.CreateProductAsync(accountId, "WEB");
+        var accountId = (await Admin.CreateAccountAsync()).GetProperty("id").GetGuid();
+        var product = await Admin.CreateProductAsync(accountId, "WEB");
 
-        using var duplicate = await _admin.PostAsync($"/accounts/{accountId}/products", new { key = "WEB", name = "Again" });
-        using var badKey = await _admin.PostAsync($"/accounts/{accountId}/products", new { key = "has space", name = "Bad" });
+        using var duplicate = await Admin.PostAsync($"/accounts/{accountId}/products", new { key = "WEB", name = "Again" });
+        using var badKey = await Admin.PostAsync($"/accounts/{accountId}/products", new { key = "has space", name = "Bad" });
 
         Assert.Multiple(() =>
         {
@@ -127,16 +106,16 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Membership_is_upserted_and_refuses_unknown_roles_and_users_of_other_accounts()
     {
-        var seeded = await _admin.SeedAsync();
-        var stranger = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
+        var stranger = await Admin.SeedAsync();
         var path = $"/products/{seeded.ProductId}/members/{seeded.UserId}";
 
-        var changed = await AdminClient.ExpectAsync(await _admin.PutAsync(path, new { role = "viewer" }), HttpStatusCode.OK);
-        var badRole = await AdminClient.ExpectAsync(await _admin.PutAsync(path, new { role = "admin" }), HttpStatusCode.BadRequest);
-        using var otherAccount = await _admin.PutAsync($"/products/{seeded.ProductId}/members/{stranger.UserId}", new { role = "owner" });
-        using var unknownProduct = await _admin.PutAsync($"/products/{Guid.NewGuid()}/members/{seeded.UserId}", new { role = "owner" });
+        var changed = await AdminClient.ExpectAsync(await Admin.PutAsync(path, new { role = "viewer" }), HttpStatusCode.OK);
+        var badRole = await AdminClient.ExpectAsync(await Admin.PutAsync(path, new { role = "admin" }), HttpStatusCode.BadRequest);
+        using var otherAccount = await Admin.PutAsync($"/products/{seeded.ProductId}/members/{stranger.UserId}", new { role = "owner" });
+        using var unknownProduct = await Admin.PutAsync($"/products/{Guid.NewGuid()}/members/{seeded.UserId}", new { role = "owner" });
 
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         var role = db.Memberships.Single(m => m.ProductId == seeded.ProductId && m.UserId == seeded.UserId).Role;
         Assert.Multiple(() =>
         {
@@ -153,7 +132,7 @@ public sealed class AccountsApiTests
     [TestCase("")]
     public async Task Body_that_does_not_bind_is_answered_400_problem(string body)
     {
-        using var response = await _admin.PostJsonAsync("/accounts", body);
+        using var response = await Admin.PostJsonAsync("/accounts", body);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"), await response.Content.ReadAsStringAsync());

@@ -6,30 +6,12 @@ using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
-public sealed class AdminKeyAuthenticationTests
+public sealed class AdminKeyAuthenticationTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _anonymous = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _anonymous = _app.CreateClient();
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _anonymous.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
     public async Task Admin_call_without_a_key_answers_401_problem()
     {
-        using var response = await _anonymous.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
+        using var response = await Client.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -48,17 +30,17 @@ public sealed class AdminKeyAuthenticationTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/admin/accounts") { Content = AdminClient.Json("""{"name":"Wrong key"}""") };
         request.Headers.TryAddWithoutValidation("Authorization", authorization);
 
-        using var response = await _anonymous.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         Assert.That(db.Accounts.Any(a => a.Name == "Wrong key"), Is.False);
     }
 
     [Test]
     public async Task Key_is_checked_before_the_body_is_read()
     {
-        using var response = await _anonymous.PatchAsync($"/api/v1/admin/integrations/{Guid.NewGuid()}", AdminClient.Json("not json"));
+        using var response = await Client.PatchAsync($"/api/v1/admin/integrations/{Guid.NewGuid()}", AdminClient.Json("not json"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -66,9 +48,9 @@ public sealed class AdminKeyAuthenticationTests
     [Test]
     public async Task Reads_need_the_key_too()
     {
-        var seeded = await _app.CreateIntegrationAsync(Provider.Jira);
+        var seeded = await App.CreateIntegrationAsync(Provider.Jira);
 
-        using var response = await _anonymous.GetAsync($"/api/v1/admin/integrations/{seeded.Id}");
+        using var response = await Client.GetAsync($"/api/v1/admin/integrations/{seeded.Id}");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -89,7 +71,7 @@ public sealed class AdminKeyAuthenticationTests
     public async Task Admin_key_of_32_characters_is_accepted()
     {
         const string Key = "0123456789abcdef0123456789abcdef";
-        await using var app = new IngressApplication(configure: web => web.UseSetting("Ingress:AdminKey", Key));
+        await using var app = await IngressFixture.StartAsync(configure: web => web.UseSetting("Ingress:AdminKey", Key));
         using var client = app.CreateClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
 
@@ -101,7 +83,7 @@ public sealed class AdminKeyAuthenticationTests
     [Test]
     public async Task Admin_call_with_the_key_is_served()
     {
-        using var client = _app.CreateAdminClient();
+        using var client = App.CreateAdminClient();
 
         using var response = await client.PostAsync("/api/v1/admin/accounts", AdminClient.Json("""{"name":"Acme"}"""));
 
@@ -111,10 +93,10 @@ public sealed class AdminKeyAuthenticationTests
     [Test]
     public async Task Webhook_endpoint_needs_no_admin_key()
     {
-        var seeded = await _app.CreateIntegrationAsync(Provider.Jira);
-        _anonymous.DefaultRequestHeaders.Authorization = null;
+        var seeded = await App.CreateIntegrationAsync(Provider.Jira);
+        Client.DefaultRequestHeaders.Authorization = null;
 
-        using var response = await _anonymous.PostAsync(seeded.Path, AdminClient.Json("{}"));
+        using var response = await Client.PostAsync(seeded.Path, AdminClient.Json("{}"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
@@ -122,7 +104,7 @@ public sealed class AdminKeyAuthenticationTests
     [Test]
     public async Task OpenApi_document_needs_the_key()
     {
-        using var response = await _anonymous.GetAsync("/openapi/v1.json");
+        using var response = await Client.GetAsync("/openapi/v1.json");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -130,7 +112,7 @@ public sealed class AdminKeyAuthenticationTests
     [Test]
     public async Task OpenApi_document_lists_the_admin_calls()
     {
-        using var client = _app.CreateAdminClient();
+        using var client = App.CreateAdminClient();
         using var response = await client.GetAsync("/openapi/v1.json");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
@@ -17,24 +16,16 @@ public sealed class AdminListsApiTests : IngressFixture
 {
     private const string Secret = "list-tests-github-secret";
 
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
-
     [Test]
     public async Task Accounts_are_listed_by_name_paged_and_found_by_name_and_status()
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
         foreach (var name in new[] { $"{tag} Charlie", $"{tag} alpha", $"{tag} Bravo" })
         {
-            await _admin.CreateAccountAsync(name);
+            await Admin.CreateAccountAsync(name);
         }
         var bravo = (await List($"/accounts?q={tag}%20bra")).GetProperty("items")[0].GetProperty("id").GetGuid();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/accounts/{bravo}", new { status = "suspended" }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/accounts/{bravo}", new { status = "suspended" }), HttpStatusCode.OK);
 
         var first = await List($"/accounts?q={tag.ToUpperInvariant()}&pageSize=2");
         var second = await List($"/accounts?q={tag}&pageSize=2&page=2");
@@ -56,8 +47,8 @@ public sealed class AdminListsApiTests : IngressFixture
     public async Task A_search_text_is_matched_literally_not_as_a_pattern()
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
-        await _admin.CreateAccountAsync($"{tag} 100% done");
-        await _admin.CreateAccountAsync($"{tag} 100 done");
+        await Admin.CreateAccountAsync($"{tag} 100% done");
+        await Admin.CreateAccountAsync($"{tag} 100 done");
 
         var percent = await List($"/accounts?q={Uri.EscapeDataString($"{tag} 100%")}");
         var underscore = await List($"/accounts?q={Uri.EscapeDataString($"{tag}_100")}");
@@ -73,13 +64,13 @@ public sealed class AdminListsApiTests : IngressFixture
     public async Task Integrations_are_filtered_by_account_provider_enabled_and_text_and_show_who_they_run_as()
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
-        var account = (await _admin.CreateAccountAsync($"{tag} Acme")).GetProperty("id").GetGuid();
-        var user = await AdminClient.ExpectAsync(await _admin.PostAsync($"/accounts/{account}/users", new { name = $"{tag} bot", email = $"{tag}@example.test" }), HttpStatusCode.Created);
+        var account = (await Admin.CreateAccountAsync($"{tag} Acme")).GetProperty("id").GetGuid();
+        var user = await AdminClient.ExpectAsync(await Admin.PostAsync($"/accounts/{account}/users", new { name = $"{tag} bot", email = $"{tag}@example.test" }), HttpStatusCode.Created);
         var userId = user.GetProperty("id").GetGuid();
-        var product = (await _admin.CreateProductAsync(account, "LST")).GetProperty("id").GetGuid();
+        var product = (await Admin.CreateProductAsync(account, "LST")).GetProperty("id").GetGuid();
         var jira = await CreateIntegrationAsync(product, userId, "jira", $"{tag} Jira");
         var github = await CreateIntegrationAsync(product, userId, "github", $"{tag} GitHub", Secret);
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{jira}", new { enabled = false }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{jira}", new { enabled = false }), HttpStatusCode.OK);
         var before = DateTimeOffset.UtcNow;
         var token = await RotateAsync(github);
         await SendGitHubAsync(token, Guid.NewGuid().ToString(), sign: true);
@@ -144,6 +135,7 @@ public sealed class AdminListsApiTests : IngressFixture
         var (integration, token) = await SeedGitHubAsync();
         var sourceId = Guid.NewGuid().ToString();
         var accepted = await SendGitHubAsync(token, sourceId, sign: true);
+        // Time passes between the two, so one instant lies after the first and before the second.
         await Task.Delay(20);
         var between = DateTimeOffset.UtcNow;
         var rejected = await SendGitHubAsync(token, Guid.NewGuid().ToString(), sign: false, integration);
@@ -196,7 +188,7 @@ public sealed class AdminListsApiTests : IngressFixture
     [TestCase("/integrations?pageSize=-1", "pageSize")]
     public async Task A_parameter_that_does_not_parse_is_400_naming_it(string path, string field)
     {
-        var problem = await AdminClient.ExpectAsync(await _admin.GetAsync(path), HttpStatusCode.BadRequest);
+        var problem = await AdminClient.ExpectAsync(await Admin.GetAsync(path), HttpStatusCode.BadRequest);
 
         Assert.That(problem.GetProperty("errors").TryGetProperty(field, out _), Is.True, problem.ToString());
     }
@@ -209,9 +201,9 @@ public sealed class AdminListsApiTests : IngressFixture
 
         foreach (var list in new[] { "/deliveries", "/accounts", "/integrations" })
         {
-            var problem = await AdminClient.ExpectAsync(await _admin.GetAsync($"{list}?q={tooLong}"), HttpStatusCode.BadRequest);
+            var problem = await AdminClient.ExpectAsync(await Admin.GetAsync($"{list}?q={tooLong}"), HttpStatusCode.BadRequest);
             Assert.That(problem.GetProperty("errors").TryGetProperty("q", out _), Is.True, list);
-            await AdminClient.ExpectAsync(await _admin.GetAsync($"{list}?q={longest}"), HttpStatusCode.OK);
+            await AdminClient.ExpectAsync(await Admin.GetAsync($"{list}?q={longest}"), HttpStatusCode.OK);
         }
     }
 
@@ -228,7 +220,7 @@ public sealed class AdminListsApiTests : IngressFixture
     [Test]
     public async Task OpenAPI_document_describes_each_list_with_its_parameters()
     {
-        var document = await AdminClient.ExpectAsync(await _admin.Http.GetAsync("/openapi/v1.json"), HttpStatusCode.OK);
+        var document = await AdminClient.ExpectAsync(await Admin.Http.GetAsync("/openapi/v1.json"), HttpStatusCode.OK);
         var paths = document.GetProperty("paths");
 
         string[] Parameters(string path) =>
@@ -242,7 +234,7 @@ public sealed class AdminListsApiTests : IngressFixture
         });
     }
 
-    private async Task<JsonElement> List(string path) => await AdminClient.ExpectAsync(await _admin.GetAsync(path), HttpStatusCode.OK);
+    private async Task<JsonElement> List(string path) => await AdminClient.ExpectAsync(await Admin.GetAsync(path), HttpStatusCode.OK);
 
     private static string[] Names(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToArray();
 
@@ -251,16 +243,16 @@ public sealed class AdminListsApiTests : IngressFixture
     private async Task<Guid> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider, string name, string? signingSecret = null)
     {
         var created = await AdminClient.ExpectAsync(
-            await _admin.PostAsync("/integrations", new { productId, provider, version = 1, name, runAsUserId, signingSecret }), HttpStatusCode.Created);
+            await Admin.PostAsync("/integrations", new { productId, provider, version = 1, name, runAsUserId, signingSecret }), HttpStatusCode.Created);
         return created.GetProperty("id").GetGuid();
     }
 
     private async Task<string> RotateAsync(Guid integrationId) =>
-        (await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{integrationId}/token", new { }), HttpStatusCode.OK)).GetProperty("token").GetString()!;
+        (await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{integrationId}/token", new { }), HttpStatusCode.OK)).GetProperty("token").GetString()!;
 
     private async Task<(Guid Integration, string Token)> SeedGitHubAsync()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         var integration = await CreateIntegrationAsync(seeded.ProductId, seeded.UserId, "github", $"GitHub {Guid.NewGuid():N}", Secret);
         return (integration, await RotateAsync(integration));
     }

@@ -13,33 +13,18 @@ namespace Webhooks.Ingress.Tests.Admin;
 /// provider's official API over https, or a URL under <c>Fetching:AllowedBaseUrls</c>, and never lets the base URL move
 /// without a new token. Everything else is answered 400 naming the field, on create and on PATCH, and nothing changes.
 /// </summary>
-public sealed class ApiBaseUrlTests
+public sealed class ApiBaseUrlTests : IngressFixture
 {
     private const string Mirror = "https://asana-mirror.example.test/";
-    private IngressApplication _app = null!;
-    private AdminClient _admin = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication(configure: web => web.UseSetting("Fetching:AllowedBaseUrls", $"{Mirror},http://127.0.0.1:"));
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
+    protected override void Configure(IWebHostBuilder web) => web.UseSetting("Fetching:AllowedBaseUrls", $"{Mirror},http://127.0.0.1:");
 
     private static object Settings(string? apiBaseUrl, string? apiToken = "api-token-0001") => new { apiBaseUrl, apiToken };
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> CreateAsync(string provider, object settings)
     {
-        var seeded = await _admin.SeedAsync();
-        using var response = await _admin.PostAsync("/integrations",
+        var seeded = await Admin.SeedAsync();
+        using var response = await Admin.PostAsync("/integrations",
             new { productId = seeded.ProductId, provider, version = 1, name = provider, runAsUserId = seeded.UserId, settings });
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
@@ -47,7 +32,7 @@ public sealed class ApiBaseUrlTests
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> PatchAsync(Guid integrationId, object body)
     {
-        using var response = await _admin.PatchAsync($"/integrations/{integrationId}", body);
+        using var response = await Admin.PatchAsync($"/integrations/{integrationId}", body);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
     }
@@ -61,7 +46,7 @@ public sealed class ApiBaseUrlTests
 
     private async Task<IntegrationSettings> StoredSettingsAsync(Guid integrationId)
     {
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         return IntegrationSettings.Parse((await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId)).Settings);
     }
 
@@ -148,7 +133,7 @@ public sealed class ApiBaseUrlTests
         Assert.That((moved.Status, kept.Status), Is.EqualTo((HttpStatusCode.OK, HttpStatusCode.OK)), $"{moved.Body} {kept.Body}");
         var stored = await StoredSettingsAsync(id);
         Assert.That(stored.ApiBaseUrl, Is.EqualTo("https://app.asana.com/api/1.0"));
-        Assert.That(_app.Services.GetRequiredService<SecretProtector>().Unprotect(stored.ApiToken), Is.EqualTo("asana-token"));
+        Assert.That(App.Services.GetRequiredService<SecretProtector>().Unprotect(stored.ApiToken), Is.EqualTo("asana-token"));
     }
 
     [TestCase("ftp://files.example/")]

@@ -6,26 +6,8 @@ using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
-public sealed class DeliveriesApiTests
+public sealed class DeliveriesApiTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
-
     /// <summary>Stores deliveries as the ingress and a worker would have left them; none is accepted, so the relay leaves them alone.</summary>
     private async Task<List<Delivery>> StoreAsync(Guid integrationId, params (DeliveryStatus Status, string Body)[] rows)
     {
@@ -46,7 +28,7 @@ public sealed class DeliveriesApiTests
             PublishedAt = start.AddMinutes(i),
             ProcessedAt = start.AddMinutes(i),
         }).ToList();
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         db.Deliveries.AddRange(deliveries);
         await db.SaveChangesAsync();
         return deliveries;
@@ -56,20 +38,20 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Salesforce_delivery_stored_with_a_raw_session_id_is_shown_redacted()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Salesforce);
+        var integration = await App.CreateIntegrationAsync(Provider.Salesforce);
         var raw = Webhooks.Testing.PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml");
         var stored = new Delivery
         {
             Id = Guid.NewGuid(), IntegrationId = integration.Id, Provider = Provider.Salesforce, ReceivedAt = DateTimeOffset.UtcNow,
             ContentType = "text/xml", Body = raw, Status = DeliveryStatus.Processed, PublishedAt = DateTimeOffset.UtcNow,
         };
-        await using (var db = _app.CreateDbContext())
+        await using (var db = App.CreateDbContext())
         {
             db.Deliveries.Add(stored);
             await db.SaveChangesAsync();
         }
 
-        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{stored.Id}"), HttpStatusCode.OK);
+        var detail = await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{stored.Id}"), HttpStatusCode.OK);
 
         var body = detail.GetProperty("body").GetString()!;
         Assert.Multiple(() =>
@@ -83,14 +65,14 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Delivery_log_is_newest_first_filtered_by_status_and_limited()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var stored = await StoreAsync(integration.Id,
             (DeliveryStatus.Processed, "{}"), (DeliveryStatus.DeadLettered, "{}"), (DeliveryStatus.Processed, "{}"), (DeliveryStatus.Ignored, "{}"), (DeliveryStatus.Processed, "{}"));
 
-        var all = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries"), HttpStatusCode.OK);
-        var processed = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=processed"), HttpStatusCode.OK);
-        var deadLettered = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=dead_lettered"), HttpStatusCode.OK);
-        var limited = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?limit=2"), HttpStatusCode.OK);
+        var all = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integration.Id}/deliveries"), HttpStatusCode.OK);
+        var processed = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=processed"), HttpStatusCode.OK);
+        var deadLettered = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=dead_lettered"), HttpStatusCode.OK);
+        var limited = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integration.Id}/deliveries?limit=2"), HttpStatusCode.OK);
 
         var newestFirst = stored.AsEnumerable().Reverse().Select(d => d.Id).ToList();
         Assert.Multiple(() =>
@@ -119,10 +101,10 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Delivery_log_refuses_an_unknown_status_and_an_unknown_integration()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
 
-        var problem = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=lost"), HttpStatusCode.BadRequest);
-        using var unknown = await _admin.GetAsync($"/integrations/{Guid.NewGuid()}/deliveries");
+        var problem = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integration.Id}/deliveries?status=lost"), HttpStatusCode.BadRequest);
+        using var unknown = await Admin.GetAsync($"/integrations/{Guid.NewGuid()}/deliveries");
 
         Assert.That(problem.GetProperty("errors").TryGetProperty("status", out _), Is.True);
         Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
@@ -131,15 +113,15 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Delivery_detail_shows_outcome_headers_and_the_body_as_text()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.Failed, """{"summary":"Grüße"}"""))).Single();
-        await using (var db = _app.CreateDbContext())
+        await using (var db = App.CreateDbContext())
         {
             await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(set => set
                 .SetProperty(d => d.LastError, "malformed payload").SetProperty(d => d.Applied, 2).SetProperty(d => d.Duplicates, 1).SetProperty(d => d.NoTarget, 3));
         }
 
-        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
+        var detail = await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
 
         Assert.Multiple(() =>
         {
@@ -164,15 +146,15 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Delivery_detail_shows_a_body_that_is_not_utf8_as_base64()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.Failed, "x"))).Single();
         byte[] bytes = [0xff, 0xfe, 0x00, 0x41];
-        await using (var db = _app.CreateDbContext())
+        await using (var db = App.CreateDbContext())
         {
             await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(set => set.SetProperty(d => d.Body, bytes));
         }
 
-        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
+        var detail = await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
 
         Assert.That(detail.GetProperty("bodyIsBase64").GetBoolean(), Is.True);
         Assert.That(detail.GetProperty("bodyEncoding").GetString(), Is.EqualTo("base64"));
@@ -182,24 +164,20 @@ public sealed class DeliveriesApiTests
     [Test]
     public async Task Replayed_delivery_goes_back_through_the_outbox_and_is_queued_again()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var delivery = (await StoreAsync(integration.Id, (DeliveryStatus.DeadLettered, "{}"))).Single();
 
-        var answer = await AdminClient.ExpectAsync(await _admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", ""), HttpStatusCode.Accepted);
+        var answer = await AdminClient.ExpectAsync(await Admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", ""), HttpStatusCode.Accepted);
 
         Assert.That(answer.GetProperty("id").GetGuid(), Is.EqualTo(delivery.Id));
         Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
         var replayId = answer.GetProperty("replayId").GetGuid();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        Delivery current;
-        do
+        var current = await Eventually.GetAsync("the relay to republish the replayed delivery", async () =>
         {
-            await Task.Delay(100);
-            await using var db = _app.CreateDbContext();
-            current = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id);
-        }
-        while (current.Status != DeliveryStatus.Queued && DateTime.UtcNow < deadline);
-        var detail = await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
+            await using var db = App.CreateDbContext();
+            return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id);
+        }, stored => stored.Status == DeliveryStatus.Queued, TimeSpan.FromSeconds(15));
+        var detail = await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{delivery.Id}"), HttpStatusCode.OK);
         Assert.Multiple(() =>
         {
             Assert.That(detail.GetProperty("replayId").GetGuid(), Is.EqualTo(replayId), "the detail names its last replay");
@@ -214,22 +192,22 @@ public sealed class DeliveriesApiTests
     [TestCase(DeliveryStatus.Rejected)]
     public async Task Handshakes_and_rejected_deliveries_cannot_be_replayed(DeliveryStatus status)
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Jira);
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
         var delivery = (await StoreAsync(integration.Id, (status, "{}"))).Single();
 
-        using var response = await _admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", "");
+        using var response = await Admin.PostJsonAsync($"/deliveries/{delivery.Id}/replay", "");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         Assert.That((await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id)).Status, Is.EqualTo(status));
     }
 
     [Test]
     public async Task Unknown_delivery_is_answered_404()
     {
-        using var detail = await _admin.GetAsync($"/deliveries/{Guid.NewGuid()}");
-        using var replay = await _admin.PostJsonAsync($"/deliveries/{Guid.NewGuid()}/replay", "");
+        using var detail = await Admin.GetAsync($"/deliveries/{Guid.NewGuid()}");
+        using var replay = await Admin.PostJsonAsync($"/deliveries/{Guid.NewGuid()}/replay", "");
 
         Assert.That(detail.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));

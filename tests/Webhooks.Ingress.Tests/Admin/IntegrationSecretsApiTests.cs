@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
@@ -16,24 +13,15 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     private const string FirstWebhookSecret = "first-asana-webhook-secret-7f3a";
     private const string SecondWebhookSecret = "second-asana-webhook-secret-91c2";
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private AdminClient _admin = null!;
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock)));
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task Get_lists_each_secret_by_fingerprint_and_creation_time_and_never_its_value()
     {
         var asana = await AsanaWithTwoWebhooksAsync();
 
-        using var response = await _admin.GetAsync($"/integrations/{asana.IntegrationId}");
+        using var response = await Admin.GetAsync($"/integrations/{asana.IntegrationId}");
         var text = await response.Content.ReadAsStringAsync();
         var integration = JsonDocument.Parse(text).RootElement;
 
@@ -54,8 +42,8 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     [Test]
     public async Task Secret_given_at_creation_is_listed_in_the_answer()
     {
-        var seeded = await _admin.SeedAsync();
-        var created = await _admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, "github", signingSecret: "github-secret-at-creation");
+        var seeded = await Admin.SeedAsync();
+        var created = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, "github", signingSecret: "github-secret-at-creation");
 
         Assert.That(created.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString()),
             Is.EqualTo(new[] { AsanaSender.Fingerprint("github-secret-at-creation") }));
@@ -65,20 +53,19 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     public async Task Deleting_one_secret_stops_its_signatures_on_every_replica_within_the_directory_refresh()
     {
         var asana = await AsanaWithTwoWebhooksAsync();
-        await using var replica = new IngressApplication();
+        await using var replica = await IngressFixture.StartAsync();
         using var replicaClient = replica.CreateClient();
-        await replica.StartAsync();
         Assert.That(await AsanaSender.PostSignedAsync(replicaClient, asana.WebhookPath, FirstWebhookSecret), Is.EqualTo(HttpStatusCode.OK));
 
-        using (var deleted = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/secrets/{AsanaSender.Fingerprint(FirstWebhookSecret)}"))
+        using (var deleted = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/secrets/{AsanaSender.Fingerprint(FirstWebhookSecret)}"))
         {
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         }
 
         Assert.That(await AsanaSender.PostSignedAsync(Client, asana.WebhookPath, FirstWebhookSecret), Is.EqualTo(HttpStatusCode.Unauthorized),
             "the replica that served the DELETE refreshed before answering");
-        Assert.That(await StatusWithinAsync(() => AsanaSender.PostSignedAsync(replicaClient, asana.WebhookPath, FirstWebhookSecret),
-            HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(2)), Is.EqualTo(HttpStatusCode.Unauthorized), "another replica, within two refreshes");
+        await Eventually.GetAsync("another replica to refuse the removed secret, within two refreshes",
+            () => AsanaSender.PostSignedAsync(replicaClient, asana.WebhookPath, FirstWebhookSecret), status => status == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(2));
         Assert.Multiple(async () =>
         {
             Assert.That(await AsanaSender.PostSignedAsync(replicaClient, asana.WebhookPath, SecondWebhookSecret), Is.EqualTo(HttpStatusCode.OK));
@@ -93,9 +80,9 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
         var asana = await AsanaWithTwoWebhooksAsync();
         var fingerprint = AsanaSender.Fingerprint(FirstWebhookSecret);
 
-        using var unknownFingerprint = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/secrets/{AsanaSender.Fingerprint("never-stored")}");
-        using var unknownIntegration = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{Guid.NewGuid()}/secrets/{fingerprint}");
-        using var otherIntegration = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{(await _admin.SeedAsync(provider: "asana")).IntegrationId}/secrets/{fingerprint}");
+        using var unknownFingerprint = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/secrets/{AsanaSender.Fingerprint("never-stored")}");
+        using var unknownIntegration = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{Guid.NewGuid()}/secrets/{fingerprint}");
+        using var otherIntegration = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{(await Admin.SeedAsync(provider: "asana")).IntegrationId}/secrets/{fingerprint}");
 
         Assert.Multiple(() =>
         {
@@ -112,7 +99,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     {
         var asana = await AsanaWithTwoWebhooksAsync();
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = "operator-set-secret" }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = "operator-set-secret" }), HttpStatusCode.OK);
 
         Assert.Multiple(async () =>
         {
@@ -128,9 +115,9 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     public async Task Patching_signingSecret_to_null_removes_every_secret_and_the_next_handshake_is_a_first_one()
     {
         var asana = await AsanaWithTwoWebhooksAsync();
-        _clock.Advance(TimeSpan.FromMinutes(20));
+        Clock.Advance(TimeSpan.FromMinutes(20));
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero);
         Assert.That(patched.GetProperty("hasSigningSecret").GetBoolean(), Is.False);
 
@@ -144,10 +131,10 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     [Test]
     public async Task Handshake_window_is_only_for_Asana_integrations()
     {
-        var jira = await _admin.SeedAsync(provider: "jira");
+        var jira = await Admin.SeedAsync(provider: "jira");
 
-        using var notAsana = await _admin.PostAsync($"/integrations/{jira.IntegrationId}/handshake-window", new { });
-        using var unknown = await _admin.PostAsync($"/integrations/{Guid.NewGuid()}/handshake-window", new { });
+        using var notAsana = await Admin.PostAsync($"/integrations/{jira.IntegrationId}/handshake-window", new { });
+        using var unknown = await Admin.PostAsync($"/integrations/{Guid.NewGuid()}/handshake-window", new { });
 
         Assert.That(notAsana.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(notAsana.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -158,7 +145,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     [Test]
     public async Task New_endpoints_need_the_admin_key()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
 
         using var window = await Client.PostAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/handshake-window", AdminClient.Json("{}"));
         using var delete = await Client.DeleteAsync($"{AdminClient.Prefix}/integrations/{asana.IntegrationId}/secrets/{AsanaSender.Fingerprint("x")}");
@@ -170,14 +157,14 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     /// <summary>An Asana integration whose two webhooks were created two minutes apart, the second inside a handshake window.</summary>
     private async Task<Seeded> AsanaWithTwoWebhooksAsync()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (var first = await AsanaSender.HandshakeAsync(Client, asana.WebhookPath, FirstWebhookSecret))
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
-        _clock.Advance(TimeSpan.FromMinutes(1));
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        Clock.Advance(TimeSpan.FromMinutes(1));
         using (var second = await AsanaSender.HandshakeAsync(Client, asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -187,22 +174,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
 
     private async Task<string[]> FingerprintsAsync(Guid integrationId)
     {
-        var integration = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
+        var integration = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
         return integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString()!).ToArray();
-    }
-
-    /// <summary>Asks until the expected status comes or the time is up (other replicas poll the directory).</summary>
-    private static async Task<HttpStatusCode> StatusWithinAsync(Func<Task<HttpStatusCode>> ask, HttpStatusCode expected, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var status = await ask();
-            if (status == expected || DateTime.UtcNow > deadline)
-            {
-                return status;
-            }
-            await Task.Delay(100);
-        }
     }
 }

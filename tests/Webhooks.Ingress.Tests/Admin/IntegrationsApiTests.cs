@@ -7,47 +7,26 @@ using Webhooks.Ingress.Webhook;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
-public sealed class IntegrationsApiTests
+public sealed class IntegrationsApiTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _webhooks = null!;
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _webhooks = _app.CreateClient();
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _webhooks.Dispose();
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
-
     private async Task<HttpStatusCode> PostWebhookAsync(string path)
     {
-        using var response = await _webhooks.PostAsync(path, AdminClient.Json("{}"));
+        using var response = await Client.PostAsync(path, AdminClient.Json("{}"));
         return response.StatusCode;
     }
 
     [Test]
     public async Task Whole_flow_gives_a_token_once_whose_callback_url_accepts_webhooks()
     {
-        var account = await _admin.CreateAccountAsync("Flow");
+        var account = await Admin.CreateAccountAsync("Flow");
         var accountId = account.GetProperty("id").GetGuid();
-        var user = await _admin.CreateUserAsync(accountId, "runner@example.test");
+        var user = await Admin.CreateUserAsync(accountId, "runner@example.test");
         var userId = user.GetProperty("id").GetGuid();
-        var product = await _admin.CreateProductAsync(accountId, "FLOW");
+        var product = await Admin.CreateProductAsync(accountId, "FLOW");
         var productId = product.GetProperty("id").GetGuid();
-        var member = await AdminClient.ExpectAsync(await _admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "contributor" }), HttpStatusCode.OK);
+        var member = await AdminClient.ExpectAsync(await Admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "contributor" }), HttpStatusCode.OK);
 
-        var created = await AdminClient.ExpectAsync(await _admin.PostAsync("/integrations", new
+        var created = await AdminClient.ExpectAsync(await Admin.PostAsync("/integrations", new
         {
             productId, provider = "jira", version = 2, name = "Jira cloud", runAsUserId = userId, signingSecret = "s3cret-value",
             settings = new { statusMappings = new Dictionary<string, string> { ["In Progress"] = "in_progress" }, apiToken = "api-token-value" },
@@ -78,7 +57,7 @@ public sealed class IntegrationsApiTests
             Assert.That(created.GetRawText(), Does.Not.Contain("s3cret-value").And.Not.Contain("api-token-value"));
         });
 
-        using var read = await _admin.GetAsync($"/integrations/{integrationId}");
+        using var read = await Admin.GetAsync($"/integrations/{integrationId}");
         var text = await read.Content.ReadAsStringAsync();
         Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var shown = JsonDocument.Parse(text).RootElement;
@@ -93,18 +72,18 @@ public sealed class IntegrationsApiTests
             Assert.That(shown.GetProperty("name").GetString(), Is.EqualTo("Jira cloud"));
         });
 
-        await using (var db = _app.CreateDbContext())
+        await using (var db = App.CreateDbContext())
         {
             var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
             Assert.That(stored.TokenHash, Is.EqualTo(WebhookToken.Hash(token)), "only the hash of the token is stored");
         }
 
         // The secret set through the API is the one the ingress checks: unsigned is refused, signed is accepted.
-        using var unsigned = await _webhooks.PostAsync(callbackUrl.AbsolutePath, AdminClient.Json("{}"));
+        using var unsigned = await Client.PostAsync(callbackUrl.AbsolutePath, AdminClient.Json("{}"));
         Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         using var signedContent = AdminClient.Json("{}");
         signedContent.Headers.Add("X-Hub-Signature", "sha256=" + Convert.ToHexStringLower(Webhooks.Ingress.Providers.Hmac.Sha256("s3cret-value", "{}"u8)));
-        using var webhook = await _webhooks.PostAsync(callbackUrl.AbsolutePath, signedContent);
+        using var webhook = await Client.PostAsync(callbackUrl.AbsolutePath, signedContent);
         Assert.That(webhook.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var answer = await webhook.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
@@ -113,11 +92,11 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Disabled_integration_answers_410_at_once_and_200_again_when_enabled()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
 
-        var disabled = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = false }), HttpStatusCode.OK);
+        var disabled = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = false }), HttpStatusCode.OK);
         var whileDisabled = await PostWebhookAsync(seeded.WebhookPath);
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = true }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = true }), HttpStatusCode.OK);
         var whenEnabled = await PostWebhookAsync(seeded.WebhookPath);
 
         Assert.Multiple(() =>
@@ -131,10 +110,10 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Rotated_token_answers_410_and_the_new_one_200()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
         Assert.That(await PostWebhookAsync(seeded.WebhookPath), Is.EqualTo(HttpStatusCode.OK));
 
-        var rotated = await AdminClient.ExpectAsync(await _admin.PostJsonAsync($"/integrations/{seeded.IntegrationId}/token", ""), HttpStatusCode.OK);
+        var rotated = await AdminClient.ExpectAsync(await Admin.PostJsonAsync($"/integrations/{seeded.IntegrationId}/token", ""), HttpStatusCode.OK);
 
         var newToken = rotated.GetProperty("token").GetString()!;
         Assert.Multiple(async () =>
@@ -149,11 +128,11 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Changing_the_run_as_user_keeps_the_token()
     {
-        var seeded = await _admin.SeedAsync();
-        var other = await _admin.CreateUserAsync(seeded.AccountId);
+        var seeded = await Admin.SeedAsync();
+        var other = await Admin.CreateUserAsync(seeded.AccountId);
         var otherId = other.GetProperty("id").GetGuid();
 
-        var changed = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = otherId, name = "Renamed" }), HttpStatusCode.OK);
+        var changed = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = otherId, name = "Renamed" }), HttpStatusCode.OK);
 
         Assert.Multiple(async () =>
         {
@@ -161,7 +140,7 @@ public sealed class IntegrationsApiTests
             Assert.That(changed.GetProperty("name").GetString(), Is.EqualTo("Renamed"));
             Assert.That(await PostWebhookAsync(seeded.WebhookPath), Is.EqualTo(HttpStatusCode.OK));
         });
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == seeded.IntegrationId);
         Assert.That(stored.TokenHash, Is.EqualTo(WebhookToken.Hash(seeded.Token)));
         Assert.That(stored.UpdatedAt, Is.GreaterThan(stored.CreatedAt));
@@ -170,9 +149,9 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Settings_patch_replaces_the_mappings_and_keeps_the_hidden_api_token()
     {
-        var seeded = await _admin.SeedAsync(settings: new { apiToken = "kept-token", statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
+        var seeded = await Admin.SeedAsync(settings: new { apiToken = "kept-token", statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
 
-        var changed = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}",
+        var changed = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}",
             new { settings = new { statusMappings = new Dictionary<string, string> { ["Open"] = "new" } }, signingSecret = "later-secret" }), HttpStatusCode.OK);
 
         Assert.Multiple(() =>
@@ -182,10 +161,10 @@ public sealed class IntegrationsApiTests
             Assert.That(changed.GetProperty("hasApiToken").GetBoolean(), Is.True);
             Assert.That(changed.GetProperty("hasSigningSecret").GetBoolean(), Is.True);
         });
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == seeded.IntegrationId);
         // Both are stored encrypted at rest (Security/SecretsAtRestTests); decrypted they are what was given.
-        var secrets = _app.Services.GetRequiredService<Webhooks.Persistence.Secrets.SecretProtector>();
+        var secrets = App.Services.GetRequiredService<Webhooks.Persistence.Secrets.SecretProtector>();
         Assert.That(secrets.Unprotect(Webhooks.Persistence.Model.IntegrationSettings.Parse(stored.Settings).ApiToken), Is.EqualTo("kept-token"));
         var storedSecret = await db.IntegrationSigningSecrets.AsNoTracking().SingleAsync(s => s.IntegrationId == seeded.IntegrationId);
         Assert.That(secrets.Unprotect(storedSecret.Secret), Is.EqualTo("later-secret"));
@@ -194,15 +173,15 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Template_of_the_same_account_and_provider_is_accepted_and_a_circular_chain_is_refused()
     {
-        var seeded = await _admin.SeedAsync();
-        var second = await _admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId);
+        var seeded = await Admin.SeedAsync();
+        var second = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId);
         var secondId = second.GetProperty("id").GetGuid();
 
-        var withTemplate = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{secondId}", new { templateId = seeded.IntegrationId }), HttpStatusCode.OK);
-        using var circular = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = secondId });
-        using var self = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = seeded.IntegrationId });
-        var otherProvider = await _admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, provider: "github");
-        using var wrongProvider = await _admin.PatchAsync($"/integrations/{otherProvider.GetProperty("id").GetGuid()}", new { templateId = seeded.IntegrationId });
+        var withTemplate = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{secondId}", new { templateId = seeded.IntegrationId }), HttpStatusCode.OK);
+        using var circular = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = secondId });
+        using var self = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = seeded.IntegrationId });
+        var otherProvider = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, provider: "github");
+        using var wrongProvider = await Admin.PatchAsync($"/integrations/{otherProvider.GetProperty("id").GetGuid()}", new { templateId = seeded.IntegrationId });
 
         Assert.Multiple(() =>
         {
@@ -221,10 +200,10 @@ public sealed class IntegrationsApiTests
     [TestCase("""{"provider":"jira","version":1,"name":"x","settings":{"statusMappings":{"Done":3}}}""", "settings")]
     public async Task Invalid_integration_is_answered_400_naming_the_field(string partial, string field)
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
         var body = partial.Insert(1, $"\"productId\":\"{seeded.ProductId}\",\"runAsUserId\":\"{seeded.UserId}\",");
 
-        var problem = await AdminClient.ExpectAsync(await _admin.PostJsonAsync("/integrations", body), HttpStatusCode.BadRequest);
+        var problem = await AdminClient.ExpectAsync(await Admin.PostJsonAsync("/integrations", body), HttpStatusCode.BadRequest);
 
         Assert.That(problem.GetProperty("errors").TryGetProperty(field, out _), Is.True, problem.GetRawText());
     }
@@ -232,11 +211,11 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Run_as_user_of_another_account_is_answered_400()
     {
-        var seeded = await _admin.SeedAsync();
-        var stranger = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
+        var stranger = await Admin.SeedAsync();
 
-        using var created = await _admin.PostAsync("/integrations", new { productId = seeded.ProductId, provider = "jira", version = 1, name = "x", runAsUserId = stranger.UserId });
-        using var patched = await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = stranger.UserId });
+        using var created = await Admin.PostAsync("/integrations", new { productId = seeded.ProductId, provider = "jira", version = 1, name = "x", runAsUserId = stranger.UserId });
+        using var patched = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = stranger.UserId });
 
         Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(patched.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
@@ -245,13 +224,13 @@ public sealed class IntegrationsApiTests
     [Test]
     public async Task Unknown_integration_or_product_is_answered_404_problem()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
         var unknown = Guid.NewGuid();
 
-        using var read = await _admin.GetAsync($"/integrations/{unknown}");
-        using var patch = await _admin.PatchAsync($"/integrations/{unknown}", new { enabled = false });
-        using var rotate = await _admin.PostJsonAsync($"/integrations/{unknown}/token", "");
-        using var create = await _admin.PostAsync("/integrations", new { productId = unknown, provider = "jira", version = 1, name = "x", runAsUserId = seeded.UserId });
+        using var read = await Admin.GetAsync($"/integrations/{unknown}");
+        using var patch = await Admin.PatchAsync($"/integrations/{unknown}", new { enabled = false });
+        using var rotate = await Admin.PostJsonAsync($"/integrations/{unknown}/token", "");
+        using var create = await Admin.PostAsync("/integrations", new { productId = unknown, provider = "jira", version = 1, name = "x", runAsUserId = seeded.UserId });
 
         Assert.Multiple(() =>
         {

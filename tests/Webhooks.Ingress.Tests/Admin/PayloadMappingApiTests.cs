@@ -16,18 +16,10 @@ public sealed class PayloadMappingApiTests : IngressFixture
          "issue.deleted": {"deleted": true}, "comment.deleted": {"commentId": "/data/comment/id", "deleted": true}}}
         """;
 
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
-
     [Test]
     public async Task A_mapping_is_kept_as_given_and_shown()
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
         var escaped = """{"itemId": "/data/a~1b/c~0d", "timestamp": "/created_at", "types": {"response.completed": {"status": "/type"}}}""";
 
         var created = await CreateAsync(seeded, FullMapping, HttpStatusCode.Created);
@@ -67,13 +59,13 @@ public sealed class PayloadMappingApiTests : IngressFixture
     [TestCase("""{"itemId": "/data/id", "types": {"c": {"commentId": "/c/id", "commentBody": "/c/body", "deleted": true}}}""", "a commentBody cannot go with it")]
     public async Task A_bad_mapping_is_400_naming_the_key_at_fault_on_create_and_on_patch(string mapping, string expected)
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
         await PatchAsync(seeded.IntegrationId, FullMapping, HttpStatusCode.OK);
 
         var created = await CreateAsync(seeded, mapping, HttpStatusCode.BadRequest);
         var patched = await PatchAsync(seeded.IntegrationId, mapping, HttpStatusCode.BadRequest);
 
-        var stored = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
+        var stored = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
         Assert.Multiple(() =>
         {
             Assert.That(created.GetProperty("errors").GetProperty("settings")[0].GetString(), Does.Contain(expected));
@@ -84,11 +76,11 @@ public sealed class PayloadMappingApiTests : IngressFixture
     }
 
     private async Task<JsonElement> CreateAsync(Seeded seeded, string mapping, HttpStatusCode expected) =>
-        await AdminClient.ExpectAsync(await _admin.PostJsonAsync("/integrations",
+        await AdminClient.ExpectAsync(await Admin.PostJsonAsync("/integrations",
             $$$"""{"productId": "{{{seeded.ProductId}}}", "provider": "standard", "version": 1, "name": "Sender", "runAsUserId": "{{{seeded.UserId}}}", "settings": {"mapping": {{{mapping}}}}}"""),
             expected);
 
     private async Task<JsonElement> PatchAsync(Guid integrationId, string mapping, HttpStatusCode expected) =>
-        await AdminClient.ExpectAsync(await _admin.Http.PatchAsync($"{AdminClient.Prefix}/integrations/{integrationId}",
+        await AdminClient.ExpectAsync(await Admin.Http.PatchAsync($"{AdminClient.Prefix}/integrations/{integrationId}",
             AdminClient.Json($$$"""{"settings": {"statusMappings": {"open": "in_progress"}, "mapping": {{{mapping}}}}}""")), expected);
 }

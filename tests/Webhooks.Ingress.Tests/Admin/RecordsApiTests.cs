@@ -4,33 +4,15 @@ using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Tests.Admin;
 
-public sealed class RecordsApiTests
+public sealed class RecordsApiTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
-
     private async Task<System.Text.Json.JsonElement> CreateRecordAsync(Guid productId, string kind = "feature", string name = "Login page") =>
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/products/{productId}/records", new { kind, name, description = "As a user…", status = "new" }), HttpStatusCode.Created);
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/products/{productId}/records", new { kind, name, description = "As a user…", status = "new" }), HttpStatusCode.Created);
 
     [Test]
     public async Task Records_get_increasing_reference_numbers_from_the_product_key()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
 
         var first = await CreateRecordAsync(seeded.ProductId);
         var second = await CreateRecordAsync(seeded.ProductId, kind: "epic", name: "Accounts");
@@ -50,7 +32,7 @@ public sealed class RecordsApiTests
     [Test]
     public async Task Concurrent_creates_never_share_a_reference_number()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
 
         var created = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => CreateRecordAsync(seeded.ProductId)));
 
@@ -61,11 +43,11 @@ public sealed class RecordsApiTests
     [Test]
     public async Task Invalid_record_is_400_and_unknown_product_404()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
 
-        var badKind = await AdminClient.ExpectAsync(await _admin.PostAsync($"/products/{seeded.ProductId}/records", new { kind = "bug", name = "x" }), HttpStatusCode.BadRequest);
-        var noName = await AdminClient.ExpectAsync(await _admin.PostAsync($"/products/{seeded.ProductId}/records", new { kind = "feature" }), HttpStatusCode.BadRequest);
-        using var unknown = await _admin.PostAsync($"/products/{Guid.NewGuid()}/records", new { kind = "feature", name = "x" });
+        var badKind = await AdminClient.ExpectAsync(await Admin.PostAsync($"/products/{seeded.ProductId}/records", new { kind = "bug", name = "x" }), HttpStatusCode.BadRequest);
+        var noName = await AdminClient.ExpectAsync(await Admin.PostAsync($"/products/{seeded.ProductId}/records", new { kind = "feature" }), HttpStatusCode.BadRequest);
+        using var unknown = await Admin.PostAsync($"/products/{Guid.NewGuid()}/records", new { kind = "feature", name = "x" });
 
         Assert.Multiple(() =>
         {
@@ -78,15 +60,15 @@ public sealed class RecordsApiTests
     [Test]
     public async Task Record_is_linked_once_per_integration_and_item()
     {
-        var seeded = await _admin.SeedAsync();
-        var stranger = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
+        var stranger = await Admin.SeedAsync();
         var recordId = (await CreateRecordAsync(seeded.ProductId)).GetProperty("id").GetGuid();
         var body = new { integrationId = seeded.IntegrationId, externalId = "10001", externalKey = "PROJ-1", externalUrl = "https://jira.example.test/browse/PROJ-1" };
 
-        var link = await AdminClient.ExpectAsync(await _admin.PostAsync($"/records/{recordId}/links", body), HttpStatusCode.Created);
-        using var duplicate = await _admin.PostAsync($"/records/{recordId}/links", body);
-        using var otherAccount = await _admin.PostAsync($"/records/{recordId}/links", new { integrationId = stranger.IntegrationId, externalId = "10001" });
-        using var unknownRecord = await _admin.PostAsync($"/records/{Guid.NewGuid()}/links", body);
+        var link = await AdminClient.ExpectAsync(await Admin.PostAsync($"/records/{recordId}/links", body), HttpStatusCode.Created);
+        using var duplicate = await Admin.PostAsync($"/records/{recordId}/links", body);
+        using var otherAccount = await Admin.PostAsync($"/records/{recordId}/links", new { integrationId = stranger.IntegrationId, externalId = "10001" });
+        using var unknownRecord = await Admin.PostAsync($"/records/{Guid.NewGuid()}/links", body);
 
         Assert.Multiple(() =>
         {
@@ -104,7 +86,7 @@ public sealed class RecordsApiTests
     [Test]
     public async Task Record_shows_its_live_comments_and_history_oldest_first()
     {
-        var seeded = await _admin.SeedAsync();
+        var seeded = await Admin.SeedAsync();
         var recordId = (await CreateRecordAsync(seeded.ProductId)).GetProperty("id").GetGuid();
         var deliveryId = Guid.NewGuid();
         var at = DateTimeOffset.UtcNow.AddMinutes(-10);
@@ -115,7 +97,7 @@ public sealed class RecordsApiTests
         };
         var deleted = new Comment { Id = Guid.NewGuid(), RecordId = recordId, Body = "Gone", AuthorUserId = seeded.UserId, Deleted = true, CreatedAt = at.AddMinutes(1), UpdatedAt = at };
         var newer = new Comment { Id = Guid.NewGuid(), RecordId = recordId, Body = "Second", AuthorUserId = seeded.UserId, CreatedAt = at.AddMinutes(2), UpdatedAt = at };
-        await using (var db = _app.CreateDbContext())
+        await using (var db = App.CreateDbContext())
         {
             db.Comments.AddRange(newer, deleted, older);
             db.AuditEntries.AddRange(
@@ -124,7 +106,7 @@ public sealed class RecordsApiTests
             await db.SaveChangesAsync();
         }
 
-        var record = await AdminClient.ExpectAsync(await _admin.GetAsync($"/records/{recordId}"), HttpStatusCode.OK);
+        var record = await AdminClient.ExpectAsync(await Admin.GetAsync($"/records/{recordId}"), HttpStatusCode.OK);
 
         var comments = record.GetProperty("comments").EnumerateArray().ToList();
         var history = record.GetProperty("history").EnumerateArray().ToList();
@@ -156,7 +138,7 @@ public sealed class RecordsApiTests
     [Test]
     public async Task Unknown_record_is_answered_404()
     {
-        using var response = await _admin.GetAsync($"/records/{Guid.NewGuid()}");
+        using var response = await Admin.GetAsync($"/records/{Guid.NewGuid()}");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }

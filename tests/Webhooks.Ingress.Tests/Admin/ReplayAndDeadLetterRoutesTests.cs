@@ -25,7 +25,7 @@ public sealed class ReplayAndDeadLetterRoutesTests
     [Test]
     public async Task A_replica_without_the_admin_api_needs_no_dead_letter_user()
     {
-        await using var app = new IngressApplication(configure: web => web
+        await using var app = await IngressFixture.StartAsync(configure: web => web
             .UseSetting("Ingress:AdminKey", "").UseSetting("DeadLetters:User", "").UseSetting("DeadLetters:Pass", ""));
         using var client = app.CreateClient();
 
@@ -39,7 +39,7 @@ public sealed class ReplayAndDeadLetterRoutesTests
     [Test]
     public async Task OpenApi_document_describes_the_replay_and_dead_letter_calls()
     {
-        await using var app = new IngressApplication();
+        await using var app = await IngressFixture.StartAsync();
         using var client = app.CreateAdminClient();
 
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");

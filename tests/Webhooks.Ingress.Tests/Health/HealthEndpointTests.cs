@@ -9,9 +9,8 @@ public sealed class HealthEndpointTests
     [Test]
     public async Task Live_answers_200_and_ready_reports_database_directory_and_broker()
     {
-        await using var app = new IngressApplication();
+        await using var app = await IngressFixture.StartAsync();
         using var client = app.CreateClient();
-        await app.StartAsync();
 
         using var live = await client.GetAsync("/health/live");
         using var ready = await client.GetAsync("/health/ready");

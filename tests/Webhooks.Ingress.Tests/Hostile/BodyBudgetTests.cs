@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Webhooks.Ingress.Tests.Admin;
+using static Webhooks.Ingress.Tests.Hostile.RawHttp;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -17,43 +17,24 @@ namespace Webhooks.Ingress.Tests.Hostile;
 /// is read from the gauge an operator sees (webhooks.ingress.body.in_flight) and from the runtime's allocation count.
 /// </summary>
 [NonParallelizable]
-public sealed class BodyBudgetTests
+public sealed class BodyBudgetTests : IngressFixture
 {
     private const int InFlightCap = 1024 * 1024;
     private const string InFlightGauge = "webhooks.ingress.body.in_flight";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(6);
 
-    private IngressApplication _app = null!;
-    private AdminClient _admin = null!;
-    private int _port;
+    protected override bool OnKestrel => true;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication(configure: web => web
-            .UseSetting("Ingress:Limits:MaxBodyBytesInFlight", InFlightCap.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .UseSetting("Ingress:Limits:RequestDeadline", Deadline.ToString()));
-        _app.UseKestrel(0);
-        _app.StartServer();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        _port = new Uri(addresses.First()).Port;
-        await _app.StartAsync();
-        _admin = new AdminClient(_app.CreateAdminClient());
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
+    protected override void Configure(IWebHostBuilder web) => web
+        .UseSetting("Ingress:Limits:MaxBodyBytesInFlight", InFlightCap.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting("Ingress:Limits:RequestDeadline", Deadline.ToString());
 
     [Test]
     public async Task Slow_connections_declaring_5_MiB_hold_only_what_they_sent()
     {
         const int Connections = 50;
         const int Sent = 10;
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         var before = GC.GetTotalAllocatedBytes(precise: true);
 
         var slow = new List<Socket>();
@@ -62,7 +43,7 @@ public sealed class BodyBudgetTests
             for (var i = 0; i < Connections; i++)
             {
                 var socket = await ConnectAsync();
-                await SendAsync(socket, Headers(seeded.WebhookPath, 5 * 1024 * 1024) + new string('{', Sent));
+                await SendAsync(socket, PostHeaders(seeded.WebhookPath, 5 * 1024 * 1024) + new string('{', Sent));
                 slow.Add(socket);
             }
             // Each request is in the endpoint once its ten bytes are counted.
@@ -86,17 +67,17 @@ public sealed class BodyBudgetTests
     [Test]
     public async Task Bodies_past_the_in_flight_cap_are_answered_503_with_Retry_After_and_a_real_sender_is_served_after()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         using (var holder = await ConnectAsync())
         {
             // 800,000 bytes of a 900,000-byte body, then nothing: they stay in flight.
-            await SendAsync(holder, Headers(seeded.WebhookPath, 900_000) + new string(' ', 800_000));
+            await SendAsync(holder, PostHeaders(seeded.WebhookPath, 900_000) + new string(' ', 800_000));
             await WaitForInFlightAsync(bytes => bytes >= 800_000, TimeSpan.FromSeconds(3));
 
             // A whole body of about 400,000 bytes on top goes past the 1 MiB cap.
             using var second = await ConnectAsync();
             var body = "{\"webhookEvent\":\"comment_created\"" + new string(' ', 400_000) + "}";
-            await SendAsync(second, Headers(seeded.WebhookPath, body.Length) + body);
+            await SendAsync(second, PostHeaders(seeded.WebhookPath, body.Length) + body);
             var answer = await ReadAnswerAsync(second, TimeSpan.FromSeconds(10));
 
             Assert.That(answer, Does.StartWith("HTTP/1.1 503"));
@@ -111,9 +92,9 @@ public sealed class BodyBudgetTests
     [Test]
     public async Task Body_still_arriving_at_the_request_deadline_is_cut_off_with_408_and_nothing_is_stored()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         using var socket = await ConnectAsync();
-        await SendAsync(socket, Headers(seeded.WebhookPath, 150_000));
+        await SendAsync(socket, PostHeaders(seeded.WebhookPath, 150_000));
 
         // 10 KB/s: far above Kestrel's minimum data rate, so only the deadline can stop it before the 15 s it takes.
         var started = DateTime.UtcNow;
@@ -147,52 +128,33 @@ public sealed class BodyBudgetTests
     [Test]
     public async Task Real_sender_is_served_and_leaves_nothing_in_flight()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
 
         Assert.That(await PostJiraCommentAsync(seeded), Does.StartWith("HTTP/1.1 200"));
         Assert.That(await WaitForInFlightAsync(bytes => bytes == 0, TimeSpan.FromSeconds(5)), Is.Zero);
         Assert.That(await DeliveriesAsync(seeded), Has.Length.EqualTo(1));
     }
 
-    private static string Headers(string path, int contentLength) =>
-        $"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {contentLength}\r\n\r\n";
-
     private async Task<string> PostJiraCommentAsync(Seeded seeded)
     {
         using var socket = await ConnectAsync();
         var body = Webhooks.Testing.PayloadFixtures.ReadText(Contracts.Provider.Jira, "comment_created.json");
-        await SendAsync(socket, Headers(seeded.WebhookPath, Encoding.UTF8.GetByteCount(body)) + body);
+        await SendAsync(socket, PostHeaders(seeded.WebhookPath, Encoding.UTF8.GetByteCount(body)) + body);
         return await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
     }
 
     private async Task<System.Text.Json.JsonElement[]> DeliveriesAsync(Seeded seeded) =>
-        (await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{seeded.IntegrationId}/deliveries"), HttpStatusCode.OK))
+        (await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}/deliveries"), HttpStatusCode.OK))
         .EnumerateArray().ToArray();
 
-    /// <summary>The ingress's in-flight gauge, as a metrics exporter reads it; polled until it satisfies the condition.</summary>
-    private async Task<long> WaitForInFlightAsync(Func<long, bool> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        long? last = null;
-        while (true)
-        {
-            last = ReadInFlight();
-            if (last is { } value && condition(value))
-            {
-                return value;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail(last is null ? $"The ingress has no {InFlightGauge} gauge." : $"{InFlightGauge} was {last} after {within.TotalSeconds} s.");
-            }
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>The ingress's in-flight gauge, as a metrics exporter reads it, once it satisfies the condition (null: no gauge).</summary>
+    private async Task<long> WaitForInFlightAsync(Func<long, bool> condition, TimeSpan within) =>
+        (await Eventually.GetAsync($"{InFlightGauge} to reach the expected bytes", () => Task.FromResult(ReadInFlight()), bytes => bytes is { } value && condition(value), within)).GetValueOrDefault();
 
     private long? ReadInFlight()
     {
         // Only this ingress's meter: other test classes may have an ingress of their own in this process.
-        var meters = _app.Services.GetRequiredService<IMeterFactory>();
+        var meters = App.Services.GetRequiredService<IMeterFactory>();
         long? value = null;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -208,48 +170,5 @@ public sealed class BodyBudgetTests
         return value;
     }
 
-    private async Task<Socket> ConnectAsync()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _port));
-        return socket;
-    }
-
-    private static async Task SendAsync(Socket socket, string text) => await socket.SendAsync(Encoding.ASCII.GetBytes(text));
-
-    /// <summary>The answer's status line and headers (and what came with them), or null when nothing arrived in time.</summary>
-    private static async Task<string?> TryReadAnswerAsync(Socket socket, TimeSpan bound)
-    {
-        using var timeout = new CancellationTokenSource(bound);
-        var buffer = new byte[16 * 1024];
-        var answer = new StringBuilder();
-        try
-        {
-            while (!answer.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var read = await socket.ReceiveAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    break;
-                }
-                answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
-            }
-            // The body of a small answer arrives with it or just after.
-            using var rest = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            var more = await socket.ReceiveAsync(buffer, rest.Token);
-            answer.Append(Encoding.ASCII.GetString(buffer, 0, more));
-        }
-        catch (OperationCanceledException)
-        {
-            // Nothing more within the bound.
-        }
-        catch (SocketException)
-        {
-            // Closed after the answer.
-        }
-        return answer.Length == 0 ? null : answer.ToString();
-    }
-
-    private static async Task<string> ReadAnswerAsync(Socket socket, TimeSpan bound) =>
-        await TryReadAnswerAsync(socket, bound) ?? throw new AssertionException($"No answer within {bound.TotalSeconds} s.");
+    private Task<Socket> ConnectAsync() => RawHttp.ConnectAsync(Addresses[0]);
 }

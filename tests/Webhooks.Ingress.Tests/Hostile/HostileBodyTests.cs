@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -155,10 +154,7 @@ public sealed class HostileBodyTests : IngressFixture
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, integration.Path) { Content = content };
         request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", Sign(body));
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", GitHubSender.Signature(body, Secret));
         return await Client.SendAsync(request);
     }
-
-    internal static string Sign(byte[] body, string secret = Secret) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 }

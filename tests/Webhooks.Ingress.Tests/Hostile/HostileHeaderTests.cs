@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -20,7 +19,7 @@ public sealed class HostileHeaderTests : IngressFixture
     {
         var integration = await App.CreateIntegrationAsync(provider, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        var valid = prefix + HostileBodyTests.Sign(body, Secret)["sha256=".Length..];
+        var valid = prefix + GitHubSender.Signature(body, Secret)["sha256=".Length..];
 
         foreach (var second in new[] { valid, prefix + new string('0', 64), "", " " })
         {
@@ -42,7 +41,7 @@ public sealed class HostileHeaderTests : IngressFixture
         var signed = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         var sent = PayloadFixtures.Read(Provider.GitHub, "issues.closed.json");
         using var request = Request(integration, sent);
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", HostileBodyTests.Sign(signed, Secret));
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", GitHubSender.Signature(signed, Secret));
         using var response = await Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await App.DeliveriesOfAsync(integration.Id)).Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Rejected }));
@@ -54,7 +53,7 @@ public sealed class HostileHeaderTests : IngressFixture
         var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
         using var request = Request(integration, body);
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", HostileBodyTests.Sign(body, "guessed-secret"));
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", GitHubSender.Signature(body, "guessed-secret"));
         using var response = await Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -74,7 +73,7 @@ public sealed class HostileHeaderTests : IngressFixture
         for (var i = 0; i < 2; i++)
         {
             using var request = Request(integration, body);
-            request.Headers.TryAddWithoutValidation(signatureHeader, HostileBodyTests.Sign(body, Secret));
+            request.Headers.TryAddWithoutValidation(signatureHeader, GitHubSender.Signature(body, Secret));
             request.Headers.TryAddWithoutValidation(idHeader, sourceId);
             using var response = await Client.SendAsync(request);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -88,7 +87,7 @@ public sealed class HostileHeaderTests : IngressFixture
     {
         var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        var signature = HostileBodyTests.Sign(body, Secret);
+        var signature = GitHubSender.Signature(body, Secret);
         using var request = Request(integration, body);
         request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", signature);
         using var response = await Client.SendAsync(request);

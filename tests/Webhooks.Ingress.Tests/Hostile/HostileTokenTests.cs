@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -19,14 +18,13 @@ public sealed class HostileTokenTests : IngressFixture
 {
     private readonly List<Activity> _spans = [];
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web =>
-        {
-            // The directory polls rarely here, so database commands during the flood are not the poll's.
-            web.UseSetting("Ingress:DirectoryRefreshInterval", "00:00:10");
-            // Every SQL command is an Npgsql span: the flood test counts them.
-            web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(_spans)));
-        });
+    protected override void Configure(IWebHostBuilder web)
+    {
+        // The directory polls rarely here, so database commands during the flood are not the poll's.
+        web.UseSetting("Ingress:DirectoryRefreshInterval", "00:00:10");
+        // Every SQL command is an Npgsql span: the flood test counts them.
+        web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(_spans)));
+    }
 
     [TestCase(33)]
     [TestCase(4096)]

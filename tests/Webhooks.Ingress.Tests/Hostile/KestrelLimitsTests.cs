@@ -4,8 +4,8 @@ using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
+using static Webhooks.Ingress.Tests.Hostile.RawHttp;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -14,32 +14,22 @@ namespace Webhooks.Ingress.Tests.Hostile;
 /// a body refused before it is sent, header limits, and slow clients cut off so they cannot hold every connection.
 /// </summary>
 [NonParallelizable]
-public sealed class KestrelLimitsTests
+public sealed class KestrelLimitsTests : IngressFixture
 {
     private const int MaxConnections = 6;
-    private IngressApplication _app = null!;
-    private Uri _address = null!;
     private SeededIntegration _integration = null!;
 
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication(configure: web => web
-            .UseSetting("Ingress:Limits:RequestHeadersTimeout", "00:00:01")
-            .UseSetting("Ingress:Limits:MinRequestBodyGracePeriod", "00:00:01.500")
-            .UseSetting("Ingress:Limits:MinRequestBodyBytesPerSecond", "100")
-            .UseSetting("Ingress:Limits:MaxConcurrentConnections", MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .UseSetting("Ingress:Limits:MaxRequestHeadersTotalSize", "16384"));
-        _app.UseKestrel(0);
-        _app.StartServer();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        _address = new Uri(addresses.First());
-        await _app.StartAsync();
-        _integration = await _app.CreateIntegrationAsync(Provider.Jira);
-    }
+    protected override bool OnKestrel => true;
 
-    [OneTimeTearDown]
-    public async Task Stop() => await _app.DisposeAsync();
+    protected override void Configure(IWebHostBuilder web) => web
+        .UseSetting("Ingress:Limits:RequestHeadersTimeout", "00:00:01")
+        .UseSetting("Ingress:Limits:MinRequestBodyGracePeriod", "00:00:01.500")
+        .UseSetting("Ingress:Limits:MinRequestBodyBytesPerSecond", "100")
+        .UseSetting("Ingress:Limits:MaxConcurrentConnections", MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting("Ingress:Limits:MaxRequestHeadersTotalSize", "16384");
+
+    [OneTimeSetUp]
+    public async Task Seed() => _integration = await App.CreateIntegrationAsync(Provider.Jira);
 
     [Test]
     public async Task Six_MiB_body_is_answered_413_before_the_client_sends_any_of_it()
@@ -49,7 +39,7 @@ public sealed class KestrelLimitsTests
         // Not one byte of the body is sent: the answer can only come from the declared length.
         var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
         Assert.That(answer, Does.StartWith("HTTP/1.1 413"));
-        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(_integration.Id), Is.Empty);
     }
 
     [Test]
@@ -98,7 +88,7 @@ public sealed class KestrelLimitsTests
         await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n");
         var closed = await TrickleUntilClosedAsync(socket, "", TimeSpan.FromSeconds(20));
         Assert.That(closed, Is.True, "Kestrel must cut off a body arriving below 100 B/s after the 1.5 s grace period");
-        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(_integration.Id), Is.Empty);
     }
 
     [Test]
@@ -119,7 +109,7 @@ public sealed class KestrelLimitsTests
 
         Assert.That(answer.ToString(), Does.StartWith("HTTP/1.1 408"));
         Assert.That(answer.ToString(), Does.Contain("body_not_received"), "the sender is told why, not handed a bare server error");
-        Assert.That(await _app.DeliveriesOfAsync(_integration.Id), Is.Empty);
+        Assert.That(await App.DeliveriesOfAsync(_integration.Id), Is.Empty);
     }
 
     [Test]
@@ -138,17 +128,8 @@ public sealed class KestrelLimitsTests
             var trickling = slow.Select(socket => TrickleUntilClosedAsync(socket, "X-Slow: ", TimeSpan.FromSeconds(20))).ToList();
 
             // The sender retries like a real one until it is served; the slow clients must be dropped for that to happen.
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            string? answer = null;
-            while (answer is null || !answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
-            {
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"a real sender was not served within 20 s while slow clients held the connections (last answer: {answer ?? "none"})");
-                answer = await TryPostAsync();
-                if (answer is null || !answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
-                {
-                    await Task.Delay(200);
-                }
-            }
+            await Eventually.GetAsync("a real sender to be served while slow clients held the connections", TryPostAsync,
+                answer => answer?.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(20));
             var closed = await Task.WhenAll(trickling);
             Assert.That(closed, Is.All.True, "every slow client is disconnected");
         }
@@ -165,7 +146,7 @@ public sealed class KestrelLimitsTests
             using var socket = await ConnectAsync();
             var body = "{\"webhookEvent\":\"comment_created\"}";
             await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
-            return await ReadAnswerAsync(socket, TimeSpan.FromSeconds(5));
+            return await TryReadAnswerAsync(socket, TimeSpan.FromSeconds(5));
         }
         catch (SocketException)
         {
@@ -173,14 +154,7 @@ public sealed class KestrelLimitsTests
         }
     }
 
-    private async Task<Socket> ConnectAsync()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _address.Port));
-        return socket;
-    }
-
-    private static async Task SendAsync(Socket socket, string text) => await socket.SendAsync(Encoding.ASCII.GetBytes(text));
+    private Task<Socket> ConnectAsync() => RawHttp.ConnectAsync(Addresses[0]);
 
     /// <summary>Sends one byte every 300 ms until the server closes the connection (true) or the bound passes (false).</summary>
     private static async Task<bool> TrickleUntilClosedAsync(Socket socket, string prefix, TimeSpan bound)
@@ -217,33 +191,5 @@ public sealed class KestrelLimitsTests
         {
             return true;
         }
-    }
-
-    private static async Task<string> ReadAnswerAsync(Socket socket, TimeSpan bound)
-    {
-        using var timeout = new CancellationTokenSource(bound);
-        var buffer = new byte[16 * 1024];
-        var answer = new StringBuilder();
-        try
-        {
-            while (!answer.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var read = await socket.ReceiveAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    break;
-                }
-                answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            Assert.Fail($"No answer within {bound.TotalSeconds} s (so far: '{answer}')");
-        }
-        catch (SocketException e) when (answer.Length > 0)
-        {
-            TestContext.Out.WriteLine($"Connection reset after the answer: {e.SocketErrorCode}");
-        }
-        return answer.ToString();
     }
 }

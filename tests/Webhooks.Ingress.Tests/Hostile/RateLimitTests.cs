@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -12,11 +10,10 @@ public sealed class RateLimitTests : IngressFixture
 {
     private const int Burst = 5;
 
-    protected override IngressApplication CreateApplication() =>
-        // One permit a second after a burst of five: the bucket cannot refill noticeably while a test runs.
-        new(configure: web => web
-            .UseSetting("Ingress:RateLimit:PermitsPerSecond", "1")
-            .UseSetting("Ingress:RateLimit:Burst", Burst.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    // One permit a second after a burst of five: the bucket cannot refill noticeably while a test runs.
+    protected override void Configure(IWebHostBuilder web) => web
+        .UseSetting("Ingress:RateLimit:PermitsPerSecond", "1")
+        .UseSetting("Ingress:RateLimit:Burst", Burst.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     [Test]
     public async Task Integration_past_its_limit_gets_429_with_Retry_After_and_another_is_still_served()

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Hostile;
 
@@ -13,19 +11,12 @@ namespace Webhooks.Ingress.Tests.Hostile;
 /// </summary>
 public sealed class StoredHeaderTests : IngressFixture
 {
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void DisposeAdmin() => _admin.Http.Dispose();
 
     /// <summary>Regression: a Content-Type over 200 characters failed the shared COPY; its row was never stored although answered 200.</summary>
     [Test]
     public async Task Long_Content_Types_in_the_same_batch_as_normal_requests_are_stored_and_none_is_lost()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         var contentTypes = Enumerable.Repeat("application/json", 40)
             .Append("application/json; profile=" + new string('p', 300))
             .Append("application/json; profile=" + new string('q', 100 * 1024))
@@ -49,7 +40,7 @@ public sealed class StoredHeaderTests : IngressFixture
     [Test]
     public async Task Header_values_cut_through_a_character_are_stored_whole_characters_only()
     {
-        var seeded = await _admin.SeedAsync("jira");
+        var seeded = await Admin.SeedAsync("jira");
         var emoji = char.ConvertFromUtf32(0x1F600);
         var headers = new Dictionary<string, string>
         {
@@ -79,7 +70,7 @@ public sealed class StoredHeaderTests : IngressFixture
     private async Task<JsonElement> StoredAsync((HttpStatusCode Status, string Body) answer)
     {
         var deliveryId = JsonDocument.Parse(answer.Body).RootElement.GetProperty("deliveryId").GetGuid();
-        return await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{deliveryId}"), HttpStatusCode.OK);
+        return await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{deliveryId}"), HttpStatusCode.OK);
     }
 
     private async Task<(HttpStatusCode Status, string Body)> PostAsync(Seeded seeded, string contentType, Dictionary<string, string>? headers = null)

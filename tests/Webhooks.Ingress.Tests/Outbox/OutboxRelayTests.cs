@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
 using Webhooks.Operations.Replay;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Outbox;
 
@@ -32,9 +31,8 @@ public sealed class OutboxRelayTests
     [Test]
     public async Task Accepted_deliveries_reach_their_provider_queue_with_the_delivery_id_as_message_id()
     {
-        await using var app = new IngressApplication(_vhost.Name);
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
         using var client = app.CreateClient();
-        await app.StartAsync();
         var jira = await app.CreateIntegrationAsync(Provider.Jira);
         var ids = new List<Guid>();
         for (var i = 0; i < 5; i++)
@@ -53,9 +51,8 @@ public sealed class OutboxRelayTests
     [Test]
     public async Task Deliveries_accepted_while_the_broker_is_down_reach_their_queue_exactly_once_when_it_returns()
     {
-        await using var app = new IngressApplication(_vhost.Name);
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
         using var client = app.CreateClient();
-        await app.StartAsync();
         var jira = await app.CreateIntegrationAsync(Provider.Jira);
         await _vhost.BlockConnectionsAsync();
 
@@ -64,12 +61,11 @@ public sealed class OutboxRelayTests
         {
             ids.Add(await app.PostJiraCommentAsync(client, jira));
         }
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        await using (var db = app.CreateDbContext())
+        await Consistently.HoldsAsync("nothing to be published while the broker refuses connections", async () =>
         {
-            Assert.That(await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), Is.EqualTo(20),
-                "nothing can be published while the broker refuses connections");
-        }
+            await using var db = app.CreateDbContext();
+            return await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null);
+        }, unpublished => unpublished == 20, TimeSpan.FromSeconds(1));
 
         await _vhost.UnblockConnectionsAsync();
         await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
@@ -83,9 +79,8 @@ public sealed class OutboxRelayTests
     public async Task Delivery_put_back_by_another_process_is_sent_on_its_notification_long_before_the_sweep()
     {
         // The sweep would not come for ten minutes: only the replay's NOTIFY, heard by the relay's LISTEN, can send it.
-        await using var app = new IngressApplication(_vhost.Name, web => web.UseSetting("Outbox:SweepInterval", "00:10:00"));
+        await using var app = await IngressFixture.StartAsync(configure: web => web.UseSetting("Outbox:SweepInterval", "00:10:00"), virtualHost: _vhost.Name);
         using var client = app.CreateClient();
-        await app.StartAsync();
         await app.WaitUntilListeningAsync();
         var jira = await app.CreateIntegrationAsync(Provider.Jira);
         var delivery = await app.PostJiraCommentAsync(client, jira);
@@ -106,12 +101,10 @@ public sealed class OutboxRelayTests
     [Test]
     public async Task Two_ingress_replicas_publish_each_delivery_once()
     {
-        await using var first = new IngressApplication(_vhost.Name);
-        await using var second = new IngressApplication(_vhost.Name);
+        await using var first = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        await using var second = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
         using var firstClient = first.CreateClient();
         using var secondClient = second.CreateClient();
-        await first.StartAsync();
-        await second.StartAsync();
         var jira = await first.CreateIntegrationAsync(Provider.Jira);
         await second.Services.GetRequiredService<Webhooks.Ingress.Webhook.IntegrationsByToken>().RefreshAsync(CancellationToken.None);
 

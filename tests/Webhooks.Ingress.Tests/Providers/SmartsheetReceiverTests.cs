@@ -2,7 +2,6 @@ using Webhooks.Contracts;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Providers.Smartsheet;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Ingress.Tests.Providers.ReceiverTestKit;
 
 namespace Webhooks.Ingress.Tests.Providers;

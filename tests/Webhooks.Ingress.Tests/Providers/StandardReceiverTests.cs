@@ -4,7 +4,6 @@ using Webhooks.Contracts;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Providers.Standard;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Ingress.Tests.Providers.ReceiverTestKit;
 
 namespace Webhooks.Ingress.Tests.Providers;

@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Providers;
 
@@ -18,18 +16,10 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     private const string LeadMessage = "outbound_message.lead.xml";
     private const string SessionId = "0123456789ABCDE!BSGSRAzG9lPxyKRPjJ3.sUQ7y0lp2hfgwX.7rEL5rIQeoYuMfw5qZNrGlNz68OF9na3K5m2amoscF3pdHU5Zep_FhBcAK1RY";
 
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void DisposeAdmin() => _admin.Http.Dispose();
-
     [Test]
     public async Task Salesforce_session_id_is_redacted_before_the_delivery_is_stored_and_the_rest_is_kept_byte_for_byte()
     {
-        var seeded = await _admin.SeedAsync("salesforce", new { organizationId = "0123456789ABCDE" });
+        var seeded = await Admin.SeedAsync("salesforce", new { organizationId = "0123456789ABCDE" });
         var sent = PayloadFixtures.Read(Provider.Salesforce, LeadMessage);
         Assert.That(Encoding.UTF8.GetString(sent), Does.Contain(SessionId), "the fixture carries a session id");
 
@@ -52,7 +42,7 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     [Test]
     public async Task Salesforce_message_from_another_organization_is_401_and_its_session_id_is_not_kept_either()
     {
-        var seeded = await _admin.SeedAsync("salesforce", new { organizationId = "00D000000000001AAA" });
+        var seeded = await Admin.SeedAsync("salesforce", new { organizationId = "00D000000000001AAA" });
 
         using var response = await PostAsync(seeded, PayloadFixtures.Read(Provider.Salesforce, LeadMessage), "text/xml; charset=utf-8");
 
@@ -72,7 +62,7 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     [TestCase("<SessionId></SessionId>", "<SessionId></SessionId>")]
     public async Task Salesforce_session_id_is_redacted_however_the_element_is_written(string element, string stored)
     {
-        var seeded = await _admin.SeedAsync("salesforce");
+        var seeded = await Admin.SeedAsync("salesforce");
         var message = Encoding.UTF8.GetString(PayloadFixtures.Read(Provider.Salesforce, LeadMessage))
             .Replace($"<SessionId>{SessionId}</SessionId>", element, StringComparison.Ordinal);
 
@@ -86,7 +76,7 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     [Test]
     public async Task Rally_delivery_whose_subscription_matches_is_accepted_unverified()
     {
-        var seeded = await _admin.SeedAsync("rally", new { subscriptionId = "59351" });
+        var seeded = await Admin.SeedAsync("rally", new { subscriptionId = "59351" });
         var sent = PayloadFixtures.Read(Provider.Rally, "investment.created.json");
 
         using var response = await PostAsync(seeded, sent, "application/json");
@@ -104,7 +94,7 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     [Test]
     public async Task Rally_delivery_from_another_subscription_is_still_401()
     {
-        var seeded = await _admin.SeedAsync("rally", new { subscriptionId = "1" });
+        var seeded = await Admin.SeedAsync("rally", new { subscriptionId = "1" });
 
         using var response = await PostAsync(seeded, PayloadFixtures.Read(Provider.Rally, "investment.created.json"), "application/json");
 
@@ -127,9 +117,9 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     /// <summary>The integration's one delivery, in full, as an operator reads it through the admin API.</summary>
     private async Task<JsonElement> OnlyDeliveryAsync(Seeded seeded)
     {
-        var log = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{seeded.IntegrationId}/deliveries"), HttpStatusCode.OK);
+        var log = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}/deliveries"), HttpStatusCode.OK);
         Assert.That(log.GetArrayLength(), Is.EqualTo(1), log.ToString());
         var id = log[0].GetProperty("id").GetGuid();
-        return await AdminClient.ExpectAsync(await _admin.GetAsync($"/deliveries/{id}"), HttpStatusCode.OK);
+        return await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{id}"), HttpStatusCode.OK);
     }
 }

@@ -4,10 +4,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -16,35 +13,24 @@ namespace Webhooks.Ingress.Tests.Security;
 /// document answer only on the internal one, and the public one answers alike whatever key is presented.
 /// </summary>
 [NonParallelizable]
-public sealed class AdminListenerTests
+public sealed class AdminListenerTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private int _publicPort;
-    private int _adminPort;
+    private readonly int _publicPort = FreePort();
+    private readonly int _adminPort = FreePort();
+
+    protected override string Urls => $"http://127.0.0.1:{_publicPort};http://127.0.0.1:{_adminPort}";
+
+    protected override void Configure(IWebHostBuilder web) =>
+        web.UseSetting("Ingress:AdminPort", _adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        _publicPort = FreePort();
-        _adminPort = FreePort();
-        _app = new IngressApplication(configure: web => web
-            .UseSetting("urls", $"http://127.0.0.1:{_publicPort};http://127.0.0.1:{_adminPort}")
-            .UseSetting("Ingress:AdminPort", _adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        _app.UseKestrel();
-        _app.StartServer();
-        await _app.StartAsync();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        Assert.That(addresses, Has.Count.EqualTo(2), string.Join(", ", addresses));
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop() => await _app.DisposeAsync();
+    public void Both_listeners_are_up() => Assert.That(Addresses, Has.Count.EqualTo(2), string.Join(", ", Addresses));
 
     [Test]
     public async Task Admin_API_answers_only_on_the_admin_port_whatever_the_Host_header_says()
     {
-        using var http = Client(IngressApplication.AdminKey);
-        using var onAdminPort = Client(IngressApplication.AdminKey, _adminPort);
+        using var http = KeyedClient(IngressApplication.AdminKey);
+        using var onAdminPort = KeyedClient(IngressApplication.AdminKey, _adminPort);
         var integration = await new AdminClient(onAdminPort).SeedAsync("jira");
         var path = $"/api/v1/admin/integrations/{integration.IntegrationId}";
 
@@ -75,7 +61,7 @@ public sealed class AdminListenerTests
         var answers = new List<(HttpStatusCode Status, string Headers, string Body)>();
         foreach (var key in new[] { null, "wrong-key-of-the-same-length-as-the-real-one!", IngressApplication.AdminKey })
         {
-            using var http = Client(key);
+            using var http = KeyedClient(key);
             using var request = new HttpRequestMessage(new HttpMethod(method), $"http://127.0.0.1:{_publicPort}{path}");
             if (method == "POST")
             {
@@ -97,9 +83,9 @@ public sealed class AdminListenerTests
     [Test]
     public async Task OpenApi_document_is_served_on_the_admin_port_with_the_key_only()
     {
-        using var anonymous = Client(null);
-        using var wrongKey = Client("wrong-key-of-the-same-length-as-the-real-one!");
-        using var withKey = Client(IngressApplication.AdminKey);
+        using var anonymous = KeyedClient(null);
+        using var wrongKey = KeyedClient("wrong-key-of-the-same-length-as-the-real-one!");
+        using var withKey = KeyedClient(IngressApplication.AdminKey);
         var url = $"http://127.0.0.1:{_adminPort}/openapi/v1.json";
 
         using var withoutKeyAnswer = await anonymous.GetAsync(url);
@@ -115,7 +101,7 @@ public sealed class AdminListenerTests
         });
     }
 
-    private static HttpClient Client(string? key, int? port = null)
+    private static HttpClient KeyedClient(string? key, int? port = null)
     {
         var http = new HttpClient();
         if (port is { } listener)

@@ -2,13 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -26,22 +21,13 @@ public sealed class AsanaHandshakeTests : IngressFixture
     // The value the attack used (the Webhooks API's documented example curl).
     private const string IntruderSecret = "confirmation-secret-123";
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private AdminClient _admin = null!;
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock)));
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task Second_handshake_after_the_first_secret_is_409_and_changes_nothing()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (var first = await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -71,14 +57,14 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Window_opened_through_the_admin_API_accepts_a_second_webhook_and_both_verify()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (var first = await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
             Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        var window = await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
-        Assert.That(window.GetProperty("openUntil").GetDateTimeOffset(), Is.EqualTo(_clock.GetUtcNow().AddMinutes(15)).Within(TimeSpan.FromSeconds(1)));
+        var window = await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        Assert.That(window.GetProperty("openUntil").GetDateTimeOffset(), Is.EqualTo(Clock.GetUtcNow().AddMinutes(15)).Within(TimeSpan.FromSeconds(1)));
         using (var second = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -96,18 +82,18 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Window_closes_15_minutes_after_it_was_opened()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
         }
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
 
-        _clock.Advance(TimeSpan.FromMinutes(14));
+        Clock.Advance(TimeSpan.FromMinutes(14));
         using (var inTime = await HandshakeAsync(asana.WebhookPath, SecondWebhookSecret))
         {
             Assert.That(inTime.StatusCode, Is.EqualTo(HttpStatusCode.OK), "14 minutes after opening");
         }
-        _clock.Advance(TimeSpan.FromMinutes(1));
+        Clock.Advance(TimeSpan.FromMinutes(1));
         using (var late = await HandshakeAsync(asana.WebhookPath, IntruderSecret))
         {
             Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "15 minutes after opening");
@@ -120,14 +106,14 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Integration_keeps_at_most_ten_secrets_and_each_verifies()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
-        await AdminClient.ExpectAsync(await _admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
+        var asana = await Admin.SeedAsync(provider: "asana");
+        await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{asana.IntegrationId}/handshake-window", new { }), HttpStatusCode.OK);
         var secrets = Enumerable.Range(1, 10).Select(i => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))).ToList();
         foreach (var secret in secrets)
         {
             using var answered = await HandshakeAsync(asana.WebhookPath, secret);
             Assert.That(answered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            _clock.Advance(TimeSpan.FromSeconds(1));
+            Clock.Advance(TimeSpan.FromSeconds(1));
         }
 
         using (var eleventh = await HandshakeAsync(asana.WebhookPath, "eleventh-webhook-secret"))
@@ -150,7 +136,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [Test]
     public async Task Handshakes_racing_for_a_new_integration_store_exactly_one_secret()
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         var secrets = Enumerable.Range(1, 8).Select(i => $"racing-secret-{i}").ToList();
 
         var answers = await Task.WhenAll(secrets.Select(async secret =>
@@ -169,7 +155,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     public async Task Same_secret_handshaken_again_is_echoed_and_stored_once()
     {
         // Asana sends one handshake per webhook; a repeat (our answer lost on the way) must not fail the creation.
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using (await HandshakeAsync(asana.WebhookPath, AsanaSecret))
         {
         }
@@ -186,7 +172,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
     [TestCase("control", TestName = "Handshake_secret_with_a_control_character_is_400_and_not_stored")]
     public async Task Malformed_handshake_secret_is_400_and_not_stored(string shape)
     {
-        var asana = await _admin.SeedAsync(provider: "asana");
+        var asana = await Admin.SeedAsync(provider: "asana");
         using var request = new HttpRequestMessage(HttpMethod.Post, asana.WebhookPath) { Content = AsanaSender.HandshakeBody() };
         switch (shape)
         {
@@ -221,7 +207,7 @@ public sealed class AsanaHandshakeTests : IngressFixture
 
     private async Task<string[]> FingerprintsAsync(Guid integrationId)
     {
-        var integration = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
+        var integration = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
         return integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString()!).ToArray();
     }
 

@@ -2,7 +2,6 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 

@@ -1,7 +1,6 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 

@@ -13,9 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -34,14 +32,12 @@ public sealed class KeyRingCertificateTests
     public async Task Stored_key_ring_holds_no_plaintext_master_key_only_one_encrypted_with_the_certificate()
     {
         await using var database = await TestDatabase.CreateAsync("keyring");
-        await using var app = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.ConfigureLogging(logging => logging.AddFakeLogging()));
+        await using var app = await IngressFixture.StartAsync(configure: web => web.ConfigureLogging(logging => logging.AddFakeLogging()), connectionString: database.ConnectionString);
         using var client = app.CreateClient();
-        await app.StartAsync();
         var admin = new AdminClient(app.CreateAdminClient());
 
-        var seeded = await SeedGitHubAsync(admin, "key-ring-secret-0001");
-        Assert.That(await PostSignedAsync(client, seeded.WebhookPath, "key-ring-secret-0001"), Is.EqualTo(HttpStatusCode.OK));
+        var seeded = await admin.SeedAsync("github", signingSecret: "key-ring-secret-0001");
+        Assert.That(await GitHubSender.PostSignedAsync(client, seeded.WebhookPath, "key-ring-secret-0001"), Is.EqualTo(HttpStatusCode.OK));
 
         var keys = await KeysAsync(database.ConnectionString);
         Assert.That(keys, Is.Not.Empty);
@@ -67,19 +63,16 @@ public sealed class KeyRingCertificateTests
     public async Task Ingress_with_another_certificate_cannot_decrypt_and_refuses_signed_and_unsigned_webhooks()
     {
         await using var database = await TestDatabase.CreateAsync("keyring");
-        await using var owner = new IngressApplication(connectionString: database.ConnectionString);
+        await using var owner = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
         using var ownerClient = owner.CreateClient();
-        await owner.StartAsync();
-        var seeded = await SeedGitHubAsync(new AdminClient(owner.CreateAdminClient()), "other-cert-secret-0002");
-        Assert.That(await PostSignedAsync(ownerClient, seeded.WebhookPath, "other-cert-secret-0002"), Is.EqualTo(HttpStatusCode.OK));
+        var seeded = await new AdminClient(owner.CreateAdminClient()).SeedAsync("github", signingSecret: "other-cert-secret-0002");
+        Assert.That(await GitHubSender.PostSignedAsync(ownerClient, seeded.WebhookPath, "other-cert-secret-0002"), Is.EqualTo(HttpStatusCode.OK));
 
         // Same database (its key ring and the encrypted secret), another deployment's certificate.
-        await using var stranger = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.UseSetting("DataProtection:CertificatePath", TestCertificates.Create("stranger")));
+        await using var stranger = await IngressFixture.StartAsync(configure: web => web.UseSetting("DataProtection:CertificatePath", TestCertificates.Create("stranger")), connectionString: database.ConnectionString);
         using var strangerClient = stranger.CreateClient();
-        await stranger.StartAsync();
 
-        Assert.That(await PostSignedAsync(strangerClient, seeded.WebhookPath, "other-cert-secret-0002"), Is.EqualTo(HttpStatusCode.Unauthorized),
+        Assert.That(await GitHubSender.PostSignedAsync(strangerClient, seeded.WebhookPath, "other-cert-secret-0002"), Is.EqualTo(HttpStatusCode.Unauthorized),
             "the secret cannot be decrypted, so nothing verifies");
         using (var unsigned = await strangerClient.PostAsync(seeded.WebhookPath, new StringContent("{}", Encoding.UTF8, "application/json")))
         {
@@ -100,22 +93,19 @@ public sealed class KeyRingCertificateTests
 
         // Before: everything on the old certificate.
         Seeded before;
-        await using (var old = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.UseSetting("DataProtection:CertificatePath", oldCertificate)))
+        await using (var old = await IngressFixture.StartAsync(configure: web => web.UseSetting("DataProtection:CertificatePath", oldCertificate), connectionString: database.ConnectionString))
         {
-            await old.StartAsync();
-            before = await SeedGitHubAsync(new AdminClient(old.CreateAdminClient()), "before-rotation-0003");
+            before = await new AdminClient(old.CreateAdminClient()).SeedAsync("github", signingSecret: "before-rotation-0003");
         }
 
         // During: every program gets the new certificate, the old one still decrypts.
         var rotated = (Action<IWebHostBuilder>)(web => web
             .UseSetting("DataProtection:CertificatePath", newCertificate)
             .UseSetting("DataProtection:PreviousCertificatePaths", oldCertificate));
-        await using (var rotating = new IngressApplication(connectionString: database.ConnectionString, configure: rotated))
+        await using (var rotating = await IngressFixture.StartAsync(configure: rotated, connectionString: database.ConnectionString))
         {
             using var client = rotating.CreateClient();
-            await rotating.StartAsync();
-            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK),
+            Assert.That(await GitHubSender.PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK),
                 "a secret from before the rotation still verifies");
             // The next key (Data Protection makes one every 90 days; an operator may make it at once) is encrypted with the
             // new certificate.
@@ -123,13 +113,12 @@ public sealed class KeyRingCertificateTests
             rotating.Services.GetRequiredService<IKeyManager>().CreateNewKey(now, now.AddDays(90));
         }
         Seeded after;
-        await using (var rotating = new IngressApplication(connectionString: database.ConnectionString, configure: rotated))
+        await using (var rotating = await IngressFixture.StartAsync(configure: rotated, connectionString: database.ConnectionString))
         {
             using var client = rotating.CreateClient();
-            await rotating.StartAsync();
-            after = await SeedGitHubAsync(new AdminClient(rotating.CreateAdminClient()), "after-rotation-0004");
-            Assert.That(await PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK));
+            after = await new AdminClient(rotating.CreateAdminClient()).SeedAsync("github", signingSecret: "after-rotation-0004");
+            Assert.That(await GitHubSender.PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await GitHubSender.PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK));
         }
         using var oldOne = X509Certificate2.CreateFromPemFile(oldCertificate);
         using var newOne = X509Certificate2.CreateFromPemFile(newCertificate);
@@ -139,13 +128,11 @@ public sealed class KeyRingCertificateTests
 
         // The new certificate alone reads the new key, not the old one: until the key ring is re-encrypted the old
         // certificate is still needed.
-        await using (var newOnly = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate)))
+        await using (var newOnly = await IngressFixture.StartAsync(configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate), connectionString: database.ConnectionString))
         {
             using var client = newOnly.CreateClient();
-            await newOnly.StartAsync();
-            Assert.That(await PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(await GitHubSender.PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await GitHubSender.PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.Unauthorized));
         }
 
         // The last step (Webhooks.Workers key-ring rewrap, as the owner): every key re-encrypted with the new certificate.
@@ -153,14 +140,12 @@ public sealed class KeyRingCertificateTests
         Assert.That(rewrapped, Is.EqualTo(new KeyRingRewrap.Result(Keys: 2, Rewrapped: 1, WerePlaintext: 0)));
         Assert.That((await KeysAsync(database.ConnectionString)).Select(EncryptedFor),
             Is.All.EqualTo(new[] { Convert.ToBase64String(newOne.RawData) }));
-        await using (var retired = new IngressApplication(connectionString: database.ConnectionString,
-            configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate)))
+        await using (var retired = await IngressFixture.StartAsync(configure: web => web.UseSetting("DataProtection:CertificatePath", newCertificate), connectionString: database.ConnectionString))
         {
             using var client = retired.CreateClient();
-            await retired.StartAsync();
-            Assert.That(await PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK),
+            Assert.That(await GitHubSender.PostSignedAsync(client, before.WebhookPath, "before-rotation-0003"), Is.EqualTo(HttpStatusCode.OK),
                 "after the rewrap the old certificate can be retired");
-            Assert.That(await PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await GitHubSender.PostSignedAsync(client, after.WebhookPath, "after-rotation-0004"), Is.EqualTo(HttpStatusCode.OK));
         }
     }
 
@@ -189,7 +174,7 @@ public sealed class KeyRingCertificateTests
         Assert.That(key.Descendants().Where(e => e.Name.LocalName is "value" or "masterKey"), Is.Empty, key.ToString());
         using var certificate = X509Certificate2.CreateFromPemFile(TestCertificates.KeyRingPath);
         Assert.That(EncryptedFor(key), Is.EqualTo(new[] { Convert.ToBase64String(certificate.RawData) }));
-        await using var app = new IngressApplication(connectionString: database.ConnectionString);
+        await using var app = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
         Assert.That(app.Services.GetRequiredService<SecretProtector>().Unprotect(stored), Is.EqualTo("legacy-secret-0005"));
     }
 
@@ -256,29 +241,5 @@ public sealed class KeyRingCertificateTests
     {
         await using var db = new Persistence.WebhooksDbContext(new DbContextOptionsBuilder<Persistence.WebhooksDbContext>().UseNpgsql(connectionString).Options);
         return await db.IntegrationSigningSecrets.AsNoTracking().Where(s => s.IntegrationId == integrationId).Select(s => s.Secret).SingleOrDefaultAsync();
-    }
-
-    /// <summary>A GitHub integration with a signing secret, made through the admin API.</summary>
-    private static async Task<Seeded> SeedGitHubAsync(AdminClient admin, string secret)
-    {
-        var accountId = (await admin.CreateAccountAsync()).GetProperty("id").GetGuid();
-        var userId = (await admin.CreateUserAsync(accountId)).GetProperty("id").GetGuid();
-        var productId = (await admin.CreateProductAsync(accountId)).GetProperty("id").GetGuid();
-        await AdminClient.ExpectAsync(await admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "owner" }), HttpStatusCode.OK);
-        var created = await admin.CreateIntegrationAsync(productId, userId, "github", signingSecret: secret);
-        return new Seeded(accountId, userId, productId, created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!, created);
-    }
-
-    /// <summary>A GitHub <c>issues</c> event signed with <paramref name="secret"/>, as GitHub sends it.</summary>
-    private static async Task<HttpStatusCode> PostSignedAsync(HttpClient client, string path, string secret)
-    {
-        var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
     }
 }

@@ -5,8 +5,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -79,11 +77,10 @@ public sealed class LeastPrivilegeTests
     [Test]
     public async Task Ingress_on_the_restricted_role_accepts_publishes_handshakes_and_rotates_with_the_admin_on_its_own_connection()
     {
-        await using var app = new IngressApplication(configure: web => web
+        await using var app = await IngressFixture.StartAsync(configure: web => web
             .UseSetting("ConnectionStrings:Webhooks", ConnectionAs(IngressRole))
             .UseSetting("ConnectionStrings:Admin", IngressSetUp.Database.ConnectionString));
         using var client = app.CreateClient();
-        await app.StartAsync();
         var admin = new AdminClient(app.CreateAdminClient());
 
         // Admin writes (owner role): account, user, product, integration with an encrypted secret.

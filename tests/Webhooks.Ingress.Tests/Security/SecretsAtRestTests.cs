@@ -6,10 +6,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -18,31 +16,10 @@ namespace Webhooks.Ingress.Tests.Security;
 /// stored in plaintext before encryption existed still verify and are encrypted on their next write.
 /// </summary>
 [NonParallelizable]
-public sealed class SecretsAtRestTests
+public sealed class SecretsAtRestTests : IngressFixture
 {
-    private IngressApplication _app = null!;
-    private HttpClient _client = null!;
-    private AdminClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _app = new IngressApplication();
-        _client = _app.CreateClient();
-        _admin = new AdminClient(_app.CreateAdminClient());
-        await _app.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _client.Dispose();
-        _admin.Http.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
-    public async Task Signing_secret_and_api_token_given_to_the_admin_API_are_stored_encrypted_and_still_verify()
+    public async Task Signing_secret_and_api_token_given_to_theAdmin_API_are_stored_encrypted_and_still_verify()
     {
         const string secret = "at-rest-signing-secret-0001";
         const string apiToken = "at-rest-api-token-0001";
@@ -55,8 +32,8 @@ public sealed class SecretsAtRestTests
             Assert.That(storedSettings, Does.Not.Contain(apiToken));
             Assert.That(IntegrationSettings.Parse(storedSettings).ApiToken, Does.StartWith(SecretProtector.Prefix));
         });
-        Assert.That(await PostSignedAsync(seeded.WebhookPath, secret), Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(await PostSignedAsync(seeded.WebhookPath, storedSecret!), Is.EqualTo(HttpStatusCode.Unauthorized),
+        Assert.That(await GitHubSender.PostSignedAsync(Client, seeded.WebhookPath, secret), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await GitHubSender.PostSignedAsync(Client, seeded.WebhookPath, storedSecret!), Is.EqualTo(HttpStatusCode.Unauthorized),
             "the stored ciphertext is not the secret");
     }
 
@@ -64,20 +41,20 @@ public sealed class SecretsAtRestTests
     public async Task Patched_signing_secret_is_stored_encrypted_and_verifies()
     {
         var seeded = await SeedGitHubAsync(secret: null, apiToken: null);
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "patched-secret-0002" }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "patched-secret-0002" }), HttpStatusCode.OK);
         var (storedSecret, _) = await StoredAsync(seeded.IntegrationId);
         Assert.That(storedSecret, Does.StartWith(SecretProtector.Prefix).And.Not.Contain("patched-secret-0002"));
-        Assert.That(await PostSignedAsync(seeded.WebhookPath, "patched-secret-0002"), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await GitHubSender.PostSignedAsync(Client, seeded.WebhookPath, "patched-secret-0002"), Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]
     public async Task Asana_handshake_secret_is_stored_encrypted_and_verifies_the_next_event()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.Asana);
+        var integration = await App.CreateIntegrationAsync(Provider.Asana);
         using (var handshake = new HttpRequestMessage(HttpMethod.Post, integration.Path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
         {
             handshake.Headers.Add("X-Hook-Secret", "asana-at-rest-0003");
-            using var answered = await _client.SendAsync(handshake);
+            using var answered = await Client.SendAsync(handshake);
             Assert.That(answered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
         var (storedSecret, _) = await StoredAsync(integration.Id);
@@ -87,7 +64,7 @@ public sealed class SecretsAtRestTests
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         content.Headers.TryAddWithoutValidation("X-Hook-Signature", Convert.ToHexStringLower(HMACSHA256.HashData("asana-at-rest-0003"u8, body)));
-        using var response = await _client.PostAsync(integration.Path, content);
+        using var response = await Client.PostAsync(integration.Path, content);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -95,33 +72,32 @@ public sealed class SecretsAtRestTests
     public async Task Plaintext_secret_stored_before_encryption_still_verifies_and_is_encrypted_on_its_next_write()
     {
         // IngressApplication seeds straight into the table, as rows written before this change were.
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: "legacy-plaintext-0004");
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: "legacy-plaintext-0004");
         Assert.That((await StoredAsync(integration.Id)).Secret, Is.EqualTo("legacy-plaintext-0004"));
-        Assert.That(await PostSignedAsync(integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
 
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{integration.Id}", new { signingSecret = "legacy-plaintext-0004" }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{integration.Id}", new { signingSecret = "legacy-plaintext-0004" }), HttpStatusCode.OK);
         Assert.That((await StoredAsync(integration.Id)).Secret, Does.StartWith(SecretProtector.Prefix));
-        Assert.That(await PostSignedAsync(integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]
     public async Task Key_ring_is_kept_in_the_database_so_another_replica_decrypts_the_secret()
     {
         var seeded = await SeedGitHubAsync("replica-secret-0005", apiToken: null);
-        await using (var connection = new NpgsqlConnection(_app.ConnectionString))
+        await using (var connection = new NpgsqlConnection(App.ConnectionString))
         {
             await connection.OpenAsync();
             await using var count = new NpgsqlCommand("SELECT count(*) FROM data_protection_keys", connection);
             Assert.That(await count.ExecuteScalarAsync(), Is.GreaterThanOrEqualTo(1L));
         }
 
-        await using var replica = new IngressApplication();
+        await using var replica = await IngressFixture.StartAsync();
         using var replicaClient = replica.CreateClient();
-        await replica.StartAsync();
         var (storedSecret, storedSettings) = await StoredAsync(seeded.IntegrationId);
         Assert.That(replica.Services.GetRequiredService<SecretProtector>().Unprotect(storedSecret), Is.EqualTo("replica-secret-0005"));
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        using var request = Signed(seeded.WebhookPath, "replica-secret-0005", body);
+        using var request = GitHubSender.Signed(seeded.WebhookPath, "replica-secret-0005", body);
         using var response = await replicaClient.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
@@ -129,46 +105,20 @@ public sealed class SecretsAtRestTests
     [Test]
     public async Task Secret_that_cannot_be_decrypted_refuses_the_webhooks_instead_of_accepting_them_unsigned()
     {
-        var integration = await _app.CreateIntegrationAsync(Provider.GitHub, signingSecret: SecretProtector.Prefix + "not-a-protected-payload");
-        Assert.That(await PostSignedAsync(integration.Path, "anything"), Is.EqualTo(HttpStatusCode.Unauthorized));
-        using var unsigned = await _client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, "application/json"));
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: SecretProtector.Prefix + "not-a-protected-payload");
+        Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "anything"), Is.EqualTo(HttpStatusCode.Unauthorized));
+        using var unsigned = await Client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, "application/json"));
         Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
-    private async Task<Seeded> SeedGitHubAsync(string? secret, string? apiToken)
-    {
-        var account = await _admin.CreateAccountAsync();
-        var accountId = account.GetProperty("id").GetGuid();
-        var userId = (await _admin.CreateUserAsync(accountId)).GetProperty("id").GetGuid();
-        var productId = (await _admin.CreateProductAsync(accountId)).GetProperty("id").GetGuid();
-        await AdminClient.ExpectAsync(await _admin.PutAsync($"/products/{productId}/members/{userId}", new { role = "owner" }), HttpStatusCode.OK);
-        object? settings = apiToken is null ? null : new { apiToken };
-        var created = await _admin.CreateIntegrationAsync(productId, userId, "github", settings, secret);
-        return new Seeded(accountId, userId, productId, created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!, created);
-    }
+    private Task<Seeded> SeedGitHubAsync(string? secret, string? apiToken) =>
+        Admin.SeedAsync("github", apiToken is null ? null : new { apiToken }, secret);
 
     private async Task<(string? Secret, string Settings)> StoredAsync(Guid integrationId)
     {
-        await using var db = _app.CreateDbContext();
+        await using var db = App.CreateDbContext();
         var stored = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
         var secret = await db.IntegrationSigningSecrets.AsNoTracking().Where(s => s.IntegrationId == integrationId).Select(s => s.Secret).SingleOrDefaultAsync();
         return (secret, stored.Settings);
-    }
-
-    private async Task<HttpStatusCode> PostSignedAsync(string path, string secret)
-    {
-        using var request = Signed(path, secret, PayloadFixtures.Read(Provider.GitHub, "issues.opened.json"));
-        using var response = await _client.SendAsync(request);
-        return response.StatusCode;
-    }
-
-    private static HttpRequestMessage Signed(string path, string secret, byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
-        return request;
     }
 }

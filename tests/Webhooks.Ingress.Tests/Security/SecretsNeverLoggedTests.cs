@@ -9,8 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
-using Webhooks.Testing;
+using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Tests.Security;
 
@@ -25,7 +24,7 @@ public sealed class SecretsNeverLoggedTests
     public async Task No_token_secret_signature_or_admin_key_appears_in_logs_traces_answers_or_the_delivery_log()
     {
         var spans = new List<Activity>();
-        await using var app = new IngressApplication(configure: web =>
+        await using var app = await IngressFixture.StartAsync(configure: web =>
         {
             // The shipped appsettings.json raises these categories to Warning; their Debug and Trace lines are where
             // a path, header or query could leak, so this test lowers them again (the code's own filters still apply).
@@ -38,7 +37,6 @@ public sealed class SecretsNeverLoggedTests
         using var client = app.CreateClient();
         using var adminHttp = app.CreateAdminClient();
         var admin = new AdminClient(adminHttp);
-        await app.StartAsync();
 
         var secrets = new List<string> { IngressApplication.AdminKey };
         var answers = new StringBuilder();
@@ -55,12 +53,12 @@ public sealed class SecretsNeverLoggedTests
 
         // A sender posts signed, wrongly signed, duplicated and unsigned deliveries.
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        var signature = Sign(body, gitHubSecret);
+        var signature = GitHubSender.Signature(body, gitHubSecret);
         secrets.Add(signature["sha256=".Length..]);
         await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", signature), ("X-GitHub-Delivery", Guid.NewGuid().ToString()));
         await Post(seeded.WebhookPath, PayloadFixtures.Read(Provider.GitHub, "issues.closed.json"), ("X-Hub-Signature-256", signature));
         await Post(seeded.WebhookPath, body);
-        var wrong = Sign(body, "some-other-secret-guess-0b9e");
+        var wrong = GitHubSender.Signature(body, "some-other-secret-guess-0b9e");
         secrets.Add(wrong["sha256=".Length..]);
         await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", wrong));
 
@@ -68,9 +66,9 @@ public sealed class SecretsNeverLoggedTests
         var rotated = await AdminClient.ExpectAsync(await admin.PostAsync($"/integrations/{seeded.IntegrationId}/token", new { }), HttpStatusCode.OK);
         var newToken = rotated.GetProperty("token").GetString()!;
         secrets.Add(newToken);
-        await Post($"/api/v1/webhooks/{seeded.Token}", body, ("X-Hub-Signature-256", Sign(body, patchedSecret)));
-        await Post($"/api/v1/webhooks/{newToken}", body, ("X-Hub-Signature-256", Sign(body, patchedSecret)));
-        secrets.Add(Sign(body, patchedSecret)["sha256=".Length..]);
+        await Post($"/api/v1/webhooks/{seeded.Token}", body, ("X-Hub-Signature-256", GitHubSender.Signature(body, patchedSecret)));
+        await Post($"/api/v1/webhooks/{newToken}", body, ("X-Hub-Signature-256", GitHubSender.Signature(body, patchedSecret)));
+        secrets.Add(GitHubSender.Signature(body, patchedSecret)["sha256=".Length..]);
 
         // Asana hands over its secret in a handshake; Smartsheet its challenge.
         var asana = await admin.SeedAsync(provider: "asana");
@@ -138,8 +136,13 @@ public sealed class SecretsNeverLoggedTests
             }
         }
 
-        // Let the host flush what it logs after answering (relay, directory).
-        await Task.Delay(500);
+        // What the host logs after answering is in the capture once the relay has sent every delivery it accepted.
+        await Eventually.HoldsAsync("the relay to send every accepted delivery", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return !await db.Deliveries.AnyAsync(d => (d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId
+                || d.IntegrationId == standard.IntegrationId) && d.Status == DeliveryStatus.Accepted);
+        });
         var records = app.Services.GetFakeLogCollector().GetSnapshot();
         var exported = spans.Snapshot();
         var lines = records.Select(TelemetryText.Of).Concat(exported.Select(TelemetryText.Of)).ToList();
@@ -182,7 +185,4 @@ public sealed class SecretsNeverLoggedTests
     }
 
     private static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode status) => await AdminClient.ExpectAsync(await call, status);
-
-    private static string Sign(byte[] body, string secret) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 }

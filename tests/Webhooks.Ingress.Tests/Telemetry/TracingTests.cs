@@ -8,7 +8,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Telemetry;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Telemetry;
 
@@ -30,8 +29,7 @@ public sealed class TracingTests
     {
         Assert.That(Environment.GetEnvironmentVariable(TelemetryExtensions.OtlpEndpointKey), Is.Null.Or.Empty,
             "this test needs OTEL_EXPORTER_OTLP_ENDPOINT unset");
-        await using var app = new IngressApplication();
-        await app.StartAsync();
+        await using var app = await IngressFixture.StartAsync();
 
         var (_, delivery) = await PostWithTraceParentAsync(app);
         // Sent: the bus's sources and meters exist too.
@@ -52,8 +50,7 @@ public sealed class TracingTests
     public async Task With_the_otlp_endpoint_configured_the_ingress_traces_meters_and_exports_logs()
     {
         // Nothing listens on the discard port: what is exported is dropped, which is not what this test is about.
-        await using var app = new IngressApplication(configure: web => web.UseSetting(TelemetryExtensions.OtlpEndpointKey, "http://127.0.0.1:9"));
-        await app.StartAsync();
+        await using var app = await IngressFixture.StartAsync(configure: web => web.UseSetting(TelemetryExtensions.OtlpEndpointKey, "http://127.0.0.1:9"));
 
         var (traceId, delivery) = await PostWithTraceParentAsync(app);
         await app.WaitUntilPublishedAsync([delivery.Id], TimeSpan.FromSeconds(10));
@@ -74,9 +71,8 @@ public sealed class TracingTests
     public async Task Request_spans_are_named_by_route_with_status_and_the_senders_trace_and_never_carry_the_token()
     {
         var spans = new List<Activity>();
-        await using var app = new IngressApplication(configure: web =>
+        await using var app = await IngressFixture.StartAsync(configure: web =>
             web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(spans))));
-        await app.StartAsync();
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
         using var client = app.CreateClient();
 
@@ -95,7 +91,7 @@ public sealed class TracingTests
             using var response = await client.PostAsync(path, Json());
             Assert.That(response.StatusCode, Is.Not.EqualTo(HttpStatusCode.InternalServerError), path);
         }
-        var requests = await WaitForAsync(() => [.. spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore")], found => found.Count >= 1 + mistyped.Length);
+        var requests = await RequestSpansAsync(spans, found => found.Count >= 1 + mistyped.Length);
 
         var webhook = requests.Single(s => s.TraceId == traceId);
         var leaking = spans.Snapshot().Select(TelemetryText.Of).Where(text => text.Contains(integration.Token, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -126,7 +122,7 @@ public sealed class TracingTests
         using var response = await client.PostAsync($"/api/v1/webhooks/{new string('a', 32)}", Json());
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        var request = (await WaitForAsync(() => [.. spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore")], found => found.Count > 0)).Single();
+        var request = (await RequestSpansAsync(spans, found => found.Count > 0)).Single();
         Assert.Multiple(() =>
         {
             Assert.That(request.Status, Is.EqualTo(ActivityStatusCode.Error));
@@ -154,16 +150,7 @@ public sealed class TracingTests
         return content;
     }
 
-    /// <summary>A request span ends just after its answer is sent: poll (bounded) until enough have been exported.</summary>
-    private static async Task<List<Activity>> WaitForAsync(Func<List<Activity>> read, Func<List<Activity>, bool> enough)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var found = read();
-        while (!enough(found) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            found = read();
-        }
-        return found;
-    }
+    /// <summary>A request span ends just after its answer is sent: the exported request spans, once there are enough.</summary>
+    private static Task<List<Activity>> RequestSpansAsync(List<Activity> spans, Func<List<Activity>, bool> enough) =>
+        Eventually.GetAsync("the request spans to be exported", () => Task.FromResult(spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore").ToList()), enough, TimeSpan.FromSeconds(10));
 }

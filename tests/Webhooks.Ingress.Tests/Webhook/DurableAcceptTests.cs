@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 
@@ -14,9 +13,8 @@ public sealed class DurableAcceptTests
     public async Task Payload_that_cannot_be_stored_is_503_with_Retry_After_and_the_next_one_is_stored_again()
     {
         await using var database = await TestDatabase.CreateAsync("accept");
-        await using var app = new IngressApplication(connectionString: database.ConnectionString);
+        await using var app = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
         using var client = app.CreateClient();
-        await app.StartAsync();
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
 
         await ExecuteAsync(database, "ALTER TABLE deliveries RENAME TO deliveries_away");
@@ -41,9 +39,8 @@ public sealed class DurableAcceptTests
     public async Task Row_the_database_refuses_fails_only_its_own_request_and_never_gets_a_200()
     {
         await using var database = await TestDatabase.CreateAsync("accept");
-        await using var app = new IngressApplication(connectionString: database.ConnectionString);
+        await using var app = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
         using var client = app.CreateClient();
-        await app.StartAsync();
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
         // A constraint only this request's row breaks (SQLSTATE 23514), as any row-level refusal would.
         await ExecuteAsync(database, "ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (content_type NOT LIKE 'application/poison%')");

@@ -1,12 +1,8 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Tests.Admin;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 
@@ -18,17 +14,8 @@ public sealed class StandardWebhooksTests : IngressFixture
 {
     private static readonly byte[] ContactCreated = PayloadFixtures.Read(Provider.Standard, "contact.created.json");
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private AdminClient _admin = null!;
 
-    protected override IngressApplication CreateApplication() =>
-        new(configure: web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_clock)));
-
-    [OneTimeSetUp]
-    public void Admin() => _admin = new AdminClient(App.CreateAdminClient());
-
-    [OneTimeTearDown]
-    public void Dispose_admin() => _admin.Http.Dispose();
+    protected override bool OnFakeClock => true;
 
     [Test]
     public async Task A_delivery_signed_as_the_sender_signs_it_is_stored_under_its_webhook_id()
@@ -36,7 +23,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         var (standard, secret) = await StandardIntegrationAsync();
         var id = NewMessageId();
 
-        var (status, text) = await PostSignedAsync(standard, secret, id, _clock.GetUtcNow());
+        var (status, text) = await PostSignedAsync(standard, secret, id, Clock.GetUtcNow());
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), text);
         var stored = (await App.DeliveriesOfAsync(standard.IntegrationId)).Single();
@@ -47,7 +34,7 @@ public sealed class StandardWebhooksTests : IngressFixture
             Assert.That(stored.SignatureVerified, Is.True);
             Assert.That(stored.Body, Is.EqualTo(ContactCreated), "stored byte for byte");
             Assert.That(headers.RootElement.GetProperty("webhook-id").GetString(), Is.EqualTo(id));
-            Assert.That(headers.RootElement.GetProperty("webhook-timestamp").GetString(), Is.EqualTo(_clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(headers.RootElement.GetProperty("webhook-timestamp").GetString(), Is.EqualTo(Clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Assert.That(headers.RootElement.TryGetProperty("webhook-signature", out _), Is.False, "signatures are never kept");
         });
     }
@@ -58,7 +45,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     {
         var (standard, secret) = await StandardIntegrationAsync();
 
-        var (status, text) = await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(minutes));
+        var (status, text) = await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(minutes));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized), text);
         using var answer = JsonDocument.Parse(text);
@@ -79,8 +66,8 @@ public sealed class StandardWebhooksTests : IngressFixture
         var (standard, secret) = await StandardIntegrationAsync();
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(-5))).Status, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), _clock.GetUtcNow().AddMinutes(5))).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(-5))).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, secret, NewMessageId(), Clock.GetUtcNow().AddMinutes(5))).Status, Is.EqualTo(HttpStatusCode.OK));
         });
     }
 
@@ -88,7 +75,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task A_wrong_or_missing_signature_is_the_usual_401()
     {
         var (standard, secret) = await StandardIntegrationAsync();
-        var now = _clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var headers = StandardSender.Headers(StandardSender.NewSecret(), NewMessageId(), now, ContactCreated);
 
         var (wrong, wrongText) = await StandardSender.PostAsync(Client, standard.WebhookPath, ContactCreated, headers);
@@ -110,10 +97,10 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task After_a_rotation_the_previous_secret_verifies_for_24_hours_and_not_after()
     {
         var (standard, previous) = await StandardIntegrationAsync();
-        var rotatedAt = _clock.GetUtcNow();
+        var rotatedAt = Clock.GetUtcNow();
         var next = StandardSender.NewSecret();
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
 
         var listed = patched.GetProperty("signingSecrets").EnumerateArray().ToList();
         Assert.Multiple(() =>
@@ -123,20 +110,20 @@ public sealed class StandardWebhooksTests : IngressFixture
             Assert.That(listed[1].GetProperty("expiresAt").ValueKind, Is.EqualTo(JsonValueKind.Null));
         });
 
-        _clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK),
+            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK),
                 "the previous secret, a second before its 24 hours end");
-            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
         });
 
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized),
+            Assert.That((await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized),
                 "24 hours after the rotation");
-            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, next, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(new[] { Fingerprint(next) }), "an expired secret is no longer listed");
         });
     }
@@ -147,15 +134,15 @@ public sealed class StandardWebhooksTests : IngressFixture
         // The rotated-to secret removed by fingerprint leaves only its predecessor, which expires a day later.
         var (standard, previous) = await StandardIntegrationAsync();
         var next = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
-        using (var deleted = await _admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        using (var deleted = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
         {
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         }
 
-        _clock.Advance(TimeSpan.FromHours(24));
+        Clock.Advance(TimeSpan.FromHours(24));
         var (unsigned, _) = await StandardSender.PostAsync(Client, standard.WebhookPath, ContactCreated);
-        var (signedWithExpired, _) = await PostSignedAsync(standard, previous, NewMessageId(), _clock.GetUtcNow());
+        var (signedWithExpired, _) = await PostSignedAsync(standard, previous, NewMessageId(), Clock.GetUtcNow());
 
         Assert.Multiple(() =>
         {
@@ -167,10 +154,10 @@ public sealed class StandardWebhooksTests : IngressFixture
     [Test]
     public async Task Another_provider_still_replaces_its_secret_at_once()
     {
-        var github = await _admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-first" }), HttpStatusCode.OK);
+        var github = await Admin.SeedAsync(provider: "github");
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-first" }), HttpStatusCode.OK);
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-second" }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-second" }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint("github-second"), JsonValueKind.Null) }));
@@ -181,7 +168,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     {
         var (standard, secret) = await StandardIntegrationAsync();
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint(secret), JsonValueKind.Null) }));
@@ -194,15 +181,15 @@ public sealed class StandardWebhooksTests : IngressFixture
         var rotations = Enumerable.Range(0, 10).Select(_ => StandardSender.NewSecret()).ToList();
         foreach (var secret in rotations)
         {
-            _clock.Advance(TimeSpan.FromMinutes(1));
-            await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+            Clock.Advance(TimeSpan.FromMinutes(1));
+            await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
         }
 
         Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(rotations.Select(Fingerprint)), "the first secret went to make room");
         Assert.Multiple(async () =>
         {
-            Assert.That((await PostSignedAsync(standard, first, NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That((await PostSignedAsync(standard, rotations[0], NewMessageId(), _clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((await PostSignedAsync(standard, first, NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That((await PostSignedAsync(standard, rotations[0], NewMessageId(), Clock.GetUtcNow())).Status, Is.EqualTo(HttpStatusCode.OK));
         });
     }
 
@@ -210,9 +197,9 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task Removing_the_secret_removes_every_one_at_once()
     {
         var (standard, _) = await StandardIntegrationAsync();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = StandardSender.NewSecret() }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = StandardSender.NewSecret() }), HttpStatusCode.OK);
 
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
 
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero, "an operator removing the secrets means it: no grace");
     }
@@ -223,18 +210,18 @@ public sealed class StandardWebhooksTests : IngressFixture
     [TestCase("whsec_c2hvcnQ=", TestName = "5 bytes")]
     public async Task A_standard_signing_secret_that_is_not_whsec_base64_is_400_at_create_and_at_patch(string secret)
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
 
-        var created = await AdminClient.ExpectAsync(await _admin.PostAsync("/integrations",
+        var created = await AdminClient.ExpectAsync(await Admin.PostAsync("/integrations",
             new { productId = seeded.ProductId, provider = "standard", version = 1, name = "Sender", runAsUserId = seeded.UserId, signingSecret = secret }), HttpStatusCode.BadRequest);
-        var patched = await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret, name = "Renamed" }), HttpStatusCode.BadRequest);
+        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret, name = "Renamed" }), HttpStatusCode.BadRequest);
 
         Assert.Multiple(async () =>
         {
             Assert.That(created.GetProperty("errors").TryGetProperty("signingSecret", out _), Is.True, created.GetRawText());
             Assert.That(patched.GetProperty("errors").GetProperty("signingSecret")[0].GetString(), Does.Contain("whsec_"));
             Assert.That(created.GetRawText() + patched.GetRawText(), Does.Not.Contain(secret), "the refused value is not echoed");
-            var unchanged = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
+            var unchanged = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{seeded.IntegrationId}"), HttpStatusCode.OK);
             Assert.That(unchanged.GetProperty("name").GetString(), Is.Not.EqualTo("Renamed"), "nothing of a refused PATCH is kept");
             Assert.That(unchanged.GetProperty("signingSecrets").GetArrayLength(), Is.Zero);
         });
@@ -243,15 +230,15 @@ public sealed class StandardWebhooksTests : IngressFixture
     [Test]
     public async Task Another_providers_secret_need_not_be_a_standard_one()
     {
-        var seeded = await _admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "not-a-standard-secret" }), HttpStatusCode.OK);
+        var seeded = await Admin.SeedAsync(provider: "github");
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "not-a-standard-secret" }), HttpStatusCode.OK);
     }
 
     private async Task<(Seeded Integration, string Secret)> StandardIntegrationAsync()
     {
-        var seeded = await _admin.SeedAsync(provider: "standard");
+        var seeded = await Admin.SeedAsync(provider: "standard");
         var secret = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await _admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
         return (seeded, secret);
     }
 
@@ -260,7 +247,7 @@ public sealed class StandardWebhooksTests : IngressFixture
 
     private async Task<string?[]> FingerprintsAsync(Guid integrationId)
     {
-        var integration = await AdminClient.ExpectAsync(await _admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
+        var integration = await AdminClient.ExpectAsync(await Admin.GetAsync($"/integrations/{integrationId}"), HttpStatusCode.OK);
         return [.. integration.GetProperty("signingSecrets").EnumerateArray().Select(s => s.GetProperty("fingerprint").GetString())];
     }
 

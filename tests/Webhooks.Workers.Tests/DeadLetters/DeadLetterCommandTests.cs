@@ -4,7 +4,6 @@ using MassTransit;
 using Webhooks.Contracts;
 using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Commands;
 using static Webhooks.Workers.Tests.WorkerScenario;
 

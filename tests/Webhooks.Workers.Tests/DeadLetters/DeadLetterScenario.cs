@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Commands;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
@@ -15,7 +14,6 @@ namespace Webhooks.Workers.Tests.DeadLetters;
 /// </summary>
 public sealed class DeadLetterScenario : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private bool _ingressStopped;
 
@@ -47,7 +45,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     {
         var vhost = await TestVirtualHost.CreateAsync("deadletters");
         var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
-        var ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = vhost.Name });
+        var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = vhost.Name });
         return new DeadLetterScenario(vhost, worker, ingress);
     }
 
@@ -78,7 +76,7 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     public async Task<Delivery> DeadLetterAsync(Integration integration, byte[] body)
     {
         var delivery = await StoreDeliveryAsync(integration, body);
-        await FailureInjection.FailAttemptsAsync(delivery, int.MaxValue);
+        await FailureInjection.FailAttemptsAsync(delivery.Id, int.MaxValue);
         var before = await CountAsync(ErrorQueue);
         await Worker.SendAsync(delivery);
         var outcome = await WaitForOutcomeAsync(delivery.Id);
@@ -118,16 +116,8 @@ public sealed class DeadLetterScenario : IAsyncDisposable
         }
     }
 
-    public async Task WaitForCountAsync(string queue, uint expected)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        uint count;
-        while ((count = await CountAsync(queue)) != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-        Assert.That(count, Is.EqualTo(expected), $"messages in {queue} after waiting {Timeout.TotalSeconds} s");
-    }
+    public Task WaitForCountAsync(string queue, uint expected) =>
+        Eventually.GetAsync($"{expected} messages in {queue}", () => CountAsync(queue), count => count == expected);
 
     public async ValueTask DisposeAsync()
     {

@@ -30,9 +30,9 @@ public sealed class DeadLettersApiTests
     /// <summary>A Jira integration and a record linked to issue 10040, made through the admin API.</summary>
     private async Task<(CreatedIntegration Integration, Guid Record)> JiraIntegrationAsync()
     {
-        var tenant = await Api.CreateTenantAsync();
-        var integration = await Api.CreateIntegrationAsync(tenant, "jira", new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
-        return (integration, await Api.CreateLinkedRecordAsync(tenant, integration, JiraIssueId));
+        var tenant = await Api.Admin.CreateTenantAsync();
+        var integration = await Api.Admin.CreateIntegrationAsync(tenant, "jira", new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
+        return (integration, await Api.Admin.CreateLinkedRecordAsync(tenant, integration, JiraIssueId));
     }
 
     /// <summary>Jira posts a comment while every attempt to apply the integration's deliveries fails: it ends in the error queue.</summary>
@@ -46,7 +46,7 @@ public sealed class DeadLettersApiTests
         return deliveryId;
     }
 
-    private async Task<JsonElement> GetAsync(string path) => await Api.ExpectAsync(HttpMethod.Get, path, null, HttpStatusCode.OK);
+    private async Task<JsonElement> GetAsync(string path) => await Api.Admin.ExpectAsync(HttpMethod.Get, path, null, HttpStatusCode.OK);
 
     private static List<Guid> DeliveryIds(JsonElement page) =>
         page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("deliveryId").GetGuid()).ToList();
@@ -136,7 +136,7 @@ public sealed class DeadLettersApiTests
         using var http = Api.CreateClient();
         http.DefaultRequestHeaders.Authorization = new("Bearer", AdminIngress.AdminKey);
 
-        using var response = await http.GetAsync(AdminIngress.Prefix + path);
+        using var response = await http.GetAsync(AdminClient.Prefix + path);
 
         Assert.That(response.StatusCode, Is.EqualTo(expected), await response.Content.ReadAsStringAsync());
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -151,20 +151,20 @@ public sealed class DeadLettersApiTests
 
         using var http = Api.CreateClient();
         http.DefaultRequestHeaders.Authorization = new("Bearer", AdminIngress.AdminKey);
-        using var response = await http.PostAsync($"{AdminIngress.Prefix}/dead-letters/jira/{delivery}/replay", null);
+        using var response = await http.PostAsync($"{AdminClient.Prefix}/dead-letters/jira/{delivery}/replay", null);
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), body);
         var answer = JsonDocument.Parse(body).RootElement;
         var replayId = answer.GetProperty("replayId").GetGuid();
-        Assert.That(response.Headers.Location?.OriginalString, Is.EqualTo($"{AdminIngress.Prefix}/deliveries/replays/{replayId}"));
+        Assert.That(response.Headers.Location?.OriginalString, Is.EqualTo($"{AdminClient.Prefix}/deliveries/replays/{replayId}"));
         Assert.That((answer.GetProperty("replayed").GetInt32(), answer.GetProperty("deliveries").GetInt32()), Is.EqualTo((1, 1)));
         await _stack.WaitForCountAsync(ErrorQueue, 0);
-        var progress = await Api.WaitForReplayAsync(replayId);
+        var progress = await Api.Admin.WaitForReplayAsync(replayId);
         Assert.That(progress.GetProperty("statuses").GetProperty("processed").GetInt32(), Is.EqualTo(1));
-        var comments = (await Api.GetRecordAsync(record)).GetProperty("comments");
+        var comments = (await Api.Admin.GetRecordAsync(record)).GetProperty("comments");
         Assert.That(comments.GetArrayLength(), Is.EqualTo(1));
-        await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{delivery}/replay", null, HttpStatusCode.NotFound);
+        await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{delivery}/replay", null, HttpStatusCode.NotFound);
     }
 
     [Test]
@@ -175,7 +175,7 @@ public sealed class DeadLettersApiTests
         var orphan = await _stack.SendOrphanAsync(integration.Id);
         await FailureInjection.HealIntegrationAsync(integration.Id);
 
-        var dryRun = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { exception = "PostgresException", dryRun = true }, HttpStatusCode.OK);
+        var dryRun = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { exception = "PostgresException", dryRun = true }, HttpStatusCode.OK);
         var (_, cliDryRun) = await _stack.RunAsync("dead-letters", "replay", "--provider", "jira", "--exception", "PostgresException", "--dry-run");
 
         Assert.That((dryRun.GetProperty("dryRun").GetBoolean(), dryRun.GetProperty("replayed").GetInt32()), Is.EqualTo((true, 1)));
@@ -183,7 +183,7 @@ public sealed class DeadLettersApiTests
         Assert.That(cliDryRun, Does.Contain($"Would replay {delivery}").And.Contain("Dry run: 1 message(s)").And.Not.Contain(orphan.ToString()));
         await _stack.WaitForCountAsync(ErrorQueue, 2);
 
-        var replay = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { exception = "PostgresException" }, HttpStatusCode.Accepted);
+        var replay = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { exception = "PostgresException" }, HttpStatusCode.Accepted);
 
         Assert.That((replay.GetProperty("replayed").GetInt32(), replay.GetProperty("left").GetInt32()), Is.EqualTo((1, 1)));
         Assert.That((await WaitForOutcomeAsync(delivery, DeliveryStatus.Processed)).Applied, Is.EqualTo(1));
@@ -194,8 +194,8 @@ public sealed class DeadLettersApiTests
     [Test]
     public async Task Bulk_replay_needs_a_selection_and_a_positive_max()
     {
-        var noSelection = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { dryRun = true }, HttpStatusCode.BadRequest);
-        var noMax = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { all = true, max = 0 }, HttpStatusCode.BadRequest);
+        var noSelection = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { dryRun = true }, HttpStatusCode.BadRequest);
+        var noMax = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { all = true, max = 0 }, HttpStatusCode.BadRequest);
 
         Assert.That(noSelection.GetProperty("errors").TryGetProperty("all", out _), Is.True, noSelection.ToString());
         Assert.That(noMax.GetProperty("errors").TryGetProperty("max", out _), Is.True, noMax.ToString());
@@ -207,8 +207,8 @@ public sealed class DeadLettersApiTests
         var (integration, _) = await JiraIntegrationAsync();
         var orphan = await _stack.SendOrphanAsync(integration.Id);
 
-        var one = await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{orphan}/replay", null, HttpStatusCode.Conflict);
-        var all = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { all = true }, HttpStatusCode.Accepted);
+        var one = await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{orphan}/replay", null, HttpStatusCode.Conflict);
+        var all = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/replay", new { all = true }, HttpStatusCode.Accepted);
 
         Assert.That(one.GetProperty("detail").GetString(), Does.Contain("not stored"));
         Assert.That((all.GetProperty("replayed").GetInt32(), all.GetProperty("skipped").GetArrayLength()), Is.EqualTo((0, 1)));
@@ -224,21 +224,21 @@ public sealed class DeadLettersApiTests
         await DeadLetterAsync(integration, "purge-2");
         var orphan = await _stack.SendOrphanAsync(integration.Id);
 
-        var unconfirmedOne = await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", null, HttpStatusCode.BadRequest);
-        await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", new { confirm = false }, HttpStatusCode.BadRequest);
-        var unconfirmed = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException" }, HttpStatusCode.BadRequest);
+        var unconfirmedOne = await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", null, HttpStatusCode.BadRequest);
+        await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", new { confirm = false }, HttpStatusCode.BadRequest);
+        var unconfirmed = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException" }, HttpStatusCode.BadRequest);
         Assert.That(unconfirmedOne.GetProperty("errors").TryGetProperty("confirm", out _), Is.True, unconfirmedOne.ToString());
         Assert.That(unconfirmed.GetProperty("errors").TryGetProperty("confirm", out _), Is.True, unconfirmed.ToString());
         await _stack.WaitForCountAsync(ErrorQueue, 3);
 
-        var one = await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{orphan}/purge", new { confirm = true }, HttpStatusCode.OK);
-        var filtered = await Api.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException", confirm = true }, HttpStatusCode.OK);
+        var one = await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{orphan}/purge", new { confirm = true }, HttpStatusCode.OK);
+        var filtered = await Api.Admin.ExpectAsync(HttpMethod.Post, "/dead-letters/jira/purge", new { exception = "PostgresException", confirm = true }, HttpStatusCode.OK);
 
         Assert.That(one.GetProperty("purged").GetInt32(), Is.EqualTo(1));
         Assert.That((filtered.GetProperty("purged").GetInt32(), filtered.GetProperty("left").GetInt32()), Is.EqualTo((2, 0)));
         await _stack.WaitForCountAsync(ErrorQueue, 0);
-        await Api.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", new { confirm = true }, HttpStatusCode.NotFound);
-        var stored = await Api.ExpectAsync(HttpMethod.Get, $"/deliveries/{first}", null, HttpStatusCode.OK);
+        await Api.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{first}/purge", new { confirm = true }, HttpStatusCode.NotFound);
+        var stored = await Api.Admin.ExpectAsync(HttpMethod.Get, $"/deliveries/{first}", null, HttpStatusCode.OK);
         Assert.That(stored.GetProperty("status").GetString(), Is.EqualTo("dead_lettered"), "a purge removes the message, never the stored delivery");
     }
 
@@ -247,14 +247,14 @@ public sealed class DeadLettersApiTests
     {
         var (integration, _) = await JiraIntegrationAsync();
         await DeadLetterAsync(integration, "not-for-the-ingress");
-        await using var asIngress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        await using var asIngress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?>
         {
             ["RabbitMqTransport:VHost"] = _stack.VirtualHost.Name,
             ["DeadLetters:User"] = Testing.TestServices.IngressBrokerUser.Name,
             ["DeadLetters:Pass"] = Testing.TestServices.IngressBrokerUser.Password,
         });
 
-        var (status, problem) = await asIngress.SendAsync(HttpMethod.Get, "/dead-letters/jira");
+        var (status, problem) = await asIngress.Admin.SendAsync(HttpMethod.Get, "/dead-letters/jira");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), problem.ToString());
         await _stack.WaitForCountAsync(ErrorQueue, 1);
@@ -264,12 +264,12 @@ public sealed class DeadLettersApiTests
     [Test]
     public async Task A_broker_that_refuses_the_dead_letter_user_is_a_503_that_names_no_host_or_user()
     {
-        await using var misconfigured = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        await using var misconfigured = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?>
         {
             ["RabbitMqTransport:VHost"] = _stack.VirtualHost.Name, ["DeadLetters:User"] = "no-such-operator", ["DeadLetters:Pass"] = "wrong",
         });
 
-        var (status, problem) = await misconfigured.SendAsync(HttpMethod.Get, "/dead-letters/jira");
+        var (status, problem) = await misconfigured.Admin.SendAsync(HttpMethod.Get, "/dead-letters/jira");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), problem.ToString());
         Assert.That(problem.GetProperty("title").GetString(), Is.EqualTo("Dead letters unavailable"));

@@ -54,7 +54,7 @@ public sealed class BatchMessageTests
         {
             settings["Outbox:DeliveriesPerMessage"] = perMessage.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        return await AdminIngress.StartAsync(settings: settings);
+        return await AdminIngress.StartNewAsync(settings: settings);
     }
 
     private async Task<WorkerApplication> StartWorkerAsync() =>
@@ -70,9 +70,9 @@ public sealed class BatchMessageTests
     private async Task<(CreatedIntegration Integration, Guid Record, List<Guid> Deliveries)> PostWhileTheBrokerIsAwayAsync(int count, int? deliveriesPerMessage = null)
     {
         _ingress = await StartIngressAsync(deliveriesPerMessage);
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "jira", new { });
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, JiraIssueId);
+        var tenant = await _ingress.Admin.CreateTenantAsync();
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, "jira", new { });
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, JiraIssueId);
         await _vhost.BlockConnectionsAsync();
         var deliveries = new List<Guid>();
         for (var i = 0; i < count; i++)
@@ -82,23 +82,15 @@ public sealed class BatchMessageTests
         return (integration, record, deliveries);
     }
 
-    private static async Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveries)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+    private static Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveries) =>
+        Eventually.HoldsAsync("the outbox relay to publish the deliveries", async () =>
         {
             await using var db = NewContext();
-            if (await db.Deliveries.CountAsync(d => deliveries.Contains(d.Id) && d.PublishedAt != null) == deliveries.Count)
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("The outbox relay did not publish the deliveries within 60 s.");
-    }
+            return await db.Deliveries.CountAsync(d => deliveries.Contains(d.Id) && d.PublishedAt != null) == deliveries.Count;
+        }, TimeSpan.FromSeconds(60));
 
     private async Task<List<JsonElement>> CommentsAsync(Guid record) =>
-        [.. (await _ingress!.GetRecordAsync(record)).GetProperty("comments").EnumerateArray()];
+        [.. (await _ingress!.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray()];
 
     [Test]
     public async Task Deliveries_one_relay_pass_claimed_go_as_one_message_and_each_gets_its_own_outcome()
@@ -125,7 +117,7 @@ public sealed class BatchMessageTests
         var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(6);
         var failing = deliveries[3];
         // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries; the fifth (a replay) succeeds.
-        await FailureInjection.FailAttemptsAsync(new Delivery { Id = failing }, 4);
+        await FailureInjection.FailAttemptsAsync(failing, 4);
         await _vhost.UnblockConnectionsAsync();
         await WaitUntilPublishedAsync(deliveries);
         Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
@@ -143,7 +135,7 @@ public sealed class BatchMessageTests
         await WaitForCountAsync(ErrorQueue, 1);
 
         // The dead-letter list (the admin API, which the console and the command line share) shows that delivery alone.
-        var page = await _ingress!.ExpectAsync(HttpMethod.Get, "/dead-letters/jira", null, HttpStatusCode.OK);
+        var page = await _ingress!.Admin.ExpectAsync(HttpMethod.Get, "/dead-letters/jira", null, HttpStatusCode.OK);
         var listed = page.GetProperty("messages").EnumerateArray().ToList();
         Assert.That(listed, Has.Count.EqualTo(1));
         Assert.Multiple(() =>
@@ -155,7 +147,7 @@ public sealed class BatchMessageTests
         });
 
         // Replayed from there, it is that one delivery again, and applies.
-        var replay = await _ingress.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{failing}/replay", null, HttpStatusCode.Accepted);
+        var replay = await _ingress.Admin.ExpectAsync(HttpMethod.Post, $"/dead-letters/jira/{failing}/replay", null, HttpStatusCode.Accepted);
         Assert.That(replay.GetProperty("deliveries").GetInt32(), Is.EqualTo(1));
         var replayed = await WaitForOutcomeAsync(failing, DeliveryStatus.Processed);
         Assert.That((replayed.Applied, replayed.Attempts), Is.EqualTo((1, 5)));
@@ -198,7 +190,7 @@ public sealed class BatchMessageTests
         _worker = null;
 
         // The operator replays the integration's processed deliveries while no worker runs: the relay sends them all in one pass.
-        var started = await _ingress!.ExpectAsync(HttpMethod.Post, "/deliveries/replay",
+        var started = await _ingress!.Admin.ExpectAsync(HttpMethod.Post, "/deliveries/replay",
             new { statuses = new[] { "processed" }, integrationId = integration.Id }, HttpStatusCode.Accepted);
         Assert.That(started.GetProperty("replayed").GetInt32(), Is.EqualTo(5));
         await WaitUntilPublishedAsync(deliveries);
@@ -208,7 +200,7 @@ public sealed class BatchMessageTests
 
         await StartWorkerAsync();
 
-        var progress = await _ingress.WaitForReplayAsync(started.GetProperty("replayId").GetGuid());
+        var progress = await _ingress.Admin.WaitForReplayAsync(started.GetProperty("replayId").GetGuid());
         Assert.That(progress.GetProperty("statuses").GetProperty("duplicate").GetInt32(), Is.EqualTo(5), "processed again, applied nothing twice");
         Assert.That(await CommentsAsync(record), Has.Count.EqualTo(5));
     }
@@ -300,14 +292,6 @@ public sealed class BatchMessageTests
         return messages;
     }
 
-    private async Task WaitForCountAsync(string queue, uint expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        uint count;
-        while ((count = await TestBroker.CountAsync(_vhost.Name, queue)) != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-        Assert.That(count, Is.EqualTo(expected), $"messages on {queue}");
-    }
+    private Task WaitForCountAsync(string queue, uint expected) =>
+        Eventually.GetAsync($"{expected} message(s) on {queue}", () => TestBroker.CountAsync(_vhost.Name, queue), count => count == expected);
 }

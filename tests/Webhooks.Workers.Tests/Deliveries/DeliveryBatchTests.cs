@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
 using static Webhooks.Workers.Tests.WorkerScenario;
@@ -142,14 +141,14 @@ public sealed class DeliveryBatchTests
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         // The slow delivery holds the only batch slot while the others queue up behind it and are taken together.
         var slow = await StoreDeliveryAsync(integration, CommentCreated("910000", "Slow"));
-        await FailureInjection.SlowDownAsync(slow, TimeSpan.FromSeconds(1));
+        await FailureInjection.SlowDownAsync(slow.Id, TimeSpan.FromSeconds(1));
         var queued = new List<Delivery>();
         for (var i = 1; i <= 6; i++)
         {
             queued.Add(await StoreDeliveryAsync(integration, CommentCreated($"91000{i}", $"Queued {i}")));
         }
         var failing = queued[2];
-        await FailureInjection.FailAttemptsAsync(failing, int.MaxValue);
+        await FailureInjection.FailAttemptsAsync(failing.Id, int.MaxValue);
         var batches = _services.GetRequiredService<DeliveryGroupCommit>();
 
         var slowOutcome = batches.ProcessAsync(slow.Id, slow.Provider, CancellationToken.None);

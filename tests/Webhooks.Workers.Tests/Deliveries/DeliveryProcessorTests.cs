@@ -4,7 +4,6 @@ using Microsoft.Extensions.Time.Testing;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Providers;
 using static Webhooks.Workers.Tests.WorkerScenario;

@@ -7,7 +7,6 @@ using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 using Webhooks.Workers.Deliveries;
 using Webhooks.Workers.Fetching;
 using Webhooks.Workers.Providers;
@@ -21,41 +20,27 @@ namespace Webhooks.Workers.Tests.Fetching;
 /// Calls to a sender's API happen before a delivery's transaction, never while it holds row locks, and never hold up
 /// deliveries that need none: a slow Asana API once kept a transaction open for minutes and stalled everything behind it.
 /// </summary>
-public sealed class FetchOutsideTransactionTests
+public sealed class FetchOutsideTransactionTests : FetchingFixture
 {
     private const string TaskGid = "1199170056173519";
     private const string TaskJson = """{"data":{"gid":"1199170056173519","name":"Ship it","completed":true,"memberships":[]}}""";
     private const string HookSecret = "outside-transaction-hook-secret";
-    private AdminIngress _ingress = null!;
-    private FakeProviderApi _asana = null!;
-
-    [OneTimeSetUp]
-    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop_the_ingress() => await _ingress.DisposeAsync();
-
-    [SetUp]
-    public async Task Start_the_fake_api() => _asana = await StartAsync();
-
-    [TearDown]
-    public async Task Stop_the_fake_api() => await _asana.DisposeAsync();
 
     private async Task<(Tenant Tenant, CreatedIntegration Integration, Guid Record)> AsanaLinkedToTaskAsync()
     {
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana", new
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await Ingress.Admin.CreateIntegrationAsync(tenant, "asana", new
         {
             statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" },
-            apiBaseUrl = _asana.BaseUrl.ToString(),
+            apiBaseUrl = Api.BaseUrl.ToString(),
             apiToken = "asana-pat-outside-transaction",
         });
-        await _ingress.AsanaHandshakeAsync(integration, HookSecret);
-        return (tenant, integration, await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid));
+        await Ingress.AsanaHandshakeAsync(integration, HookSecret);
+        return (tenant, integration, await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid));
     }
 
     private Task<Guid> PostAsanaAsync(CreatedIntegration integration, byte[] body) =>
-        _ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
+        Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
 
     private static byte[] Completed => PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
 
@@ -66,14 +51,14 @@ public sealed class FetchOutsideTransactionTests
         await using var worker = await WorkerApplication.StartAsync("--Workers:Providers=asana,github", "--Workers:BatchConcurrency=1",
             $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}", "--Fetching:RetryCount=0", "--Fetching:AttemptTimeout=00:01:00");
         var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _asana.On($"tasks/{TaskGid}", While(() => hanging.Task, TaskJson));
+        Api.On($"tasks/{TaskGid}", While(() => hanging.Task, TaskJson));
         var (tenant, asana, _) = await AsanaLinkedToTaskAsync();
-        var github = await _ingress.CreateIntegrationAsync(tenant, "github", new { statusMappings = new Dictionary<string, string> { ["closed"] = "shipped" } });
-        var issueRecord = await _ingress.CreateLinkedRecordAsync(tenant, github, "444500041");
+        var github = await Ingress.Admin.CreateIntegrationAsync(tenant, "github", new { statusMappings = new Dictionary<string, string> { ["closed"] = "shipped" } });
+        var issueRecord = await Ingress.Admin.CreateLinkedRecordAsync(tenant, github, "444500041");
 
         var slow = await PostAsanaAsync(asana, Completed);
-        await WaitUntilAsync(() => _asana.CountOf($"tasks/{TaskGid}") == 1, "the Asana fetch never started");
-        var quick = await _ingress.PostWebhookAsync(github, PayloadFixtures.Read(Provider.GitHub, "issue_comment.created.json"),
+        await Eventually.HoldsAsync("the Asana fetch to start", () => Api.CountOf($"tasks/{TaskGid}") == 1);
+        var quick = await Ingress.PostWebhookAsync(github, PayloadFixtures.Read(Provider.GitHub, "issue_comment.created.json"),
             new Dictionary<string, string> { ["X-GitHub-Event"] = "issue_comment", ["X-GitHub-Delivery"] = Guid.NewGuid().ToString() });
         var applied = await WaitForOutcomeAsync(quick);
         var slowMeanwhile = await OutcomeOfAsync(slow);
@@ -81,7 +66,7 @@ public sealed class FetchOutsideTransactionTests
 
         Assert.That(applied.Status, Is.EqualTo(DeliveryStatus.Processed), applied.LastError);
         Assert.That(slowMeanwhile, Is.EqualTo(DeliveryStatus.Queued), "the GitHub delivery was applied while the Asana fetch still hung");
-        Assert.That((await _ingress.GetRecordAsync(issueRecord)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1));
+        Assert.That((await Ingress.Admin.GetRecordAsync(issueRecord)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1));
         Assert.That((await WaitForOutcomeAsync(slow)).Status, Is.EqualTo(DeliveryStatus.Processed));
     }
 
@@ -94,7 +79,7 @@ public sealed class FetchOutsideTransactionTests
         var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Inside the fake's handler, i.e. while the worker waits for the answer: another connection takes the locks the
         // delivery's transaction takes, without waiting. Held by an open transaction, either would fail at once (55P03).
-        _asana.On($"tasks/{TaskGid}", While(async () => seen.TrySetResult(await TryLockAsync(deliveryId, record)), TaskJson));
+        Api.On($"tasks/{TaskGid}", While(async () => seen.TrySetResult(await TryLockAsync(deliveryId, record)), TaskJson));
         var body = Completed;
 
         deliveryId = await PostAsanaAsync(integration, body);
@@ -107,7 +92,7 @@ public sealed class FetchOutsideTransactionTests
     [Test]
     public async Task Task_named_by_several_deliveries_of_one_batch_is_read_once_for_all_of_them()
     {
-        _asana.On($"tasks/{TaskGid}", Json(TaskJson));
+        Api.On($"tasks/{TaskGid}", Json(TaskJson));
         var (_, created, record) = await AsanaLinkedToTaskAsync();
         Integration integration;
         await using (var db = NewContext())
@@ -127,17 +112,17 @@ public sealed class FetchOutsideTransactionTests
         var outcomes = await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().ProcessManyAsync([.. deliveries.Select(d => d.Id)], countAttempt: true, CancellationToken.None);
 
         Assert.That(outcomes.Values.Select(o => (o.Status, o.Applied)), Is.All.EqualTo((DeliveryStatus.Processed, 1)));
-        Assert.That(_asana.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("name").GetString(), Is.EqualTo("Ship it"));
+        Assert.That(Api.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
+        Assert.That((await Ingress.Admin.GetRecordAsync(record)).GetProperty("name").GetString(), Is.EqualTo("Ship it"));
     }
 
     [Test]
     public async Task Delivery_whose_fetch_fails_transiently_fails_alone_and_the_others_of_its_batch_are_applied()
     {
         const string OtherTask = "1199170056173520";
-        _asana.On($"tasks/{TaskGid}", Json(TaskJson)).On($"tasks/{OtherTask}", Status(503));
+        Api.On($"tasks/{TaskGid}", Json(TaskJson)).On($"tasks/{OtherTask}", Status(503));
         var (tenant, created, record) = await AsanaLinkedToTaskAsync();
-        await _ingress.CreateLinkedRecordAsync(tenant, created, OtherTask);
+        await Ingress.Admin.CreateLinkedRecordAsync(tenant, created, OtherTask);
         Integration integration;
         await using (var db = NewContext())
         {
@@ -154,7 +139,7 @@ public sealed class FetchOutsideTransactionTests
         Assert.That((await goodOutcome).Status, Is.EqualTo(DeliveryStatus.Processed));
         var failure = Assert.CatchAsync<ItemFetchException>(() => failingOutcome);
         Assert.That(failure!.Message, Does.Contain("answered 503"));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("status").GetString(), Is.EqualTo("shipped"));
+        Assert.That((await Ingress.Admin.GetRecordAsync(record)).GetProperty("status").GetString(), Is.EqualTo("shipped"));
         await using var check = NewContext();
         Assert.That((await check.Deliveries.SingleAsync(d => d.Id == failing.Id)).Attempts, Is.EqualTo(1), "a failed fetch counts its attempt");
     }
@@ -203,18 +188,5 @@ public sealed class FetchOutsideTransactionTests
     {
         await using var db = NewContext();
         return (await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId)).Status;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail(failure);
-            }
-            await Task.Delay(50);
-        }
     }
 }

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
@@ -15,40 +14,26 @@ namespace Webhooks.Workers.Tests.Fetching;
 /// socket error. Each case on the real stack: the integration made through the admin API, an Asana delivery posted to
 /// the ingress, a worker of its own configured as the case needs.
 /// </summary>
-public sealed class FetchRefusalTests
+public sealed class FetchRefusalTests : FetchingFixture
 {
     private const string TaskGid = "1199170056173519";
     private const string Token = "asana-pat-refusals-0123456789";
     private const string HookSecret = "refusal-tests-hook-secret";
-    private AdminIngress _ingress = null!;
-    private FakeProviderApi _api = null!;
-
-    [OneTimeSetUp]
-    public async Task Start_the_ingress() => _ingress = await AdminIngress.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task Stop_the_ingress() => await _ingress.DisposeAsync();
-
-    [SetUp]
-    public async Task Start_the_fake_api() => _api = await StartAsync();
-
-    [TearDown]
-    public async Task Stop_the_fake_api() => await _api.DisposeAsync();
 
     private static Task<WorkerApplication> StartWorkerAsync(params string[] settings) =>
         WorkerApplication.StartAsync([
-            "--Workers:Providers=asana", "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02", .. settings]);
+            "--Workers:Providers=asana", .. QuickFetching, .. settings]);
 
     /// <summary>An Asana integration through the admin API with <paramref name="apiBaseUrl"/>, a record linked to the task, and a delivery naming it.</summary>
     private async Task<Delivery> DeliverAsync(string apiBaseUrl)
     {
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana",
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await Ingress.Admin.CreateIntegrationAsync(tenant, "asana",
             new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl, apiToken = Token });
-        await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
-        await _ingress.AsanaHandshakeAsync(integration, HookSecret);
+        await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        await Ingress.AsanaHandshakeAsync(integration, HookSecret);
         var body = PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
-        var deliveryId = await _ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
+        var deliveryId = await Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
         return await WaitForOutcomeAsync(deliveryId);
     }
 
@@ -64,11 +49,11 @@ public sealed class FetchRefusalTests
         // The ingress allows loopback; this worker does not (its Fetching:AllowedBaseUrls is empty): it is the one that calls.
         await using var worker = await StartWorkerAsync();
 
-        var delivery = await DeliverAsync(_api.BaseUrl.ToString());
+        var delivery = await DeliverAsync(Api.BaseUrl.ToString());
 
         Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)));
         Assert.That(delivery.LastError, Does.StartWith("settings.apiBaseUrl must be https://app.asana.com/api/1.0").And.Contain("nothing was fetched"));
-        Assert.That(_api.Requests, Is.Empty);
+        Assert.That(Api.Requests, Is.Empty);
     }
 
     [Test]
@@ -80,11 +65,11 @@ public sealed class FetchRefusalTests
         {
             await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}", $"--DataProtection:KeysPath={keys.FullName}");
 
-            var delivery = await DeliverAsync(_api.BaseUrl.ToString());
+            var delivery = await DeliverAsync(Api.BaseUrl.ToString());
 
             Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)));
             Assert.That(delivery.LastError, Does.StartWith("settings.apiToken cannot be decrypted with this worker's key ring"));
-            Assert.That(_api.Requests, Is.Empty);
+            Assert.That(Api.Requests, Is.Empty);
         }
         finally
         {
@@ -101,43 +86,43 @@ public sealed class FetchRefusalTests
     public async Task Item_id_walking_up_the_path_fails_the_delivery_without_a_request(string storyGid)
     {
         await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}");
-        var tenant = await _ingress.CreateTenantAsync();
-        var integration = await _ingress.CreateIntegrationAsync(tenant, "asana",
-            new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl = _api.BaseUrl.ToString(), apiToken = Token });
-        await _ingress.CreateLinkedRecordAsync(tenant, integration, TaskGid);
-        await _ingress.AsanaHandshakeAsync(integration, HookSecret);
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await Ingress.Admin.CreateIntegrationAsync(tenant, "asana",
+            new { statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" }, apiBaseUrl = Api.BaseUrl.ToString(), apiToken = Token });
+        await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        await Ingress.AsanaHandshakeAsync(integration, HookSecret);
         var body = System.Text.Encoding.UTF8.GetBytes(Providers.AsanaPayloadParserTests.Events(
             Providers.AsanaPayloadParserTests.Event(storyGid, "story", "added", parentGid: TaskGid, parentType: "task", subtype: "comment_added")));
 
-        var delivery = await WaitForOutcomeAsync(await _ingress.PostWebhookAsync(integration, body,
+        var delivery = await WaitForOutcomeAsync(await Ingress.PostWebhookAsync(integration, body,
             new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) }));
 
         Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), delivery.LastError);
         Assert.That(delivery.LastError, Does.Contain("not called"));
-        Assert.That(_api.Requests, Is.Empty, "the token went nowhere");
+        Assert.That(Api.Requests, Is.Empty, "the token went nowhere");
     }
 
     [Test]
     public async Task Redirect_fails_the_delivery_and_the_token_never_reaches_its_target()
     {
         await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}");
-        _api.On($"tasks/{TaskGid}", Redirect(new Uri(_api.BaseUrl, "internal/metadata").ToString())).On("internal/metadata", Json("""{"data":{}}"""));
+        Api.On($"tasks/{TaskGid}", Redirect(new Uri(Api.BaseUrl, "internal/metadata").ToString())).On("internal/metadata", Json("""{"data":{}}"""));
 
-        var delivery = await DeliverAsync(_api.BaseUrl.ToString());
+        var delivery = await DeliverAsync(Api.BaseUrl.ToString());
 
         Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Failed));
         Assert.That(delivery.LastError, Is.EqualTo($"asana API GET /api/tasks/{TaskGid} answered 302, a redirect; redirects are not followed (check settings.apiBaseUrl)."));
-        AssertNamesNothingInternal(delivery, _api.BaseUrl);
-        Assert.That(_api.Requests.Select(r => r.Path), Is.EqualTo(new[] { $"tasks/{TaskGid}" }));
+        AssertNamesNothingInternal(delivery, Api.BaseUrl);
+        Assert.That(Api.Requests.Select(r => r.Path), Is.EqualTo(new[] { $"tasks/{TaskGid}" }));
     }
 
     [Test]
     public async Task Answer_over_one_MiB_fails_the_delivery()
     {
         await using var worker = await StartWorkerAsync($"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}");
-        _api.On($"tasks/{TaskGid}", Big(8 * 1024 * 1024, chunked: true));
+        Api.On($"tasks/{TaskGid}", Big(8 * 1024 * 1024, chunked: true));
 
-        var delivery = await DeliverAsync(_api.BaseUrl.ToString());
+        var delivery = await DeliverAsync(Api.BaseUrl.ToString());
 
         Assert.That((delivery.Status, delivery.LastError), Is.EqualTo((DeliveryStatus.Failed, $"asana API GET /api/tasks/{TaskGid} answered more than 1 MiB; not read.")));
     }

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Webhooks.Testing;
 using Webhooks.Workers.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
 
@@ -233,7 +232,7 @@ public sealed class ProviderApiTests
         var session = api.OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token);
 
         var reads = Enumerable.Range(0, 6).Select(i => session.GetAsync($"tasks/{i}", CancellationToken.None)).ToList();
-        await WaitUntilAsync(() => Volatile.Read(ref inFlight) == 2);
+        await Eventually.HoldsAsync("two calls in flight", () => Volatile.Read(ref inFlight) == 2, TimeSpan.FromSeconds(10));
         var other = await api.OpenSession("asana", Guid.NewGuid(), _fake.BaseUrl, Token).GetAsync("other/1", CancellationToken.None);
         release.SetResult();
         await System.Threading.Tasks.Task.WhenAll(reads);
@@ -248,16 +247,6 @@ public sealed class ProviderApiTests
         int seen;
         while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
         {
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the condition never held");
-            await System.Threading.Tasks.Task.Delay(20);
         }
     }
 

@@ -10,7 +10,6 @@ using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Holding;
@@ -173,28 +172,23 @@ public sealed class HeldDeliveryTrustTests
     /// <summary>Takes the next message off webhooks-holding_error (waiting for it), with the reason MassTransit recorded.</summary>
     private async Task<(string? MessageId, string FaultMessage)> NextErrorAsync()
     {
-        var deadline = DateTime.UtcNow + Timeout;
         await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
-        while (DateTime.UtcNow < deadline)
+        var message = await Eventually.GetAsync($"a message in {ErrorQueue}", async () =>
         {
             await using var channel = await connection.CreateChannelAsync();
             try
             {
-                if (await channel.BasicGetAsync(ErrorQueue, autoAck: true) is { } message)
-                {
-                    var headers = message.BasicProperties.Headers ?? new Dictionary<string, object?>();
-                    var fault = headers.TryGetValue("MT-Fault-Message", out var value) && value is byte[] text ? Encoding.UTF8.GetString(text) : "";
-                    return (message.BasicProperties.MessageId, fault);
-                }
+                return await channel.BasicGetAsync(ErrorQueue, autoAck: true);
             }
             catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
             {
                 // The worker declares the error queue with its first refusal.
+                return null;
             }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"Nothing reached {ErrorQueue} within {Timeout.TotalSeconds} s.");
-        return default;
+        }, got => got is not null, Timeout);
+        var headers = message!.BasicProperties.Headers ?? new Dictionary<string, object?>();
+        var fault = headers.TryGetValue("MT-Fault-Message", out var value) && value is byte[] text ? Encoding.UTF8.GetString(text) : "";
+        return (message.BasicProperties.MessageId, fault);
     }
 
     private static async Task<Delivery?> StoredAsync(Guid deliveryId)
@@ -203,20 +197,8 @@ public sealed class HeldDeliveryTrustTests
         return await db.Deliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == deliveryId);
     }
 
-    private static async Task<Delivery> WaitForStoredAsync(Guid deliveryId)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await StoredAsync(deliveryId) is { } stored)
-            {
-                return stored;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"Held delivery {deliveryId} was not stored within {Timeout.TotalSeconds} s.");
-        return null!;
-    }
+    private static async Task<Delivery> WaitForStoredAsync(Guid deliveryId) =>
+        (await Eventually.GetAsync($"held delivery {deliveryId} to be stored", () => StoredAsync(deliveryId), stored => stored is not null, Timeout))!;
 
     /// <summary>The message as the ingress sends it: with its seal (a real seal an attacker could have copied off the queue).</summary>
     private static HeldDelivery SealedBy(HeldDeliverySeal seal, HeldDelivery message) => message with { Seal = seal.Seal(message with { Seal = null }) };

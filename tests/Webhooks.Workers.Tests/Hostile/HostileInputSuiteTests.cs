@@ -8,7 +8,6 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
 using Webhooks.Ingress;
-using Webhooks.Testing;
 using Webhooks.Workers.Health;
 using Webhooks.Workers.Tests.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
@@ -41,7 +40,6 @@ public sealed class HostileInputSuiteTests
     private const int RequestsAtOnce = 8;
     private const int MaxLinkedItems = 12;
     private static readonly TimeSpan FinalWithin = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(150);
     private static readonly string[] Final = ["processed", "duplicate", "ignored", "failed"];
 
     private TestVirtualHost _vhost = null!;
@@ -66,11 +64,13 @@ public sealed class HostileInputSuiteTests
                  "cells":[{"columnId":1,"value":"Row"},{"columnId":2477271520333700,"value":"Done","displayValue":"Done"}]}
                 """));
         _worker = await WorkerApplication.StartAsync(
+        [
             $"--RabbitMqTransport:VHost={_vhost.Name}",
             $"--Workers:Providers={string.Join(',', ProviderNames.All.Select(p => p.ToWireName()))}",
             $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
-            "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02");
-        _ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name });
+            .. FetchingFixture.QuickFetching,
+        ]);
+        _ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = _vhost.Name });
         _senders = _ingress.CreateClient();
     }
 
@@ -100,12 +100,12 @@ public sealed class HostileInputSuiteTests
     public async Task Every_recording_cut_and_byte_flipped_and_signed_by_its_sender_reaches_a_final_status_within_10_s(Provider provider)
     {
         var sender = HostileSender.For(provider);
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var run = new Run(provider);
         foreach (var fixture in Recordings(provider))
         {
             var body = PayloadFixtures.Read(provider, fixture);
-            var random = new Random(StableSeed(provider, fixture));
+            var random = new Random(PayloadFixtures.StableSeed(provider, fixture));
             var target = await TargetAsync(sender, tenant, fixture, body);
             var copies = HostileBodies.Cuts(body, CutsPerRecording, random).Concat(HostileBodies.Flips(body, FlippedCopiesPerRecording, random));
             await RunAsync(run, target, [.. copies.Select(copy => Signed(sender, target, fixture, $"{fixture} {copy.What}", copy.Body))]);
@@ -119,7 +119,7 @@ public sealed class HostileInputSuiteTests
     public async Task Attacks_inside_each_recording_and_hostile_whole_bodies_signed_by_the_sender_reach_a_final_status_within_10_s(Provider provider)
     {
         var sender = HostileSender.For(provider);
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var run = new Run(provider);
         var fixtures = Recordings(provider);
         foreach (var (fixture, index) in fixtures.Select((f, i) => (f, i)))
@@ -149,7 +149,7 @@ public sealed class HostileInputSuiteTests
     public async Task Unsigned_and_wrongly_signed_requests_are_401_recorded_rejected_and_never_queued(Provider provider)
     {
         var sender = HostileSender.For(provider);
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await _ingress.Admin.CreateTenantAsync();
         var run = new Run(provider);
         var fixture = Recordings(provider)[0];
         var sample = PayloadFixtures.Read(provider, fixture);
@@ -183,7 +183,7 @@ public sealed class HostileInputSuiteTests
                 $"{sent} refused requests, {rejected.Count} rejected deliveries: {string.Join(", ", log.Select(Status))}");
             foreach (var delivery in rejected)
             {
-                var detail = await _ingress.ExpectAsync(HttpMethod.Get, $"/deliveries/{Id(delivery)}", null, HttpStatusCode.OK);
+                var detail = await _ingress.Admin.ExpectAsync(HttpMethod.Get, $"/deliveries/{Id(delivery)}", null, HttpStatusCode.OK);
                 run.Check(detail.GetProperty("publishedAt").ValueKind == JsonValueKind.Null && detail.GetProperty("attempts").GetInt32() == 0,
                     "a rejected delivery was queued", detail.ToString());
                 run.Check(!string.IsNullOrWhiteSpace(detail.GetProperty("error").GetString()), "a rejected delivery without a reason", detail.ToString());
@@ -218,7 +218,7 @@ public sealed class HostileInputSuiteTests
     /// </summary>
     private async Task<Target> TargetAsync(HostileSender sender, Tenant tenant, string fixture, byte[] body, object? settings = null)
     {
-        var integration = await _ingress.CreateIntegrationAsync(tenant, sender.Provider.ToWireName(), settings ?? sender.Settings(_api.BaseUrl), sender.SigningSecret);
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, sender.Provider.ToWireName(), settings ?? sender.Settings(_api.BaseUrl), sender.SigningSecret);
         var path = $"/api/v1/webhooks/{integration.Token}";
         if (sender.SecretByHandshake)
         {
@@ -227,7 +227,7 @@ public sealed class HostileInputSuiteTests
         }
         foreach (var item in HostileBodies.Ids(fixture, body).Take(MaxLinkedItems))
         {
-            await _ingress.CreateLinkedRecordAsync(tenant, integration, item);
+            await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, item);
         }
         var secret = sender.SigningSecret ?? (sender.SecretByHandshake ? HostileSender.Secret : null);
         return new Target(integration, path, "https://webhooks.example.test" + path, secret, fixture);
@@ -403,24 +403,21 @@ public sealed class HostileInputSuiteTests
     {
         var accepted = answers.Where(a => a.Status == HttpStatusCode.OK && !a.Handshake).ToList();
         var refused = answers.Count(a => a.Status == HttpStatusCode.Unauthorized);
-        var deadline = (answers.Count == 0 ? DateTimeOffset.UtcNow : answers.Max(a => a.At)) + FinalWithin + PollEvery;
+        var deadline = (answers.Count == 0 ? DateTimeOffset.UtcNow : answers.Max(a => a.At)) + FinalWithin + Eventually.PollEvery;
         var finishedAt = new Dictionary<Guid, DateTimeOffset>();
-        List<JsonElement> log;
-        while (true)
+        var log = await Eventually.ReadUntilAsync(async () =>
         {
-            log = await LogAsync(target);
-            var now = DateTimeOffset.UtcNow;
+            var log = await LogAsync(target);
             foreach (var delivery in log.Where(d => Final.Contains(Status(d))))
             {
-                finishedAt.TryAdd(Id(delivery), now);
+                finishedAt.TryAdd(Id(delivery), DateTimeOffset.UtcNow);
             }
+            return log;
+        }, log =>
+        {
             var deliveries = log.Where(d => Status(d) is not ("handshake" or "rejected")).ToList();
-            if ((deliveries.Count >= accepted.Count && deliveries.All(d => Final.Contains(Status(d)))) || now > deadline)
-            {
-                break;
-            }
-            await Task.Delay(PollEvery);
-        }
+            return deliveries.Count >= accepted.Count && deliveries.All(d => Final.Contains(Status(d)));
+        }, deadline - DateTimeOffset.UtcNow);
 
         var byId = log.ToDictionary(Id);
         var stored = log.Where(d => Status(d) is not ("handshake" or "rejected")).ToList();
@@ -455,7 +452,7 @@ public sealed class HostileInputSuiteTests
 
     private async Task<List<JsonElement>> LogAsync(Target target)
     {
-        var log = await _ingress.ExpectAsync(HttpMethod.Get, $"/integrations/{target.Integration.Id}/deliveries?limit=500", null, HttpStatusCode.OK);
+        var log = await _ingress.Admin.ExpectAsync(HttpMethod.Get, $"/integrations/{target.Integration.Id}/deliveries?limit=500", null, HttpStatusCode.OK);
         return [.. log.EnumerateArray()];
     }
 
@@ -470,32 +467,22 @@ public sealed class HostileInputSuiteTests
 
         var (fixture, item) = sender.Normal;
         var body = PayloadFixtures.Read(sender.Provider, fixture);
-        var integration = await _ingress.CreateIntegrationAsync(tenant, sender.Provider.ToWireName(), sender.Settings(_api.BaseUrl), sender.SigningSecret);
+        var integration = await _ingress.Admin.CreateIntegrationAsync(tenant, sender.Provider.ToWireName(), sender.Settings(_api.BaseUrl), sender.SigningSecret);
         var path = $"/api/v1/webhooks/{integration.Token}";
         if (sender.SecretByHandshake)
         {
             await _ingress.SendWebhookAsync(integration, [], new Dictionary<string, string> { [sender.HandshakeHeaders[0]] = HostileSender.Secret });
         }
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, item);
+        var record = await _ingress.Admin.CreateLinkedRecordAsync(tenant, integration, item);
         var target = new Target(integration, path, "https://webhooks.example.test" + path, sender.SigningSecret ?? (sender.SecretByHandshake ? HostileSender.Secret : null), fixture);
         var answer = await SendAsync(target, Signed(sender, target, fixture, $"the normal {fixture}", body));
         Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.OK), $"the normal {fixture} after the hostile ones: {answer.Text}");
 
-        var clock = Stopwatch.StartNew();
-        JsonElement delivery;
-        do
-        {
-            delivery = (await LogAsync(target)).Single(d => Status(d) is not ("handshake" or "rejected"));
-            if (Final.Contains(Status(delivery)))
-            {
-                break;
-            }
-            await Task.Delay(PollEvery);
-        }
-        while (clock.Elapsed < FinalWithin);
+        var delivery = await Eventually.ReadUntilAsync(async () => (await LogAsync(target)).Single(d => Status(d) is not ("handshake" or "rejected")),
+            delivery => Final.Contains(Status(delivery)), FinalWithin);
         var applied = delivery.GetProperty("outcome").GetProperty("applied").GetInt32();
         run.Check(Status(delivery) == "processed" && applied > 0, "the worker no longer applies a normal delivery", $"{fixture}: {delivery}");
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await _ingress.Admin.GetRecordAsync(record);
         run.Check(shown.GetProperty("history").GetArrayLength() > 0, "the normal delivery changed nothing on its record", shown.ToString());
         run.Check(await _vhost.CountMessagesAsync(QueueNames.ErrorQueueFor(sender.Provider)) == 0, "messages in the error queue",
             $"{QueueNames.ErrorQueueFor(sender.Provider)} holds messages");
@@ -511,9 +498,6 @@ public sealed class HostileInputSuiteTests
     private static string Shorten(string text, int length = 200) => text.Length <= length ? text : text[..length] + "…";
 
     /// <summary>The same seed on every run and machine (string hash codes are randomized per process).</summary>
-    private static int StableSeed(Provider provider, string fixture) =>
-        fixture.Aggregate((int)provider, (seed, c) => unchecked((seed * 31) + c));
-
     /// <summary>What one test saw: problems by kind (the first few of each are reported), answers and outcomes counted.</summary>
     private sealed class Run(Provider provider)
     {

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 
 namespace Webhooks.Workers.Tests.Hostile;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Providers;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Providers;
 
 namespace Webhooks.Workers.Tests.Providers;
@@ -11,7 +9,7 @@ namespace Webhooks.Workers.Tests.Providers;
 /// <summary>
 /// Every registered parser over every recorded payload of its provider (tests/Fixtures/Providers), cut at every length
 /// and corrupted by seeded random byte flips: whatever arrives, a parser returns parsed, ignored or failed with a
-/// reason, and never throws (a throw would be retried and dead-lettered as if the database were down). Asana and
+/// reason (a recording that parses whole fails when cut in half), and never throws (a throw would be retried and dead-lettered as if the database were down). Asana and
 /// Smartsheet parsers stop at the fetch boundary by design: they name what to fetch and never call out.
 /// </summary>
 public sealed class ParserRobustnessTests
@@ -51,8 +49,13 @@ public sealed class ParserRobustnessTests
             {
                 Check(parser, body.AsMemory(0, length), headers, $"{parser.Provider}/{fixture} cut at {length} of {body.Length} bytes");
             }
+            // Half a delivery is no delivery: what parses whole fails when cut in half, never applies half its changes.
+            if (parser.Parse(body, headers).Outcome == ParseOutcome.Parsed && parser.Parse(body.AsMemory(0, body.Length / 2), headers).Outcome != ParseOutcome.Failed)
+            {
+                problems.Add((parser.Provider, "cut in half and not failed", $"{parser.Provider}/{fixture} cut in half was not failed"));
+            }
 
-            var random = new Random(StableSeed(parser.Provider, fixture));
+            var random = new Random(PayloadFixtures.StableSeed(parser.Provider, fixture));
             for (var copy = 0; copy < CorruptedCopiesPerRecording && body.Length > 0; copy++)
             {
                 var corrupted = (byte[])body.Clone();
@@ -117,38 +120,15 @@ public sealed class ParserRobustnessTests
         return [.. services.GetServices<IPayloadParser>().OrderBy(p => p.Provider)];
     }
 
-    /// <summary>
-    /// The headers recorded with the delivery (<c>&lt;name&gt;.headers.json</c>) when there are any; GitHub's event comes
-    /// in <c>X-GitHub-Event</c>, and its fixtures are named <c>{event}.{action}.json</c>.
-    /// </summary>
+    /// <summary>The headers recorded with the delivery; GitHub's event comes in <c>X-GitHub-Event</c>, and its fixtures are named <c>{event}.{action}.json</c>.</summary>
     private static Dictionary<string, string> HeadersFor(Provider provider, string fixture)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var recorded = Path.Combine(PayloadFixtures.Folder(provider), Path.GetFileNameWithoutExtension(fixture) + ".headers.json");
-        if (File.Exists(recorded))
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(recorded));
-            foreach (var header in json.RootElement.EnumerateObject())
-            {
-                headers[header.Name] = header.Value.ValueKind == JsonValueKind.String ? header.Value.GetString()! : header.Value.GetRawText();
-            }
-        }
+        var headers = PayloadFixtures.RecordedHeaders(provider, fixture);
         if (provider == Provider.GitHub)
         {
             headers["X-GitHub-Event"] = fixture.Split('.')[0];
             headers["X-GitHub-Delivery"] = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
         }
         return headers;
-    }
-
-    /// <summary>A seed that is the same on every run and machine (string hash codes are randomized per process).</summary>
-    private static int StableSeed(Provider provider, string fixture)
-    {
-        var seed = (int)provider;
-        foreach (var c in fixture)
-        {
-            seed = unchecked((seed * 31) + c);
-        }
-        return seed;
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Webhooks.Contracts;
-using Webhooks.Testing;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Providers;
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Fetching;
 using Webhooks.Workers.Tests.Fetching;
 using static Webhooks.Workers.Tests.Fetching.FakeProviderApi;
@@ -15,7 +14,7 @@ namespace Webhooks.Workers.Tests.Providers;
 /// the admin API, Smartsheet's callbacks signed with <c>Smartsheet-Hmac-SHA256</c> posted to the ingress, RabbitMQ to a
 /// worker that consumes <c>webhooks-smartsheet</c>, and the row, comment or discussion read from a loopback fake of the API.
 /// </summary>
-public sealed class SmartsheetEndToEndTests
+public sealed class SmartsheetEndToEndTests : FetchingFixture
 {
     // From event_callback.rows_updated.json: the sheet, the row whose status cell changed, and that column.
     private const string SheetId = "1229759569678212";
@@ -28,44 +27,22 @@ public sealed class SmartsheetEndToEndTests
     private const string CommentRowId = "7129509179746180";
     private const string Token = "smartsheet-token-do-not-log-42";
     private const string SharedSecret = "3qo29mvjou6xt5fujukjtwzhj0";
-    private AdminIngress _ingress = null!;
-    private WorkerApplication _worker = null!;
-    private FakeProviderApi _smartsheet = null!;
 
-    [OneTimeSetUp]
-    public async Task Start_a_Smartsheet_worker_and_the_ingress()
-    {
-        _worker = await WorkerApplication.StartAsync("--Workers:Providers=smartsheet", $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}",
-            "--Fetching:RetryCount=1", "--Fetching:RetryBaseDelay=00:00:00.020", "--Fetching:AttemptTimeout=00:00:02");
-        _ingress = await AdminIngress.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop_them()
-    {
-        await _ingress.DisposeAsync();
-        await _worker.DisposeAsync();
-    }
-
-    [SetUp]
-    public async Task Start_the_fake_api() => _smartsheet = await StartAsync();
-
-    [TearDown]
-    public async Task Stop_the_fake_api() => await _smartsheet.DisposeAsync();
+    protected override string[] WorkerArguments => ["--Workers:Providers=smartsheet", $"--Fetching:AllowedBaseUrls={AdminIngress.LoopbackApis}", .. QuickFetching];
 
     private async Task<CreatedIntegration> SmartsheetIntegrationAsync(Tenant tenant, bool credentials = true)
     {
         var mappings = new Dictionary<string, string> { ["Done"] = "shipped" };
         object settings = credentials
-            ? new { statusMappings = mappings, apiBaseUrl = _smartsheet.BaseUrl.ToString(), apiToken = Token, statusColumn = "Stage" }
+            ? new { statusMappings = mappings, apiBaseUrl = Api.BaseUrl.ToString(), apiToken = Token, statusColumn = "Stage" }
             : new { statusMappings = mappings };
-        return await _ingress.CreateIntegrationAsync(tenant, "smartsheet", settings, signingSecret: SharedSecret);
+        return await Ingress.Admin.CreateIntegrationAsync(tenant, "smartsheet", settings, signingSecret: SharedSecret);
     }
 
     /// <summary>Posts the callback as Smartsheet does (signed with the webhook's sharedSecret) and waits for its outcome.</summary>
     private async Task<Delivery> DeliverAsync(CreatedIntegration integration, byte[] body)
     {
-        var deliveryId = await _ingress.PostWebhookAsync(integration, body,
+        var deliveryId = await Ingress.PostWebhookAsync(integration, body,
             new Dictionary<string, string> { ["Smartsheet-Hmac-SHA256"] = AdminIngress.HexHmacSha256(SharedSecret, body) });
         return await WaitForOutcomeAsync(deliveryId);
     }
@@ -90,14 +67,14 @@ public sealed class SmartsheetEndToEndTests
     [Test]
     public async Task Status_cell_through_two_webhooks_sets_the_mapped_status_once_as_the_run_as_user()
     {
-        _smartsheet.On($"sheets/{SheetId}/rows/{RowId}", Json("""
+        Api.On($"sheets/{SheetId}/rows/{RowId}", Json("""
             {"id":6151780615131012,"columns":[{"id":1,"title":"Task","primary":true},{"id":2477271520333700,"title":"Stage"}],
              "cells":[{"columnId":1,"value":"Row"},{"columnId":2477271520333700,"value":"Done","displayValue":"Done"}]}
             """));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await Ingress.Admin.CreateTenantAsync();
         var first = await SmartsheetIntegrationAsync(tenant);
         var second = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, first, RowId);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, first, RowId);
 
         var applied = await DeliverAsync(first, RowsUpdated);
         var again = await DeliverAsync(second, RowsUpdated);
@@ -106,80 +83,80 @@ public sealed class SmartsheetEndToEndTests
         Assert.That((applied.Status, applied.Applied, applied.Duplicates, applied.NoTarget, applied.LastError),
             Is.EqualTo((DeliveryStatus.Processed, 2, 0, 2, (string?)null)));
         Assert.That((again.Applied, again.Duplicates, again.NoTarget), Is.EqualTo((0, 2, 2)));
-        var shown = await _ingress.GetRecordAsync(record);
+        var shown = await Ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("status").GetString(), shown.GetProperty("updatedByUserId").GetGuid()), Is.EqualTo(("shipped", tenant.UserId)));
         Assert.That(History(shown), Is.EquivalentTo(new[] { ("changed_in_smartsheet", "row updated"), ("status_changed", "shipped") }));
-        Assert.That(_smartsheet.Requests.Select(r => r.Path), Has.None.Contains(OtherRowId), "a row no record links to is not fetched");
-        Assert.That(_smartsheet.Requests.Select(r => r.Authorization), Is.Not.Empty.And.All.EqualTo($"Bearer {Token}"));
+        Assert.That(Api.Requests.Select(r => r.Path), Has.None.Contains(OtherRowId), "a row no record links to is not fetched");
+        Assert.That(Api.Requests.Select(r => r.Authorization), Is.Not.Empty.And.All.EqualTo($"Bearer {Token}"));
     }
 
     [Test]
     public async Task Comment_on_a_row_arrives_through_its_discussion_and_its_edit_changes_it()
     {
-        _smartsheet.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("ROW", CommentRowId)))
+        Api.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("ROW", CommentRowId)))
             .On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Blocked on legal")));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
 
         var delivery = await DeliverAsync(integration, CommentCreated);
 
         // The discussion event and the comment event both bring the comment: it is added once.
         Assert.That((delivery.Status, delivery.Applied, delivery.Duplicates, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 1, 1, (string?)null)));
-        var comment = (await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
+        var comment = (await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single();
         Assert.That((comment.GetProperty("body").GetString(), comment.GetProperty("sourceAuthor").GetString(), comment.GetProperty("sourceExternalId").GetString(),
                 comment.GetProperty("authorUserId").GetGuid(), comment.GetProperty("sourceProvider").GetString()),
             Is.EqualTo(("Blocked on legal", "Sam Sheet", CommentId, tenant.UserId, "smartsheet")));
-        Assert.That(_smartsheet.CountOf($"sheets/{CommentSheetId}/discussions/{DiscussionId}"), Is.EqualTo(1), "one read of the discussion serves both events");
+        Assert.That(Api.CountOf($"sheets/{CommentSheetId}/discussions/{DiscussionId}"), Is.EqualTo(1), "one read of the discussion serves both events");
 
-        _smartsheet.On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Cleared by legal")));
+        Api.On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Cleared by legal")));
         var edited = Encoding.UTF8.GetBytes(SmartsheetPayloadParserTests.CallbackOf(CommentSheetId,
             SmartsheetPayloadParserTests.Event("comment", "updated", id: long.Parse(CommentId, System.Globalization.CultureInfo.InvariantCulture), timestamp: "2015-10-27T17:09:30.000+0000")));
 
         var edit = await DeliverAsync(integration, edited);
 
         Assert.That((edit.Status, edit.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), edit.LastError);
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Cleared by legal"));
+        Assert.That((await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Cleared by legal"));
     }
 
     [Test]
     public async Task Discussion_on_the_sheet_is_ignored_with_the_reason()
     {
-        _smartsheet.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("SHEET", CommentSheetId)))
+        Api.On($"sheets/{CommentSheetId}/discussions/{DiscussionId}", Json(Discussion("SHEET", CommentSheetId)))
             .On($"sheets/{CommentSheetId}/comments/{CommentId}", Json(Comment("Blocked on legal")));
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, CommentRowId);
 
         var delivery = await DeliverAsync(integration, CommentCreated);
 
         Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Ignored));
         Assert.That(delivery.LastError, Does.Contain($"discussion {DiscussionId} is on the sheet, not a row"));
-        Assert.That((await _ingress.GetRecordAsync(record)).GetProperty("comments").GetArrayLength(), Is.Zero);
+        Assert.That((await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").GetArrayLength(), Is.Zero);
     }
 
     [Test]
     public async Task Without_API_credentials_the_change_is_recorded_in_history_and_the_delivery_says_why()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant, credentials: false);
-        var record = await _ingress.CreateLinkedRecordAsync(tenant, integration, RowId);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, RowId);
 
         var delivery = await DeliverAsync(integration, RowsUpdated);
 
         Assert.That((delivery.Status, delivery.Applied, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, ItemFetching.NoCredentials)));
-        Assert.That(History(await _ingress.GetRecordAsync(record)), Is.EqualTo(new[]
+        Assert.That(History(await Ingress.Admin.GetRecordAsync(record)), Is.EqualTo(new[]
         {
             ("changed_in_smartsheet", "row updated"),
             ("changed_in_smartsheet", "cell in column 2477271520333700 updated"),
         }));
-        Assert.That(_smartsheet.Requests, Is.Empty);
+        Assert.That(Api.Requests, Is.Empty);
     }
 
     [Test]
     public async Task Status_change_callback_is_ignored_with_the_new_status()
     {
-        var tenant = await _ingress.CreateTenantAsync();
+        var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await SmartsheetIntegrationAsync(tenant);
 
         var delivery = await DeliverAsync(integration, PayloadFixtures.Read(Provider.Smartsheet, "status_change.scope_inaccessible.json"));

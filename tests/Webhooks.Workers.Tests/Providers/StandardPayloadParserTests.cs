@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using Webhooks.Workers.Changes;
 using Webhooks.Workers.Providers;
 using Webhooks.Workers.Providers.Standard;

@@ -71,7 +71,7 @@ public sealed partial class StoredDeliveryReplayCommandTests : WorkerWithLinkedR
         var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "woken");
         // An ingress whose sweep would not come for ten minutes: only the replay's notification can wake its relay.
         await Broker.StopIngressAsync();
-        await using var ingress = await AdminIngress.StartAsync(settings: new Dictionary<string, string?>
+        await using var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?>
         {
             ["RabbitMqTransport:VHost"] = Broker.VirtualHost.Name, ["Outbox:SweepInterval"] = "00:10:00",
         });

@@ -1,6 +1,5 @@
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Scaling;

@@ -4,7 +4,6 @@ using Npgsql;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Persistence.Secrets;
-using Webhooks.Testing;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Security;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Webhooks.Testing;
 using Webhooks.Workers.Telemetry;
 using static Webhooks.Workers.Tests.WorkerScenario;
 

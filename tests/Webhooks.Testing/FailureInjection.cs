@@ -1,0 +1,76 @@
+using Npgsql;
+
+namespace Webhooks.Testing;
+
+/// <summary>
+/// Test-only faults, made in the run's database itself so the worker has no seam for them: a trigger on the
+/// applied-changes ledger raises a serialization failure (SQLSTATE 40001, a real transient NpgsqlException) or sleeps,
+/// for a chosen delivery while its attempt count is within a limit, or for every delivery of a chosen integration (so a
+/// delivery the sender posts fails before anyone knows its id) until the integration is healed. One test database per
+/// test process, so <see cref="InstallAsync"/> remembers it.
+/// </summary>
+public static class FailureInjection
+{
+    private static string? _connectionString;
+
+    public static async Task InstallAsync(string ownerConnectionString)
+    {
+        _connectionString = ownerConnectionString;
+        await ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS test_injected_faults (
+              delivery_id uuid PRIMARY KEY,
+              failing_attempts int NOT NULL DEFAULT 0,
+              sleep_seconds double precision NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS test_failing_integrations (integration_id uuid PRIMARY KEY);
+            -- SECURITY DEFINER: the worker's role (grants.sql) may not read these test tables, and must not need to.
+            CREATE OR REPLACE FUNCTION test_inject_fault() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+            DECLARE
+              fault record;
+            BEGIN
+              SELECT f.failing_attempts, f.sleep_seconds, d.attempts INTO fault
+                FROM test_injected_faults f JOIN deliveries d ON d.id = f.delivery_id
+               WHERE f.delivery_id = NEW.delivery_id;
+              IF FOUND THEN
+                PERFORM pg_sleep(fault.sleep_seconds);
+                IF fault.attempts <= fault.failing_attempts THEN
+                  RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
+                END IF;
+              ELSIF EXISTS (SELECT FROM test_failing_integrations i JOIN deliveries d ON d.integration_id = i.integration_id
+                             WHERE d.id = NEW.delivery_id) THEN
+                RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
+              END IF;
+              RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS test_inject_fault ON applied_changes;
+            CREATE TRIGGER test_inject_fault BEFORE INSERT ON applied_changes FOR EACH ROW EXECUTE FUNCTION test_inject_fault();
+            """);
+    }
+
+    /// <summary>The delivery's first <paramref name="attempts"/> attempts fail with a transient database error.</summary>
+    public static Task FailAttemptsAsync(Guid deliveryId, int attempts) =>
+        ExecuteAsync("INSERT INTO test_injected_faults (delivery_id, failing_attempts) VALUES ($1, $2)", deliveryId, attempts);
+
+    /// <summary>Every attempt of the delivery spends <paramref name="delay"/> inside its transaction.</summary>
+    public static Task SlowDownAsync(Guid deliveryId, TimeSpan delay) =>
+        ExecuteAsync("INSERT INTO test_injected_faults (delivery_id, sleep_seconds) VALUES ($1, $2)", deliveryId, delay.TotalSeconds);
+
+    /// <summary>Every attempt of every delivery of the integration fails with a transient database error, until <see cref="HealIntegrationAsync"/>.</summary>
+    public static Task FailIntegrationAsync(Guid integrationId) =>
+        ExecuteAsync("INSERT INTO test_failing_integrations (integration_id) VALUES ($1) ON CONFLICT DO NOTHING", integrationId);
+
+    public static Task HealIntegrationAsync(Guid integrationId) =>
+        ExecuteAsync("DELETE FROM test_failing_integrations WHERE integration_id = $1", integrationId);
+
+    private static async Task ExecuteAsync(string sql, params object[] values)
+    {
+        var connectionString = _connectionString ?? throw new InvalidOperationException("FailureInjection.InstallAsync was not called for this run's database.");
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        await command.ExecuteNonQueryAsync();
+    }
+}
