@@ -32,6 +32,14 @@ public sealed class WorkerOptions
     [Range(1, 64, ErrorMessage = "Workers:BatchConcurrency must be between {1} and {2}.")]
     public int BatchConcurrency { get; set; } = 2;
 
+    /// <summary>
+    /// Deliveries of batch messages (<c>ProcessDeliveryBatch</c>, up to the ingress's <c>Outbox:DeliveriesPerMessage</c>
+    /// each) worked on at once in this process; further messages wait unacked. Like <see cref="ConcurrentMessageLimit"/>
+    /// for single messages, it must exceed <see cref="BatchSize"/> × <see cref="BatchConcurrency"/> for full batches.
+    /// </summary>
+    [Range(1, 100000, ErrorMessage = "Workers:BatchDeliveryLimit must be between {1} and {2}.")]
+    public int BatchDeliveryLimit { get; set; } = 2000;
+
     /// <summary>Retries after the first attempt for transient failures; past it the message is dead-lettered.</summary>
     [Range(0, 20, ErrorMessage = "Workers:RetryLimit must be between {1} and {2}.")]
     public int RetryLimit { get; set; } = 5;

@@ -8,10 +8,11 @@ namespace Webhooks.Ingress.Outbox;
 
 /// <summary>
 /// The deliveries table is the outbox. The relay locks unpublished rows (FOR UPDATE SKIP LOCKED, so ingress replicas
-/// take disjoint rows and do not publish the same delivery twice), sends each as a <see cref="ProcessDelivery"/> with
-/// a broker confirm, then marks it published, all in one transaction. It is woken by every commit, by a replay in any
+/// take disjoint rows and do not publish the same delivery twice), sends them as claim checks with a broker confirm
+/// (<see cref="OutboxMessages"/>: several of one provider in one <see cref="ProcessDeliveryBatch"/>), then marks them
+/// published, all in one transaction. It is woken by every commit, by a replay in any
 /// process (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker left behind.
-/// A process that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery.
+/// A process that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery and ProcessDeliveryBatch.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
@@ -46,7 +47,13 @@ public sealed partial class OutboxRelay(
         {
             try
             {
-                await _wake.WaitAsync(backoff > TimeSpan.Zero ? backoff : settings.SweepInterval, stoppingToken);
+                var woken = await _wake.WaitAsync(backoff > TimeSpan.Zero ? backoff : settings.SweepInterval, stoppingToken);
+                if (woken && backoff == TimeSpan.Zero && settings.Linger > TimeSpan.Zero)
+                {
+                    // Let the commits of the next few milliseconds join this pass: one claim, one message and one mark
+                    // for all of them, and one worker transaction, instead of one of each per commit.
+                    await Task.Delay(settings.Linger, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -81,9 +88,13 @@ public sealed partial class OutboxRelay(
     /// <summary>
     /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
     /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
-    /// and a process that dies mid-pass releases them with its connection. One UPDATE per published row (no lease
-    /// written first) and an asynchronous commit: a mark lost in a crash only means the delivery is sent again, which
-    /// the workers treat as the same message.
+    /// and a process that dies mid-pass releases them with its connection. One UPDATE for the published rows (no lease
+    /// written first) and an asynchronous commit: a mark lost in a crash only means the deliveries are sent again, which
+    /// the workers treat as the same deliveries (a delivery with an outcome is left alone; the ledger applies once).
+    /// The claimed deliveries of one provider go as one <see cref="ProcessDeliveryBatch"/> (up to
+    /// <see cref="OutboxOptions.DeliveriesPerMessage"/> each); a provider with one claimed delivery, and a delivery
+    /// attempted before (a replay, or one a worker handed back because it failed in a batch), go alone as a
+    /// <see cref="ProcessDelivery"/>, so retries and dead letters stay per delivery.
     /// </summary>
     public async Task<(int Claimed, int Failed)> RelayOnceAsync(OutboxOptions settings, CancellationToken cancellationToken)
     {
@@ -96,15 +107,16 @@ public sealed partial class OutboxRelay(
             return (0, 0);
         }
 
+        var messages = OutboxMessages.From(claimed, settings.DeliveriesPerMessage);
+        var results = new bool[messages.Count];
+        await Parallel.ForAsync(0, messages.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency, CancellationToken = cancellationToken },
+            async (i, token) => results[i] = await SendAsync(messages[i], settings.SendTimeout, token));
         var sent = new List<Guid>(claimed.Count);
-        var results = new bool[claimed.Count];
-        await Parallel.ForAsync(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency, CancellationToken = cancellationToken },
-            async (i, token) => results[i] = await SendAsync(claimed[i].Message, claimed[i].TraceParent, settings.SendTimeout, token));
-        for (var i = 0; i < claimed.Count; i++)
+        for (var i = 0; i < messages.Count; i++)
         {
             if (results[i])
             {
-                sent.Add(claimed[i].Message.DeliveryId);
+                sent.AddRange(messages[i].Deliveries.Select(d => d.DeliveryId));
             }
         }
 
@@ -122,54 +134,64 @@ public sealed partial class OutboxRelay(
         return (claimed.Count, unsent);
     }
 
-    private static async Task<List<(ProcessDelivery Message, string? TraceParent)>> ClaimAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
+    private static async Task<List<ClaimedDelivery>> ClaimAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT id, integration_id, provider, received_at, trace_parent FROM deliveries
+            SELECT id, integration_id, provider, received_at, trace_parent, attempts FROM deliveries
             WHERE published_at IS NULL AND status = 'accepted'
             ORDER BY received_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
-        var claimed = new List<(ProcessDelivery, string?)>();
+        var claimed = new List<ClaimedDelivery>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             if (ProviderNames.TryParse(reader.GetString(2), out var provider))
             {
-                claimed.Add((new ProcessDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3)),
-                    reader.IsDBNull(4) ? null : reader.GetString(4)));
+                claimed.Add(new ClaimedDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5)));
             }
         }
         return claimed;
     }
 
-    private async Task<bool> SendAsync(ProcessDelivery message, string? traceParent, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<bool> SendAsync(OutboxMessage message, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        // The send runs in this background loop, not in the request: continue the request's trace explicitly.
-        using var activity = IngressTelemetry.StartRelay(message, traceParent);
+        // The send runs in this background loop, not in the request: continue the request's trace explicitly (a batch
+        // links to each of its requests' traces).
+        using var activity = IngressTelemetry.StartRelay(message);
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         try
         {
             var endpoint = await bus.GetSendEndpoint(QueueNames.SendAddressFor(message.Provider));
-            await endpoint.Send(message, context =>
+            if (message.Single is { } single)
             {
-                // The delivery id is the message id: every re-send of a delivery is recognisable as the same message.
-                context.MessageId = message.DeliveryId;
-                if (context.TryGetPayload(out RabbitMqSendContext? rabbit))
-                {
-                    // An exchange with no queue bound would drop the message; mandatory turns that into an error.
-                    rabbit.Mandatory = true;
-                }
-            }, timeoutSource.Token);
+                await endpoint.Send(single, context => Prepare(context, single.DeliveryId), timeoutSource.Token);
+            }
+            else
+            {
+                await endpoint.Send(message.Batch!, context => Prepare(context, NewId.NextGuid()), timeoutSource.Token);
+            }
             return true;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.SendError(logger, message.DeliveryId, message.Provider.ToWireName(), e.GetType().Name, e.Message);
+            Log.SendError(logger, message.Deliveries.Count, message.Deliveries[0].DeliveryId, message.Provider.ToWireName(), e.GetType().Name, e.Message);
             return false;
+        }
+    }
+
+    private static void Prepare(SendContext context, Guid messageId)
+    {
+        // A single delivery's message id is its delivery id: every re-send of it is recognisable as the same message.
+        context.MessageId = messageId;
+        if (context.TryGetPayload(out RabbitMqSendContext? rabbit))
+        {
+            // An exchange with no queue bound would drop the message; mandatory turns that into an error.
+            rabbit.Mandatory = true;
         }
     }
 
@@ -202,8 +224,8 @@ public sealed partial class OutboxRelay(
 
     private static partial class Log
     {
-        [LoggerMessage(1201, LogLevel.Warning, "Could not send delivery {DeliveryId} to the {Provider} queue ({ExceptionType}: {Reason}); it stays in the outbox")]
-        public static partial void SendError(ILogger logger, Guid deliveryId, string provider, string exceptionType, string reason);
+        [LoggerMessage(1201, LogLevel.Warning, "Could not send {Count} delivery(ies) from {DeliveryId} on to the {Provider} queue ({ExceptionType}: {Reason}); they stay in the outbox")]
+        public static partial void SendError(ILogger logger, int count, Guid deliveryId, string provider, string exceptionType, string reason);
 
         [LoggerMessage(1202, LogLevel.Warning, "{Unsent} of {Claimed} claimed deliveries are still unpublished; backing off")]
         public static partial void SendFailed(ILogger logger, int unsent, int claimed);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Outbox;
 
 namespace Webhooks.Ingress.Telemetry;
 
@@ -32,16 +33,38 @@ public sealed class IngressTelemetry : IDisposable
     }
 
     /// <summary>
-    /// The relay's span around one send, a child of the request that stored the delivery (its traceparent was stored
-    /// with the row). MassTransit's send span nests under it and carries it to the worker in <c>MT-Activity-Id</c>.
+    /// The relay's span around one send. For one delivery it is a child of the request that stored it (its traceparent
+    /// was stored with the row); for a batch it starts a trace of its own, linked to each delivery's request, and each
+    /// delivery's processing joins its own request's trace through the traceparent the batch carries. MassTransit's send
+    /// span nests under it and carries it to the worker in <c>MT-Activity-Id</c>.
     /// </summary>
-    public static Activity? StartRelay(ProcessDelivery message, string? traceParent)
+    public static Activity? StartRelay(OutboxMessage message)
     {
-        ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent);
-        var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Internal, parent);
-        activity?.SetTag("webhooks.delivery_id", message.DeliveryId);
-        activity?.SetTag("webhooks.provider", message.Provider.ToWireName());
-        return activity;
+        if (message.Deliveries.Count == 1)
+        {
+            var delivery = message.Deliveries[0];
+            ActivityContext.TryParse(delivery.TraceParent, null, isRemote: true, out var parent);
+            var single = ActivitySource.StartActivity("outbox relay", ActivityKind.Internal, parent);
+            single?.SetTag("webhooks.delivery_id", delivery.DeliveryId);
+            single?.SetTag("webhooks.provider", message.Provider.ToWireName());
+            return single;
+        }
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+        var links = new List<ActivityLink>(message.Deliveries.Count);
+        foreach (var delivery in message.Deliveries)
+        {
+            if (ActivityContext.TryParse(delivery.TraceParent, null, isRemote: true, out var context))
+            {
+                links.Add(new ActivityLink(context));
+            }
+        }
+        var batch = ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default, links: links, name: "outbox relay batch");
+        batch?.SetTag("webhooks.provider", message.Provider.ToWireName());
+        batch?.SetTag("webhooks.batch_size", message.Deliveries.Count);
+        return batch;
     }
 
     public void Published(int count) => _published.Add(count);

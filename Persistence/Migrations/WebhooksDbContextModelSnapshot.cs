@@ -321,6 +321,8 @@ namespace Webhooks.Persistence.Migrations
                         .IsDescending();
 
                     b.ToTable("deliveries", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 60);
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Integration", b =>

@@ -17,9 +17,10 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY; the outbox relay claims and marks published. Never reads a body back.
+    -- Deliveries: written by COPY; the outbox relay claims and marks published (a delivery attempted before is sent
+    -- alone, so it reads attempts). Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
-    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent) ON deliveries TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
     GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).
     GRANT SELECT, INSERT ON data_protection_keys TO webhooks_ingress;
@@ -33,7 +34,8 @@ BEGIN
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM webhooks_worker';
     EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM webhooks_worker';
     -- Deliveries: read whole (SELECT * ... FOR UPDATE, bodies to parse); the outcome is written, and a replay from the
-    -- command line puts a delivery back in the outbox (status, published_at, last_error, replay_id); never the body,
+    -- command line, or a delivery that failed in a batch message, is put back in the outbox (status, published_at,
+    -- last_error, replay_id); never the body,
     -- headers, integration or signature flag of a stored delivery. Held deliveries (Workers/Holding) are inserted once
     -- their seal verified.
     GRANT SELECT ON deliveries TO webhooks_worker;

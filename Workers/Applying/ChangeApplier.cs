@@ -61,17 +61,27 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         return taken;
     }
 
-    /// <summary>Loads the existing comments these changes may touch, in one query.</summary>
-    public async Task LoadCommentsAsync(IReadOnlyCollection<Guid> recordIds, IReadOnlyCollection<string> commentIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads the existing comments these changes touch, in one query: one index lookup per (record, provider, comment
+    /// id), all three columns of the unique index. Records and ids given as two lists made PostgreSQL look up every
+    /// combination, or read every comment of those records, which grew with the table (a fifth of its CPU per delivery).
+    /// </summary>
+    public async Task LoadCommentsAsync(IReadOnlyCollection<(Guid RecordId, Provider Provider, string CommentId)> keys, CancellationToken cancellationToken)
     {
-        if (recordIds.Count == 0 || commentIds.Count == 0)
+        if (keys.Count == 0)
         {
             return;
         }
-        var records = recordIds.ToArray();
-        var ids = commentIds.ToArray();
-        var comments = await db.Comments.AsNoTracking()
-            .Where(c => records.Contains(c.RecordId) && c.SourceProvider != null && ids.Contains(c.SourceExternalId!))
+        var distinct = keys.Distinct().ToList();
+        var records = distinct.Select(k => k.RecordId).ToArray();
+        var providers = distinct.Select(k => k.Provider.ToWireName()).ToArray();
+        var ids = distinct.Select(k => k.CommentId).ToArray();
+        var comments = await db.Comments.FromSql($"""
+                SELECT c.* FROM unnest({records}, {providers}, {ids}) AS k(record_id, source_provider, source_external_id)
+                JOIN comments c ON c.record_id = k.record_id AND c.source_provider = k.source_provider
+                                AND c.source_external_id = k.source_external_id
+                """)
+            .AsNoTracking()
             .ToListAsync(cancellationToken);
         foreach (var comment in comments)
         {

@@ -52,6 +52,7 @@ public static class BusExtensions
         {
             x.DisableUsageTelemetry();
             x.AddConsumer<ProcessDeliveryConsumer, ProcessDeliveryConsumerDefinition>().ExcludeFromConfigureEndpoints();
+            x.AddConsumer<ProcessDeliveryBatchConsumer>().ExcludeFromConfigureEndpoints();
             x.AddConsumer<DeliveryFaultConsumer>().ExcludeFromConfigureEndpoints();
             x.AddHeldDeliveryConsumer();
 
@@ -71,6 +72,7 @@ public static class BusExtensions
                         e.PrefetchCount = options.PrefetchCount;
                         e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
                         e.ConfigureConsumer<ProcessDeliveryConsumer>(context);
+                        e.ConfigureConsumer<ProcessDeliveryBatchConsumer>(context);
                     });
                 }
 

@@ -12,6 +12,8 @@ public static class DeliveriesExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DeliveryGroupCommit>();
+        builder.Services.AddSingleton<DeliveryHandBack>();
+        builder.Services.AddSingleton<BatchMessageBudget>();
         builder.Services.AddScoped<DeliveryProcessor>();
         builder.Services.AddScoped<TargetResolver>();
         builder.Services.AddScoped<StatusMappingResolver>();

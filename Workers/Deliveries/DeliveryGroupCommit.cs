@@ -32,6 +32,8 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, bool> _fetches = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _lanes;
+    private int _gathering;
+    private TaskCompletionSource _gathered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DeliveryGroupCommit(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, IEnumerable<IItemFetcher> fetchers, ILogger<DeliveryGroupCommit> logger)
     {
@@ -56,6 +58,48 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             throw new OperationCanceledException("The worker is stopping.");
         }
         return waiter.Outcome.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// While the returned scope is open, a lane that would start a batch smaller than <c>Workers:BatchSize</c> waits for
+    /// it to close: the deliveries of one batch message, handed over one by one, go into one transaction rather than
+    /// being split by a lane that woke on the first. Only for a synchronous loop of <see cref="ProcessAsync"/> calls.
+    /// </summary>
+    public IDisposable Gather()
+    {
+        Interlocked.Increment(ref _gathering);
+        return new GatherScope(this);
+    }
+
+    private void EndGather()
+    {
+        if (Interlocked.Decrement(ref _gathering) == 0)
+        {
+            Interlocked.Exchange(ref _gathered, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    private async Task WaitWhileGatheringAsync(ChannelReader<Waiter> reader)
+    {
+        // The wait is bounded: a gathering scope lasts microseconds, this only guards against one left open by mistake.
+        var gathered = Volatile.Read(ref _gathered);
+        if (Volatile.Read(ref _gathering) > 0 && reader.Count < _batchSize)
+        {
+            await gathered.Task.WaitAsync(TimeSpan.FromMilliseconds(50), _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private sealed class GatherScope(DeliveryGroupCommit owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.EndGather();
+            }
+        }
     }
 
     private async Task RunFetchingAsync()
@@ -173,6 +217,7 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stopping.Token))
             {
+                await WaitWhileGatheringAsync(reader);
                 batch.Clear();
                 while (batch.Count < _batchSize && reader.TryRead(out var waiter))
                 {

@@ -250,8 +250,8 @@ public sealed class DeliveryProcessor(
         }
 
         await applier.LoadCommentsAsync(
-            entries.Select(e => e.Record.Id).ToHashSet(),
-            entries.Select(e => ChangeApplier.CommentIdOf(e.Change)).OfType<string>().ToHashSet(StringComparer.Ordinal),
+            [.. entries.Where(e => ChangeApplier.CommentIdOf(e.Change) is not null)
+                .Select(e => (e.Record.Id, e.Plan.Context.Provider, ChangeApplier.CommentIdOf(e.Change)!))],
             cancellationToken);
         var taken = await applier.TakeLedgerKeysAsync(
             [.. entries.Select(e => new LedgerEntry(e.Record.Id, DedupKey.For(e.Change), e.Plan.Delivery.Id))], cancellationToken);

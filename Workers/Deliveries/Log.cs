@@ -32,4 +32,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Delivery {DeliveryId} dead-lettered after its retries: {Reason}")]
     public static partial void DeadLettered(ILogger logger, Guid deliveryId, string reason);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} failed in a batch message ({Error}); it goes back to the outbox to be sent alone")]
+    public static partial void FailedInBatch(ILogger logger, Guid deliveryId, string error);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "A batch message named delivery {DeliveryId} ({Provider}), which is not stored; skipped")]
+    public static partial void DeliveryMissing(ILogger logger, Guid deliveryId, string provider);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Count} failed deliveries of a batch message could not be handed back to the outbox ({Error}); trying them again in {Backoff}")]
+    public static partial void HandBackFailed(ILogger logger, int count, string error, TimeSpan backoff);
 }

@@ -42,12 +42,23 @@ public sealed class WorkerTelemetry : IDisposable
     public static ActivitySource ActivitySource { get; } = new(Name);
 
     /// <summary>Runs one processing attempt inside an <c>apply</c> span and records its outcome, duration, changes and lag.</summary>
-    public async Task<DeliveryOutcome> ApplyAsync(ProcessDelivery message, Func<Task<DeliveryOutcome>> process)
+    public Task<DeliveryOutcome> ApplyAsync(ProcessDelivery message, Func<Task<DeliveryOutcome>> process) =>
+        ApplyAsync(message.DeliveryId, message.IntegrationId, message.Provider, message.ReceivedAt, () => ActivitySource.StartActivity("apply delivery"), process);
+
+    /// <summary>
+    /// The same for one delivery of a batch message: its span continues the trace of the request that brought it (the
+    /// traceparent the batch carries) and links to the batch's consume span.
+    /// </summary>
+    public Task<DeliveryOutcome> ApplyAsync(Provider provider, BatchedDelivery delivery, Func<Task<DeliveryOutcome>> process) =>
+        ApplyAsync(delivery.DeliveryId, delivery.IntegrationId, provider, delivery.ReceivedAt, () => StartBatchedApply(delivery.TraceParent), process);
+
+    private async Task<DeliveryOutcome> ApplyAsync(Guid deliveryId, Guid integrationId, Provider deliveryProvider, DateTimeOffset receivedAt,
+        Func<Activity?> startActivity, Func<Task<DeliveryOutcome>> process)
     {
-        var provider = message.Provider.ToWireName();
-        using var activity = ActivitySource.StartActivity("apply delivery");
-        activity?.SetTag("webhooks.delivery_id", message.DeliveryId);
-        activity?.SetTag("webhooks.integration_id", message.IntegrationId);
+        var provider = deliveryProvider.ToWireName();
+        using var activity = startActivity();
+        activity?.SetTag("webhooks.delivery_id", deliveryId);
+        activity?.SetTag("webhooks.integration_id", integrationId);
         activity?.SetTag("webhooks.provider", provider);
         var started = _time.GetTimestamp();
         DeliveryOutcome outcome;
@@ -67,11 +78,26 @@ public sealed class WorkerTelemetry : IDisposable
         var tags = new TagList { { "provider", provider }, { "outcome", status } };
         _deliveries.Add(1, tags);
         _applyDuration.Record(_time.GetElapsedTime(started).TotalSeconds, tags);
-        _lag.Record(Math.Max(0, (_time.GetUtcNow() - message.ReceivedAt).TotalSeconds), new TagList { { "provider", provider } });
+        _lag.Record(Math.Max(0, (_time.GetUtcNow() - receivedAt).TotalSeconds), new TagList { { "provider", provider } });
         AddChanges(provider, "applied", outcome.Applied);
         AddChanges(provider, "duplicate", outcome.Duplicates);
         AddChanges(provider, "no_target", outcome.NoTarget);
         return outcome;
+    }
+
+    private static Activity? StartBatchedApply(string? traceParent)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+        var consume = Activity.Current;
+        if (!ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) && consume is not null)
+        {
+            context = consume.Context;
+        }
+        return ActivitySource.StartActivity(ActivityKind.Internal, context,
+            links: consume is null ? null : [new ActivityLink(consume.Context)], name: "apply delivery");
     }
 
     public void DeadLettered(Provider provider) => _deadLetters.Add(1, new KeyValuePair<string, object?>("provider", provider.ToWireName()));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RabbitMQ.Client;
 using Webhooks.Contracts;
 
@@ -51,6 +52,34 @@ public static class TestBroker
             ids.Add(message.BasicProperties.MessageId ?? "");
         }
         return ids;
+    }
+
+    /// <summary>
+    /// Takes every message off a queue and returns the delivery ids they name, once per naming: a
+    /// <c>ProcessDelivery</c> names one (<c>message.deliveryId</c>), a <c>ProcessDeliveryBatch</c> several
+    /// (<c>message.deliveries[].deliveryId</c>); and how many messages there were.
+    /// </summary>
+    public static async Task<(List<Guid> DeliveryIds, int Messages)> DrainDeliveryIdsAsync(string vhost, string queue)
+    {
+        await using var connection = await ConnectAsync(vhost);
+        await using var channel = await connection.CreateChannelAsync();
+        var ids = new List<Guid>();
+        var messages = 0;
+        while (await channel.BasicGetAsync(queue, autoAck: true) is { } got)
+        {
+            messages++;
+            using var envelope = JsonDocument.Parse(got.Body);
+            var message = envelope.RootElement.GetProperty("message");
+            if (message.TryGetProperty("deliveries", out var batch))
+            {
+                ids.AddRange(batch.EnumerateArray().Select(d => d.GetProperty("deliveryId").GetGuid()));
+            }
+            else
+            {
+                ids.Add(message.GetProperty("deliveryId").GetGuid());
+            }
+        }
+        return (ids, messages);
     }
 
     public static async Task<uint> CountAsync(string vhost, string queue)

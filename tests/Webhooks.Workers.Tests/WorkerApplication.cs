@@ -55,6 +55,14 @@ public sealed class WorkerApplication : IAsyncDisposable
         await endpoint.Send(new ProcessDelivery(delivery.Id, delivery.IntegrationId, delivery.Provider, delivery.ReceivedAt), context => context.MessageId = delivery.Id);
     }
 
+    /// <summary>Sends what the outbox relay sends for several deliveries of one provider: one <see cref="ProcessDeliveryBatch"/>.</summary>
+    public async Task SendBatchAsync(Provider provider, Guid integrationId, IEnumerable<Guid> deliveryIds)
+    {
+        var bus = App.Services.GetRequiredService<IBus>();
+        var endpoint = await bus.GetSendEndpoint(QueueNames.SendAddressFor(provider));
+        await endpoint.Send(new ProcessDeliveryBatch(provider, [.. deliveryIds.Select(id => new BatchedDelivery(id, integrationId, DateTimeOffset.UtcNow))]));
+    }
+
     private Task WaitUntilReadyAsync() => TestWorker.WaitUntilReadyAsync(App.Services, HealthExtensions.ReadyTag);
 
     public async ValueTask DisposeAsync()
