@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 using Webhooks.Testing;
@@ -82,6 +83,26 @@ public sealed class BatchMessageTests
         return (integration, record, deliveries);
     }
 
+    /// <summary>
+    /// Lets the broker back in so that one relay pass claims every one of <paramref name="deliveries"/>. A pass that began
+    /// before the last of them was posted may still be waiting on its send when the connection returns, and would then
+    /// send its share alone; the relay skips locked rows, so the test holds the rows' locks (waiting for any such pass to
+    /// give up) until the broker is back.
+    /// </summary>
+    private async Task UnblockForOnePassAsync(IReadOnlyCollection<Guid> deliveries)
+    {
+        await using var connection = new NpgsqlConnection(WorkersSetUp.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockRows = new NpgsqlCommand("SELECT id FROM deliveries WHERE id = ANY($1) FOR UPDATE", connection, transaction))
+        {
+            lockRows.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. deliveries] });
+            await lockRows.ExecuteNonQueryAsync();
+        }
+        await _vhost.UnblockConnectionsAsync();
+        await transaction.CommitAsync();
+    }
+
     private static Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveries) =>
         Eventually.HoldsAsync("the outbox relay to publish the deliveries", async () =>
         {
@@ -97,7 +118,7 @@ public sealed class BatchMessageTests
     {
         var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(8);
 
-        await _vhost.UnblockConnectionsAsync();
+        await UnblockForOnePassAsync(deliveries);
         await WaitUntilPublishedAsync(deliveries);
 
         Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "one claim check for the eight deliveries");
@@ -118,7 +139,7 @@ public sealed class BatchMessageTests
         var failing = deliveries[3];
         // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries; the fifth (a replay) succeeds.
         await FailureInjection.FailAttemptsAsync(failing, 4);
-        await _vhost.UnblockConnectionsAsync();
+        await UnblockForOnePassAsync(deliveries);
         await WaitUntilPublishedAsync(deliveries);
         Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
 
