@@ -115,6 +115,7 @@ cat <<INFO
     ingress      $base_url   (health: $base_url/health/ready, OpenAPI: $base_url/openapi/v1.json)
     workers      $replicas replica(s), health on 127.0.0.1:8081…
     admin key    $admin_key ${generated_key:+(generated; set WEBHOOKS_ADMIN_KEY to choose one)}
+    console      $base_url/console   (sign in with the admin key; docs/console.md)
     RabbitMQ     management UI http://127.0.0.1:${WEBHOOKS_RABBITMQ_MANAGEMENT_PORT} (user ${WEBHOOKS_RABBITMQ_USER}; the programs use ${WEBHOOKS_RABBITMQ_INGRESS_USER}, ${WEBHOOKS_RABBITMQ_WORKER_USER}, dead letters ${WEBHOOKS_RABBITMQ_OPERATOR_USER}, the console ${WEBHOOKS_RABBITMQ_MONITORING_USER})
     key ring     encrypted with $DataProtection__CertificatePath (keep it: without it no stored secret can be read)
     logs         .run/logs/ (JSON lines; warnings and errors also show here)
