@@ -12,8 +12,7 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         var unknown = options.Providers.Where(p => !ProviderNames.TryParse(p, out _)).ToList();
         if (unknown.Count > 0)
         {
-            var known = string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()));
-            failures.Add($"Workers:Providers: unknown provider(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known: {known}.");
+            failures.Add($"Workers:Providers: unknown provider(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known: {ProviderNames.Known}.");
         }
         if (options.RetryMaxInterval < options.RetryMinInterval)
         {

@@ -55,13 +55,13 @@ public sealed partial class AdminExceptionHandler(IProblemDetailsService problem
     }
 
     /// <summary>A connection that could not be made or was lost, or PostgreSQL shutting down or starting.</summary>
-    public static bool IsDatabaseUnavailable(Exception exception)
+    private static bool IsDatabaseUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is RetryLimitExceededException or TimeoutException or SocketException
                 || e is NpgsqlException { IsTransient: true }
-                || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" })
+                || (e is PostgresException postgres && AdminExecutionStrategy.ShutdownErrorCodes.Contains(postgres.SqlState)))
             {
                 return true;
             }

@@ -23,7 +23,7 @@ public sealed class AdminExecutionStrategy(ExecutionStrategyDependencies depende
     private const int MaxRetries = 2;
 
     /// <summary>admin_shutdown, crash_shutdown, cannot_connect_now: the server went or is coming back; nothing was committed.</summary>
-    private static readonly string[] ShutdownErrorCodes = ["57P01", "57P02", "57P03"];
+    internal static readonly string[] ShutdownErrorCodes = ["57P01", "57P02", "57P03"];
 
     private bool InOwnTransaction => Dependencies.CurrentContext.Context.Database.CurrentTransaction is not null;
 

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using RabbitMQ.Client.Exceptions;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
+using Webhooks.Operations;
 using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence;
 
@@ -15,6 +17,13 @@ namespace Webhooks.Ingress.Admin;
 /// </summary>
 public sealed class DeadLetterAccess(IOptions<RabbitMqTransportOptions> transport, IOptions<DeadLetterOptions> options)
 {
+    /// <summary>What the dead-letter endpoints and pages answer 503 for: the broker refused the DeadLetters user or went away.</summary>
+    public static bool IsBrokerFailure(Exception exception) => exception is OperationFailedException or RabbitMQClientException;
+
+    /// <summary>What the 503 says; what to check is logged, never shown (it names hosts and users).</summary>
+    public const string UnavailableDetail =
+        "The error queues could not be read: RabbitMQ refused the DeadLetters user or could not be reached. The ingress log says which; retry later.";
+
     private const string SettingsHint =
         "Check DeadLetters__User and DeadLetters__Pass (that user must be allowed to read webhooks-<provider>_error) and RabbitMqTransport__Host, __Port and __VHost.";
 

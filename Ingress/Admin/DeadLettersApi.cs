@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 using Webhooks.Operations;
 using Webhooks.Operations.DeadLetters;
@@ -202,17 +201,17 @@ public static partial class DeadLettersApi
         {
             return await next(context);
         }
-        catch (Exception e) when (e is OperationFailedException or RabbitMQClientException)
+        catch (Exception e) when (DeadLetterAccess.IsBrokerFailure(e))
         {
             Log.BrokerUnavailable(Logger(context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>()), e.GetType().Name, e.Message);
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Dead letters unavailable",
-                detail: "The error queues could not be read: RabbitMQ refused the DeadLetters user or could not be reached. The ingress log says which; retry later.");
+                detail: DeadLetterAccess.UnavailableDetail);
         }
     }
 
     private static ProblemHttpResult UnknownProvider(string provider) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
-            detail: $"No provider '{provider}'; known: {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}.");
+            detail: $"No provider '{provider}'; known: {ProviderNames.Known}.");
 
     private static ProblemHttpResult NotInQueue(Provider provider, string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",

@@ -138,7 +138,7 @@ public static partial class DeliveriesApi
         {
             return AdminResults.NotFound("delivery", id);
         }
-        if (current.Status is DeliveryStatus.Handshake or DeliveryStatus.Rejected)
+        if (!StoredDeliveryFilter.IsReplayable(current.Status))
         {
             return AdminResults.Conflict($"A {SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status)} delivery was never meant to be processed and cannot be replayed.");
         }

@@ -55,7 +55,7 @@ public sealed record DeliveryLogFilter
         {
             if (!ProviderNames.TryParse(provider.Trim(), out var parsed))
             {
-                (field, error) = ("provider", $"The provider must be one of {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}.");
+                (field, error) = ("provider", $"The provider must be one of {ProviderNames.Known}.");
                 return false;
             }
             wantedProvider = parsed;

@@ -42,7 +42,7 @@ public static partial class DeliveryReplaysApi
         {
             if (!ProviderNames.TryParse(request.Provider, out provider))
             {
-                return AdminResults.Invalid("provider", $"The provider must be one of {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}.");
+                return AdminResults.Invalid("provider", $"The provider must be one of {ProviderNames.Known}.");
             }
         }
         if (request.Max is < 1 or > MaxMax)

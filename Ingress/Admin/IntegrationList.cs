@@ -43,7 +43,7 @@ public sealed record IntegrationListFilter
         {
             if (!ProviderNames.TryParse(provider, out var parsed))
             {
-                (field, error) = ("provider", $"The provider must be one of {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}.");
+                (field, error) = ("provider", $"The provider must be one of {ProviderNames.Known}.");
                 return false;
             }
             wantedProvider = parsed;

@@ -47,7 +47,7 @@ public static partial class IntegrationsApi
         }
         if (!ProviderNames.TryParse(request.Provider, out var provider))
         {
-            return AdminResults.Invalid("provider", $"The provider must be one of {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}.");
+            return AdminResults.Invalid("provider", $"The provider must be one of {ProviderNames.Known}.");
         }
         if (request.Version is not (1 or 2))
         {

@@ -1,5 +1,5 @@
+using Webhooks.Ingress.Admin;
 using Microsoft.AspNetCore.Http.HttpResults;
-using RabbitMQ.Client.Exceptions;
 using Webhooks.Operations;
 
 namespace Webhooks.Ingress.Console;
@@ -52,8 +52,6 @@ public static class ConsoleResults
         return $"{field}: {message}";
     }
 
-    /// <summary>What the dead-letter endpoints answer 503 for: the broker refused the DeadLetters user or went away.</summary>
-    public static bool IsBrokerFailure(Exception exception) => exception is OperationFailedException or RabbitMQClientException;
 
     /// <summary>
     /// The 503 the dead-letter endpoints answer, as a notice. What to check is logged, never shown (it names hosts and
@@ -64,6 +62,6 @@ public static class ConsoleResults
         ConsoleLog.DeadLettersUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsoleResults).FullName!),
             exception.GetType().Name, exception.Message);
         SetStatus(context, StatusCodes.Status503ServiceUnavailable);
-        return "The error queues could not be read: RabbitMQ refused the DeadLetters user or could not be reached. The ingress log says which; retry later.";
+        return DeadLetterAccess.UnavailableDetail;
     }
 }

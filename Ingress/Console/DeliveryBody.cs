@@ -47,6 +47,9 @@ public static partial class DeliveryBody
         return new Shown(Cut(RedactByShape(body)), "text", note);
     }
 
+    /// <summary>A header as a page shows it: a secret by its name or by its shape is redacted.</summary>
+    public static string RedactHeader(string name, string value) => IsSecretName(name) ? Redacted : RedactByShape(value);
+
     public static bool IsSecretName(string name)
     {
         var local = name.Contains(':', StringComparison.Ordinal) ? name[(name.LastIndexOf(':') + 1)..] : name;

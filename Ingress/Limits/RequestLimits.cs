@@ -95,9 +95,7 @@ public static partial class RequestLimits
         {
             return RateLimitPartition.GetNoLimiter(Guid.Empty);
         }
-        var integration = WebhookToken.IsWellFormed(token)
-            ? context.RequestServices.GetRequiredService<IntegrationsByToken>().Find(token)
-            : null;
+        var integration = context.RequestServices.GetRequiredService<IntegrationsByToken>().FindFor(context, token);
         if (integration is null)
         {
             return RateLimitPartition.GetNoLimiter(Guid.Empty);

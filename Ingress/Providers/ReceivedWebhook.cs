@@ -15,4 +15,7 @@ public sealed record ReceivedWebhook(ReadOnlyMemory<byte> Body, IHeaderDictionar
         { Count: 1 } one => one[0],
         var several => string.Join(',', several.Select(value => value ?? "")),
     };
+
+    /// <summary>A header value as a sender's delivery id: trimmed; null when absent or blank.</summary>
+    public static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -38,6 +38,26 @@ public sealed partial class IntegrationsByToken(
     public LiveIntegration? Find(string token) =>
         _byTokenHash.TryGetValue(Convert.ToHexString(WebhookToken.Hash(token.ToLowerInvariant())), out var integration) ? integration : null;
 
+    /// <summary>
+    /// The integration a webhook request's token names, hashed and looked up once per request: the rate limiter and the
+    /// endpoint both ask. A miss is not kept (the directory may still be loading when the limiter asks).
+    /// </summary>
+    public LiveIntegration? FindFor(HttpContext context, string token)
+    {
+        if (context.Items.TryGetValue(RequestItem, out var found))
+        {
+            return (LiveIntegration)found!;
+        }
+        var integration = WebhookToken.IsWellFormed(token) ? Find(token) : null;
+        if (integration is not null)
+        {
+            context.Items[RequestItem] = integration;
+        }
+        return integration;
+    }
+
+    private static readonly object RequestItem = new();
+
     public LiveIntegration? FindById(Guid id) =>
         _tokenHashById.TryGetValue(id, out var hash) && _byTokenHash.TryGetValue(hash, out var integration) ? integration : null;
 

@@ -47,7 +47,7 @@ public static partial class WebhookEndpoint
         {
             return (WebhookResults.Unavailable(options.RetryAfterSeconds), null, "unavailable");
         }
-        var integration = WebhookToken.IsWellFormed(token) ? services.IntegrationsByToken.Find(token) : null;
+        var integration = services.IntegrationsByToken.FindFor(context, token);
         if (integration is not { IsLive: true })
         {
             return (WebhookResults.Gone(), integration?.Provider, "gone");
@@ -128,7 +128,7 @@ public static partial class WebhookEndpoint
             // 5b. PostgreSQL cannot take it: the whole payload goes to RabbitMQ's holding queue (confirmed) instead.
             //     A sender that never retries (GitHub) or retries three times (Trello) would lose it to a 503.
             Log.NotStored(services.Logger, e.GetType().Name);
-            if (!await context.RequestServices.GetRequiredService<HoldingQueue>().TryHoldAsync(row, integration.AccountId))
+            if (!await services.HoldingQueue.TryHoldAsync(row, integration.AccountId))
             {
                 return (WebhookResults.Unavailable(options.RetryAfterSeconds), integration.Provider, "unavailable");
             }

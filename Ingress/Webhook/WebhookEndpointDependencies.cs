@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Limits;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Telemetry;
@@ -19,4 +20,5 @@ internal sealed record WebhookEndpointDependencies(
     IngressTelemetry Telemetry,
     ILogger<WebhookEndpointDependencies> Logger,
     BodyBudget Bodies,
-    IOptions<ConnectionLimitsOptions> Limits);
+    IOptions<ConnectionLimitsOptions> Limits,
+    HoldingQueue HoldingQueue);

@@ -1,6 +1,7 @@
 using Webhooks.Contracts;
 using Webhooks.Operations.Replay;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
 
 namespace Webhooks.Operations.DeadLetters;
 
@@ -232,7 +233,8 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
 
     private const string NotStored = "Its delivery is not stored (or is a handshake or rejected): there is nothing to process again; purge it.";
 
-    private static bool IsReplayable(DeliveryFacts? facts) => facts is not null && facts.Status is not ("handshake" or "rejected");
+    private static bool IsReplayable(DeliveryFacts? facts) =>
+        facts is not null && StoredDeliveryFilter.Replayable.Any(status => SnakeCaseEnumConverter<DeliveryStatus>.ToName(status) == facts.Status);
 
     private static bool IsNamed(ErrorQueueMessage message, string id) =>
         string.Equals(message.MessageId, id, StringComparison.OrdinalIgnoreCase)

@@ -20,13 +20,19 @@ public sealed record StoredDeliveryFilter
 
     public bool SelectsSomething => Ids.Count > 0 || Statuses.Count > 0 || IntegrationId is not null || Provider is not null || Since is not null || Until is not null;
 
-    /// <summary>The statuses a replay may take: every one but those never meant to be processed.</summary>
-    public static IReadOnlyList<DeliveryStatus> Replayable { get; } =
-        [.. Enum.GetValues<DeliveryStatus>().Where(s => s is not (DeliveryStatus.Handshake or DeliveryStatus.Rejected))];
+    /// <summary>
+    /// Whether a replay may take a delivery of this status: every one but those never meant to be processed. The one
+    /// rule for the admin API, the console, the command line and the dead-letter tools (the SQL of
+    /// <see cref="StoredDeliveryReplay"/> spells the same two statuses).
+    /// </summary>
+    public static bool IsReplayable(DeliveryStatus status) => status is not (DeliveryStatus.Handshake or DeliveryStatus.Rejected);
+
+    /// <summary>The statuses a replay may take (<see cref="IsReplayable"/>).</summary>
+    public static IReadOnlyList<DeliveryStatus> Replayable { get; } = [.. Enum.GetValues<DeliveryStatus>().Where(IsReplayable)];
 
     internal IQueryable<Delivery> Apply(IQueryable<Delivery> deliveries)
     {
-        var query = deliveries.Where(d => d.Status != DeliveryStatus.Handshake && d.Status != DeliveryStatus.Rejected);
+        var query = deliveries.Where(d => Replayable.Contains(d.Status));
         if (Ids.Count > 0)
         {
             query = query.Where(d => Ids.Contains(d.Id));

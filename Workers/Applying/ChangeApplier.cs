@@ -107,8 +107,6 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
     /// <summary>Applies one change whose ledger key this batch took; comments must have been loaded first.</summary>
     public void Apply(ApplyContext context, Record record, NormalizedChange change)
     {
-        // Parsers' changes are clean already; what a fetch read from a sender's API may not be.
-        change = SenderText.Clean(change);
         switch (change)
         {
             case CommentAdded added:
@@ -137,7 +135,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
             case FieldChanged { Field: RecordFields.Name } name:
                 if (IsNewer(name.SourceTimestamp, context.ReceivedAt, record.NameSourceAt, record.NameReceivedAt))
                 {
-                    if (name.NewValue is { } newValue && Truncate(newValue, MaxNameLength) is var newName && record.Name != newName)
+                    if (name.NewValue is { } newValue && SenderText.Cut(newValue, MaxNameLength) is var newName && record.Name != newName)
                     {
                         Audit(context, record, "name_changed", record.Name, newName);
                         record.Name = newName;
@@ -162,13 +160,13 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 break;
             case FieldChanged other:
                 // Fields the record has no column for are kept in its history only.
-                Audit(context, record, Truncate($"field_changed:{other.Field}", 60), other.OldValue, other.NewValue);
+                Audit(context, record, SenderText.Cut($"field_changed:{other.Field}", 60), other.OldValue, other.NewValue);
                 break;
             case ItemCreated created:
                 Audit(context, record, "item_created", null, created.Title);
                 break;
             case ChangedInSender changed:
-                Audit(context, record, Truncate($"changed_in_{context.Provider.ToWireName()}", 60), null, changed.Description);
+                Audit(context, record, SenderText.Cut($"changed_in_{context.Provider.ToWireName()}", 60), null, changed.Description);
                 break;
             case ItemDeleted:
                 // The record stays: deleting product data because a linked item went away is a person's decision.
@@ -181,7 +179,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private void UpsertComment(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action)
     {
-        author = author is null ? null : Truncate(author, MaxAuthorLength);
+        author = author is null ? null : SenderText.Cut(author, MaxAuthorLength);
         _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
         var now = clock.GetUtcNow();
         if (comment is null)
@@ -372,14 +370,10 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         || sourceAt > current
         || (sourceAt == current && (currentReceivedAt is not { } currentReceived || receivedAt >= currentReceived));
 
-    /// <summary>Cut to a column's length, never between the two halves of a surrogate pair (Npgsql refuses half a pair).</summary>
-    private static string Truncate(string text, int length) =>
-        text.Length <= length ? text : text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
-
     // Column lengths (RecordConfiguration, CommentConfiguration): a longer value from a sender is cut (an id shortened
     // with a hash), not a database error that would be retried as if PostgreSQL were down.
-    private const int MaxNameLength = 1000;
-    private const int MaxAuthorLength = 200;
+    public const int MaxNameLength = 1000;
+    public const int MaxAuthorLength = 200;
     private const int MaxCommentIdLength = 200;
 }
 

@@ -104,4 +104,8 @@ public static class SenderText
             yield return text;
         }
     }
+
+    /// <summary>Cut to a column's length, never between the two halves of a surrogate pair (Npgsql refuses half a pair).</summary>
+    public static string Cut(string text, int length) =>
+        text.Length <= length ? text : text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
 }

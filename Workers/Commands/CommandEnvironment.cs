@@ -71,6 +71,17 @@ public sealed class CommandEnvironment(string[] configurationArguments, TextWrit
 
     private static RabbitMqTransportOptions BrokerOptions(IServiceProvider services) => services.GetRequiredService<IOptions<RabbitMqTransportOptions>>().Value;
 
+    /// <summary>The database every verb works on; without it the verb fails telling the operator where to set it.</summary>
+    public static string RequireConnectionString(IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
+        return string.IsNullOrWhiteSpace(connectionString)
+            ? throw new OperationFailedException(
+                $"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName}: set ConnectionStrings__{PersistenceExtensions.ConnectionStringName} " +
+                "(deploy/services/env.sh has the local one) or pass --ConnectionStrings:Webhooks=….")
+            : connectionString;
+    }
+
     /// <summary>What to tell the operator when PostgreSQL refused or could not be reached.</summary>
     public string DatabaseUnreachable(Exception e)
     {
@@ -83,13 +94,7 @@ public sealed class CommandEnvironment(string[] configurationArguments, TextWrit
     private WebApplication Build(bool broker)
     {
         var builder = CreateBuilder();
-        var connectionString = builder.Configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new OperationFailedException(
-                $"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName}: set ConnectionStrings__{PersistenceExtensions.ConnectionStringName} " +
-                "(deploy/services/env.sh has the local one) or pass --ConnectionStrings:Webhooks=….");
-        }
+        var connectionString = RequireConnectionString(builder.Configuration);
         builder.Services.AddDbContext<WebhooksDbContext>(options => options.UseNpgsql(connectionString));
         if (broker)
         {

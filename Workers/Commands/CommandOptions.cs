@@ -20,7 +20,7 @@ public static class CommandOptions
         return names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(n => ProviderNames.TryParse(n, out var provider)
                 ? provider.Value
-                : throw new UsageException($"Unknown provider '{n}'; known: {string.Join(", ", ProviderNames.All.Select(p => p.ToWireName()))}."))
+                : throw new UsageException($"Unknown provider '{n}'; known: {ProviderNames.Known}."))
             .Distinct()
             .ToList();
     }

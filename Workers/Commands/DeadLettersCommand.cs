@@ -214,7 +214,7 @@ public static class DeadLettersCommand
             if (replayed > 0)
             {
                 await output.WriteLineAsync($"Their {replays.Sum(r => r.Deliveries)} deliveries are back in the outbox as replay {replayId}: a running ingress sends them now. " +
-                    $"Progress: Webhooks.Workers deliveries progress {replayId}");
+                    $"Progress: {WorkerCommands.ProgramName} deliveries progress {replayId}");
             }
             return WorkerCommands.Ok;
         });

@@ -71,7 +71,7 @@ public static class DeliveriesCommand
                 return WorkerCommands.Ok;
             }
             await output.WriteLineAsync($"Replayed {Deliveries(replayed.Replayed)}: back in the outbox as replay {replayed.ReplayId}; a running ingress sends them now. " +
-                $"Progress: Webhooks.Workers deliveries progress {replayed.ReplayId}");
+                $"Progress: {WorkerCommands.ProgramName} deliveries progress {replayed.ReplayId}");
             return WorkerCommands.Ok;
         });
         return replay;

@@ -27,12 +27,7 @@ public static class KeyRingCommand
     public static async Task<int> RewrapAsync(CommandEnvironment environment, bool dryRun, CancellationToken cancellationToken = default)
     {
         var configuration = environment.CreateBuilder().Configuration;
-        var connectionString = configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            await environment.Error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}): the owner's connection.");
-            return WorkerCommands.Failed;
-        }
+        var connectionString = CommandEnvironment.RequireConnectionString(configuration);
         try
         {
             var certificates = KeyRingCertificates.Load(configuration);

@@ -26,12 +26,7 @@ public static class MigrateCommand
     public static async Task<int> RunAsync(CommandEnvironment environment, CancellationToken cancellationToken = default)
     {
         var configuration = environment.CreateBuilder().Configuration;
-        var connectionString = configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            await environment.Error.WriteLineAsync($"Missing setting ConnectionStrings:{PersistenceExtensions.ConnectionStringName} (environment: ConnectionStrings__{PersistenceExtensions.ConnectionStringName}).");
-            return WorkerCommands.Failed;
-        }
+        var connectionString = CommandEnvironment.RequireConnectionString(configuration);
         var ingressPassword = configuration[IngressPasswordSetting];
         var workerPassword = configuration[WorkerPasswordSetting];
         if (!string.IsNullOrEmpty(ingressPassword) || !string.IsNullOrEmpty(workerPassword))

@@ -23,7 +23,7 @@ public static partial class WorkerCommands
     public const string Configuration = """
         Configuration (environment Section__Key, appsettings.json, or --Section:Key=value arguments, as for the host):
           ConnectionStrings:Webhooks, RabbitMqTransport:{Host,Port,VHost,User,Pass}, DataProtection:CertificatePath,
-          Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,BatchSize,BatchConcurrency,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
+          Workers:{Providers,ConcurrentMessageLimit,PrefetchCount,BatchSize,BatchConcurrency,BatchDeliveryLimit,RetryLimit,RetryMinInterval,RetryMaxInterval,HealthPort}
         """;
 
     /// <param name="args">The whole command line (<c>dead-letters list --provider jira --RabbitMqTransport:VHost=ops</c>).</param>

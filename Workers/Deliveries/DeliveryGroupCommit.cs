@@ -132,15 +132,7 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
     private async Task FetchBatchAsync(List<Waiter> batch)
     {
         var previous = Activity.Current;
-        using var activity = batch.Count == 1
-            ? null
-            : WorkerTelemetry.ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default,
-                links: [.. batch.Where(w => w.Activity is not null).Select(w => new ActivityLink(w.Activity!.Context))], name: "fetch delivery items");
-        if (batch.Count == 1)
-        {
-            Activity.Current = batch[0].Activity;
-        }
-        activity?.SetTag("webhooks.batch_size", batch.Count);
+        using var activity = StartBatchActivity(batch, "fetch delivery items");
         try
         {
             IReadOnlyDictionary<Guid, Task<FetchedItems>> started;
@@ -250,17 +242,8 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
 
     private async Task ProcessBatchAsync(List<Waiter> batch)
     {
-        // A batch of one stays in its message's trace; a larger batch is a span of its own, linked to each message's.
         var previous = Activity.Current;
-        using var activity = batch.Count == 1
-            ? null
-            : WorkerTelemetry.ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default,
-                links: [.. batch.Where(w => w.Activity is not null).Select(w => new ActivityLink(w.Activity!.Context))], name: "apply delivery batch");
-        if (batch.Count == 1)
-        {
-            Activity.Current = batch[0].Activity;
-        }
-        activity?.SetTag("webhooks.batch_size", batch.Count);
+        using var activity = StartBatchActivity(batch, "apply delivery batch");
         try
         {
             IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes;
@@ -351,6 +334,23 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             waiter.Outcome.TrySetCanceled();
         }
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// A batch of one stays in its message's trace (made current; no span of its own); a larger batch is a span of its
+    /// own, linked to each message's. The caller restores <see cref="Activity.Current"/> when the batch is done.
+    /// </summary>
+    private static Activity? StartBatchActivity(List<Waiter> batch, string name)
+    {
+        if (batch.Count == 1)
+        {
+            Activity.Current = batch[0].Activity;
+            return null;
+        }
+        var activity = WorkerTelemetry.ActivitySource.StartActivity(ActivityKind.Internal, parentContext: default,
+            links: [.. batch.Where(w => w.Activity is not null).Select(w => new ActivityLink(w.Activity!.Context))], name: name);
+        activity?.SetTag("webhooks.batch_size", batch.Count);
+        return activity;
     }
 
     private sealed record Waiter(Guid DeliveryId, Activity? Activity, CancellationToken CancellationToken)

@@ -250,8 +250,8 @@ public sealed class DeliveryProcessor(
         }
 
         await applier.LoadCommentsAsync(
-            [.. entries.Where(e => ChangeApplier.CommentIdOf(e.Change) is not null)
-                .Select(e => (e.Record.Id, e.Plan.Context.Provider, ChangeApplier.CommentIdOf(e.Change)!))],
+            [.. entries.Select(e => (e.Record.Id, e.Plan.Context.Provider, CommentId: ChangeApplier.CommentIdOf(e.Change)))
+                .Where(e => e.CommentId is not null).Select(e => (e.Id, e.Provider, e.CommentId!))],
             cancellationToken);
         var taken = await applier.TakeLedgerKeysAsync(
             [.. entries.Select(e => new LedgerEntry(e.Record.Id, DedupKey.For(e.Change), e.Plan.Delivery.Id))], cancellationToken);

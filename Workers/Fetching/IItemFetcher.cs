@@ -35,7 +35,8 @@ public sealed record FetchedItem
     /// <summary>Why nothing of the item is applied (e.g. a Smartsheet discussion on the sheet rather than a row).</summary>
     public string? Skipped { get; private init; }
 
-    public static FetchedItem Found(IReadOnlyList<NormalizedChange> changes) => new() { Changes = changes };
+    /// <summary>What a sender's API answered, made storable as parsers' changes are (<see cref="SenderText"/>).</summary>
+    public static FetchedItem Found(IReadOnlyList<NormalizedChange> changes) => new() { Changes = [.. changes.Select(SenderText.Clean)] };
 
     public static FetchedItem NotFound { get; } = new() { Gone = true };
 

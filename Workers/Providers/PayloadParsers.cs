@@ -4,7 +4,10 @@ using Webhooks.Persistence.Model;
 
 namespace Webhooks.Workers.Providers;
 
-/// <summary>The registered parsers, by provider, and the one place a delivery's payload is parsed.</summary>
+/// <summary>
+/// The registered parsers, by provider, and the one way a delivery's payload is parsed (for Asana and Smartsheet both the
+/// fetch step and the transaction parse it: parsing is pure and cheap beside the API call).
+/// </summary>
 public sealed class PayloadParsers(IEnumerable<IPayloadParser> parsers, ILogger<PayloadParsers> logger)
 {
     private readonly Dictionary<Provider, IPayloadParser> _byProvider = parsers.ToDictionary(p => p.Provider);

@@ -1,5 +1,4 @@
 using Webhooks.Contracts;
-using Webhooks.Ingress.Providers.Jira;
 using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Providers.GitHub;
@@ -19,5 +18,5 @@ public sealed class GitHubReceiver : IProviderReceiver
         Hmac.CheckHexSha256(webhook.Signature("X-Hub-Signature-256"), "sha256=", secret, webhook.Body.Span);
 
     // The GUID is per event and the same on a manual redelivery: per integration it identifies the delivery.
-    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => JiraReceiver.NullIfEmpty(webhook.Headers["X-GitHub-Delivery"]);
+    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => ReceivedWebhook.NullIfBlank(webhook.Headers["X-GitHub-Delivery"]);
 }

@@ -15,7 +15,5 @@ public sealed class JiraReceiver : IProviderReceiver
         Hmac.CheckHexSha256(webhook.Signature("X-Hub-Signature"), "sha256=", secret, webhook.Body.Span);
 
     // Stable across Jira's retries of one delivery, distinct per webhook.
-    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => NullIfEmpty(webhook.Headers["X-Atlassian-Webhook-Identifier"]);
-
-    internal static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    public string? FindSourceDeliveryId(ReceivedWebhook webhook) => ReceivedWebhook.NullIfBlank(webhook.Headers["X-Atlassian-Webhook-Identifier"]);
 }

@@ -19,5 +19,5 @@ public sealed class StandardReceiver(TimeProvider time) : IProviderReceiver
         StandardSignature.Check(webhook.Headers, webhook.Body.Span, secret, time.GetUtcNow());
 
     public string? FindSourceDeliveryId(ReceivedWebhook webhook) =>
-        webhook.Headers[StandardSignature.IdHeader] is { Count: 1 } id ? Jira.JiraReceiver.NullIfEmpty(id[0]) : null;
+        webhook.Headers[StandardSignature.IdHeader] is { Count: 1 } id ? ReceivedWebhook.NullIfBlank(id[0]) : null;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Applying;
 using Webhooks.Workers.Changes;
 
 namespace Webhooks.Workers.Providers.Standard;
@@ -148,7 +149,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             }
             if (!string.IsNullOrEmpty(name.Text))
             {
-                changes.Add(new FieldChanged(item, $"{key}:name", at, RecordFields.Name, null, Bound(name.Text, MaxNameLength)));
+                changes.Add(new FieldChanged(item, $"{key}:name", at, RecordFields.Name, null, SenderText.Cut(name.Text, ChangeApplier.MaxNameLength)));
             }
             else
             {
@@ -229,7 +230,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
         {
             return new CommentRead(null, Shown(mapping.CommentBody!), null);
         }
-        var authorName = author.Text is { } name ? Bound(name, MaxAuthorLength) : null;
+        var authorName = author.Text is { } name ? SenderText.Cut(name, ChangeApplier.MaxAuthorLength) : null;
         return new CommentRead(new CommentAdded(item, commentKey, at, id.Text, body.Text, authorName), null, null);
     }
 
@@ -294,11 +295,6 @@ public sealed partial class StandardPayloadParser : IPayloadParser
     }
 
     private const int MaxCommentIdLength = 200;
-    private const int MaxAuthorLength = 200;
-    private const int MaxNameLength = 1000;
-
-    /// <summary>A record name and a comment author fit their columns; the text is cut, not refused.</summary>
-    private static string Bound(string text, int length) => text.Length <= length ? text : text[..length];
 
     private static string Shown(JsonPointer pointer) => pointer.Text.Length == 0 ? "\"\" (the whole payload)" : pointer.Text;
 

@@ -127,15 +127,17 @@ public sealed class WorkerCommandsTests
         }
     }
 
-    [Test]
-    public async Task A_verb_without_a_connection_string_fails_naming_the_setting()
+    [TestCase("deliveries", "replay", "--status", "failed")]
+    [TestCase("migrate")]
+    [TestCase("key-ring", "rewrap")]
+    public async Task A_verb_without_a_connection_string_fails_naming_the_setting(params string[] verb)
     {
         using var output = new StringWriter();
         var before = Environment.GetEnvironmentVariable("ConnectionStrings__Webhooks");
         Environment.SetEnvironmentVariable("ConnectionStrings__Webhooks", null);
         try
         {
-            var exitCode = await WorkerCommands.RunAsync(["deliveries", "replay", "--status", "failed"], output);
+            var exitCode = await WorkerCommands.RunAsync(verb, output);
 
             Assert.That(exitCode, Is.EqualTo(1), output.ToString());
             Assert.That(output.ToString(), Does.Contain("ConnectionStrings__Webhooks"));
