@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -12,7 +13,7 @@ public sealed class BulkReplayTests : ConsoleTest
     [Test]
     public async Task Bulk_replay_counts_first_then_replays_and_shows_progress_until_done()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var deliveries = new[]
         {
             await seed.SendAsync(Stack.Senders, "jira_issue_updated.status_done.json"),
@@ -22,7 +23,7 @@ public sealed class BulkReplayTests : ConsoleTest
         {
             await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
         }
-        await AdminAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } });
+        await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } }, HttpStatusCode.OK);
         await SignInAsync();
 
         await Page.GotoAsync(Url($"/deliveries?status=failed&integrationId={seed.IntegrationId}"));
@@ -45,7 +46,7 @@ public sealed class BulkReplayTests : ConsoleTest
         await Expect(Page.Locator("#replay-finished")).ToHaveTextAsync("2");
         await Expect(Page.Locator("#replay-statuses")).ToContainTextAsync("processed");
         await ScreenshotAsync(Page, "replay-progress");
-        var record = await AdminAsync(HttpMethod.Get, $"/records/{seed.RecordId}");
+        var record = await Admin.GetRecordAsync(seed.RecordId);
         Assert.That(record.GetProperty("status").GetString(), Is.EqualTo("shipped"));
     }
 

@@ -28,7 +28,7 @@ public sealed class ConsoleSecurityTests : ConsoleTest
     [Test]
     public async Task A_forged_post_without_the_anti_forgery_token_is_refused_and_changes_nothing()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         await SignInAsync();
         await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
         await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Disable" })).ToBeVisibleAsync();
@@ -51,7 +51,7 @@ public sealed class ConsoleSecurityTests : ConsoleTest
             Assert.That(forged.Status, Is.EqualTo(400));
             Assert.That(withWrongToken.Status, Is.EqualTo(400));
             Assert.That(signOut.Status, Is.EqualTo(400), "even signing out needs the token");
-            Assert.That((await AdminAsync(HttpMethod.Get, $"/integrations/{seed.IntegrationId}")).GetProperty("enabled").GetBoolean(), Is.True);
+            Assert.That((await Admin.ExpectAsync(HttpMethod.Get, $"/integrations/{seed.IntegrationId}", null, HttpStatusCode.OK)).GetProperty("enabled").GetBoolean(), Is.True);
         });
         await Page.ReloadAsync();
         await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Disable" })).ToBeVisibleAsync();
@@ -112,7 +112,7 @@ public sealed class ConsoleSecurityTests : ConsoleTest
     [Test]
     public async Task At_a_phone_width_pages_fit_the_screen()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var deliveryId = await seed.SendAsync(Stack.Senders, "comment_created.json");
         await using var phone = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, IsMobile = true, HasTouch = true });
         var page = await phone.NewPageAsync();

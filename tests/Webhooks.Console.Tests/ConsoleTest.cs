@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Playwright;
 using Microsoft.Playwright.NUnit;
 
@@ -14,6 +12,9 @@ namespace Webhooks.Console.Tests;
 public abstract class ConsoleTest : PlaywrightTest
 {
     protected static ConsoleStack Stack => ConsoleSetUp.Stack;
+
+    /// <summary>The admin API as the operator calls it, with the stack's admin key.</summary>
+    protected static AdminClient Admin => new(Stack.Admin);
 
     protected IBrowser Browser { get; private set; } = null!;
     protected IBrowserContext Context { get; private set; } = null!;
@@ -91,22 +92,9 @@ public abstract class ConsoleTest : PlaywrightTest
     }
 
     protected static async Task<string?> StatusAsync(Guid deliveryId) =>
-        (await AdminAsync(HttpMethod.Get, $"/deliveries/{deliveryId}")).GetProperty("status").GetString();
+        (await Admin.ExpectAsync(HttpMethod.Get, $"/deliveries/{deliveryId}", null, HttpStatusCode.OK)).GetProperty("status").GetString();
 
     /// <summary>How many messages of webhooks-jira_error name the delivery, as the admin API lists them.</summary>
     protected static async Task<int> DeadLettersOfAsync(Guid deliveryId) =>
-        (await AdminAsync(HttpMethod.Get, $"/dead-letters/jira?id={deliveryId}")).GetProperty("matching").GetInt32();
-
-    protected static async Task<JsonElement> AdminAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var request = new HttpRequestMessage(method, "/api/v1/admin" + path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body);
-        }
-        using var response = await Stack.Admin.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(expected), $"{method} {path}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
+        (await Admin.ExpectAsync(HttpMethod.Get, $"/dead-letters/jira?id={deliveryId}", null, HttpStatusCode.OK)).GetProperty("matching").GetInt32();
 }

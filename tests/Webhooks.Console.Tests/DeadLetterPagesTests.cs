@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -12,7 +13,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     [Test]
     public async Task A_dead_lettered_delivery_is_replayed_from_the_dead_letter_page_and_applied_once()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var deliveryId = await DeadLetterAsync(seed);
         await FailureInjection.HealIntegrationAsync(seed.IntegrationId);
         await SignInAsync();
@@ -39,8 +40,8 @@ public sealed class DeadLetterPagesTests : ConsoleTest
         await Expect(Page).ToHaveURLAsync(new Regex($"/console/deliveries/{deliveryId}\\?replayed=1$"));
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Delivery processed" })).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(Page.Locator("table").Filter(new() { HasText = "As user" }).Locator("tbody tr")).ToHaveCountAsync(1);
-        var record = await AdminAsync(HttpMethod.Get, $"/records/{seed.RecordId}");
-        var delivery = await AdminAsync(HttpMethod.Get, $"/deliveries/{deliveryId}");
+        var record = await Admin.GetRecordAsync(seed.RecordId);
+        var delivery = await Admin.ExpectAsync(HttpMethod.Get, $"/deliveries/{deliveryId}", null, HttpStatusCode.OK);
         Assert.Multiple(async () =>
         {
             Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "the comment is applied once");
@@ -59,7 +60,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     [Test]
     public async Task Purging_a_dead_letter_needs_its_confirmation_and_removes_the_message()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var deliveryId = await DeadLetterAsync(seed);
         await SignInAsync();
         await Page.GotoAsync(Url("/dead-letters"));
@@ -81,7 +82,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
         await Page.GetByRole(AriaRole.Button, new() { Name = "Purge for good" }).ClickAsync();
 
         await Expect(Page.GetByText("Purged 1 message(s) for good.")).ToBeVisibleAsync();
-        var detail = await AdminAsync(HttpMethod.Get, $"/dead-letters/jira/{deliveryId}");
+        var detail = await Admin.ExpectAsync(HttpMethod.Get, $"/dead-letters/jira/{deliveryId}", null, HttpStatusCode.OK);
         Assert.Multiple(async () =>
         {
             Assert.That(await DeadLettersOfAsync(deliveryId), Is.Zero);
@@ -93,7 +94,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     [Test]
     public async Task Filtered_dead_letters_are_counted_by_a_dry_run_then_replayed_on_confirmation()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var first = await DeadLetterAsync(seed);
         var second = await DeadLetterAsync(seed);
         await FailureInjection.HealIntegrationAsync(seed.IntegrationId);
@@ -120,7 +121,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
         Assert.Multiple(async () =>
         {
             Assert.That(await DeadLettersOfAsync(first) + await DeadLettersOfAsync(second), Is.Zero);
-            Assert.That((await AdminAsync(HttpMethod.Get, $"/records/{seed.RecordId}")).GetProperty("comments").GetArrayLength(), Is.EqualTo(1),
+            Assert.That((await Admin.GetRecordAsync(seed.RecordId)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1),
                 "two webhooks carrying the same comment apply it once");
         });
     }
@@ -128,7 +129,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     [Test]
     public async Task Purging_filtered_dead_letters_needs_its_confirmation_and_removes_only_them()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var first = await DeadLetterAsync(seed);
         var second = await DeadLetterAsync(seed);
         var kept = await DeadLetterAsync(seed);
@@ -179,7 +180,7 @@ public sealed class DeadLetterPagesTests : ConsoleTest
     [Test]
     public async Task Every_dead_letter_and_replay_form_needs_the_anti_forgery_token()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var deliveryId = await DeadLetterAsync(seed);
         await SignInAsync();
         var token = await Page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");

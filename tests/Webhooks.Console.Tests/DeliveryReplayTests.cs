@@ -13,7 +13,7 @@ public sealed class DeliveryReplayTests : ConsoleTest
     [Test]
     public async Task A_delivery_failed_for_an_unmapped_status_is_found_replayed_and_shown_processed()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var webhookId = "status-done-" + Guid.NewGuid().ToString("N")[..8];
         var deliveryId = await seed.SendAsync(Stack.Senders, "jira_issue_updated.status_done.json", webhookId);
         await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
@@ -30,7 +30,7 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await Expect(row).ToContainTextAsync(seed.IntegrationName);
         await ScreenshotAsync(Page, "deliveries");
 
-        await AdminAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } });
+        await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } }, HttpStatusCode.OK);
         await row.GetByRole(AriaRole.Link).First.ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Delivery failed" })).ToBeVisibleAsync();
         await Page.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
@@ -39,14 +39,14 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Delivery processed" })).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(Page.Locator("table").Filter(new() { HasText = "As user" })).ToContainTextAsync("Jira bot");
         await ScreenshotAsync(Page, "delivery");
-        var record = await AdminAsync(HttpMethod.Get, $"/records/{seed.RecordId}");
+        var record = await Admin.GetRecordAsync(seed.RecordId);
         Assert.That(record.GetProperty("status").GetString(), Is.EqualTo("shipped"));
     }
 
     [Test]
     public async Task The_log_pages_with_a_cursor_and_refreshes_itself()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync, new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
+        var seed = await JiraSeed.CreateAsync(Admin, new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
         for (var i = 0; i < 3; i++)
         {
             await seed.SendAsync(Stack.Senders, "comment_created.json");
@@ -69,7 +69,7 @@ public sealed class DeliveryReplayTests : ConsoleTest
     [Test]
     public async Task A_body_is_pretty_printed_with_secret_looking_values_redacted()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         var body = """{"webhookEvent":"jira:issue_updated","issue":{"id":"10040"},"user":{"name":"x","apiToken":"tok-123456789","password":"hunter2"},"note":"Authorization: Bearer abcdefghijklmnop"}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, seed.WebhookPath) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
         using var response = await Stack.Senders.SendAsync(request);

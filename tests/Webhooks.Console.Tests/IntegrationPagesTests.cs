@@ -11,7 +11,7 @@ public sealed class IntegrationPagesTests : ConsoleTest
     [Test]
     public async Task The_list_finds_an_integration_by_account_and_shows_its_run_as_user_and_last_delivery()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         await seed.SendAsync(Stack.Senders, "comment_created.json");
         await SignInAsync();
 
@@ -32,7 +32,7 @@ public sealed class IntegrationPagesTests : ConsoleTest
     [Test]
     public async Task Disabling_takes_effect_at_once_and_enabling_brings_it_back()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync, new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" }, apiToken = "jira-api-token-not-shown" });
+        var seed = await JiraSeed.CreateAsync(Admin, new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" }, apiToken = "jira-api-token-not-shown" });
         await SignInAsync();
         await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
         await Expect(Page.Locator("#settings")).ToContainTextAsync("\"Done\": \"shipped\"");
@@ -51,7 +51,7 @@ public sealed class IntegrationPagesTests : ConsoleTest
     [Test]
     public async Task Rotating_shows_the_new_url_once_and_only_it_takes_webhooks()
     {
-        var seed = await JiraSeed.CreateAsync(AdminAsync);
+        var seed = await JiraSeed.CreateAsync(Admin);
         await SignInAsync();
         await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
 
@@ -72,12 +72,8 @@ public sealed class IntegrationPagesTests : ConsoleTest
     [Test]
     public async Task An_Asana_integration_opens_its_handshake_window_and_others_do_not_offer_one()
     {
-        var jira = await JiraSeed.CreateAsync(AdminAsync);
-        var asana = await AdminAsync(HttpMethod.Post, "/integrations", new
-        {
-            productId = (await AdminAsync(HttpMethod.Get, $"/integrations/{jira.IntegrationId}")).GetProperty("productId").GetGuid(),
-            provider = "asana", version = 1, name = "Asana", runAsUserId = (await AdminAsync(HttpMethod.Get, $"/integrations/{jira.IntegrationId}")).GetProperty("runAsUserId").GetGuid(),
-        }, HttpStatusCode.Created);
+        var jira = await JiraSeed.CreateAsync(Admin);
+        var asana = await Admin.CreateIntegrationAsync(jira.ProductId, jira.RunAsUserId, "asana");
         await SignInAsync();
 
         await Page.GotoAsync(Url($"/integrations/{jira.IntegrationId}"));

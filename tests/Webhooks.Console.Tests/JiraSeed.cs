@@ -7,27 +7,28 @@ using Webhooks.Testing;
 namespace Webhooks.Console.Tests;
 
 /// <summary>An account whose Jira integration reaches one record linked to issue 10040 (the recorded payloads' issue), made through the admin API.</summary>
-public sealed record JiraSeed(Guid AccountId, string AccountName, Guid IntegrationId, string IntegrationName, string Token, Guid RecordId)
+public sealed record JiraSeed(Guid AccountId, string AccountName, Guid RunAsUserId, Guid ProductId, Guid IntegrationId, string IntegrationName, string Token, Guid RecordId)
 {
     public string WebhookPath => $"/api/v1/webhooks/{Token}";
 
-    public static async Task<JiraSeed> CreateAsync(Func<HttpMethod, string, object?, HttpStatusCode, Task<JsonElement>> admin, object? settings = null)
+    /// <summary>
+    /// <see cref="AdminClient.SeedLinkedJiraRecordAsync"/> with names of its own: the pages are checked for the account's,
+    /// the run-as user's and the integration's names, which AdminClient's tenant and integration do not let a test choose.
+    /// </summary>
+    public static async Task<JiraSeed> CreateAsync(AdminClient admin, object? settings = null)
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var accountName = $"Acme {tag}";
-        var accountId = (await admin(HttpMethod.Post, "/accounts", new { name = accountName }, HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        var userId = (await admin(HttpMethod.Post, $"/accounts/{accountId}/users", new { name = "Jira bot", email = $"jira-{tag}@example.test" }, HttpStatusCode.Created))
-            .GetProperty("id").GetGuid();
-        var productId = (await admin(HttpMethod.Post, $"/accounts/{accountId}/products", new { key = "APP", name = "App" }, HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        await admin(HttpMethod.Put, $"/products/{productId}/members/{userId}", new { role = "owner" }, HttpStatusCode.OK);
-        var integrationName = $"Jira {tag}";
-        var integration = await admin(HttpMethod.Post, "/integrations",
-            new { productId, provider = "jira", version = 1, name = integrationName, runAsUserId = userId, settings = settings ?? new { } }, HttpStatusCode.Created);
-        var integrationId = integration.GetProperty("id").GetGuid();
-        var recordId = (await admin(HttpMethod.Post, $"/products/{productId}/records", new { kind = "feature", name = "Login page", status = "new" }, HttpStatusCode.Created))
-            .GetProperty("id").GetGuid();
-        await admin(HttpMethod.Post, $"/records/{recordId}/links", new { integrationId, externalId = "10040", externalKey = "TES-41" }, HttpStatusCode.Created);
-        return new JiraSeed(accountId, accountName, integrationId, integrationName, integration.GetProperty("token").GetString()!, recordId);
+        var account = await admin.CreateAccountAsync($"Acme {tag}");
+        var accountId = account.GetProperty("id").GetGuid();
+        var userId = (await admin.CreateUserAsync(accountId, $"jira-{tag}@example.test", "Jira bot")).GetProperty("id").GetGuid();
+        var productId = (await admin.CreateProductAsync(accountId)).GetProperty("id").GetGuid();
+        await admin.ExpectAsync(HttpMethod.Put, $"/products/{productId}/members/{userId}", new { role = "owner" }, HttpStatusCode.OK);
+        var created = await admin.CreateIntegrationAsync(productId, userId, "jira", settings ?? new { });
+        var integrationId = created.GetProperty("id").GetGuid();
+        var integration = await admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", new { name = $"Jira {tag}" }, HttpStatusCode.OK);
+        var recordId = await admin.CreateLinkedRecordAsync(productId, integrationId, "10040", "TES-41");
+        return new JiraSeed(accountId, account.GetProperty("name").GetString()!, userId, productId, integrationId,
+            integration.GetProperty("name").GetString()!, created.GetProperty("token").GetString()!, recordId);
     }
 
     /// <summary>Posts a recorded Jira payload as Jira does, with its own webhook identifier; returns the delivery id from the 200.</summary>
