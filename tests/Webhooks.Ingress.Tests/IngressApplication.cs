@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -48,14 +49,28 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
             CreatedAt = now, UpdatedAt = now,
         };
         db.AddRange(account, user, product, new Membership { ProductId = product.Id, UserId = user.Id, Role = MembershipRole.Owner }, integration);
+        await db.SaveChangesAsync();
         if (signingSecret is not null)
         {
-            // Stored as given, as rows were before encryption at rest (the admin API encrypts; see SecretsAtRestTests).
-            db.Add(new IntegrationSigningSecret { Id = Guid.NewGuid(), IntegrationId = integration.Id, Secret = signingSecret, CreatedAt = now });
+            // The secret is set as an operator sets it, so the webhook is verified against what the admin API stores.
+            using var http = CreateAdminClient();
+            await AdminClient.ExpectAsync(
+                await new AdminClient(http).PatchAsync($"/integrations/{integration.Id}", new { signingSecret }), HttpStatusCode.OK);
         }
-        await db.SaveChangesAsync();
         await Services.GetRequiredService<IntegrationsByToken>().RefreshAsync(CancellationToken.None);
         return new SeededIntegration(integration.Id, account.Id, token, WebhookToken.CallbackUrl(PublicBaseUrl, token));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="secret"/> into the secrets table as given, the shape rows had before encryption at rest; only
+    /// for the tests of that legacy shape (SecretsAtRestTests). Every other test sets secrets through the admin API.
+    /// </summary>
+    public async Task StoreLegacyPlaintextSecretAsync(Guid integrationId, string secret)
+    {
+        await using var db = CreateDbContext();
+        db.Add(new IntegrationSigningSecret { Id = Guid.NewGuid(), IntegrationId = integrationId, Secret = secret, CreatedAt = DateTimeOffset.UtcNow });
+        await db.SaveChangesAsync();
+        await Services.GetRequiredService<IntegrationsByToken>().RefreshAsync(CancellationToken.None);
     }
 
     /// <summary>Posts a small Jira comment event and returns the delivery id from the 200 answer.</summary>

@@ -65,8 +65,8 @@ public sealed class AdminClient(HttpClient http)
     public Task<JsonElement> CreateProductAsync(Guid accountId, string key = "APP") =>
         CreateAsync($"/accounts/{accountId}/products", new { key, name = "App" });
 
-    public Task<JsonElement> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider = "jira", object? settings = null, string? signingSecret = null) =>
-        CreateAsync("/integrations", new { productId, provider, version = 1, name = provider, runAsUserId, settings, signingSecret });
+    public Task<JsonElement> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider = "jira", object? settings = null, string? signingSecret = null, string? name = null) =>
+        CreateAsync("/integrations", new { productId, provider, version = 1, name = name ?? provider, runAsUserId, settings, signingSecret });
 
     /// <summary>Account → run-as user, member of the product in <paramref name="role"/> → product.</summary>
     public async Task<Tenant> CreateTenantAsync(string role = "contributor")

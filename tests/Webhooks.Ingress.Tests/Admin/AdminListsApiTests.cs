@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
 
@@ -68,11 +65,11 @@ public sealed class AdminListsApiTests : IngressFixture
         var user = await AdminClient.ExpectAsync(await Admin.PostAsync($"/accounts/{account}/users", new { name = $"{tag} bot", email = $"{tag}@example.test" }), HttpStatusCode.Created);
         var userId = user.GetProperty("id").GetGuid();
         var product = (await Admin.CreateProductAsync(account, "LST")).GetProperty("id").GetGuid();
-        var jira = await CreateIntegrationAsync(product, userId, "jira", $"{tag} Jira");
-        var github = await CreateIntegrationAsync(product, userId, "github", $"{tag} GitHub", Secret);
+        var jira = (await Admin.CreateIntegrationAsync(product, userId, "jira", name: $"{tag} Jira")).GetProperty("id").GetGuid();
+        var github = await Admin.CreateIntegrationAsync(product, userId, "github", signingSecret: Secret, name: $"{tag} GitHub");
+        var token = github.GetProperty("token").GetString()!;
         await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{jira}", new { enabled = false }), HttpStatusCode.OK);
         var before = DateTimeOffset.UtcNow;
-        var token = await RotateAsync(github);
         await SendGitHubAsync(token, Guid.NewGuid().ToString(), sign: true);
 
         var all = await List($"/integrations?accountId={account}");
@@ -135,9 +132,10 @@ public sealed class AdminListsApiTests : IngressFixture
         var (integration, token) = await SeedGitHubAsync();
         var sourceId = Guid.NewGuid().ToString();
         var accepted = await SendGitHubAsync(token, sourceId, sign: true);
-        // Time passes between the two, so one instant lies after the first and before the second.
-        await Task.Delay(20);
-        var between = DateTimeOffset.UtcNow;
+        // since is inclusive and until exclusive: the microsecond after the first was received (the database keeps
+        // microseconds) lies after it and, the second being sent after the first's answer, not after the second.
+        var between = (await AdminClient.ExpectAsync(await Admin.GetAsync($"/deliveries/{accepted}"), HttpStatusCode.OK))
+            .GetProperty("receivedAt").GetDateTimeOffset().AddTicks(TimeSpan.TicksPerMicrosecond);
         var rejected = await SendGitHubAsync(token, Guid.NewGuid().ToString(), sign: false, integration);
         var scope = $"integrationId={integration}";
 
@@ -240,34 +238,19 @@ public sealed class AdminListsApiTests : IngressFixture
 
     private static Guid[] Ids(JsonElement page) => page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToArray();
 
-    private async Task<Guid> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider, string name, string? signingSecret = null)
-    {
-        var created = await AdminClient.ExpectAsync(
-            await Admin.PostAsync("/integrations", new { productId, provider, version = 1, name, runAsUserId, signingSecret }), HttpStatusCode.Created);
-        return created.GetProperty("id").GetGuid();
-    }
-
-    private async Task<string> RotateAsync(Guid integrationId) =>
-        (await AdminClient.ExpectAsync(await Admin.PostAsync($"/integrations/{integrationId}/token", new { }), HttpStatusCode.OK)).GetProperty("token").GetString()!;
-
     private async Task<(Guid Integration, string Token)> SeedGitHubAsync()
     {
         var seeded = await Admin.SeedAsync("jira");
-        var integration = await CreateIntegrationAsync(seeded.ProductId, seeded.UserId, "github", $"GitHub {Guid.NewGuid():N}", Secret);
-        return (integration, await RotateAsync(integration));
+        var created = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, "github", signingSecret: Secret, name: $"GitHub {Guid.NewGuid():N}");
+        return (created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!);
     }
 
     /// <summary>What GitHub sends for an opened issue, signed with the webhook's secret (or with another one).</summary>
     private async Task<Guid> SendGitHubAsync(string token, string gitHubDelivery, bool sign, Guid? integrationId = null)
     {
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{token}") { Content = content };
-        request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
+        using var request = GitHubSender.Signed($"/api/v1/webhooks/{token}", sign ? Secret : "not-the-secret", body);
         request.Headers.TryAddWithoutValidation("X-GitHub-Delivery", gitHubDelivery);
-        var key = Encoding.UTF8.GetBytes(sign ? Secret : "not-the-secret");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(key, body)));
         using var response = await Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(sign ? HttpStatusCode.OK : HttpStatusCode.Unauthorized), text);

@@ -82,7 +82,7 @@ public sealed class IntegrationsApiTests : IngressFixture
         using var unsigned = await Client.PostAsync(callbackUrl.AbsolutePath, AdminClient.Json("{}"));
         Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         using var signedContent = AdminClient.Json("{}");
-        signedContent.Headers.Add("X-Hub-Signature", "sha256=" + Convert.ToHexStringLower(Webhooks.Ingress.Providers.Hmac.Sha256("s3cret-value", "{}"u8)));
+        signedContent.Headers.Add("X-Hub-Signature", GitHubSender.Signature("{}"u8.ToArray(), "s3cret-value"));
         using var webhook = await Client.PostAsync(callbackUrl.AbsolutePath, signedContent);
         Assert.That(webhook.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var answer = await webhook.Content.ReadFromJsonAsync<JsonElement>();

@@ -71,8 +71,8 @@ public sealed class SecretsAtRestTests : IngressFixture
     [Test]
     public async Task Plaintext_secret_stored_before_encryption_still_verifies_and_is_encrypted_on_its_next_write()
     {
-        // IngressApplication seeds straight into the table, as rows written before this change were.
-        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: "legacy-plaintext-0004");
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub);
+        await App.StoreLegacyPlaintextSecretAsync(integration.Id, "legacy-plaintext-0004");
         Assert.That((await StoredAsync(integration.Id)).Secret, Is.EqualTo("legacy-plaintext-0004"));
         Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
 
@@ -105,7 +105,8 @@ public sealed class SecretsAtRestTests : IngressFixture
     [Test]
     public async Task Secret_that_cannot_be_decrypted_refuses_the_webhooks_instead_of_accepting_them_unsigned()
     {
-        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: SecretProtector.Prefix + "not-a-protected-payload");
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub);
+        await App.StoreLegacyPlaintextSecretAsync(integration.Id, SecretProtector.Prefix + "not-a-protected-payload");
         Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "anything"), Is.EqualTo(HttpStatusCode.Unauthorized));
         using var unsigned = await Client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, "application/json"));
         Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
-using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence.Model;
 
@@ -195,8 +194,16 @@ public sealed class WebhookEndpointTests : IngressFixture
         Assert.That(response.Headers.Contains("Smartsheet-Hook-Response"), Is.False);
         Assert.That((await App.DeliveriesOfAsync(integration.Id)).Single().Status,
             withSecret ? Is.EqualTo(DeliveryStatus.Rejected) : Is.AnyOf(DeliveryStatus.Accepted, DeliveryStatus.Queued));
-        using var signedWithIt = await PostAsync(integration, Json("{}"), ("X-Hub-Signature", "sha256=" + Convert.ToHexStringLower(Hmac.Sha256("abc123", "{}"u8))));
+        using var signedWithIt = await PostAsync(integration, Json("{}"), ("X-Hub-Signature", GitHubSender.Signature("{}"u8.ToArray(), "abc123")));
         Assert.That(signedWithIt.StatusCode, Is.EqualTo(expected), "abc123 did not become the secret");
+        if (!withSecret)
+        {
+            // Signed with abc123 passes whether or not it became the secret; unsigned and otherwise signed pass only if it did not.
+            using var unsigned = await PostAsync(integration, Json("{}"));
+            using var signedOtherwise = await PostAsync(integration, Json("{}"), ("X-Hub-Signature", GitHubSender.Signature("{}"u8.ToArray(), "not-abc123")));
+            Assert.That(unsigned.StatusCode, Is.EqualTo(HttpStatusCode.OK), "abc123 did not become the secret");
+            Assert.That(signedOtherwise.StatusCode, Is.EqualTo(HttpStatusCode.OK), "abc123 did not become the secret");
+        }
     }
 
     [Test]
@@ -230,7 +237,7 @@ public sealed class WebhookEndpointTests : IngressFixture
     {
         var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: "It's a Secret to Everybody");
         var body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
-        var good = "sha256=" + Convert.ToHexStringLower(Hmac.Sha256("It's a Secret to Everybody", body));
+        var good = GitHubSender.Signature(body, "It's a Secret to Everybody");
 
         using var wrong = await PostAsync(integration, Body(body), ("X-GitHub-Event", "issues"), ("X-Hub-Signature-256", "sha256=" + new string('0', 64)));
         using var missing = await PostAsync(integration, Body(body), ("X-GitHub-Event", "issues"));
