@@ -35,7 +35,7 @@ public static class AsanaSender
     public static Task<HttpStatusCode> PostSignedAsync(HttpClient client, string path, string secret)
     {
         var body = PayloadFixtures.Read(Provider.Asana, "task_changed.json");
-        return PostAsync(client, path, body, Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+        return PostAsync(client, path, body, SenderSignatures.HexHmacSha256(secret, body));
     }
 
     /// <summary>What the admin API lists a secret by: the first 12 hex digits of its SHA-256.</summary>

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Tests;
@@ -11,7 +9,7 @@ public static class GitHubSender
 {
     /// <summary><c>sha256=</c> and the hex HMAC-SHA256 of the raw body, keyed with the webhook's secret.</summary>
     public static string Signature(byte[] body, string secret) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        "sha256=" + SenderSignatures.HexHmacSha256(secret, body);
 
     /// <summary>An <c>issues</c> event with <paramref name="body"/>, signed with <paramref name="secret"/>.</summary>
     public static HttpRequestMessage Signed(string path, string secret, byte[] body)

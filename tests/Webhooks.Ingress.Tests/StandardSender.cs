@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Tests;
@@ -22,27 +20,15 @@ public static class StandardSender
     /// <summary>A fresh secret in the form senders show it: 32 random bytes.</summary>
     public static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    public static string Sign(string secret, string id, long timestamp, byte[] body)
-    {
-        var key = Convert.FromBase64String(secret["whsec_".Length..]);
-        var signed = Encoding.UTF8.GetBytes($"{id}.{timestamp}.").Concat(body).ToArray();
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed));
-    }
+    public static string Sign(string secret, string id, long timestamp, byte[] body) => SenderSignatures.StandardV1(secret, id, timestamp, body);
 
     /// <summary>The three headers of one signed attempt.</summary>
     public static (string Name, string Value)[] Headers(string secret, string id, DateTimeOffset at, byte[] body) =>
-    [
-        ("webhook-id", id),
-        ("webhook-timestamp", at.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        ("webhook-signature", Sign(secret, id, at.ToUnixTimeSeconds(), body)),
-    ];
+        SenderSignatures.StandardHeaders(secret, id, at, body);
 
     /// <summary>The headers recorded with a fixture (<c>&lt;name&gt;.headers.json</c>).</summary>
-    public static (string Name, string Value)[] RecordedHeaders(string fixture)
-    {
-        using var json = JsonDocument.Parse(PayloadFixtures.Read(Provider.Standard, Path.GetFileNameWithoutExtension(fixture) + ".headers.json"));
-        return [.. json.RootElement.EnumerateObject().Select(h => (h.Name, h.Value.GetString()!))];
-    }
+    public static (string Name, string Value)[] RecordedHeaders(string fixture) =>
+        [.. PayloadFixtures.RecordedHeaders(Provider.Standard, fixture).Select(h => (h.Key, h.Value))];
 
     /// <summary>POSTs the body with these headers as a sender does; the answer's status and text.</summary>
     public static async Task<(HttpStatusCode Status, string Text)> PostAsync(HttpClient client, string path, byte[] body, params (string Name, string Value)[] headers)

@@ -71,10 +71,6 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), text);
     }
 
-    /// <summary>The lower-case hex HMAC-SHA256 of the body that Asana (<c>X-Hook-Signature</c>) and Smartsheet (<c>Smartsheet-Hmac-SHA256</c>) send.</summary>
-    public static string HexHmacSha256(string secret, byte[] body) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), body));
-
     public override async ValueTask DisposeAsync()
     {
         Admin?.Http.Dispose();

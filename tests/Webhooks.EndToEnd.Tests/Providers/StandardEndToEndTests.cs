@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
 
@@ -125,32 +123,19 @@ public sealed class StandardEndToEndTests
     private static async Task<string> SetSecretAsync(StackFixture stack, Guid integrationId)
     {
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        using var response = await stack.Admin.Http.PatchAsJsonAsync($"{AdminClient.Prefix}/integrations/{integrationId}", new { signingSecret = secret });
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", new { signingSecret = secret }, HttpStatusCode.OK);
         return secret;
     }
 
-    private static async Task<(Guid Id, string Token)> CreateIntegrationAsync(StackFixture stack, LinkedRecord seeded)
+    /// <summary>A second Standard integration of the seeded record's product, run as the same user.</summary>
+    private static async Task<CreatedIntegration> CreateIntegrationAsync(StackFixture stack, LinkedRecord seeded)
     {
-        using var response = await stack.Admin.Http.PostAsJsonAsync($"{AdminClient.Prefix}/integrations",
-            new { productId = seeded.ProductId, provider = "standard", version = 1, name = "Second endpoint", runAsUserId = seeded.RunAsUserId, settings = Settings });
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), text);
-        using var created = JsonDocument.Parse(text);
-        return (created.RootElement.GetProperty("id").GetGuid(), created.RootElement.GetProperty("token").GetString()!);
+        var created = await stack.Admin.CreateIntegrationAsync(seeded.ProductId, seeded.RunAsUserId, "standard", Settings);
+        return new CreatedIntegration(created.GetProperty("id").GetGuid(), created.GetProperty("token").GetString()!);
     }
 
     /// <summary>Signed as the specification says, at this moment: <c>v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))</c>.</summary>
-    private static Task<Guid> PostSignedAsync(StackFixture stack, string path, string secret, string messageId, byte[] body)
-    {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var key = Convert.FromBase64String(secret["whsec_".Length..]);
-        var signature = Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.").Concat(body).ToArray()));
-        return Sender.PostJsonAsync(stack.Webhooks, path, body, new Dictionary<string, string>
-        {
-            ["webhook-id"] = messageId,
-            ["webhook-timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["webhook-signature"] = $"v1,{signature}",
-        });
-    }
+    private static Task<Guid> PostSignedAsync(StackFixture stack, string path, string secret, string messageId, byte[] body) =>
+        Sender.PostJsonAsync(stack.Webhooks, path, body,
+            SenderSignatures.StandardHeaders(secret, messageId, DateTimeOffset.UtcNow, body).ToDictionary(header => header.Name, header => header.Value));
 }

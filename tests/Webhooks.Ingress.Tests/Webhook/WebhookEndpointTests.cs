@@ -326,8 +326,7 @@ public sealed class WebhookEndpointTests : IngressFixture
         const string secret = "trello-app-secret";
         var integration = await App.CreateIntegrationAsync(Provider.Trello, signingSecret: secret);
         var body = PayloadFixtures.Read(Provider.Trello, "commentCard.json");
-        var signed = body.Concat(Encoding.UTF8.GetBytes(integration.CallbackUrl)).ToArray();
-        var signature = Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), signed));
+        var signature = SenderSignatures.Trello(secret, body, integration.CallbackUrl);
 
         using var response = await PostAsync(integration, Body(body), ("X-Trello-Webhook", signature));
 
@@ -344,14 +343,12 @@ public sealed class WebhookEndpointTests : IngressFixture
         await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = appSecret }), HttpStatusCode.OK);
         var registered = seeded.Created.GetProperty("callbackUrl").GetString() + "?x=1";
         var body = PayloadFixtures.Read(Provider.Trello, "updateCard.moved_to_list.json");
-        string TrelloSignature(string callbackUrl) => Convert.ToBase64String(
-            System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(appSecret), body.Concat(Encoding.UTF8.GetBytes(callbackUrl)).ToArray()));
 
         using var signed = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=1") { Content = Body(body) };
-        signed.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        signed.Headers.TryAddWithoutValidation("X-Trello-Webhook", SenderSignatures.Trello(appSecret, body, registered));
         using var accepted = await Client.SendAsync(signed);
         using var otherQuery = new HttpRequestMessage(HttpMethod.Post, seeded.WebhookPath + "?x=2") { Content = Body(body) };
-        otherQuery.Headers.TryAddWithoutValidation("X-Trello-Webhook", TrelloSignature(registered));
+        otherQuery.Headers.TryAddWithoutValidation("X-Trello-Webhook", SenderSignatures.Trello(appSecret, body, registered));
         using var refused = await Client.SendAsync(otherQuery);
 
         Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());

@@ -40,7 +40,7 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
     }
 
     private Task<Guid> PostAsanaAsync(CreatedIntegration integration, byte[] body) =>
-        Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
+        Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) });
 
     private static byte[] Completed => PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
 

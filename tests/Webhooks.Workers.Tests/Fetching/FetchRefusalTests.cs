@@ -33,7 +33,7 @@ public sealed class FetchRefusalTests : FetchingFixture
         await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
         await Ingress.AsanaHandshakeAsync(integration, HookSecret);
         var body = PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
-        var deliveryId = await Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
+        var deliveryId = await Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) });
         return await WaitForOutcomeAsync(deliveryId);
     }
 
@@ -95,7 +95,7 @@ public sealed class FetchRefusalTests : FetchingFixture
             Providers.AsanaPayloadParserTests.Event(storyGid, "story", "added", parentGid: TaskGid, parentType: "task", subtype: "comment_added")));
 
         var delivery = await WaitForOutcomeAsync(await Ingress.PostWebhookAsync(integration, body,
-            new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) }));
+            new Dictionary<string, string> { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) }));
 
         Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), delivery.LastError);
         Assert.That(delivery.LastError, Does.Contain("not called"));

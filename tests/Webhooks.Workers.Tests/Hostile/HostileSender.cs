@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
@@ -84,7 +83,7 @@ public sealed class HostileSender
         {
             Settings = _ => new { statusMappings = Mappings("To Do", "In Progress", "Done") },
             SigningSecret = Secret,
-            Sign = (body, _, secret, _) => [new("X-Hub-Signature", "sha256=" + HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hub-Signature", "sha256=" + SenderSignatures.HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hub-Signature"],
             Headers = _ =>
             [
@@ -98,7 +97,7 @@ public sealed class HostileSender
         {
             Settings = _ => new { statusMappings = Mappings("open", "closed") },
             SigningSecret = Secret,
-            Sign = (body, _, secret, _) => [new("X-Hub-Signature-256", "sha256=" + HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hub-Signature-256", "sha256=" + SenderSignatures.HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hub-Signature-256", "X-Hub-Signature"],
             // Fixtures are named {event}.{action}.json.
             Headers = fixture =>
@@ -129,7 +128,7 @@ public sealed class HostileSender
         {
             Settings = api => new { statusMappings = Mappings("Completed", "Incomplete"), apiBaseUrl = api.ToString(), apiToken = ApiToken },
             SecretByHandshake = true,
-            Sign = (body, _, secret, _) => [new("X-Hook-Signature", HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("X-Hook-Signature", SenderSignatures.HexHmacSha256(secret, body))],
             SignatureHeaders = ["X-Hook-Signature", "X-Asana-Request-Signature"],
             HandshakeHeaders = ["X-Hook-Secret"],
             Normal = ("task_changed.completed.json", "1199170056173519"),
@@ -152,7 +151,7 @@ public sealed class HostileSender
         {
             Settings = api => new { statusMappings = Mappings("Done", "In Progress"), apiBaseUrl = api.ToString(), apiToken = ApiToken, statusColumn = "Stage" },
             SigningSecret = Secret,
-            Sign = (body, _, secret, _) => [new("Smartsheet-Hmac-SHA256", HexHmacSha256(secret, body))],
+            Sign = (body, _, secret, _) => [new("Smartsheet-Hmac-SHA256", SenderSignatures.HexHmacSha256(secret, body))],
             SignatureHeaders = ["Smartsheet-Hmac-SHA256"],
             HandshakeHeaders = ["Smartsheet-Hook-Challenge"],
             Headers = _ => [new("User-Agent", "Smartsheet")],
@@ -164,8 +163,7 @@ public sealed class HostileSender
             Settings = _ => new { statusMappings = Mappings("Chamados", "Chamados Realizados", "Basics", "Backlog") },
             SigningSecret = Secret,
             // Trello signs the body followed by the callback URL exactly as registered.
-            Sign = (body, callbackUrl, secret, _) =>
-                [new("X-Trello-Webhook", Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), body.Concat(Encoding.UTF8.GetBytes(callbackUrl)).ToArray())))],
+            Sign = (body, callbackUrl, secret, _) => [new("X-Trello-Webhook", SenderSignatures.Trello(secret, body, callbackUrl))],
             SignatureHeaders = ["X-Trello-Webhook"],
             SignsCallbackUrl = true,
             Headers = _ => [new("User-Agent", "Trello")],
@@ -193,12 +191,7 @@ public sealed class HostileSender
             WrongSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("not-the-integration-secret-32byt")),
             // v1,base64(HMAC-SHA256(base64-decoded secret, "{id}.{timestamp}.{body}")), signed now (5 minutes' tolerance).
             Sign = (body, _, secret, messageId) =>
-            {
-                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var key = Convert.FromBase64String(secret["whsec_".Length..]);
-                var signature = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{messageId}.{timestamp}.").Concat(body).ToArray());
-                return [new("webhook-id", messageId), new("webhook-timestamp", timestamp), new("webhook-signature", "v1," + Convert.ToBase64String(signature))];
-            },
+                [.. SenderSignatures.StandardHeaders(secret, messageId, DateTimeOffset.UtcNow, body).Select(header => new KeyValuePair<string, string>(header.Name, header.Value))],
             SignatureHeaders = ["webhook-signature"],
             Headers = _ => [new("User-Agent", "Svix-Webhooks/1.24")],
             Normal = ("contact.created.full.json", "1f81eb52-5198-4599-803e-771906343485"),
@@ -208,18 +201,8 @@ public sealed class HostileSender
     };
 
     /// <summary>The headers recorded with a fixture, less its signatures (the suite signs what it sends).</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> RecordedHeaders(string fixture)
-    {
-        var path = Path.Combine(PayloadFixtures.Folder(Provider), Path.GetFileNameWithoutExtension(fixture) + ".headers.json");
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-        using var json = JsonDocument.Parse(File.ReadAllBytes(path));
-        return [.. json.RootElement.EnumerateObject()
-            .Where(header => !SignatureHeaders.Contains(header.Name, StringComparer.OrdinalIgnoreCase))
-            .Select(header => new KeyValuePair<string, string>(header.Name, header.Value.ValueKind == JsonValueKind.String ? header.Value.GetString()! : header.Value.GetRawText()))];
-    }
+    public IReadOnlyList<KeyValuePair<string, string>> RecordedHeaders(string fixture) =>
+        [.. PayloadFixtures.RecordedHeaders(Provider, fixture).Where(header => !SignatureHeaders.Contains(header.Key, StringComparer.OrdinalIgnoreCase))];
 
     /// <summary>
     /// The fixture with each delivery id it names (<see cref="BodyDeliveryIds"/>) replaced by a fresh value of the same
@@ -275,5 +258,4 @@ public sealed class HostileSender
         return statuses.Select((status, i) => (status, target: targets[Math.Min(i, targets.Length - 1)])).ToDictionary(m => m.status, m => m.target);
     }
 
-    private static string HexHmacSha256(string secret, byte[] body) => AdminIngress.HexHmacSha256(secret, body);
 }

@@ -39,7 +39,7 @@ public sealed class AsanaEndToEndTests : FetchingFixture
     /// <summary>Posts a delivery signed as Asana signs it and waits for its outcome.</summary>
     private async Task<Delivery> DeliverAsync(CreatedIntegration integration, byte[] body, params DeliveryStatus[] awaited)
     {
-        var deliveryId = await Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = AdminIngress.HexHmacSha256(HookSecret, body) });
+        var deliveryId = await Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) });
         return await WaitForOutcomeAsync(deliveryId, awaited);
     }
 

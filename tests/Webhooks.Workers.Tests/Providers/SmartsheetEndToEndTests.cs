@@ -43,7 +43,7 @@ public sealed class SmartsheetEndToEndTests : FetchingFixture
     private async Task<Delivery> DeliverAsync(CreatedIntegration integration, byte[] body)
     {
         var deliveryId = await Ingress.PostWebhookAsync(integration, body,
-            new Dictionary<string, string> { ["Smartsheet-Hmac-SHA256"] = AdminIngress.HexHmacSha256(SharedSecret, body) });
+            new Dictionary<string, string> { ["Smartsheet-Hmac-SHA256"] = SenderSignatures.HexHmacSha256(SharedSecret, body) });
         return await WaitForOutcomeAsync(deliveryId);
     }
 
