@@ -11,7 +11,7 @@ public sealed class SmartsheetReceiverTests
     private const string SharedSecret = "smartsheet-shared-secret";
     private readonly SmartsheetReceiver _receiver = new();
 
-    private static string Sign(byte[] body) => Convert.ToHexStringLower(Hmac.Sha256(SharedSecret, body));
+    private static string Sign(byte[] body) => SenderSignatures.HexHmacSha256(SharedSecret, body);
 
     [Test]
     public void Base16_signature_of_a_real_callback_verifies_in_either_case()
