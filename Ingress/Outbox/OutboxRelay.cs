@@ -7,12 +7,14 @@ using Webhooks.Ingress.Telemetry;
 namespace Webhooks.Ingress.Outbox;
 
 /// <summary>
-/// The deliveries table is the outbox. The relay locks unpublished rows (FOR UPDATE SKIP LOCKED, so ingress replicas
-/// take disjoint rows and do not publish the same delivery twice), sends them as claim checks with a broker confirm
-/// (<see cref="OutboxMessages"/>: several of one provider in one <see cref="ProcessDeliveryBatch"/>), then marks them
-/// published, all in one transaction. It is woken by every commit, by a replay in any
-/// process (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker left behind.
-/// A process that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery and ProcessDeliveryBatch.
+/// The outbox is the <c>outbox</c> table (<see cref="Persistence.Model.OutboxEntry"/>), filled by triggers on deliveries in
+/// the transaction that stores or puts back a delivery. The relay locks the oldest outbox rows and their deliveries
+/// (FOR UPDATE SKIP LOCKED, so ingress replicas take disjoint rows and do not publish the same delivery twice), sends them
+/// as claim checks with a broker confirm (<see cref="OutboxMessages"/>: several of one provider in one
+/// <see cref="ProcessDeliveryBatch"/>), then marks the deliveries published and deletes their outbox rows, all in one
+/// transaction. It is woken by every commit, by a replay in any process (<see cref="OutboxNotificationListener"/>), and
+/// sweeps on a timer for what a stopped broker left behind. A process that dies mid-pass releases its rows with its
+/// connection. It is the only sender of ProcessDelivery and ProcessDeliveryBatch.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
@@ -87,10 +89,13 @@ public sealed partial class OutboxRelay(
 
     /// <summary>
     /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
-    /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
-    /// and a process that dies mid-pass releases them with its connection. One UPDATE for the published rows (no lease
-    /// written first) and an asynchronous commit: a mark lost in a crash only means the deliveries are sent again, which
-    /// the workers treat as the same deliveries (a delivery with an outcome is left alone; the ledger applies once).
+    /// The claim is the row locks themselves (<c>FOR UPDATE SKIP LOCKED</c> on the outbox rows and their deliveries):
+    /// other replicas skip them until the commit, a worker that already has the message waits for the mark before it
+    /// touches the delivery (so a hand-back is never overwritten by the mark), and a process that dies mid-pass releases
+    /// them with its connection. The mark and the delete run with an asynchronous commit: lost in a crash, they only mean
+    /// the deliveries are sent again, which the workers treat as the same deliveries (a delivery with an outcome is left
+    /// alone; the ledger applies once). An outbox row whose delivery no longer waits (it got its outcome from an earlier
+    /// send) is deleted without a send.
     /// The claimed deliveries of one provider go as one <see cref="ProcessDeliveryBatch"/> (up to
     /// <see cref="OutboxOptions.DeliveriesPerMessage"/> each); a provider with one claimed delivery, and a delivery
     /// attempted before (a replay, or one a worker handed back because it failed in a batch), go alone as a
@@ -100,8 +105,8 @@ public sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var claimed = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
-        if (claimed.Count == 0)
+        var (claimed, stale) = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
+        if (claimed.Count == 0 && stale.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return (0, 0);
@@ -111,18 +116,18 @@ public sealed partial class OutboxRelay(
         var results = new bool[messages.Count];
         await Parallel.ForAsync(0, messages.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency, CancellationToken = cancellationToken },
             async (i, token) => results[i] = await SendAsync(messages[i], settings.SendTimeout, token));
-        var sent = new List<Guid>(claimed.Count);
+        var sent = new List<ClaimedDelivery>(claimed.Count);
         for (var i = 0; i < messages.Count; i++)
         {
             if (results[i])
             {
-                sent.AddRange(messages[i].Deliveries.Select(d => d.DeliveryId));
+                sent.AddRange(messages[i].Deliveries);
             }
         }
 
-        if (sent.Count > 0)
+        if (sent.Count > 0 || stale.Count > 0)
         {
-            await MarkAsync(connection, sent, cancellationToken);
+            await MarkAsync(connection, sent, stale, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         telemetry.Published(sent.Count);
@@ -131,30 +136,38 @@ public sealed partial class OutboxRelay(
         {
             Log.SendFailed(logger, unsent, claimed.Count);
         }
-        return (claimed.Count, unsent);
+        return (claimed.Count + stale.Count, unsent);
     }
 
-    private static async Task<List<ClaimedDelivery>> ClaimAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
+    private static async Task<(List<ClaimedDelivery> Waiting, List<(DateTimeOffset ReceivedAt, Guid DeliveryId)> Stale)> ClaimAsync(
+        NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT id, integration_id, provider, received_at, trace_parent, attempts FROM deliveries
-            WHERE published_at IS NULL AND status = 'accepted'
-            ORDER BY received_at
+            SELECT o.delivery_id, d.integration_id, d.provider, o.received_at, d.trace_parent, d.attempts,
+                   d.status = 'accepted' AND d.published_at IS NULL AS waiting
+            FROM outbox o JOIN deliveries d ON d.id = o.delivery_id
+            ORDER BY o.received_at
             LIMIT $1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF o, d SKIP LOCKED
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
-        var claimed = new List<ClaimedDelivery>();
+        var waiting = new List<ClaimedDelivery>();
+        var stale = new List<(DateTimeOffset, Guid)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (ProviderNames.TryParse(reader.GetString(2), out var provider))
+            var receivedAt = reader.GetFieldValue<DateTimeOffset>(3);
+            if (reader.GetBoolean(6) && ProviderNames.TryParse(reader.GetString(2), out var provider))
             {
-                claimed.Add(new ClaimedDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3),
+                waiting.Add(new ClaimedDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, receivedAt,
                     reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5)));
             }
+            else
+            {
+                stale.Add((receivedAt, reader.GetGuid(0)));
+            }
         }
-        return claimed;
+        return (waiting, stale);
     }
 
     private async Task<bool> SendAsync(OutboxMessage message, TimeSpan timeout, CancellationToken cancellationToken)
@@ -195,9 +208,12 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    private static async Task MarkAsync(NpgsqlConnection connection, List<Guid> sent, CancellationToken cancellationToken)
+    private static async Task MarkAsync(NpgsqlConnection connection, List<ClaimedDelivery> sent,
+        List<(DateTimeOffset ReceivedAt, Guid DeliveryId)> stale, CancellationToken cancellationToken)
     {
-        // Status moves to queued only if a worker has not already finished with the delivery.
+        // Status moves to queued only if a worker has not already finished with the delivery. Neither column is in an
+        // index of deliveries, so the mark is a HOT update on the row's own page.
+        var done = sent.Select(d => (d.ReceivedAt, d.DeliveryId)).Concat(stale).ToList();
         await using var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
@@ -209,7 +225,17 @@ public sealed partial class OutboxRelay(
                     WHERE id = ANY($1)
                     """)
                 {
-                    Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. sent] } },
+                    Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. sent.Select(d => d.DeliveryId)] } },
+                },
+                new NpgsqlBatchCommand("""
+                    DELETE FROM outbox WHERE (received_at, delivery_id) IN (SELECT * FROM unnest($1::timestamptz[], $2::uuid[]))
+                    """)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. done.Select(d => d.ReceivedAt)] },
+                        new NpgsqlParameter<Guid[]> { TypedValue = [.. done.Select(d => d.DeliveryId)] },
+                    },
                 },
             },
         };

@@ -1,0 +1,82 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Webhooks.Persistence.Migrations
+{
+    /// <inheritdoc />
+    public partial class OutboxTable : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "outbox",
+                columns: table => new
+                {
+                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    delivery_id = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox", x => new { x.received_at, x.delivery_id });
+                });
+
+            // Every way a delivery becomes accepted and unpublished adds its outbox row, whoever writes it: the ingress's
+            // COPY (one statement-level trigger per COPY, reading the inserted rows from its transition table), a held
+            // delivery stored by a worker, a replay or a hand-back (a row trigger, fired only when the update names status
+            // or published_at and leaves the delivery waiting; the relay's mark and a worker's outcome never call it).
+            // The triggers are created before the backfill, in the same transaction, so no delivery written meanwhile is missed.
+            migrationBuilder.Sql("""
+                CREATE FUNCTION outbox_add_inserted_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO outbox (received_at, delivery_id)
+                    SELECT received_at, id FROM inserted_deliveries WHERE status = 'accepted' AND published_at IS NULL
+                    ON CONFLICT DO NOTHING;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER trg_deliveries_outbox_insert AFTER INSERT ON deliveries
+                    REFERENCING NEW TABLE AS inserted_deliveries
+                    FOR EACH STATEMENT EXECUTE FUNCTION outbox_add_inserted_deliveries();
+
+                CREATE FUNCTION outbox_add_put_back_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO outbox (received_at, delivery_id) VALUES (NEW.received_at, NEW.id) ON CONFLICT DO NOTHING;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER trg_deliveries_outbox_put_back AFTER UPDATE OF status, published_at ON deliveries
+                    FOR EACH ROW WHEN (NEW.status = 'accepted' AND NEW.published_at IS NULL)
+                    EXECUTE FUNCTION outbox_add_put_back_delivery();
+
+                INSERT INTO outbox (received_at, delivery_id)
+                SELECT received_at, id FROM deliveries WHERE status = 'accepted' AND published_at IS NULL
+                ON CONFLICT DO NOTHING;
+                """);
+
+            migrationBuilder.DropIndex(
+                name: "ix_deliveries_unpublished",
+                table: "deliveries");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql("""
+                DROP TRIGGER IF EXISTS trg_deliveries_outbox_insert ON deliveries;
+                DROP TRIGGER IF EXISTS trg_deliveries_outbox_put_back ON deliveries;
+                DROP FUNCTION IF EXISTS outbox_add_inserted_deliveries();
+                DROP FUNCTION IF EXISTS outbox_add_put_back_delivery();
+                """);
+
+            migrationBuilder.DropTable(
+                name: "outbox");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_deliveries_unpublished",
+                table: "deliveries",
+                column: "received_at",
+                filter: "published_at IS NULL AND status = 'accepted'");
+        }
+    }
+}
