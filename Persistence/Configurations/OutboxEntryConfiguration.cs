@@ -9,9 +9,9 @@ internal sealed class OutboxEntryConfiguration : IEntityTypeConfiguration<Outbox
     public void Configure(EntityTypeBuilder<OutboxEntry> builder)
     {
         builder.ToTable("outbox");
-        // One index: the relay claims oldest first and deletes by the same key; a delivery put back while still waiting
-        // conflicts on it (same received_at and id) and is not added twice. Its rows are filled by triggers on deliveries
-        // (migration OutboxTable), which the model cannot express.
-        builder.HasKey(o => new { o.ReceivedAt, o.DeliveryId });
+        // One index: the relay claims in insertion order and deletes by the same key. The rows are written by triggers on
+        // deliveries (migration OutboxTable), which the model cannot express.
+        builder.HasKey(o => o.Id);
+        builder.Property(o => o.Id).UseIdentityAlwaysColumn();
     }
 }

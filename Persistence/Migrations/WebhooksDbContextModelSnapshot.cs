@@ -509,15 +509,22 @@ namespace Webhooks.Persistence.Migrations
 
             modelBuilder.Entity("Webhooks.Persistence.Model.OutboxEntry", b =>
                 {
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<Guid>("DeliveryId")
                         .HasColumnType("uuid")
                         .HasColumnName("delivery_id");
 
-                    b.HasKey("ReceivedAt", "DeliveryId");
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("Id");
 
                     b.ToTable("outbox", (string)null);
                 });

@@ -12,7 +12,7 @@ using Webhooks.Persistence;
 namespace Webhooks.Persistence.Migrations
 {
     [DbContext(typeof(WebhooksDbContext))]
-    [Migration("20261130091748_OutboxTable")]
+    [Migration("20261130094450_OutboxTable")]
     partial class OutboxTable
     {
         /// <inheritdoc />
@@ -512,15 +512,22 @@ namespace Webhooks.Persistence.Migrations
 
             modelBuilder.Entity("Webhooks.Persistence.Model.OutboxEntry", b =>
                 {
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<Guid>("DeliveryId")
                         .HasColumnType("uuid")
                         .HasColumnName("delivery_id");
 
-                    b.HasKey("ReceivedAt", "DeliveryId");
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("Id");
 
                     b.ToTable("outbox", (string)null);
                 });
