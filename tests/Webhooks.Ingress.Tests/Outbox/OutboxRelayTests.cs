@@ -130,6 +130,31 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
+    public async Task A_delivery_replayed_twice_while_the_broker_is_down_is_sent_once_when_it_returns()
+    {
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = await app.PostJiraCommentAsync(client, jira);
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(30));
+        await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+
+        await _vhost.BlockConnectionsAsync();
+        await using (var otherProcess = app.CreateDbContext())
+        {
+            var replay = new StoredDeliveryReplay(otherProcess);
+            await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
+            await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
+            Assert.That(await otherProcess.Outbox.CountAsync(o => o.DeliveryId == delivery), Is.EqualTo(2), "each put-back adds a row");
+        }
+        await _vhost.UnblockConnectionsAsync();
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(60));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(queued, Is.EqualTo(new[] { delivery.ToString() }), "one pass claimed both rows and sent the delivery once");
+    }
+
+    [Test]
     public async Task Two_ingress_replicas_publish_each_delivery_once()
     {
         await using var first = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
