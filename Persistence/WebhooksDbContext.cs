@@ -22,6 +22,7 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<AppliedChange> AppliedChanges => Set<AppliedChange>();
+    public DbSet<OutboxEntry> Outbox => Set<OutboxEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

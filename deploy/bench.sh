@@ -428,6 +428,7 @@ sustained="" sustained_cost="" sustained_total="" sustained_rate=0
 for attempt in 1 2; do
   [ "$best" -gt 0 ] || break
   log "   sustained: ${best}/s for ${sustain_seconds} s (attempt $attempt)"
+  sustained_tried=$best
   s0=$(stat_now); i0=$(ticks "$ingress_pid"); w0=$(ticks "${worker_pids[@]}"); p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 _ <<<"$(wal)"
   (sleep 20; trace "$ingress_pid" ingress-sustained; trace "${worker_pids[0]}" worker-sustained) &
   run_step "$best" "$sustain_seconds"
@@ -481,7 +482,7 @@ table="$work/table.md"
   printf '| 4 | End to end at %s req/s × %ss (%s worker, after %ss of warm-up at that rate), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_warmup" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
   printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each) until one is not held (accept→applied p99 over %s ms, or a backlog at its end of more than that many milliseconds of arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
-  printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s webhooks/s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$sustained_rate" "${sustained:-none held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
+  printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$([ "$sustained_rate" -gt 0 ] && echo "$sustained_rate webhooks/s" || echo "none")" "${sustained:+$([ "$sustained_rate" -gt 0 ] || echo "the last attempt, ${sustained_tried}/s: ")}${sustained:-no step was held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
   printf '| 4 | CPU per webhook at that rate (the %s s run and its drain) | %s | ≤ 400 µs | %s |\n' "$sustain_seconds" "${sustained_cost:-n/a}" "$(yes_no "$(sed 's/^n\/a$/999999/' <<<"${sustained_total:-n/a}") <= 400")"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
   printf '| 5 | Peak RSS (VmHWM): worker (drains, end to end) | %s MB (1 replica %s, 2 replicas %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$(yes_no "$worker_hwm < 300")"

@@ -16,9 +16,7 @@ internal sealed class OutboxHealthCheck(NpgsqlDataSource dataSource, TimeProvide
     {
         try
         {
-            // The partial index ix_deliveries_unpublished holds exactly these rows.
-            await using var command = dataSource.CreateCommand(
-                "SELECT count(*), min(received_at) FROM deliveries WHERE published_at IS NULL AND status = 'accepted'");
+            await using var command = dataSource.CreateCommand("SELECT count(*), min(received_at) FROM outbox");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var waiting = reader.GetInt64(0);

@@ -2,8 +2,8 @@ using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Outbox;
 
-/// <summary>An unpublished delivery the relay claimed: what its claim check names.</summary>
-public sealed record ClaimedDelivery(Guid DeliveryId, Guid IntegrationId, Provider Provider, DateTimeOffset ReceivedAt, string? TraceParent, int Attempts);
+/// <summary>An unpublished delivery the relay claimed (by its outbox row): what its claim check names.</summary>
+public sealed record ClaimedDelivery(long OutboxId, Guid DeliveryId, Guid IntegrationId, Provider Provider, DateTimeOffset ReceivedAt, string? TraceParent, int Attempts);
 
 /// <summary>One message the relay sends: a <see cref="ProcessDelivery"/> (<see cref="Single"/>) or a <see cref="ProcessDeliveryBatch"/>.</summary>
 public sealed record OutboxMessage(Provider Provider, IReadOnlyList<ClaimedDelivery> Deliveries, ProcessDelivery? Single, ProcessDeliveryBatch? Batch);

@@ -7,12 +7,15 @@ using Webhooks.Ingress.Telemetry;
 namespace Webhooks.Ingress.Outbox;
 
 /// <summary>
-/// The deliveries table is the outbox. The relay locks unpublished rows (FOR UPDATE SKIP LOCKED, so ingress replicas
-/// take disjoint rows and do not publish the same delivery twice), sends them as claim checks with a broker confirm
-/// (<see cref="OutboxMessages"/>: several of one provider in one <see cref="ProcessDeliveryBatch"/>), then marks them
-/// published, all in one transaction. It is woken by every commit, by a replay in any
-/// process (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker left behind.
-/// A process that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery and ProcessDeliveryBatch.
+/// The outbox is the <c>outbox</c> table (<see cref="Persistence.Model.OutboxEntry"/>), filled by triggers on deliveries in
+/// the transaction that stores or puts back a delivery. The relay locks the oldest outbox rows (FOR UPDATE SKIP LOCKED,
+/// so ingress replicas take disjoint rows and do not publish the same delivery twice), sends their deliveries as claim
+/// checks with a broker confirm (<see cref="OutboxMessages"/>: several of one provider in one
+/// <see cref="ProcessDeliveryBatch"/>), then marks the deliveries published and deletes the outbox rows, all in one
+/// transaction. It never locks a delivery while it waits for the broker, so a worker that already has the message does
+/// not wait for the relay. It is woken by every commit, by a replay in any process
+/// (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker left behind. A process
+/// that dies mid-pass releases its rows with its connection. It is the only sender of ProcessDelivery and ProcessDeliveryBatch.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
@@ -87,10 +90,13 @@ public sealed partial class OutboxRelay(
 
     /// <summary>
     /// One claim → send → mark pass, in one transaction. Returns how many rows were claimed and how many could not be sent.
-    /// The claim is the row lock itself (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip the rows until the commit,
-    /// and a process that dies mid-pass releases them with its connection. One UPDATE for the published rows (no lease
-    /// written first) and an asynchronous commit: a mark lost in a crash only means the deliveries are sent again, which
-    /// the workers treat as the same deliveries (a delivery with an outcome is left alone; the ledger applies once).
+    /// The claim is the outbox rows' locks (<c>FOR UPDATE SKIP LOCKED</c>): other replicas skip them until the commit, and
+    /// a process that dies mid-pass releases them with its connection. The mark sets <c>queued</c> only on deliveries still
+    /// <c>accepted</c> and not locked by a worker (one being processed gets its outcome instead), and the outbox rows
+    /// claimed are deleted by their own ids: a delivery a worker handed back meanwhile has a new outbox row, which stays.
+    /// The mark and the delete run with an asynchronous commit: lost in a crash, they only mean the deliveries are sent
+    /// again, which the workers treat as the same deliveries (a delivery with an outcome is left alone; the ledger applies
+    /// once). An outbox row whose delivery already has its outcome is deleted without a send.
     /// The claimed deliveries of one provider go as one <see cref="ProcessDeliveryBatch"/> (up to
     /// <see cref="OutboxOptions.DeliveriesPerMessage"/> each); a provider with one claimed delivery, and a delivery
     /// attempted before (a replay, or one a worker handed back because it failed in a batch), go alone as a
@@ -100,8 +106,8 @@ public sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var claimed = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
-        if (claimed.Count == 0)
+        var (claimed, stale) = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
+        if (claimed.Count == 0 && stale.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return (0, 0);
@@ -111,18 +117,18 @@ public sealed partial class OutboxRelay(
         var results = new bool[messages.Count];
         await Parallel.ForAsync(0, messages.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency, CancellationToken = cancellationToken },
             async (i, token) => results[i] = await SendAsync(messages[i], settings.SendTimeout, token));
-        var sent = new List<Guid>(claimed.Count);
+        var sent = new List<ClaimedDelivery>(claimed.Count);
         for (var i = 0; i < messages.Count; i++)
         {
             if (results[i])
             {
-                sent.AddRange(messages[i].Deliveries.Select(d => d.DeliveryId));
+                sent.AddRange(messages[i].Deliveries);
             }
         }
 
-        if (sent.Count > 0)
+        if (sent.Count > 0 || stale.Count > 0)
         {
-            await MarkAsync(connection, sent, cancellationToken);
+            await MarkAsync(connection, sent, stale, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         telemetry.Published(sent.Count);
@@ -131,30 +137,40 @@ public sealed partial class OutboxRelay(
         {
             Log.SendFailed(logger, unsent, claimed.Count);
         }
-        return (claimed.Count, unsent);
+        return (claimed.Count + stale.Count, unsent);
     }
 
-    private static async Task<List<ClaimedDelivery>> ClaimAsync(NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
+    private static async Task<(List<ClaimedDelivery> Waiting, List<long> Stale)> ClaimAsync(
+        NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
     {
+        // A row whose delivery is gone (deleted by hand) is never claimed again: the inner join leaves it out.
         await using var command = new NpgsqlCommand("""
-            SELECT id, integration_id, provider, received_at, trace_parent, attempts FROM deliveries
-            WHERE published_at IS NULL AND status = 'accepted'
-            ORDER BY received_at
+            SELECT o.id, o.delivery_id, d.integration_id, d.provider, d.received_at, d.trace_parent, d.attempts,
+                   d.status IN ('accepted', 'queued') AS waiting
+            FROM outbox o JOIN deliveries d ON d.id = o.delivery_id
+            ORDER BY o.id
             LIMIT $1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF o SKIP LOCKED
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
-        var claimed = new List<ClaimedDelivery>();
+        var waiting = new List<ClaimedDelivery>();
+        var stale = new List<long>();
+        var named = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (ProviderNames.TryParse(reader.GetString(2), out var provider))
+            // A delivery put back twice before a pass has two rows: one send covers both.
+            if (reader.GetBoolean(7) && ProviderNames.TryParse(reader.GetString(3), out var provider) && named.Add(reader.GetGuid(1)))
             {
-                claimed.Add(new ClaimedDelivery(reader.GetGuid(0), reader.GetGuid(1), provider.Value, reader.GetFieldValue<DateTimeOffset>(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5)));
+                waiting.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), provider.Value,
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6)));
+            }
+            else
+            {
+                stale.Add(reader.GetInt64(0));
             }
         }
-        return claimed;
+        return (waiting, stale);
     }
 
     private async Task<bool> SendAsync(OutboxMessage message, TimeSpan timeout, CancellationToken cancellationToken)
@@ -195,21 +211,25 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    private static async Task MarkAsync(NpgsqlConnection connection, List<Guid> sent, CancellationToken cancellationToken)
+    private static async Task MarkAsync(NpgsqlConnection connection, List<ClaimedDelivery> sent, List<long> stale, CancellationToken cancellationToken)
     {
-        // Status moves to queued only if a worker has not already finished with the delivery.
+        // Neither column is in an index of deliveries, so the mark is a HOT update on the row's own page. A delivery a
+        // worker holds is skipped rather than waited for: it is getting its outcome (or being handed back) right now.
         await using var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"),
                 new NpgsqlBatchCommand("""
-                    UPDATE deliveries SET published_at = now(),
-                           status = CASE WHEN status = 'accepted' THEN 'queued' ELSE status END
-                    WHERE id = ANY($1)
+                    UPDATE deliveries SET published_at = now(), status = 'queued'
+                    WHERE id IN (SELECT id FROM deliveries WHERE id = ANY($1) AND status = 'accepted' FOR UPDATE SKIP LOCKED)
                     """)
                 {
-                    Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. sent] } },
+                    Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. sent.Select(d => d.DeliveryId)] } },
+                },
+                new NpgsqlBatchCommand("DELETE FROM outbox WHERE id = ANY($1)")
+                {
+                    Parameters = { new NpgsqlParameter<long[]> { TypedValue = [.. sent.Select(d => d.OutboxId), .. stale] } },
                 },
             },
         };

@@ -304,10 +304,6 @@ namespace Webhooks.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ReceivedAt")
-                        .HasDatabaseName("ix_deliveries_unpublished")
-                        .HasFilter("published_at IS NULL AND status = 'accepted'");
-
                     b.HasIndex("ReplayId")
                         .HasFilter("replay_id IS NOT NULL");
 
@@ -509,6 +505,28 @@ namespace Webhooks.Persistence.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("memberships", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Persistence.Model.OutboxEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("outbox", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Persistence.Model.Product", b =>

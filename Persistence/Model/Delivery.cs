@@ -2,7 +2,10 @@ using Webhooks.Contracts;
 
 namespace Webhooks.Persistence.Model;
 
-/// <summary>One received webhook, raw body and all. It is also the outbox: <see cref="PublishedAt"/> null means not yet on the bus.</summary>
+/// <summary>
+/// One received webhook, raw body and all. <see cref="PublishedAt"/> null with status accepted means not yet on the bus;
+/// such a delivery also has its row in the outbox (<see cref="OutboxEntry"/>).
+/// </summary>
 public sealed class Delivery
 {
     /// <summary>Column bounds (characters) of the text the ingress copies from a request's headers.</summary>

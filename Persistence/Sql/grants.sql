@@ -17,11 +17,13 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY; the outbox relay claims and marks published (a delivery attempted before is sent
-    -- alone, so it reads attempts). Never reads a body back.
+    -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) the outbox rows
+    -- and their deliveries, marks the deliveries published and deletes the outbox rows (a delivery attempted before is
+    -- sent alone, so it reads attempts). Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
     GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
     GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
+    GRANT SELECT, INSERT, DELETE, UPDATE ON outbox TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).
     GRANT SELECT, INSERT ON data_protection_keys TO webhooks_ingress;
     EXECUTE format('GRANT USAGE ON SEQUENCE %s TO webhooks_ingress', pg_get_serial_sequence('data_protection_keys', 'id'));
@@ -37,11 +39,13 @@ BEGIN
     -- command line, or a delivery that failed in a batch message, is put back in the outbox (status, published_at,
     -- last_error, replay_id); never the body,
     -- headers, integration or signature flag of a stored delivery. Held deliveries (Workers/Holding) are inserted once
-    -- their seal verified.
+    -- their seal verified. Both add the delivery's outbox row through the triggers on deliveries, which run as the
+    -- worker: it may insert there, never read or delete.
     GRANT SELECT ON deliveries TO webhooks_worker;
     GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, replay_id) ON deliveries TO webhooks_worker;
     GRANT INSERT (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id, signature_verified,
                   status, attempts, applied, duplicates, no_target) ON deliveries TO webhooks_worker;
+    GRANT INSERT ON outbox TO webhooks_worker;
     -- Integrations and who they act for: never the token hash or the handshake window (Workers/Applying/IntegrationColumns),
     -- and nothing of integration_signing_secrets: the workers never verify a signature.
     GRANT SELECT (id, account_id, product_id, provider, version, name, enabled, run_as_user_id, template_id, settings, created_at, updated_at) ON integrations TO webhooks_worker;

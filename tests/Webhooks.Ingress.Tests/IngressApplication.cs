@@ -89,7 +89,8 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         Eventually.GetAsync($"{deliveryIds.Count} deliveries to leave the outbox", async () =>
         {
             await using var db = CreateDbContext();
-            return await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null);
+            return await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null)
+                + await db.Outbox.CountAsync(o => deliveryIds.Contains(o.DeliveryId));
         }, unpublished => unpublished == 0, within);
 
     public async Task<List<Delivery>> DeliveriesOfAsync(Guid integrationId)

@@ -146,6 +146,89 @@ public sealed class MigrationTests
         });
     }
 
+    [Test]
+    public async Task Deliveries_waiting_for_the_relay_before_the_outbox_table_are_in_it_after_the_migration()
+    {
+        await using var database = await TestDatabase.CreateAsync("outboxmove");
+        await using (var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options))
+        {
+            await before.GetService<IMigrator>().MigrateAsync("DeliveriesFillFactorForSamePageUpdates");
+        }
+        var waiting = Guid.NewGuid();
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                        applied, duplicates, no_target, published_at)
+                SELECT id, '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, status, 0, 0, 0, 0, published_at
+                FROM (VALUES ('{waiting}'::uuid, 'accepted', NULL::timestamptz), (gen_random_uuid(), 'queued', now()),
+                             (gen_random_uuid(), 'processed', now()), (gen_random_uuid(), 'rejected', NULL)) AS v(id, status, published_at);
+                """, connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await PersistenceExtensions.MigrateAsync(database.ConnectionString);
+
+        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        Assert.That(await after.Outbox.Select(o => o.DeliveryId).ToListAsync(), Is.EqualTo(new[] { waiting }));
+    }
+
+    [Test]
+    public async Task The_outbox_holds_the_accepted_unpublished_deliveries_however_they_were_written()
+    {
+        await using var db = Db();
+        var integrationId = await NewIntegrationAsync(db);
+        Delivery New(DeliveryStatus status) => new()
+        {
+            Id = Guid.CreateVersion7(), IntegrationId = integrationId, Provider = Contracts.Provider.Asana, ReceivedAt = DateTimeOffset.UtcNow,
+            Body = "{}"u8.ToArray(), Status = status,
+        };
+        var accepted = New(DeliveryStatus.Accepted);
+        var rejected = New(DeliveryStatus.Rejected);
+        var handshake = New(DeliveryStatus.Handshake);
+        db.Deliveries.AddRange(accepted, rejected, handshake);
+        await db.SaveChangesAsync();
+        var ids = new[] { accepted.Id, rejected.Id, handshake.Id };
+        async Task<List<Guid>> InOutbox() => await db.Outbox.Where(o => ids.Contains(o.DeliveryId)).Select(o => o.DeliveryId).ToListAsync();
+        Assert.That(await InOutbox(), Is.EqualTo(new[] { accepted.Id }), "stored: only the accepted one waits");
+
+        // What the relay does once it sent it: mark it and take its row out. The mark must not put it back.
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET published_at = now(), status = 'queued' WHERE id = {accepted.Id}");
+        await db.Outbox.Where(o => o.DeliveryId == accepted.Id).ExecuteDeleteAsync();
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'processed', attempts = 1, processed_at = now() WHERE id = {accepted.Id}");
+        Assert.That(await InOutbox(), Is.Empty, "published and processed: nothing waits");
+
+        // A replay or a hand-back puts it back; one put back while a row of it still waits gets a row of its own (the
+        // relay may be about to delete the first for a send that was handed back).
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'accepted', published_at = NULL WHERE id = {accepted.Id}");
+        Assert.That(await InOutbox(), Is.EqualTo(new[] { accepted.Id }));
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'accepted', published_at = NULL WHERE id = {accepted.Id}");
+        Assert.That(await InOutbox(), Is.EqualTo(new[] { accepted.Id, accepted.Id }));
+    }
+
+    [Test]
+    public async Task No_index_on_deliveries_names_its_status_or_publication()
+    {
+        // Any index that names status or published_at, even only in its predicate, turns the relay's mark and every
+        // outcome into a new row version with an entry in every index of the largest table (issue 15: half of
+        // PostgreSQL's work per webhook). What waits for the relay is the outbox table's business.
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT i.indexrelid::regclass::text FROM pg_index i
+            WHERE i.indrelid = 'deliveries'::regclass
+              AND (pg_get_indexdef(i.indexrelid) ~ '\m(status|published_at)\M')
+            """, connection);
+        var offending = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            offending.Add(reader.GetString(0));
+        }
+        Assert.That(offending, Is.Empty);
+    }
+
     private static async Task<Guid> NewIntegrationAsync(WebhooksDbContext db)
     {
         var now = DateTimeOffset.UtcNow;

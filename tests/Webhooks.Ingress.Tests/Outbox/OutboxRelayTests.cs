@@ -46,6 +46,7 @@ public sealed class OutboxRelayTests
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
         await using var db = app.CreateDbContext();
         Assert.That(await db.Deliveries.Where(d => ids.Contains(d.Id)).Select(d => d.Status).ToListAsync(), Is.All.EqualTo(DeliveryStatus.Queued));
+        Assert.That(await db.Outbox.CountAsync(o => ids.Contains(o.DeliveryId)), Is.Zero, "sent deliveries leave the outbox");
     }
 
     [Test]
@@ -64,8 +65,8 @@ public sealed class OutboxRelayTests
         await Consistently.HoldsAsync("nothing to be published while the broker refuses connections", async () =>
         {
             await using var db = app.CreateDbContext();
-            return await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null);
-        }, unpublished => unpublished == 20, TimeSpan.FromSeconds(1));
+            return (await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), await db.Outbox.CountAsync(o => ids.Contains(o.DeliveryId)));
+        }, waiting => waiting == (20, 20), TimeSpan.FromSeconds(1));
 
         await _vhost.UnblockConnectionsAsync();
         await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
@@ -73,6 +74,36 @@ public sealed class OutboxRelayTests
         var (queued, messages) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
         Assert.That(messages, Is.EqualTo(1), "the backlog one pass claimed went as one batch message");
+    }
+
+    [Test]
+    public async Task An_outbox_row_whose_delivery_already_has_its_outcome_is_dropped_without_a_send()
+    {
+        // An ingress that sent a pass and died before its commit leaves the outbox rows; a worker may apply the deliveries
+        // from that send before the next pass. The next pass must not send them again.
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        await _vhost.BlockConnectionsAsync();
+        var applied = await app.PostJiraCommentAsync(client, jira);
+        await using (var db = app.CreateDbContext())
+        {
+            await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'processed', attempts = 1, applied = 1, processed_at = now() WHERE id = {applied}");
+        }
+        var waiting = await app.PostJiraCommentAsync(client, jira);
+
+        await _vhost.UnblockConnectionsAsync();
+        await app.WaitUntilPublishedAsync([waiting], TimeSpan.FromSeconds(60));
+        await Eventually.GetAsync("the applied delivery's outbox row to go", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.Outbox.CountAsync(o => o.DeliveryId == applied);
+        }, rows => rows == 0, TimeSpan.FromSeconds(10));
+
+        var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That((Occurrences(queued, applied), Occurrences(queued, waiting)), Is.EqualTo((0, 1)));
+        await using var after = app.CreateDbContext();
+        Assert.That(await after.Deliveries.Where(d => d.Id == applied).Select(d => d.Status).SingleAsync(), Is.EqualTo(DeliveryStatus.Processed));
     }
 
     [Test]
@@ -96,6 +127,31 @@ public sealed class OutboxRelayTests
 
         var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(queued, Is.EqualTo(new[] { delivery.ToString() }), "the relay sent the replayed delivery once more, alone (its own ProcessDelivery)");
+    }
+
+    [Test]
+    public async Task A_delivery_replayed_twice_while_the_broker_is_down_is_sent_once_when_it_returns()
+    {
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var delivery = await app.PostJiraCommentAsync(client, jira);
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(30));
+        await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+
+        await _vhost.BlockConnectionsAsync();
+        await using (var otherProcess = app.CreateDbContext())
+        {
+            var replay = new StoredDeliveryReplay(otherProcess);
+            await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
+            await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
+            Assert.That(await otherProcess.Outbox.CountAsync(o => o.DeliveryId == delivery), Is.EqualTo(2), "each put-back adds a row");
+        }
+        await _vhost.UnblockConnectionsAsync();
+        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(60));
+
+        var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(queued, Is.EqualTo(new[] { delivery.ToString() }), "one pass claimed both rows and sent the delivery once");
     }
 
     [Test]

@@ -21,7 +21,7 @@ public sealed class WorkerRoleTests
     private static readonly string[] ReachableTables =
     [
         "accounts", "applied_changes", "audit_entries", "comments", "data_protection_keys", "deliveries", "integrations", "links",
-        "memberships", "products", "records",
+        "memberships", "outbox", "products", "records",
     ];
 
     [TestCase("SELECT token_hash FROM integrations", TestName = "No token hashes")]
@@ -54,6 +54,8 @@ public sealed class WorkerRoleTests
     [TestCase("INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, trace_parent) " +
         "SELECT gen_random_uuid(), id, provider, now(), '{}', ''::bytea, true, 'accepted', 'x' FROM integrations LIMIT 1", TestName = "Deliveries: only the held-delivery columns are inserted")]
     [TestCase("DELETE FROM deliveries", TestName = "Deliveries: no deletes")]
+    [TestCase("SELECT count(*) FROM outbox", TestName = "Outbox: rows are added by the deliveries' triggers, never read")]
+    [TestCase("DELETE FROM outbox", TestName = "Outbox: no deletes (only the relay sends)")]
     [TestCase("TRUNCATE deliveries", TestName = "Deliveries: no truncate")]
     [TestCase("UPDATE records SET product_id = product_id", TestName = "Records: never moved")]
     [TestCase("UPDATE records SET deleted = true", TestName = "Records: never deleted, not even softly")]
