@@ -369,7 +369,7 @@ for i in $(seq 1 "$e2e_workers"); do wait_http "http://127.0.0.1:$((health_port 
 next_base
 # Deliveries received since a moment that have no outcome yet (the (received_at, id) index bounds the scan).
 backlog() { sql "SELECT count(*) FROM deliveries WHERE received_at >= '$1' AND status IN ('accepted', 'queued')"; }
-warm_since=$(sql "SELECT now()")
+warm_since=$(sql "SELECT clock_timestamp()")
 bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$e2e_rate" --seconds "$e2e_warmup" >/dev/null || true
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt "$e2e_timeout" ]; do
