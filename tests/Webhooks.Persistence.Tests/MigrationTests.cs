@@ -111,11 +111,7 @@ public sealed class MigrationTests
     public async Task Signing_secrets_kept_on_integrations_move_to_their_own_table_as_stored()
     {
         // A database as it was before the table existed, with one encrypted and one plaintext (pre-encryption) secret.
-        await using var database = await TestDatabase.CreateAsync("secretsmove");
-        await using (var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options))
-        {
-            await before.GetService<IMigrator>().MigrateAsync("DeliveryTraceParent");
-        }
+        await using var database = await DatabaseMigratedToAsync("secretsmove", "DeliveryTraceParent");
         var encrypted = Guid.NewGuid();
         var plaintext = Guid.NewGuid();
         var without = Guid.NewGuid();
@@ -149,11 +145,7 @@ public sealed class MigrationTests
     [Test]
     public async Task Deliveries_waiting_for_the_relay_before_the_outbox_table_are_in_it_after_the_migration()
     {
-        await using var database = await TestDatabase.CreateAsync("outboxmove");
-        await using (var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options))
-        {
-            await before.GetService<IMigrator>().MigrateAsync("DeliveriesFillFactorForSamePageUpdates");
-        }
+        await using var database = await DatabaseMigratedToAsync("outboxmove", "DeliveriesFillFactorForSamePageUpdates");
         var waiting = Guid.NewGuid();
         await using (var connection = new NpgsqlConnection(database.ConnectionString))
         {
@@ -227,6 +219,15 @@ public sealed class MigrationTests
             offending.Add(reader.GetString(0));
         }
         Assert.That(offending, Is.Empty);
+    }
+
+    /// <summary>A new database as it was after <paramref name="migration"/>: what a data-moving migration finds.</summary>
+    private static async Task<TestDatabase> DatabaseMigratedToAsync(string purpose, string migration)
+    {
+        var database = await TestDatabase.CreateAsync(purpose);
+        await using var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await before.GetService<IMigrator>().MigrateAsync(migration);
+        return database;
     }
 
     private static async Task<Guid> NewIntegrationAsync(WebhooksDbContext db)
