@@ -140,14 +140,15 @@ public sealed partial class OutboxRelay(
         return (claimed.Count + stale.Count, unsent);
     }
 
-    private static async Task<(List<ClaimedDelivery> Waiting, List<long> Stale)> ClaimAsync(
+    private async Task<(List<ClaimedDelivery> Waiting, List<long> Stale)> ClaimAsync(
         NpgsqlConnection connection, int batchSize, CancellationToken cancellationToken)
     {
-        // A row whose delivery is gone (deleted by hand) is never claimed again: the inner join leaves it out.
+        // Outer join: a row whose delivery is gone (deleted by hand) is claimed too, and deleted as stale, so it does not
+        // stay in the backlog the health check and the console count.
         await using var command = new NpgsqlCommand("""
             SELECT o.id, o.delivery_id, d.integration_id, d.provider, d.received_at, d.trace_parent, d.attempts,
-                   d.status IN ('accepted', 'queued') AS waiting
-            FROM outbox o JOIN deliveries d ON d.id = o.delivery_id
+                   coalesce(d.status IN ('accepted', 'queued'), false) AS waiting
+            FROM outbox o LEFT JOIN deliveries d ON d.id = o.delivery_id
             ORDER BY o.id
             LIMIT $1
             FOR UPDATE OF o SKIP LOCKED
@@ -159,16 +160,23 @@ public sealed partial class OutboxRelay(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            // A delivery put back twice before a pass has two rows: one send covers both.
-            if (reader.GetBoolean(7) && ProviderNames.TryParse(reader.GetString(3), out var provider) && named.Add(reader.GetGuid(1)))
+            var outboxId = reader.GetInt64(0);
+            var deliveryId = reader.GetGuid(1);
+            // Not waiting: it has its outcome (an earlier send whose mark was lost), or it is gone. A delivery put back
+            // twice before a pass has two rows: one send covers both.
+            if (!reader.GetBoolean(7) || !named.Add(deliveryId))
             {
-                waiting.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), provider.Value,
-                    reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6)));
+                stale.Add(outboxId);
+                continue;
             }
-            else
+            if (!ProviderNames.TryParse(reader.GetString(3), out var provider))
             {
-                stale.Add(reader.GetInt64(0));
+                Log.UnknownProvider(logger, deliveryId, reader.GetString(3));
+                stale.Add(outboxId);
+                continue;
             }
+            waiting.Add(new ClaimedDelivery(outboxId, deliveryId, reader.GetGuid(2), provider.Value,
+                reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6)));
         }
         return (waiting, stale);
     }
@@ -244,7 +252,7 @@ public sealed partial class OutboxRelay(
 
     private static partial class Log
     {
-        [LoggerMessage(1201, LogLevel.Warning, "Could not send {Count} delivery(ies) from {DeliveryId} on to the {Provider} queue ({ExceptionType}: {Reason}); they stay in the outbox")]
+        [LoggerMessage(1201, LogLevel.Warning, "Could not send {Count} delivery(ies) (the first {DeliveryId}) to the {Provider} queue ({ExceptionType}: {Reason}); they stay in the outbox and are sent when the broker takes them. Unroutable: run deploy-topology; refused: check the broker and its credentials")]
         public static partial void SendError(ILogger logger, int count, Guid deliveryId, string provider, string exceptionType, string reason);
 
         [LoggerMessage(1202, LogLevel.Warning, "{Unsent} of {Claimed} claimed deliveries are still unpublished; backing off")]
@@ -252,5 +260,8 @@ public sealed partial class OutboxRelay(
 
         [LoggerMessage(1203, LogLevel.Error, "Outbox pass failed ({ExceptionType}: {Reason}); will retry")]
         public static partial void PassFailed(ILogger logger, string exceptionType, string reason);
+
+        [LoggerMessage(1204, LogLevel.Error, "Delivery {DeliveryId} names provider '{Provider}', which this version does not know; not sent, and taken out of the outbox. Replay it once the provider is supported")]
+        public static partial void UnknownProvider(ILogger logger, Guid deliveryId, string provider);
     }
 }

@@ -3,8 +3,8 @@ using Webhooks.Contracts;
 namespace Webhooks.Persistence.Model;
 
 /// <summary>
-/// One received webhook, raw body and all. <see cref="PublishedAt"/> null with status accepted means not yet on the bus;
-/// such a delivery also has its row in the outbox (<see cref="OutboxEntry"/>).
+/// One received webhook, raw body and all. What waits for the bus has a row in the outbox (<see cref="OutboxEntry"/>);
+/// <see cref="PublishedAt"/> is when the relay marked it sent (or, when a worker already held it then, when it got its outcome).
 /// </summary>
 public sealed class Delivery
 {

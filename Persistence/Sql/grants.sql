@@ -17,9 +17,9 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) the outbox rows
-    -- and their deliveries, marks the deliveries published and deletes the outbox rows (a delivery attempted before is
-    -- sent alone, so it reads attempts). Never reads a body back.
+    -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) outbox rows,
+    -- marks their deliveries published (locking them with SKIP LOCKED) and deletes the rows (a delivery attempted before
+    -- is sent alone, so it reads attempts). UPDATE on outbox only because FOR UPDATE needs it. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
     GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
     GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;

@@ -112,7 +112,11 @@ public sealed class DeliveryProcessor(
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
     }
 
-    /// <summary>Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted).</summary>
+    /// <summary>
+    /// Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted).
+    /// A delivery the relay could not mark published because this batch already held it gets its publish time here: it
+    /// was on the bus no later than now.
+    /// </summary>
     private async Task RecordOutcomesAsync(IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, CancellationToken cancellationToken)
     {
         var ids = decided.Select(d => d.Id).ToArray();
@@ -126,7 +130,7 @@ public sealed class DeliveryProcessor(
         await db.Database.ExecuteSqlAsync($"""
             UPDATE deliveries AS d
                SET status = o.status, last_error = o.last_error, applied = o.applied, duplicates = o.duplicates,
-                   no_target = o.no_target, processed_at = {now}
+                   no_target = o.no_target, processed_at = {now}, published_at = coalesce(d.published_at, {now})
               FROM unnest({ids}, {statuses}, {errors}, {applied}, {duplicates}, {noTarget})
                    AS o(id, status, last_error, applied, duplicates, no_target)
              WHERE d.id = o.id

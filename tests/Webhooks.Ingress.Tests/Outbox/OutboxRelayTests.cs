@@ -68,7 +68,7 @@ public sealed class OutboxRelayTests
             return (await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), await db.Outbox.CountAsync(o => ids.Contains(o.DeliveryId)));
         }, waiting => waiting == (20, 20), TimeSpan.FromSeconds(1));
 
-        await _vhost.UnblockConnectionsAsync();
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
         await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
 
         var (queued, messages) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
@@ -92,7 +92,7 @@ public sealed class OutboxRelayTests
         }
         var waiting = await app.PostJiraCommentAsync(client, jira);
 
-        await _vhost.UnblockConnectionsAsync();
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, [applied, waiting]);
         await app.WaitUntilPublishedAsync([waiting], TimeSpan.FromSeconds(60));
         await Eventually.GetAsync("the applied delivery's outbox row to go", async () =>
         {
@@ -130,6 +130,34 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
+    public async Task An_outbox_row_whose_delivery_was_deleted_by_hand_leaves_the_backlog()
+    {
+        // An operator deleting old deliveries by hand must not leave the health check and the console counting a backlog
+        // that can never be sent.
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        await _vhost.BlockConnectionsAsync();
+        var deleted = await app.PostJiraCommentAsync(client, jira);
+        await using (var db = app.CreateDbContext())
+        {
+            await db.Database.ExecuteSqlAsync($"DELETE FROM deliveries WHERE id = {deleted}");
+        }
+        var waiting = await app.PostJiraCommentAsync(client, jira);
+
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, [deleted, waiting]);
+        await app.WaitUntilPublishedAsync([waiting], TimeSpan.FromSeconds(60));
+        await Eventually.GetAsync("the deleted delivery's outbox row to go", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.Outbox.CountAsync(o => o.DeliveryId == deleted);
+        }, rows => rows == 0, TimeSpan.FromSeconds(10));
+
+        var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That((Occurrences(queued, deleted), Occurrences(queued, waiting)), Is.EqualTo((0, 1)));
+    }
+
+    [Test]
     public async Task A_delivery_replayed_twice_while_the_broker_is_down_is_sent_once_when_it_returns()
     {
         await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
@@ -147,7 +175,7 @@ public sealed class OutboxRelayTests
             await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
             Assert.That(await otherProcess.Outbox.CountAsync(o => o.DeliveryId == delivery), Is.EqualTo(2), "each put-back adds a row");
         }
-        await _vhost.UnblockConnectionsAsync();
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, [delivery]);
         await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(60));
 
         var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));

@@ -34,6 +34,7 @@ public sealed class LeastPrivilegeTests
     [TestCase("DELETE FROM records")]
     [TestCase("DELETE FROM deliveries")]
     [TestCase("TRUNCATE deliveries")]
+    [TestCase("TRUNCATE outbox")]
     [TestCase("SELECT body FROM deliveries")]
     [TestCase("SELECT headers FROM deliveries")]
     [TestCase("SELECT * FROM records")]
