@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Npgsql;
 
 namespace Webhooks.Testing;
 
@@ -113,6 +114,26 @@ public sealed class TestVirtualHost : IAsyncDisposable
     public async Task UnblockConnectionsAsync()
     {
         (await _management.DeleteAsync($"vhost-limits/{Uri.EscapeDataString(Name)}/max-connections")).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>
+    /// Lets the broker back in so that one relay pass claims every outbox row of <paramref name="deliveries"/>. A pass that
+    /// began while they were being stored may still be waiting on its send when the connection returns, and would then
+    /// send its share alone; the relay skips locked outbox rows, so this holds their locks (waiting for any such pass to
+    /// give up) until the broker is back.
+    /// </summary>
+    public async Task UnblockForOnePassAsync(string databaseConnectionString, IReadOnlyCollection<Guid> deliveries)
+    {
+        await using var connection = new NpgsqlConnection(databaseConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockRows = new NpgsqlCommand("SELECT id FROM outbox WHERE delivery_id = ANY($1) FOR UPDATE", connection, transaction))
+        {
+            lockRows.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. deliveries] });
+            await lockRows.ExecuteNonQueryAsync();
+        }
+        await UnblockConnectionsAsync();
+        await transaction.CommitAsync();
     }
 
     public async ValueTask DisposeAsync()

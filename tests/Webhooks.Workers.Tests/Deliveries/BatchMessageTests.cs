@@ -83,31 +83,14 @@ public sealed class BatchMessageTests
         return (integration, record, deliveries);
     }
 
-    /// <summary>
-    /// Lets the broker back in so that one relay pass claims every one of <paramref name="deliveries"/>. A pass that began
-    /// before the last of them was posted may still be waiting on its send when the connection returns, and would then
-    /// send its share alone; the relay skips locked rows, so the test holds the rows' locks (waiting for any such pass to
-    /// give up) until the broker is back.
-    /// </summary>
-    private async Task UnblockForOnePassAsync(IReadOnlyCollection<Guid> deliveries)
-    {
-        await using var connection = new NpgsqlConnection(WorkersSetUp.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var lockRows = new NpgsqlCommand("SELECT id FROM deliveries WHERE id = ANY($1) FOR UPDATE", connection, transaction))
-        {
-            lockRows.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. deliveries] });
-            await lockRows.ExecuteNonQueryAsync();
-        }
-        await _vhost.UnblockConnectionsAsync();
-        await transaction.CommitAsync();
-    }
+    private Task UnblockForOnePassAsync(IReadOnlyCollection<Guid> deliveries) =>
+        _vhost.UnblockForOnePassAsync(WorkersSetUp.Database.ConnectionString, deliveries);
 
     private static Task WaitUntilPublishedAsync(IReadOnlyCollection<Guid> deliveries) =>
         Eventually.HoldsAsync("the outbox relay to publish the deliveries", async () =>
         {
             await using var db = NewContext();
-            return await db.Deliveries.CountAsync(d => deliveries.Contains(d.Id) && d.PublishedAt != null) == deliveries.Count;
+            return !await db.Outbox.AnyAsync(o => deliveries.Contains(o.DeliveryId));
         }, TimeSpan.FromSeconds(60));
 
     private async Task<List<JsonElement>> CommentsAsync(Guid record) =>
