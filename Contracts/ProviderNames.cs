@@ -8,7 +8,7 @@ public static class ProviderNames
     public static IReadOnlyList<Provider> All { get; } = Enum.GetValues<Provider>();
 
     /// <summary>Every provider's wire name, comma-separated: what an error about an unknown provider lists.</summary>
-    public static string Known => string.Join(", ", All.Select(p => p.ToWireName()));
+    public static string Known { get; } = string.Join(", ", All.Select(p => p.ToWireName()));
 
     public static string ToWireName(this Provider provider) => provider switch
     {

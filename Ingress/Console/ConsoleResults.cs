@@ -1,6 +1,5 @@
-using Webhooks.Ingress.Admin;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Webhooks.Operations;
+using Webhooks.Ingress.Admin;
 
 namespace Webhooks.Ingress.Console;
 
@@ -51,7 +50,6 @@ public static class ConsoleResults
         SetStatus(context, StatusCodes.Status400BadRequest);
         return $"{field}: {message}";
     }
-
 
     /// <summary>
     /// The 503 the dead-letter endpoints answer, as a notice. What to check is logged, never shown (it names hosts and

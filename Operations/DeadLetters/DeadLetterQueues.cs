@@ -234,7 +234,7 @@ public sealed class DeadLetterQueues(ErrorQueueBroker broker, WebhooksDbContext 
     private const string NotStored = "Its delivery is not stored (or is a handshake or rejected): there is nothing to process again; purge it.";
 
     private static bool IsReplayable(DeliveryFacts? facts) =>
-        facts is not null && StoredDeliveryFilter.Replayable.Any(status => SnakeCaseEnumConverter<DeliveryStatus>.ToName(status) == facts.Status);
+        facts is not null && SnakeCaseEnumConverter<DeliveryStatus>.TryParse(facts.Status, out var status) && StoredDeliveryFilter.IsReplayable(status);
 
     private static bool IsNamed(ErrorQueueMessage message, string id) =>
         string.Equals(message.MessageId, id, StringComparison.OrdinalIgnoreCase)

@@ -13,14 +13,16 @@ public sealed class DeliveryHandBack(NpgsqlDataSource dataSource)
 {
     public async Task SendAloneAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        // The outbox trigger adds each delivery's row; pg_notify runs once per statement that put anything back.
+        await using var command = dataSource.CreateCommand("""
             WITH handed AS (
                 UPDATE deliveries SET status = 'accepted', published_at = NULL
                 WHERE id = ANY($1) AND status IN ('accepted', 'queued')
                 RETURNING id)
-            SELECT count(*) FROM handed, pg_notify('{OutboxChannel.Name}', '')
+            SELECT pg_notify($2, '') FROM (SELECT 1 FROM handed LIMIT 1) AS any_handed
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. deliveryIds] });
-        await command.ExecuteScalarAsync(cancellationToken);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OutboxChannel.Name });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

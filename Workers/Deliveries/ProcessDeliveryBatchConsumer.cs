@@ -53,7 +53,7 @@ public sealed class ProcessDeliveryBatchConsumer(
                         Log.DeliveryMissing(logger, pending[i].DeliveryId, message.Provider.ToWireName());
                         break;
                     case var failure:
-                        Log.FailedInBatch(logger, pending[i].DeliveryId, failure.GetType().Name);
+                        Log.FailedInBatch(logger, pending[i].DeliveryId, failure.GetType().Name, failure.Message);
                         failed.Add(pending[i]);
                         break;
                 }
@@ -69,7 +69,7 @@ public sealed class ProcessDeliveryBatchConsumer(
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                Log.HandBackFailed(logger, failed.Count, e.GetType().Name, backoff);
+                Log.HandBackFailed(logger, failed.Count, e.GetType().Name, e.Message, backoff);
                 await Task.Delay(backoff, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.Value.RetryMaxInterval.Ticks));
                 pending = failed;
@@ -80,14 +80,7 @@ public sealed class ProcessDeliveryBatchConsumer(
     private async Task<DeliveryOutcome> ProcessOneAsync(Provider provider, BatchedDelivery delivery, CancellationToken cancellationToken)
     {
         var outcome = await telemetry.ApplyAsync(provider, delivery, () => batches.ProcessAsync(delivery.DeliveryId, provider, cancellationToken));
-        if (outcome.Status is DeliveryStatus.Processed or DeliveryStatus.Duplicate && outcome.Reason is null)
-        {
-            Log.Processed(logger, delivery.DeliveryId, outcome.Status, outcome.Applied, outcome.Duplicates, outcome.NoTarget);
-        }
-        else
-        {
-            Log.NotApplied(logger, delivery.DeliveryId, outcome.Status, outcome.Reason);
-        }
+        Log.Outcome(logger, delivery.DeliveryId, outcome);
         return outcome;
     }
 }

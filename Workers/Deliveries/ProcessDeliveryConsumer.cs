@@ -16,14 +16,6 @@ public sealed class ProcessDeliveryConsumer(DeliveryGroupCommit batches, WorkerT
         using var logScope = Log.BeginDeliveryScope(logger, message.DeliveryId, message.IntegrationId, message.Provider.ToWireName());
 
         var outcome = await telemetry.ApplyAsync(message, () => batches.ProcessAsync(message.DeliveryId, message.Provider, context.CancellationToken));
-
-        if (outcome.Status is DeliveryStatus.Processed or DeliveryStatus.Duplicate && outcome.Reason is null)
-        {
-            Log.Processed(logger, message.DeliveryId, outcome.Status, outcome.Applied, outcome.Duplicates, outcome.NoTarget);
-        }
-        else
-        {
-            Log.NotApplied(logger, message.DeliveryId, outcome.Status, outcome.Reason);
-        }
+        Log.Outcome(logger, message.DeliveryId, outcome);
     }
 }
