@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (issue 6). Brings the stack up the way run.sh does (Release build, migrate, deploy-topology) in its
+# The benchmark (issues 6 and 15). Brings the stack up the way run.sh does (Release build, migrate, deploy-topology) in its
 # own database and vhost, creates an account, integrations and linked records through the admin API, measures, prints
 # one table and writes the same table into docs/benchmarks.md (between the bench markers).
 #
@@ -8,7 +8,8 @@
 #      ceiling, a Kestrel endpoint that group-commits the same rows by binary COPY into a scratch table and answers after
 #      the commit; the raw COPY rate without HTTP (informational); then the ingress at half its maximum rate (open loop)
 #   3. worker drain: BENCH_DRAIN_COUNT deliveries accepted with the workers stopped, then 1, then 2 replicas
-#   4. end to end at a steady BENCH_E2E_RATE req/s: received_at → processed_at from the deliveries
+#   4. end to end at a steady BENCH_E2E_RATE req/s: received_at → processed_at from the deliveries; then sustained
+#      open-loop steps, and the highest rate held for BENCH_SUSTAIN_SECONDS with every process's CPU per webhook
 #   5. peak RSS (VmHWM) of the ingress and the workers
 #
 # Settings (environment):
@@ -17,7 +18,7 @@
 #   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15                                                   the ingress at half its measured maximum
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
-#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=10 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
+#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
 #                               passed through to the workers (defaults 500, 1000, 200, 2)
@@ -98,9 +99,10 @@ ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/
 # PostgreSQL's CPU, including backends that exited since the last sample (a pool closing idle connections, a test's
 # database dropped): the postmaster's own and its reaped children's (cutime + cstime, /proc/<pid>/stat fields 16-17),
 # plus its live children's. Summing live processes only lost whatever exited in between (a negative cost per delivery).
+# Set once PostgreSQL runs (after start.sh below): pg_ticks runs in command substitutions, whose assignments would not
+# outlive them.
 pg_postmaster=""
 pg_ticks() {
-  [ -n "$pg_postmaster" ] || pg_postmaster=$(head -1 "$(as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c 'SHOW data_directory')/postmaster.pid")
   local children own
   mapfile -t children < <(pgrep -P "$pg_postmaster" || true)
   own=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pg_postmaster/stat")
@@ -165,6 +167,7 @@ if rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$WEBHOOKS_RABBITMQ_VHOST";
   rabbitmqctl -q delete_vhost "$WEBHOOKS_RABBITMQ_VHOST" >/dev/null
 fi
 bash "$root/deploy/services/start.sh" >/dev/null
+pg_postmaster=$(head -1 "$(as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c 'SHOW data_directory')/postmaster.pid")
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$root/.run/bin/bench/Webhooks.Bench.dll" ]; then
   bash "$root/deploy/build.sh"
   log "building the benchmark tools (Release)"
@@ -308,7 +311,7 @@ set_aside() { # reason
   wait_published 60 >/dev/null
   rabbitmqctl -q -p "$WEBHOOKS_RABBITMQ_VHOST" purge_queue webhooks-jira >/dev/null
   sql "UPDATE deliveries SET status = 'ignored', last_error = 'bench: $1', processed_at = now() WHERE status IN ('accepted', 'queued')" >/dev/null
-  sql "VACUUM ANALYZE deliveries" >/dev/null
+  sql "VACUUM ANALYZE deliveries, outbox" >/dev/null
 }
 set_aside "phases 1-2"
 
@@ -360,7 +363,7 @@ ingress_hwm=$(hwm_mb "$ingress_pid")
 log "4. end to end: $e2e_workers worker replica(s), ${e2e_rate} req/s for ${e2e_seconds}s, then stepped up until the backlog grows"
 # The drains just wrote ~100,000 deliveries: let vacuum and a checkpoint run now rather than inside the measurement, as
 # they would between bursts in production.
-sql "VACUUM ANALYZE deliveries, records, comments, audit_entries, applied_changes" >/dev/null
+sql "VACUUM ANALYZE deliveries, outbox, records, comments, audit_entries, applied_changes" >/dev/null
 as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c "CHECKPOINT" >/dev/null
 log "   the machine settled in $(wait_quiet 90) s (RabbitMQ compacts the drained queue, PostgreSQL writes back)"
 start_workers "$e2e_workers"
