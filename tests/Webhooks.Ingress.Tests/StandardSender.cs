@@ -26,9 +26,14 @@ public static class StandardSender
     public static (string Name, string Value)[] Headers(string secret, string id, DateTimeOffset at, byte[] body) =>
         SenderSignatures.StandardHeaders(secret, id, at, body);
 
-    /// <summary>The headers recorded with a fixture (<c>&lt;name&gt;.headers.json</c>).</summary>
-    public static (string Name, string Value)[] RecordedHeaders(string fixture) =>
-        [.. PayloadFixtures.RecordedHeaders(Provider.Standard, fixture).Select(h => (h.Key, h.Value))];
+    /// <summary>The headers recorded with a fixture (<c>&lt;name&gt;.headers.json</c>); a fixture without them is a broken test.</summary>
+    public static (string Name, string Value)[] RecordedHeaders(string fixture)
+    {
+        var recorded = PayloadFixtures.RecordedHeaders(Provider.Standard, fixture);
+        return recorded.Count > 0
+            ? [.. recorded.Select(h => (h.Key, h.Value))]
+            : throw new FileNotFoundException($"The Standard Webhooks fixture {fixture} has no recorded headers (<name>.headers.json).");
+    }
 
     /// <summary>POSTs the body with these headers as a sender does; the answer's status and text.</summary>
     public static async Task<(HttpStatusCode Status, string Text)> PostAsync(HttpClient client, string path, byte[] body, params (string Name, string Value)[] headers)
