@@ -30,6 +30,9 @@ public sealed partial class OutboxRelay(
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly SentDeliveries _sent = new();
 
+    /// <summary>Most deliveries one mark statement names; more due wait for the next turn of the loop.</summary>
+    private const int MarksPerStatement = 20_000;
+
     /// <summary>Something was committed: run a pass now rather than at the next sweep.</summary>
     public void Notify()
     {
@@ -243,11 +246,15 @@ public sealed partial class OutboxRelay(
     /// </summary>
     public async Task MarkQueuedAsync(TimeSpan after, CancellationToken cancellationToken)
     {
-        var due = _sent.TakeDue(clock.GetUtcNow() - after);
+        var due = _sent.TakeDue(clock.GetUtcNow() - after, MarksPerStatement);
         if (due.Ids.Length == 0)
         {
             return;
         }
+        // The locks are taken once, in a CTE, and the update finds each locked row by its ctid: every step is one look-up
+        // per delivery whatever plan PostgreSQL caches for the prepared statement. Joined by id to the list instead, a
+        // generic plan that expected a row or two compared every locked row with every listed one (measured: 14 s for
+        // 8,000), and as a sub-select in the WHERE clause the locking scan ran again for every row.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection)
@@ -256,10 +263,13 @@ public sealed partial class OutboxRelay(
             {
                 new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"),
                 new NpgsqlBatchCommand("""
-                    UPDATE deliveries d SET published_at = s.sent_at, status = 'queued'
-                    FROM unnest($1, $2) AS s(id, sent_at)
-                    WHERE d.id = s.id
-                      AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1) AND status = 'accepted' FOR UPDATE SKIP LOCKED)
+                    WITH locked AS (
+                        SELECT d.ctid AS row, s.sent_at
+                        FROM unnest($1, $2) AS s(id, sent_at) JOIN deliveries d ON d.id = s.id
+                        WHERE d.status = 'accepted'
+                        FOR UPDATE OF d SKIP LOCKED)
+                    UPDATE deliveries d SET published_at = locked.sent_at, status = 'queued'
+                    FROM locked WHERE d.ctid = locked.row
                     """)
                 {
                     Parameters =

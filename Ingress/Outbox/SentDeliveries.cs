@@ -30,14 +30,17 @@ internal sealed class SentDeliveries
         }
     }
 
-    /// <summary>Takes the sends made at or before <paramref name="sentBy"/>, and the oldest beyond <see cref="MaxPending"/>.</summary>
-    public (Guid[] Ids, DateTimeOffset[] SentAt) TakeDue(DateTimeOffset sentBy)
+    /// <summary>
+    /// Takes the sends made at or before <paramref name="sentBy"/>, and the oldest beyond <see cref="MaxPending"/>, whole
+    /// sends until at least <paramref name="atMost"/> deliveries are taken.
+    /// </summary>
+    public (Guid[] Ids, DateTimeOffset[] SentAt) TakeDue(DateTimeOffset sentBy, int atMost)
     {
         var ids = new List<Guid>();
         var times = new List<DateTimeOffset>();
         lock (_lock)
         {
-            while (_sends.TryPeek(out var oldest) && (oldest.SentAt <= sentBy || _pending > MaxPending))
+            while (ids.Count < atMost && _sends.TryPeek(out var oldest) && (oldest.SentAt <= sentBy || _pending > MaxPending))
             {
                 _sends.Dequeue();
                 _pending -= oldest.Ids.Length;
