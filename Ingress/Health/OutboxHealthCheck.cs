@@ -16,7 +16,7 @@ internal sealed class OutboxHealthCheck(NpgsqlDataSource dataSource, TimeProvide
     {
         try
         {
-            await using var command = dataSource.CreateCommand("SELECT count(*), min(received_at) FROM outbox");
+            await using var command = dataSource.CreateCommand("SELECT coalesce(sum(cardinality(delivery_ids)), 0), min(received_at) FROM outbox");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var waiting = reader.GetInt64(0);

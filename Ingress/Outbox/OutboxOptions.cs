@@ -7,9 +7,12 @@ public sealed class OutboxOptions
 {
     public const string SectionName = "Outbox";
 
-    /// <summary>Rows claimed per pass.</summary>
+    /// <summary>
+    /// Outbox rows claimed per pass. A row names the deliveries of one stored commit (up to
+    /// <c>Ingress:MaxBatchSize</c>, 512) or one put-back delivery, so under load a pass takes a few thousand deliveries.
+    /// </summary>
     [Range(1, 5000)]
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 64;
 
     /// <summary>
     /// Sends awaiting their broker confirm at once. Enough to keep confirms pipelined; hundreds at once only fight over
@@ -32,6 +35,15 @@ public sealed class OutboxOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long after its send a delivery is marked <c>queued</c> if no worker has taken it by then. A worker keeping up
+    /// gives most deliveries their outcome sooner, and the mark then costs them no row version; 0 marks right after the
+    /// pass. Kept short: a mark that lands after a checkpoint writes the whole page to the WAL again. Until it is marked
+    /// a sent delivery shows as <c>accepted</c>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan QueuedAfter { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>A pass runs at least this often even when nothing woke the relay.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

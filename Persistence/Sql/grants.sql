@@ -18,10 +18,11 @@ BEGIN
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
     -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) outbox rows,
-    -- marks their deliveries published (locking them with SKIP LOCKED) and deletes the rows (a delivery attempted before
-    -- is sent alone, so it reads attempts). UPDATE on outbox only because FOR UPDATE needs it. Never reads a body back.
+    -- deletes them once sent (a delivery attempted before is sent alone, so it reads attempts) and later marks the
+    -- deliveries no worker took queued (locking them with SKIP LOCKED and updating each by its ctid). UPDATE on outbox
+    -- because FOR UPDATE needs it and a partly sent row keeps only its unsent deliveries. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
-    GRANT SELECT (id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
+    GRANT SELECT (ctid, id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
     GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
     GRANT SELECT, INSERT, DELETE, UPDATE ON outbox TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).

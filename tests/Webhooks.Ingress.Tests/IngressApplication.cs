@@ -90,7 +90,7 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
         {
             await using var db = CreateDbContext();
             return await db.Deliveries.CountAsync(d => deliveryIds.Contains(d.Id) && d.PublishedAt == null)
-                + await db.Outbox.CountAsync(o => deliveryIds.Contains(o.DeliveryId));
+                + await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => deliveryIds.Contains(id));
         }, unpublished => unpublished == 0, within);
 
     public async Task<List<Delivery>> DeliveriesOfAsync(Guid integrationId)

@@ -163,7 +163,54 @@ public sealed class MigrationTests
         await PersistenceExtensions.MigrateAsync(database.ConnectionString);
 
         await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
-        Assert.That(await after.Outbox.Select(o => o.DeliveryId).ToListAsync(), Is.EqualTo(new[] { waiting }));
+        Assert.That(await after.Outbox.SelectMany(o => o.DeliveryIds).ToListAsync(), Is.EqualTo(new[] { waiting }));
+    }
+
+    [Test]
+    public async Task Outbox_rows_of_one_delivery_each_keep_their_order_when_rows_become_one_per_commit()
+    {
+        await using var database = await DatabaseMigratedToAsync("outboxrows", "OutboxTable");
+        var waiting = new[] { Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7() };
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            foreach (var id in waiting.Reverse())
+            {
+                // One statement each, in reverse: under the old triggers a row per delivery, in that order.
+                await using var insert = new NpgsqlCommand($"""
+                    INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                            applied, duplicates, no_target)
+                    VALUES ('{id}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
+                    """, connection);
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        await PersistenceExtensions.MigrateAsync(database.ConnectionString);
+
+        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        var rows = await after.Outbox.OrderBy(o => o.Id).Select(o => o.DeliveryIds).ToListAsync();
+        Assert.That(rows, Is.EqualTo(waiting.Reverse().Select(id => new[] { id })));
+    }
+
+    [Test]
+    public async Task One_statement_storing_many_deliveries_adds_one_outbox_row_naming_the_waiting_ones()
+    {
+        await using var db = Db();
+        var integrationId = await NewIntegrationAsync(db);
+        var accepted = new[] { Guid.CreateVersion7(), Guid.CreateVersion7() };
+        var rejected = Guid.CreateVersion7();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                    applied, duplicates, no_target)
+            SELECT id, {integrationId}, 'jira', now(), jsonb_build_object(), '\x7b7d'::bytea, true, status, 0, 0, 0, 0
+            FROM unnest({new[] { accepted[0], rejected, accepted[1] }}, {new[] { "accepted", "rejected", "accepted" }}) AS v(id, status)
+            """);
+
+        var named = new[] { accepted[0], accepted[1], rejected };
+        var rows = await db.Outbox.AsNoTracking().Where(o => o.DeliveryIds.Any(id => named.Contains(id))).ToListAsync();
+        Assert.That(rows, Has.Count.EqualTo(1));
+        Assert.That(rows[0].DeliveryIds, Is.EquivalentTo(accepted));
     }
 
     [Test]
@@ -182,12 +229,12 @@ public sealed class MigrationTests
         db.Deliveries.AddRange(accepted, rejected, handshake);
         await db.SaveChangesAsync();
         var ids = new[] { accepted.Id, rejected.Id, handshake.Id };
-        async Task<List<Guid>> InOutbox() => await db.Outbox.Where(o => ids.Contains(o.DeliveryId)).Select(o => o.DeliveryId).ToListAsync();
+        async Task<List<Guid>> InOutbox() => await db.Outbox.OrderBy(o => o.Id).SelectMany(o => o.DeliveryIds).Where(id => ids.Contains(id)).ToListAsync();
         Assert.That(await InOutbox(), Is.EqualTo(new[] { accepted.Id }), "stored: only the accepted one waits");
 
         // What the relay does once it sent it: mark it and take its row out. The mark must not put it back.
         await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET published_at = now(), status = 'queued' WHERE id = {accepted.Id}");
-        await db.Outbox.Where(o => o.DeliveryId == accepted.Id).ExecuteDeleteAsync();
+        await db.Outbox.Where(o => o.DeliveryIds.Contains(accepted.Id)).ExecuteDeleteAsync();
         await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'processed', attempts = 1, processed_at = now() WHERE id = {accepted.Id}");
         Assert.That(await InOutbox(), Is.Empty, "published and processed: nothing waits");
 

@@ -127,7 +127,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
         await using var connection = new NpgsqlConnection(databaseConnectionString);
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await using (var lockRows = new NpgsqlCommand("SELECT id FROM outbox WHERE delivery_id = ANY($1) FOR UPDATE", connection, transaction))
+        await using (var lockRows = new NpgsqlCommand("SELECT id FROM outbox WHERE delivery_ids && $1 FOR UPDATE", connection, transaction))
         {
             lockRows.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. deliveries] });
             await lockRows.ExecuteNonQueryAsync();

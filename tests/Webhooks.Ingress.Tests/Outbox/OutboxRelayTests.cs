@@ -1,3 +1,4 @@
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,7 +47,7 @@ public sealed class OutboxRelayTests
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
         await using var db = app.CreateDbContext();
         Assert.That(await db.Deliveries.Where(d => ids.Contains(d.Id)).Select(d => d.Status).ToListAsync(), Is.All.EqualTo(DeliveryStatus.Queued));
-        Assert.That(await db.Outbox.CountAsync(o => ids.Contains(o.DeliveryId)), Is.Zero, "sent deliveries leave the outbox");
+        Assert.That(await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => ids.Contains(id)), Is.Zero, "sent deliveries leave the outbox");
     }
 
     [Test]
@@ -65,7 +66,7 @@ public sealed class OutboxRelayTests
         await Consistently.HoldsAsync("nothing to be published while the broker refuses connections", async () =>
         {
             await using var db = app.CreateDbContext();
-            return (await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), await db.Outbox.CountAsync(o => ids.Contains(o.DeliveryId)));
+            return (await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => ids.Contains(id)));
         }, waiting => waiting == (20, 20), TimeSpan.FromSeconds(1));
 
         await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
@@ -97,7 +98,7 @@ public sealed class OutboxRelayTests
         await Eventually.GetAsync("the applied delivery's outbox row to go", async () =>
         {
             await using var db = app.CreateDbContext();
-            return await db.Outbox.CountAsync(o => o.DeliveryId == applied);
+            return await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == applied);
         }, rows => rows == 0, TimeSpan.FromSeconds(10));
 
         var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
@@ -150,7 +151,7 @@ public sealed class OutboxRelayTests
         await Eventually.GetAsync("the deleted delivery's outbox row to go", async () =>
         {
             await using var db = app.CreateDbContext();
-            return await db.Outbox.CountAsync(o => o.DeliveryId == deleted);
+            return await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == deleted);
         }, rows => rows == 0, TimeSpan.FromSeconds(10));
 
         var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
@@ -173,7 +174,7 @@ public sealed class OutboxRelayTests
             var replay = new StoredDeliveryReplay(otherProcess);
             await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
             await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
-            Assert.That(await otherProcess.Outbox.CountAsync(o => o.DeliveryId == delivery), Is.EqualTo(2), "each put-back adds a row");
+            Assert.That(await otherProcess.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == delivery), Is.EqualTo(2), "each put-back adds a row");
         }
         await _vhost.UnblockForOnePassAsync(app.ConnectionString, [delivery]);
         await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(60));
@@ -204,5 +205,81 @@ public sealed class OutboxRelayTests
 
         var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Deliveries_stored_by_one_commit_share_an_outbox_row_which_keeps_only_those_whose_send_failed()
+    {
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var github = await app.CreateIntegrationAsync(Provider.GitHub, signingSecret: "outbox-row-secret");
+        // GitHub's exchange is left without its queue: the broker returns those sends (mandatory), Jira's go through.
+        await using (var connection = await TestBroker.ConnectAsync(_vhost.Name))
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.QueueDeleteAsync(QueueNames.For(Provider.GitHub), ifUnused: false, ifEmpty: false);
+        }
+
+        // While a lock holds the ingress's COPYs back, the requests meanwhile queue for the next group commit: one
+        // statement, so one outbox row, names many of them, of both providers.
+        await using var locker = new NpgsqlConnection(app.ConnectionString);
+        await locker.OpenAsync();
+        var lockTransaction = await locker.BeginTransactionAsync();
+        await new NpgsqlCommand("LOCK TABLE deliveries IN SHARE MODE", locker, lockTransaction).ExecuteNonQueryAsync();
+        var posts = Enumerable.Range(0, 20).Select(i => i % 2 == 0
+            ? app.PostJiraCommentAsync(client, jira).ContinueWith(t => t.Result.ToString())
+            : GitHubSender.PostSignedAsync(client, github.Path, "outbox-row-secret").ContinueWith(t => t.Result.ToString())).ToList();
+        await Eventually.GetAsync("a COPY waiting for the lock", async () =>
+        {
+            await using var count = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", locker, lockTransaction);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }, waiting => waiting >= 1);
+        await lockTransaction.CommitAsync();
+        var answers = await Task.WhenAll(posts);
+        Assert.That(answers.Where((_, i) => i % 2 == 1), Is.All.EqualTo("OK"));
+        var jiraIds = (await app.DeliveriesOfAsync(jira.Id)).Select(d => d.Id).ToList();
+        var githubIds = (await app.DeliveriesOfAsync(github.Id)).Select(d => d.Id).ToList();
+        Assert.That((jiraIds.Count, githubIds.Count), Is.EqualTo((10, 10)));
+
+        var rows = await Eventually.GetAsync("only GitHub's deliveries left in the outbox", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.Outbox.AsNoTracking().ToListAsync();
+        }, left => left.SelectMany(r => r.DeliveryIds).Order().SequenceEqual(githubIds.Order()));
+        Assert.That(rows, Has.Count.LessThan(githubIds.Count), "deliveries of one commit share a row");
+        var (jiraQueued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That(jiraIds.Select(id => Occurrences(jiraQueued, id)), Is.All.EqualTo(1), "the sent ones left their row and went once");
+
+        await TestBroker.DeclareProviderQueuesAsync(_vhost.Name);
+        await app.WaitUntilPublishedAsync(githubIds, TimeSpan.FromSeconds(60));
+        var (githubQueued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.GitHub));
+        Assert.That(githubIds.Select(id => Occurrences(githubQueued, id)), Is.All.EqualTo(1));
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), Is.Zero, "no Jira delivery sent again");
+    }
+
+    [Test]
+    public async Task A_sent_delivery_is_marked_queued_with_its_send_time_once_QueuedAfter_has_passed()
+    {
+        await using var app = await IngressFixture.StartAsync(configure: web => web.UseSetting("Outbox:QueuedAfter", "00:00:03"), virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var id = await app.PostJiraCommentAsync(client, jira);
+
+        await Eventually.GetAsync("the delivery on its queue", () => TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), n => n == 1);
+        var sentBy = DateTimeOffset.UtcNow;
+        await using (var db = app.CreateDbContext())
+        {
+            var sent = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id);
+            Assert.That((sent.Status, sent.PublishedAt), Is.EqualTo((DeliveryStatus.Accepted, (DateTimeOffset?)null)), "no worker took it yet, and QueuedAfter has not passed");
+        }
+
+        var marked = await Eventually.GetAsync("the delivery marked queued", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id);
+        }, d => d.Status == DeliveryStatus.Queued);
+        Assert.That(marked.PublishedAt, Is.GreaterThanOrEqualTo(marked.ReceivedAt).And.LessThanOrEqualTo(sentBy), "the time it was sent, not the time of the mark");
     }
 }

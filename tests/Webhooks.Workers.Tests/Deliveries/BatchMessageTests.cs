@@ -90,7 +90,7 @@ public sealed class BatchMessageTests
         Eventually.HoldsAsync("the outbox relay to publish the deliveries", async () =>
         {
             await using var db = NewContext();
-            return !await db.Outbox.AnyAsync(o => deliveries.Contains(o.DeliveryId));
+            return !await db.Outbox.AnyAsync(o => o.DeliveryIds.Any(id => deliveries.Contains(id)));
         }, TimeSpan.FromSeconds(60));
 
     private async Task<List<JsonElement>> CommentsAsync(Guid record) =>

@@ -172,17 +172,19 @@ public sealed class HeldDeliveryTrustTests
     /// <summary>Takes the next message off webhooks-holding_error (waiting for it), with the reason MassTransit recorded.</summary>
     private async Task<(string? MessageId, string FaultMessage)> NextErrorAsync()
     {
-        await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
         var message = await Eventually.GetAsync($"a message in {ErrorQueue}", async () =>
         {
+            // A connection per try: the broker closes the whole connection on 541.
+            await using var connection = await TestBroker.ConnectAsync(_vhost.Name);
             await using var channel = await connection.CreateChannelAsync();
             try
             {
                 return await channel.BasicGetAsync(ErrorQueue, autoAck: true);
             }
-            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode is 404 or 541)
             {
-                // The worker declares the error queue with its first refusal.
+                // The worker declares the error queue with its first refusal (404 before); a quorum queue declared a
+                // moment ago can still answer 541 "noproc" while its process starts.
                 return null;
             }
         }, got => got is not null, Timeout);
