@@ -131,6 +131,25 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
+    public async Task An_outbox_row_naming_no_delivery_leaves_the_backlog()
+    {
+        // Not something the triggers write; a row emptied by hand must not age in the health check's backlog forever.
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        long empty;
+        await using (var db = app.CreateDbContext())
+        {
+            empty = await db.Database.SqlQuery<long>($"INSERT INTO outbox (delivery_ids, received_at) VALUES ('{{}}', now() - interval '1 minute') RETURNING id AS \"Value\"")
+                .AsAsyncEnumerable().SingleAsync();
+        }
+
+        await Eventually.GetAsync("the empty outbox row to go", async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.Outbox.CountAsync(o => o.Id == empty);
+        }, rows => rows == 0, TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
     public async Task An_outbox_row_whose_delivery_was_deleted_by_hand_leaves_the_backlog()
     {
         // An operator deleting old deliveries by hand must not leave the health check and the console counting a backlog
