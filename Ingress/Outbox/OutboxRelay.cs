@@ -124,7 +124,7 @@ public sealed partial class OutboxRelay(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var claim = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
-        if (claim.Rows.Count == 0)
+        if (claim.NamedByRow.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return (0, 0);
@@ -155,19 +155,21 @@ public sealed partial class OutboxRelay(
         {
             Log.SendFailed(logger, unsent, claim.Waiting.Count);
         }
-        return (claim.Rows.Count, unsent);
+        return (claim.NamedByRow.Count, unsent);
     }
 
-    /// <summary>The outbox rows a pass locked, the deliveries they name that wait for a send, and which rows named
-    /// deliveries that need none (an outcome already, gone, named twice, a provider this version does not know).</summary>
-    private sealed record OutboxClaim(List<long> Rows, List<ClaimedDelivery> Waiting, HashSet<long> RowsWithStale);
+    /// <summary>
+    /// The outbox rows a pass locked, with how many deliveries each names, and the named deliveries that wait for a send
+    /// (the others have an outcome already, are gone, are named twice, or name a provider this version does not know).
+    /// </summary>
+    private sealed record OutboxClaim(Dictionary<long, int> NamedByRow, List<ClaimedDelivery> Waiting);
 
     private async Task<OutboxClaim> ClaimAsync(NpgsqlConnection connection, int rows, CancellationToken cancellationToken)
     {
         // Outer joins: a delivery that is gone (deleted by hand) is claimed too, and taken out of its row, and a row that
-        // names none is claimed and deleted, so neither stays in the backlog the health check and the console count. Planned for each pass: a plan cached while
-        // deliveries was small (a fresh database) hashed the whole table on every pass once it had grown (measured: the
-        // relay fell 20 s behind the ingress within its first minute).
+        // names none is claimed and deleted, so neither stays in the backlog the health check and the console count.
+        // Planned for each pass: a plan cached while deliveries was small (a fresh database) hashed the whole table on
+        // every pass once it had grown (measured: the relay fell 20 s behind the ingress within its first minute).
         await using var command = new NpgsqlBatch(connection)
         {
             BatchCommands =
@@ -186,34 +188,29 @@ public sealed partial class OutboxRelay(
                 },
             },
         };
-        var claim = new OutboxClaim([], [], []);
-        var named = new HashSet<Guid>();
+        var claim = new OutboxClaim([], []);
+        var seen = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var outboxId = reader.GetInt64(0);
-            if (claim.Rows.Count == 0 || claim.Rows[^1] != outboxId)
-            {
-                claim.Rows.Add(outboxId);
-            }
             if (reader.IsDBNull(1))
             {
-                // A row naming no delivery (no writer of ours leaves one): it still ages in the backlog's count.
-                claim.RowsWithStale.Add(outboxId);
+                // A row naming no delivery (no writer of ours leaves one) comes back once, with none: it is deleted.
+                claim.NamedByRow.TryAdd(outboxId, 0);
                 continue;
             }
+            claim.NamedByRow[outboxId] = claim.NamedByRow.GetValueOrDefault(outboxId) + 1;
             var deliveryId = reader.GetGuid(1);
             // Not waiting: it has its outcome (an earlier send whose delete was lost), or it is gone. A delivery put back
             // twice before a pass is in two rows: one send covers both.
-            if (!reader.GetBoolean(7) || !named.Add(deliveryId))
+            if (!reader.GetBoolean(7) || !seen.Add(deliveryId))
             {
-                claim.RowsWithStale.Add(outboxId);
                 continue;
             }
             if (!ProviderNames.TryParse(reader.GetString(3), out var provider))
             {
                 Log.UnknownProvider(logger, deliveryId, reader.GetString(3));
-                claim.RowsWithStale.Add(outboxId);
                 continue;
             }
             claim.Waiting.Add(new ClaimedDelivery(outboxId, deliveryId, reader.GetGuid(2), provider.Value,
@@ -224,13 +221,11 @@ public sealed partial class OutboxRelay(
 
     private static async Task SettleRowsAsync(NpgsqlConnection connection, OutboxClaim claim, HashSet<Guid> sent, CancellationToken cancellationToken)
     {
-        var waitingByRow = claim.Waiting.GroupBy(d => d.OutboxId).ToDictionary(g => g.Key, g => g.Count());
+        // A row keeps exactly its deliveries still to send: none, it is deleted; all it named, it is left as it is.
         var unsentByRow = claim.Waiting.Where(d => !sent.Contains(d.DeliveryId)).GroupBy(d => d.OutboxId)
             .ToDictionary(g => g.Key, g => g.Select(d => d.DeliveryId).ToArray());
-        var done = claim.Rows.Where(row => !unsentByRow.ContainsKey(row)).ToArray();
-        // A row keeps exactly its deliveries still to send; one whose every delivery failed and that named nothing stale is
-        // left as it is.
-        var shrunk = unsentByRow.Where(row => claim.RowsWithStale.Contains(row.Key) || row.Value.Length < waitingByRow[row.Key]).ToList();
+        var done = claim.NamedByRow.Keys.Where(row => !unsentByRow.ContainsKey(row)).ToArray();
+        var shrunk = unsentByRow.Where(row => row.Value.Length < claim.NamedByRow[row.Key]).ToList();
         if (done.Length == 0 && shrunk.Count == 0)
         {
             return;
@@ -264,7 +259,7 @@ public sealed partial class OutboxRelay(
     /// than waited for: it is getting its outcome (or being handed back) right now. Asynchronous commit: a lost mark only
     /// leaves a delivery on the broker shown as <c>accepted</c>.
     /// </summary>
-    public async Task MarkQueuedAsync(TimeSpan after, CancellationToken cancellationToken)
+    private async Task MarkQueuedAsync(TimeSpan after, CancellationToken cancellationToken)
     {
         var due = _sent.TakeDue(clock.GetUtcNow() - after, MarksPerStatement);
         if (due.Ids.Length == 0)

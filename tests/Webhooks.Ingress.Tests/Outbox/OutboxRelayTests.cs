@@ -246,9 +246,8 @@ public sealed class OutboxRelayTests
         await locker.OpenAsync();
         var lockTransaction = await locker.BeginTransactionAsync();
         await new NpgsqlCommand("LOCK TABLE deliveries IN SHARE MODE", locker, lockTransaction).ExecuteNonQueryAsync();
-        var posts = Enumerable.Range(0, 20).Select(i => i % 2 == 0
-            ? app.PostJiraCommentAsync(client, jira).ContinueWith(t => t.Result.ToString())
-            : GitHubSender.PostSignedAsync(client, github.Path, "outbox-row-secret").ContinueWith(t => t.Result.ToString())).ToList();
+        var jiraPosts = Enumerable.Range(0, 10).Select(_ => app.PostJiraCommentAsync(client, jira)).ToList();
+        var githubPosts = Enumerable.Range(0, 10).Select(_ => GitHubSender.PostSignedAsync(client, github.Path, "outbox-row-secret")).ToList();
         await Eventually.GetAsync("a COPY waiting for the lock", async () =>
         {
             await using var count = new NpgsqlCommand(
@@ -256,9 +255,8 @@ public sealed class OutboxRelayTests
             return (long)(await count.ExecuteScalarAsync())!;
         }, waiting => waiting >= 1);
         await lockTransaction.CommitAsync();
-        var answers = await Task.WhenAll(posts);
-        Assert.That(answers.Where((_, i) => i % 2 == 1), Is.All.EqualTo("OK"));
-        var jiraIds = (await app.DeliveriesOfAsync(jira.Id)).Select(d => d.Id).ToList();
+        var jiraIds = (await Task.WhenAll(jiraPosts)).ToList();
+        Assert.That(await Task.WhenAll(githubPosts), Is.All.EqualTo(System.Net.HttpStatusCode.OK));
         var githubIds = (await app.DeliveriesOfAsync(github.Id)).Select(d => d.Id).ToList();
         Assert.That((jiraIds.Count, githubIds.Count), Is.EqualTo((10, 10)));
 
