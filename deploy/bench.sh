@@ -501,7 +501,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-500}, PrefetchCount ${Workers__PrefetchCount:-1000}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1) (shared_buffers $(sql 'SHOW shared_buffers'), max_wal_size $(sql 'SHOW max_wal_size'), checkpoint_timeout $(sql 'SHOW checkpoint_timeout')), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-500}, PrefetchCount ${Workers__PrefetchCount:-1000}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
 echo
 echo "$header"
 echo
