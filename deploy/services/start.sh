@@ -10,24 +10,25 @@ started=()
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi; }
 
 pg_ready() { pg_isready -h "$WEBHOOKS_PG_HOST" -p "$WEBHOOKS_PG_PORT" -q; }
-# The project's settings (postgresql.conf beside this script) go into the cluster's conf.d before it starts; a running
-# cluster reloads them, and restarts when one of them (shared_buffers, wal_buffers) only takes effect on a start.
-pg_settings_changed=false
-if [ "$(id -u)" -eq 0 ] && [ -d /etc/postgresql/15/main/conf.d ] \
-    && ! cmp -s "$here/postgresql.conf" /etc/postgresql/15/main/conf.d/webhooks.conf; then
-  install -m 0644 -o postgres -g postgres "$here/postgresql.conf" /etc/postgresql/15/main/conf.d/webhooks.conf
-  pg_settings_changed=true
-fi
+# The project's settings (postgresql.conf beside this script) become the cluster's conf.d/webhooks.conf: written before
+# a start, or reloaded into a running cluster (restarted when a changed setting only takes effect on a start).
+pg_settings_file=/etc/postgresql/15/main/conf.d/webhooks.conf
+install_pg_settings() { # succeeds when it wrote the file
+  [ "$(id -u)" -eq 0 ] && [ -d "$(dirname "$pg_settings_file")" ] || return 1
+  cmp -s "$here/postgresql.conf" "$pg_settings_file" && return 1
+  install -m 0644 -o postgres -g postgres "$here/postgresql.conf" "$pg_settings_file"
+}
 if ! pg_ready; then
   command -v pg_ctlcluster >/dev/null || die "PostgreSQL is not installed: run deploy/services/install.sh as root."
   log "starting PostgreSQL 15 (cluster 15/main)"
   [ "$(id -u)" -eq 0 ] || die "PostgreSQL is not running on $WEBHOOKS_PG_HOST:$WEBHOOKS_PG_PORT and starting it needs root."
   pg_lsclusters -h | grep -q '^15 *main' || pg_createcluster 15 main >/dev/null
+  install_pg_settings || true
   pg_ctlcluster 15 main start
   started+=(postgresql)
   for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
   pg_ready || die "PostgreSQL did not come up; see /var/log/postgresql/postgresql-15-main.log"
-elif $pg_settings_changed; then
+elif install_pg_settings; then
   pg_ctlcluster 15 main reload
   if [ "$(as_postgres psql -qAt -p "$WEBHOOKS_PG_PORT" -c "SELECT count(*) FROM pg_settings WHERE pending_restart")" != 0 ]; then
     log "restarting PostgreSQL 15 (cluster 15/main) for deploy/services/postgresql.conf"
