@@ -79,13 +79,13 @@ mkdir -p "$work" "$root/.run/logs"
 bench_started=$(date +%s)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-ingress_pid="" plain_pid="" durable_pid=""
+ingress_pid="" plain_pid="" durable_pid="" vacuum_watch_pid=""
 worker_pids=()
 cleanup() {
   trap - INT TERM EXIT
   # The durable endpoint drops its scratch table when it stops.
-  for pid in $ingress_pid $plain_pid $durable_pid "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $ingress_pid $plain_pid $durable_pid "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in $ingress_pid $plain_pid $durable_pid $vacuum_watch_pid "${worker_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $ingress_pid $plain_pid $durable_pid $vacuum_watch_pid "${worker_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
@@ -389,15 +389,25 @@ done
 # step_applied, step_p50/p99/max (received_at → processed_at, ms) and step_held: no error, the rate really sent, every
 # delivery done within BENCH_E2E_TIMEOUT, accept→applied p99 under BENCH_SUSTAIN_LAG_MS and a backlog at the end of at
 # most that long's arrivals (a backlog that grew through the step would be several seconds of them).
+# Which tables autovacuum is working on, once a second (epoch, then their names or -), into a file until killed: the
+# worst second of a step is printed beside it (the tail of issue 15).
+vacuum_watch() {
+  while true; do
+    echo "$(date +%s) $(as_postgres psql -p "$WEBHOOKS_PG_PORT" -d "$WEBHOOKS_PG_DATABASE" -qAtX -c "SELECT coalesce(string_agg(DISTINCT c.relname, ','), '-') FROM pg_stat_progress_vacuum p JOIN pg_class c ON c.oid = p.relid" 2>/dev/null)" >>"$1"
+    sleep 1
+  done
+}
 run_step() {
   local since t0
   since=$(sql "SELECT clock_timestamp()")
   next_base
+  : >"$work/vacuum.txt"; vacuum_watch "$work/vacuum.txt" & vacuum_watch_pid=$!
   step_load=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$1" --seconds "$2" | grep '^LOAD ' || true)
   step_backlog=$(backlog "$since")
   t0=$SECONDS
   while [ $((SECONDS - t0)) -lt "$e2e_timeout" ] && [ "$(backlog "$since")" != 0 ]; do sleep 1; done
   step_drain=$((SECONDS - t0))
+  kill "$vacuum_watch_pid" 2>/dev/null || true; wait "$vacuum_watch_pid" 2>/dev/null || true; vacuum_watch_pid=""
   IFS='|' read -r step_done step_applied step_p50 step_p99 step_max <<<"$(sql "SELECT count(*), count(*) FILTER (WHERE status = 'processed' AND applied > 0),
          coalesce(round((1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1), 0),
          coalesce(round((1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1), 0),
@@ -406,7 +416,16 @@ run_step() {
   local errors=$(( $(kv "$step_load" non2xx) + $(kv "$step_load" failed) ))
   step_held=0
   awk "BEGIN { exit !($errors == 0 && $(kv "$step_load" rate) >= 0.97 * $1 && $step_backlog <= $1 * $sustain_lag_ms / 1000 && $step_p99 < $sustain_lag_ms && $step_done >= $(kv "$step_load" requests)) }" && step_held=1
-  log "   $1/s × $2 s: $step_load; backlog at the end $step_backlog, all done ${step_drain} s later; accept→applied p50 $step_p50 ms, p99 $step_p99 ms; $([ "$step_held" = 1 ] && echo held || echo "NOT held")"
+  # Per second of arrival: how many seconds had an accept→applied p99 over the target, and the worst one.
+  local over seconds worst_at worst_p99 vacuuming
+  IFS='|' read -r over seconds worst_at worst_p99 <<<"$(sql "SELECT count(*) FILTER (WHERE p99 > $sustain_lag_ms), count(*),
+         coalesce((array_agg(extract(epoch FROM s)::bigint ORDER BY p99 DESC))[1], 0), coalesce(round(max(p99)), 0)
+    FROM (SELECT date_trunc('second', received_at) AS s,
+                 1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)) AS p99
+            FROM deliveries WHERE received_at >= '$since' AND processed_at IS NOT NULL GROUP BY 1) per_second")"
+  vacuuming=$(awk -v t="$worst_at" '$1 >= t - 2 && $1 <= t + 2 && $2 != "-" { print $2 }' "$work/vacuum.txt" | tr ',' '\n' | sort -u | paste -sd, -)
+  [ "$seconds" -gt 0 ] && step_seconds="seconds with p99 over ${sustain_lag_ms} ms: $over of $seconds; the worst +$(( worst_at - $(sql "SELECT extract(epoch FROM timestamptz '$since')::bigint") )) s, p99 ${worst_p99} ms, autovacuum then: ${vacuuming:-none}" || step_seconds="no delivery processed"
+  log "   $1/s × $2 s: $step_load; backlog at the end $step_backlog, all done ${step_drain} s later; accept→applied p50 $step_p50 ms, p99 $step_p99 ms; $step_seconds; $([ "$step_held" = 1 ] && echo held || echo "NOT held")"
 }
 
 run_step "$e2e_rate" "$e2e_seconds"
@@ -448,7 +467,7 @@ for attempt in 1 2; do
   sustained_total=$(per_item $(( (i1 - i0) + (w1 - w0) + (p1 - p0) + (r1 - r0) )) "$n")
   [ $((p1 - p0)) -lt 0 ] && sustained_total="n/a"
   sustained_cost="ingress $(per_item $((i1 - i0)) "$n") µs, worker $(per_item $((w1 - w0)) "$n") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$n"), RabbitMQ $(per_item $((r1 - r0)) "$n") µs CPU = **$sustained_total µs**; WAL $(calc "int(($wb1 - $wb0) / ($n > 0 ? $n : 1))") B; $sustained_cpu"
-  sustained="$(kv "$step_load" rate)/s sent, accept p50 $(kv "$step_load" p50_ms) ms, p99 $(kv "$step_load" p99_ms) ms (client); accept→applied p50 $step_p50 ms, p99 **$step_p99 ms**, max $step_max ms; backlog at the end $step_backlog, all done ${step_drain} s later; $step_done/$n finished"
+  sustained="$(kv "$step_load" rate)/s sent, accept p50 $(kv "$step_load" p50_ms) ms, p99 $(kv "$step_load" p99_ms) ms (client); accept→applied p50 $step_p50 ms, p99 **$step_p99 ms**, max $step_max ms; $step_seconds; backlog at the end $step_backlog, all done ${step_drain} s later; $step_done/$n finished"
   log "   per webhook: $sustained_cost"
   if [ "$step_held" = 1 ]; then sustained_rate=$best; break; fi
   best=$(( best - sustain_increment / 2 ))
