@@ -439,6 +439,11 @@ if [ "$step_held" = 1 ]; then best=$e2e_rate; else rate=$(( e2e_rate / 2 )); fi
 while [ "$rate" -ge 100 ] && [ "$rate" -le "$sustain_max" ]; do
   run_step "$rate" "$sustain_step"
   ladder="${ladder:+$ladder, }$rate $([ "$step_held" = 1 ] && echo ✓ || echo ✗)"
+  if [ "$step_held" != 1 ]; then
+    # Once more: one slow second of a shared machine should not end the ladder (the 60 s run below decides).
+    run_step "$rate" "$sustain_step"
+    ladder="$ladder, $rate again $([ "$step_held" = 1 ] && echo ✓ || echo ✗)"
+  fi
   if [ "$step_held" = 1 ]; then
     best=$rate
     [ "$rate" -lt "$e2e_rate" ] && break
@@ -510,7 +515,7 @@ table="$work/table.md"
   printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
   printf '| 4 | End to end at %s req/s × %ss (%s worker, after %ss of warm-up at that rate), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_warmup" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
-  printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each) until one is not held (accept→applied p99 over %s ms, or a backlog at its end of more than that many milliseconds of arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
+  printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each, one not held is run once more) until one is not held twice (accept→applied p99 over %s ms, or a backlog at its end of more than that many milliseconds of arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
   printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$([ "$sustained_rate" -gt 0 ] && echo "$sustained_rate webhooks/s" || echo "none")" "${sustained:+$([ "$sustained_rate" -gt 0 ] || echo "the last attempt, ${sustained_tried}/s: ")}${sustained:-no step was held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
   printf '| 4 | CPU per webhook at that rate (the %s s run and its drain) | %s | ≤ 400 µs | %s |\n' "$sustain_seconds" "${sustained_cost:-n/a}" "$(yes_no "$(sed 's/^n\/a$/999999/' <<<"${sustained_total:-n/a}") <= 400")"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
