@@ -459,7 +459,7 @@ if [ "$best" -ge "$e2e_rate" ] && [ "$best" -lt "$sustain_max" ]; then
   [ "$step_held" = 1 ] && best=$(( best + sustain_increment / 2 ))
 fi
 sustained="" sustained_cost="" sustained_total="" sustained_rate=0
-for attempt in 1 2; do
+for attempt in 1 2 3; do
   [ "$best" -gt 0 ] || break
   log "   sustained: ${best}/s for ${sustain_seconds} s (attempt $attempt)"
   sustained_tried=$best
