@@ -91,6 +91,7 @@ trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
 
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi; }
+superuser_sql() { as_postgres psql -p "$WEBHOOKS_PG_PORT" -d "$WEBHOOKS_PG_DATABASE" -qAtX -c "$1"; } # CHECKPOINT, progress views
 sql() { PGPASSWORD="$WEBHOOKS_PG_PASSWORD" psql -h "$WEBHOOKS_PG_HOST" -p "$WEBHOOKS_PG_PORT" -U "$WEBHOOKS_PG_USER" -d "$WEBHOOKS_PG_DATABASE" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 # The value of key=value in a line of the load tools' output.
 kv() { sed -nE "s/.*(^| )$2=([^ ]*).*/\2/p" <<<"$1"; }
@@ -274,7 +275,7 @@ ingress_cost="ingress $(per_item $((i1 - i0)) "$n") µs, $(pg_cost "$p0" "$p1" "
 log "   the outbox relay had published everything ${relay_lag}s after the run; per request: $ingress_cost"
 # Phase 1's dirty pages are written back now, not while the ceiling is measured. (Not before the drains: a checkpoint
 # there makes the drain's first update of every page a full-page image, 2.2 → 6.5 KB of WAL per delivery.)
-as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c "CHECKPOINT" >/dev/null
+superuser_sql "CHECKPOINT" >/dev/null
 
 log "2. ceilings: plain Kestrel endpoint and durable endpoint (same wrk load), raw COPY into a scratch table"
 next_base; wrk_run "$plain_url" "$warmup" >/dev/null
@@ -369,7 +370,7 @@ log "4. end to end: $e2e_workers worker replica(s), ${e2e_rate} req/s for ${e2e_
 # The drains just wrote ~100,000 deliveries: let vacuum and a checkpoint run now rather than inside the measurement, as
 # they would between bursts in production.
 sql "VACUUM ANALYZE deliveries, outbox, records, comments, audit_entries, applied_changes" >/dev/null
-as_postgres psql -p "$WEBHOOKS_PG_PORT" -qAtX -c "CHECKPOINT" >/dev/null
+superuser_sql "CHECKPOINT" >/dev/null
 log "   the machine settled in $(wait_quiet 90) s (RabbitMQ compacts the drained queue, PostgreSQL writes back)"
 start_workers "$e2e_workers"
 for i in $(seq 1 "$e2e_workers"); do wait_http "http://127.0.0.1:$((health_port + i - 1))/health/ready" 60 "worker $i"; done
@@ -393,7 +394,7 @@ done
 # worst second of a step is printed beside it (the tail of issue 15).
 vacuum_watch() {
   while true; do
-    echo "$(date +%s) $(as_postgres psql -p "$WEBHOOKS_PG_PORT" -d "$WEBHOOKS_PG_DATABASE" -qAtX -c "SELECT coalesce(string_agg(DISTINCT c.relname, ','), '-') FROM pg_stat_progress_vacuum p JOIN pg_class c ON c.oid = p.relid" 2>/dev/null)" >>"$1"
+    echo "$(date +%s) $(superuser_sql "SELECT coalesce(string_agg(DISTINCT c.relname, ','), '-') FROM pg_stat_progress_vacuum p JOIN pg_class c ON c.oid = p.relid" 2>/dev/null)" >>"$1"
     sleep 1
   done
 }
@@ -417,14 +418,15 @@ run_step() {
   step_held=0
   awk "BEGIN { exit !($errors == 0 && $(kv "$step_load" rate) >= 0.97 * $1 && $step_backlog <= $1 * $sustain_lag_ms / 1000 && $step_p99 < $sustain_lag_ms && $step_done >= $(kv "$step_load" requests)) }" && step_held=1
   # Per second of arrival: how many seconds had an accept→applied p99 over the target, and the worst one.
-  local over seconds worst_at worst_p99 vacuuming
-  IFS='|' read -r over seconds worst_at worst_p99 <<<"$(sql "SELECT count(*) FILTER (WHERE p99 > $sustain_lag_ms), count(*),
-         coalesce((array_agg(extract(epoch FROM s)::bigint ORDER BY p99 DESC))[1], 0), coalesce(round(max(p99)), 0)
+  local over seconds worst_at worst_offset worst_p99 vacuuming
+  IFS='|' read -r over seconds worst_at worst_offset worst_p99 <<<"$(sql "SELECT count(*) FILTER (WHERE p99 > $sustain_lag_ms), count(*),
+         coalesce((array_agg(extract(epoch FROM s)::bigint ORDER BY p99 DESC))[1], 0),
+         coalesce((array_agg(extract(epoch FROM s - timestamptz '$since')::int ORDER BY p99 DESC))[1], 0), coalesce(round(max(p99)), 0)
     FROM (SELECT date_trunc('second', received_at) AS s,
                  1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)) AS p99
             FROM deliveries WHERE received_at >= '$since' AND processed_at IS NOT NULL GROUP BY 1) per_second")"
   vacuuming=$(awk -v t="$worst_at" '$1 >= t - 2 && $1 <= t + 2 && $2 != "-" { print $2 }' "$work/vacuum.txt" | tr ',' '\n' | sort -u | paste -sd, -)
-  [ "$seconds" -gt 0 ] && step_seconds="seconds with p99 over ${sustain_lag_ms} ms: $over of $seconds; the worst +$(( worst_at - $(sql "SELECT extract(epoch FROM timestamptz '$since')::bigint") )) s, p99 ${worst_p99} ms, autovacuum then: ${vacuuming:-none}" || step_seconds="no delivery processed"
+  [ "$seconds" -gt 0 ] && step_seconds="seconds with p99 over ${sustain_lag_ms} ms: $over of $seconds; the worst +$worst_offset s, p99 ${worst_p99} ms, autovacuum then: ${vacuuming:-none}" || step_seconds="no delivery processed"
   log "   $1/s × $2 s: $step_load; backlog at the end $step_backlog, all done ${step_drain} s later; accept→applied p50 $step_p50 ms, p99 $step_p99 ms; $step_seconds; $([ "$step_held" = 1 ] && echo held || echo "NOT held")"
 }
 

@@ -10,6 +10,10 @@ started=()
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi; }
 
 pg_ready() { pg_isready -h "$WEBHOOKS_PG_HOST" -p "$WEBHOOKS_PG_PORT" -q; }
+await_pg() { # what failed
+  for _ in $(seq 1 30); do pg_ready && return; sleep 1; done
+  die "PostgreSQL did not $1; see /var/log/postgresql/postgresql-15-main.log"
+}
 # The project's settings (postgresql.conf beside this script) become the cluster's conf.d/webhooks.conf: written before
 # a start, or reloaded into a running cluster (restarted when a changed setting only takes effect on a start).
 pg_settings_file=/etc/postgresql/15/main/conf.d/webhooks.conf
@@ -26,15 +30,13 @@ if ! pg_ready; then
   install_pg_settings || true
   pg_ctlcluster 15 main start
   started+=(postgresql)
-  for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
-  pg_ready || die "PostgreSQL did not come up; see /var/log/postgresql/postgresql-15-main.log"
+  await_pg "come up"
 elif install_pg_settings; then
   pg_ctlcluster 15 main reload
   if [ "$(as_postgres psql -qAt -p "$WEBHOOKS_PG_PORT" -c "SELECT count(*) FROM pg_settings WHERE pending_restart")" != 0 ]; then
     log "restarting PostgreSQL 15 (cluster 15/main) for deploy/services/postgresql.conf"
     pg_ctlcluster 15 main restart
-    for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
-    pg_ready || die "PostgreSQL did not come back; see /var/log/postgresql/postgresql-15-main.log"
+    await_pg "come back"
   fi
 fi
 
