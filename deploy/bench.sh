@@ -255,8 +255,6 @@ wait_published() { # seconds; prints how long the relay took
   local t0=$SECONDS
   for _ in $(seq 1 "$1"); do [ "$(unpublished)" = 0 ] && break; sleep 1; done
   echo $((SECONDS - t0))
-  # The relay marks what no worker took `queued` Outbox:QueuedAfter (250 ms) after the send: that work counts too.
-  sleep 1
 }
 
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------

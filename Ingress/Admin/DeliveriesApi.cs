@@ -56,7 +56,7 @@ public static partial class DeliveriesApi
         var query = db.Deliveries.AsNoTracking().Where(d => d.IntegrationId == id);
         if (filter is { } wanted)
         {
-            query = query.Where(d => d.Status == wanted);
+            query = query.WhereShown(db, [wanted]);
         }
         // Projected so the bodies are never read for a list.
         var rows = await query
@@ -68,8 +68,10 @@ public static partial class DeliveriesApi
                 d.Applied, d.Duplicates, d.NoTarget,
             })
             .ToListAsync(cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
         return TypedResults.Ok(rows.Select(d => new DeliverySummary(
-            d.Id, d.IntegrationId, d.Provider.ToWireName(), d.ReceivedAt, SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Status), d.LastError,
+            d.Id, d.IntegrationId, d.Provider.ToWireName(), d.ReceivedAt,
+            SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(d.Status, inOutbox.Contains(d.Id))), d.LastError,
             d.Attempts, d.SourceDeliveryId, d.SignatureVerified, new DeliveryOutcome(d.Applied, d.Duplicates, d.NoTarget))).ToList());
     }
 
@@ -116,9 +118,11 @@ public static partial class DeliveriesApi
             headers = JsonSerializer.SerializeToElement(new Dictionary<string, string>());
         }
 
+        var inOutbox = delivery.Status == DeliveryStatus.Accepted
+            && (await ShownDeliveryStatus.InOutboxAsync(db, [delivery.Id], cancellationToken)).Count > 0;
         return TypedResults.Ok(new DeliveryDetail(
             delivery.Id, delivery.IntegrationId, delivery.Provider.ToWireName(), delivery.ReceivedAt,
-            SnakeCaseEnumConverter<DeliveryStatus>.ToName(delivery.Status), delivery.LastError, delivery.Attempts,
+            SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(delivery.Status, inOutbox)), delivery.LastError, delivery.Attempts,
             new DeliveryOutcome(delivery.Applied, delivery.Duplicates, delivery.NoTarget),
             headers, delivery.ContentType, delivery.SourceDeliveryId, delivery.SignatureVerified,
             delivery.ProcessedAt, delivery.PublishedAt, stored.Length, body, encoding, encoding == "base64", delivery.ReplayId));

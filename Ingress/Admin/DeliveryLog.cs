@@ -183,8 +183,7 @@ public static class DeliveryLog
         var query = db.Deliveries.AsNoTracking();
         if (filter.Statuses.Count > 0)
         {
-            var statuses = filter.Statuses.ToArray();
-            query = query.Where(d => statuses.Contains(d.Status));
+            query = query.WhereShown(db, filter.Statuses);
         }
         if (filter.Provider is { } provider)
         {
@@ -227,10 +226,12 @@ public static class DeliveryLog
             })
             .ToListAsync(cancellationToken);
         var shown = rows.Take(filter.Limit).ToList();
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. shown.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
         var next = rows.Count > filter.Limit ? new DeliveryLogCursor(shown[^1].ReceivedAt, shown[^1].Id).ToString() : null;
         return new DeliveryLogPage(
             shown.Select(d => new DeliveryLogEntry(
-                d.Id, d.IntegrationId, d.IntegrationName, d.Provider.ToWireName(), d.ReceivedAt, SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Status),
+                d.Id, d.IntegrationId, d.IntegrationName, d.Provider.ToWireName(), d.ReceivedAt,
+                SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(d.Status, inOutbox.Contains(d.Id))),
                 d.LastError, d.Attempts, d.SourceDeliveryId, d.SignatureVerified, new DeliveryOutcome(d.Applied, d.Duplicates, d.NoTarget), d.ProcessedAt)).ToList(),
             next);
     }

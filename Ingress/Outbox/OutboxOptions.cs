@@ -36,15 +36,6 @@ public sealed class OutboxOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>
-    /// How long after its send a delivery is marked <c>queued</c> if no worker has taken it by then. A worker keeping up
-    /// gives most deliveries their outcome sooner, and the mark then costs them no row version; 0 marks right after the
-    /// pass. Kept short: a mark that lands after a checkpoint writes the whole page to the WAL again. Until it is marked
-    /// a sent delivery shows as <c>accepted</c>.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan QueuedAfter { get; set; } = TimeSpan.FromMilliseconds(250);
-
     /// <summary>A pass runs at least this often even when nothing woke the relay.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);

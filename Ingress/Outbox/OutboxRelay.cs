@@ -12,9 +12,9 @@ namespace Webhooks.Ingress.Outbox;
 /// put-back. The relay locks the oldest outbox rows (FOR UPDATE SKIP LOCKED, so ingress replicas take disjoint rows and
 /// do not publish the same delivery twice), sends their deliveries as claim checks with a broker confirm
 /// (<see cref="OutboxMessages"/>: several of one provider in one <see cref="ProcessDeliveryBatch"/>), then deletes the
-/// rows whose deliveries all went, in one transaction. It never locks a delivery while it waits for the broker, so a
-/// worker that already has the message does not wait for the relay. A sent delivery is marked <c>queued</c> later
-/// (<see cref="OutboxOptions.QueuedAfter"/>), and only if no worker has taken it by then. It is woken by every commit,
+/// rows whose deliveries all went, in one transaction. It never locks or writes a delivery, so a worker that already has
+/// the message does not wait for the relay; a sent delivery shows as <c>queued</c> because no outbox row names it any
+/// more (<see cref="Persistence.ShownDeliveryStatus"/>). It is woken by every commit,
 /// by a replay in any process (<see cref="OutboxNotificationListener"/>), and sweeps on a timer for what a stopped broker
 /// left behind. A process that dies mid-pass releases its rows with its connection. It is the only sender of
 /// ProcessDelivery and ProcessDeliveryBatch.
@@ -28,13 +28,9 @@ public sealed partial class OutboxRelay(
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly SentDeliveries _sent = new();
 
     /// <summary>The relay's statements are planned with the table sizes of the moment, never from a plan cached earlier.</summary>
     private const string CustomPlan = "SET LOCAL plan_cache_mode TO force_custom_plan";
-
-    /// <summary>Most deliveries one mark statement names; more due wait for the next turn of the loop.</summary>
-    private const int MarksPerStatement = 20_000;
 
     /// <summary>Something was committed: run a pass now rather than at the next sweep.</summary>
     public void Notify()
@@ -61,10 +57,6 @@ public sealed partial class OutboxRelay(
             try
             {
                 var wait = backoff > TimeSpan.Zero ? backoff : settings.SweepInterval;
-                if (_sent.NextDue(settings.QueuedAfter) is { } due)
-                {
-                    wait = TimeSpan.FromTicks(Math.Clamp((due - clock.GetUtcNow()).Ticks, 0, wait.Ticks));
-                }
                 var woken = await _wake.WaitAsync(wait, stoppingToken);
                 if (woken && backoff == TimeSpan.Zero && settings.Linger > TimeSpan.Zero)
                 {
@@ -87,7 +79,6 @@ public sealed partial class OutboxRelay(
                 }
                 while (claimed == settings.BatchSize && failed == 0 && !stoppingToken.IsCancellationRequested);
                 backoff = failed > 0 ? NextBackoff(backoff, settings) : TimeSpan.Zero;
-                await MarkQueuedAsync(settings.QueuedAfter, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -99,7 +90,6 @@ public sealed partial class OutboxRelay(
                 backoff = NextBackoff(backoff, settings);
             }
         }
-        await MarkOnStopAsync();
     }
 
     private static TimeSpan NextBackoff(TimeSpan current, OutboxOptions settings) =>
@@ -145,10 +135,6 @@ public sealed partial class OutboxRelay(
 
         await SettleRowsAsync(connection, claim, sent, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        if (sent.Count > 0)
-        {
-            _sent.Add(clock.GetUtcNow(), [.. sent]);
-        }
         telemetry.Published(sent.Count);
         var unsent = claim.Waiting.Count - sent.Count;
         if (unsent > 0)
@@ -251,70 +237,6 @@ public sealed partial class OutboxRelay(
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Marks the deliveries sent at least <paramref name="after"/> ago <c>queued</c>, with the time they were sent, if
-    /// they are still <c>accepted</c>. Under a running worker most of them have their outcome by then, and the mark costs
-    /// them a look-up instead of a row version (the worker sets the publish time of the others). Neither column is in an
-    /// index of deliveries, so a mark is a HOT update on the row's own page. A delivery a worker holds is skipped rather
-    /// than waited for: it is getting its outcome (or being handed back) right now. Asynchronous commit: a lost mark only
-    /// leaves a delivery on the broker shown as <c>accepted</c>.
-    /// </summary>
-    private async Task MarkQueuedAsync(TimeSpan after, CancellationToken cancellationToken)
-    {
-        var due = _sent.TakeDue(clock.GetUtcNow() - after, MarksPerStatement);
-        if (due.Ids.Length == 0)
-        {
-            return;
-        }
-        // The locks are taken once, in a CTE, and the update finds each locked row by its ctid: every step is one look-up
-        // per delivery whatever plan PostgreSQL caches for the prepared statement. Joined by id to the list instead, a
-        // generic plan that expected a row or two compared every locked row with every listed one (measured: 14 s for
-        // 8,000), and as a sub-select in the WHERE clause the locking scan ran again for every row.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO off"),
-                new NpgsqlBatchCommand(CustomPlan),
-                new NpgsqlBatchCommand("""
-                    WITH locked AS (
-                        SELECT d.ctid AS row, s.sent_at
-                        FROM unnest($1, $2) AS s(id, sent_at) JOIN deliveries d ON d.id = s.id
-                        WHERE d.status = 'accepted'
-                        FOR UPDATE OF d SKIP LOCKED)
-                    UPDATE deliveries d SET published_at = locked.sent_at, status = 'queued'
-                    FROM locked WHERE d.ctid = locked.row
-                    """)
-                {
-                    Parameters =
-                    {
-                        new NpgsqlParameter<Guid[]> { TypedValue = due.Ids },
-                        new NpgsqlParameter<DateTimeOffset[]> { TypedValue = due.SentAt },
-                    },
-                },
-            },
-        };
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private async Task MarkOnStopAsync()
-    {
-        // Sent but not yet marked: mark them now, as far as a short wait allows; a delivery left unmarked is still on the
-        // broker and gets its outcome from a worker.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            await MarkQueuedAsync(TimeSpan.Zero, timeout.Token);
-        }
-        catch (Exception e)
-        {
-            Log.MarkOnStopFailed(logger, e.GetType().Name, e.Message);
-        }
-    }
-
     private async Task<bool> SendAsync(OutboxMessage message, TimeSpan timeout, CancellationToken cancellationToken)
     {
         // The send runs in this background loop, not in the request: continue the request's trace explicitly (a batch
@@ -369,9 +291,6 @@ public sealed partial class OutboxRelay(
 
         [LoggerMessage(1203, LogLevel.Error, "Outbox pass failed ({ExceptionType}: {Reason}); will retry")]
         public static partial void PassFailed(ILogger logger, string exceptionType, string reason);
-
-        [LoggerMessage(1205, LogLevel.Warning, "Could not mark the deliveries sent before stopping as queued ({ExceptionType}: {Reason}); they are on the broker and show as accepted until a worker takes them")]
-        public static partial void MarkOnStopFailed(ILogger logger, string exceptionType, string reason);
 
         [LoggerMessage(1204, LogLevel.Error, "Delivery {DeliveryId} names provider '{Provider}', which this version does not know; not sent, and taken out of the outbox. Replay it once the provider is supported")]
         public static partial void UnknownProvider(ILogger logger, Guid deliveryId, string provider);

@@ -33,8 +33,9 @@ public sealed record DeliveryFacts(
                 IntegrationEnabled = integration == null ? (bool?)null : integration.Enabled,
                 AccountStatus = account == null ? (AccountStatus?)null : account.Status,
             }).ToListAsync(cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(r => r.Status == DeliveryStatus.Accepted).Select(r => r.Id)], cancellationToken);
         return rows.ToDictionary(r => r.Id, r => new DeliveryFacts(
-            r.Id, r.IntegrationId, SnakeCaseEnumConverter<DeliveryStatus>.ToName(r.Status), r.Attempts, r.LastError,
+            r.Id, r.IntegrationId, SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(r.Status, inOutbox.Contains(r.Id))), r.Attempts, r.LastError,
             r.Applied, r.Duplicates, r.NoTarget, r.ReceivedAt, r.PublishedAt, r.ProcessedAt, r.ReplayId,
             r.IntegrationName, r.IntegrationProvider is { } p ? p.ToWireName() : null, r.IntegrationEnabled,
             r.AccountStatus is { } s ? SnakeCaseEnumConverter<AccountStatus>.ToName(s) : null));

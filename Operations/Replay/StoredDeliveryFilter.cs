@@ -1,4 +1,5 @@
 using Webhooks.Contracts;
+using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
 namespace Webhooks.Operations.Replay;
@@ -30,7 +31,7 @@ public sealed record StoredDeliveryFilter
     /// <summary>The statuses a replay may take (<see cref="IsReplayable"/>).</summary>
     public static IReadOnlyList<DeliveryStatus> Replayable { get; } = [.. Enum.GetValues<DeliveryStatus>().Where(IsReplayable)];
 
-    internal IQueryable<Delivery> Apply(IQueryable<Delivery> deliveries)
+    internal IQueryable<Delivery> Apply(IQueryable<Delivery> deliveries, WebhooksDbContext db)
     {
         var query = deliveries.Where(d => Replayable.Contains(d.Status));
         if (Ids.Count > 0)
@@ -39,7 +40,7 @@ public sealed record StoredDeliveryFilter
         }
         if (Statuses.Count > 0)
         {
-            query = query.Where(d => Statuses.Contains(d.Status));
+            query = query.WhereShown(db, Statuses);
         }
         if (IntegrationId is { } integration)
         {

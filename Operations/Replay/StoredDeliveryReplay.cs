@@ -17,18 +17,21 @@ public sealed class StoredDeliveryReplay(WebhooksDbContext db)
     public const int BatchSize = 500;
 
     /// <summary>What a filter takes, oldest first, at most <paramref name="max"/>.</summary>
-    public async Task<List<ReplayCandidate>> SelectAsync(StoredDeliveryFilter filter, int max, CancellationToken cancellationToken) =>
-        (await filter.Apply(db.Deliveries.AsNoTracking())
+    public async Task<List<ReplayCandidate>> SelectAsync(StoredDeliveryFilter filter, int max, CancellationToken cancellationToken)
+    {
+        var rows = await filter.Apply(db.Deliveries.AsNoTracking(), db)
             .OrderBy(d => d.ReceivedAt).ThenBy(d => d.Id)
             .Take(max)
             .Select(d => new { d.Id, d.IntegrationId, d.Provider, d.Status, d.ReceivedAt })
-            .ToListAsync(cancellationToken))
-        .Select(d => new ReplayCandidate(d.Id, d.IntegrationId, d.Provider, d.Status, d.ReceivedAt))
-        .ToList();
+            .ToListAsync(cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
+        return rows.Select(d => new ReplayCandidate(d.Id, d.IntegrationId, d.Provider, ShownDeliveryStatus.Of(d.Status, inOutbox.Contains(d.Id)), d.ReceivedAt))
+            .ToList();
+    }
 
     /// <summary>How many deliveries a replay with this filter and <paramref name="max"/> would take (a dry run).</summary>
     public async Task<int> CountAsync(StoredDeliveryFilter filter, int max, CancellationToken cancellationToken) =>
-        await filter.Apply(db.Deliveries.AsNoTracking()).Take(max).CountAsync(cancellationToken);
+        await filter.Apply(db.Deliveries.AsNoTracking(), db).Take(max).CountAsync(cancellationToken);
 
     /// <summary>
     /// Puts what the filter takes back in the outbox under a new replay id, oldest first, in batches of
@@ -36,7 +39,7 @@ public sealed class StoredDeliveryReplay(WebhooksDbContext db)
     /// </summary>
     public async Task<StoredReplayResult> ReplayAsync(StoredDeliveryFilter filter, int max, Func<int, int, Task>? progress, CancellationToken cancellationToken)
     {
-        var ids = await filter.Apply(db.Deliveries.AsNoTracking())
+        var ids = await filter.Apply(db.Deliveries.AsNoTracking(), db)
             .OrderBy(d => d.ReceivedAt).ThenBy(d => d.Id)
             .Take(max)
             .Select(d => d.Id)
@@ -80,19 +83,20 @@ public sealed class StoredDeliveryReplay(WebhooksDbContext db)
     /// <summary>Where the deliveries of a replay are now; null when none carries its id (unknown, or all replayed again since).</summary>
     public async Task<ReplayProgress?> ProgressAsync(Guid replayId, CancellationToken cancellationToken)
     {
-        var counts = await db.Deliveries.AsNoTracking()
-            .Where(d => d.ReplayId == replayId)
+        var replayed = db.Deliveries.AsNoTracking().Where(d => d.ReplayId == replayId);
+        var stored = await replayed
             .GroupBy(d => d.Status)
             .Select(g => new { Status = g.Key, Count = g.Count() })
-            .ToListAsync(cancellationToken);
-        if (counts.Count == 0)
+            .ToDictionaryAsync(c => c.Status, c => c.Count, cancellationToken);
+        if (stored.Count == 0)
         {
             return null;
         }
-        var accepted = counts.Where(c => c.Status == DeliveryStatus.Accepted).Sum(c => c.Count);
-        var queued = counts.Where(c => c.Status == DeliveryStatus.Queued).Sum(c => c.Count);
-        var total = counts.Sum(c => c.Count);
+        var counts = await ShownDeliveryStatus.CountsAsync(stored, () => replayed.WhereShown(db, [DeliveryStatus.Accepted]).CountAsync(cancellationToken));
+        var accepted = counts.GetValueOrDefault(DeliveryStatus.Accepted);
+        var queued = counts.GetValueOrDefault(DeliveryStatus.Queued);
+        var total = counts.Values.Sum();
         return new ReplayProgress(replayId, total, accepted, queued, total - accepted - queued,
-            counts.OrderBy(c => c.Status).ToDictionary(c => SnakeCaseEnumConverter<DeliveryStatus>.ToName(c.Status), c => c.Count));
+            counts.OrderBy(c => c.Key).ToDictionary(c => SnakeCaseEnumConverter<DeliveryStatus>.ToName(c.Key), c => c.Value));
     }
 }

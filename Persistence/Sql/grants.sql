@@ -17,13 +17,12 @@ BEGIN
     GRANT INSERT (id, integration_id, secret, created_at) ON integration_signing_secrets TO webhooks_ingress;
     GRANT UPDATE (directory_version) ON integrations TO webhooks_ingress;
     GRANT USAGE ON SEQUENCE directory_version_seq TO webhooks_ingress;
-    -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) outbox rows,
-    -- deletes them once sent (a delivery attempted before is sent alone, so it reads attempts) and later marks the
-    -- deliveries no worker took queued (locking them with SKIP LOCKED and updating each by its ctid). UPDATE on outbox
-    -- because FOR UPDATE needs it and a partly sent row keeps only its unsent deliveries. Never reads a body back.
+    -- Deliveries: written by COPY (whose trigger adds the outbox rows); the outbox relay claims (locks) outbox rows and
+    -- deletes them once sent (a delivery attempted before is sent alone, so it reads attempts). It never changes a
+    -- delivery: `queued` is read from the outbox (ShownDeliveryStatus). UPDATE on outbox because FOR UPDATE needs it
+    -- and a partly sent row keeps only its unsent deliveries. Never reads a body back.
     GRANT INSERT ON deliveries TO webhooks_ingress;
-    GRANT SELECT (ctid, id, integration_id, provider, received_at, status, published_at, trace_parent, attempts) ON deliveries TO webhooks_ingress;
-    GRANT UPDATE (status, published_at) ON deliveries TO webhooks_ingress;
+    GRANT SELECT (id, integration_id, provider, received_at, status, trace_parent, attempts) ON deliveries TO webhooks_ingress;
     GRANT SELECT, INSERT, DELETE, UPDATE ON outbox TO webhooks_ingress;
     -- The Data Protection key ring (encryption of secrets at rest).
     GRANT SELECT, INSERT ON data_protection_keys TO webhooks_ingress;
@@ -41,12 +40,13 @@ BEGIN
     -- last_error, replay_id); never the body,
     -- headers, integration or signature flag of a stored delivery. Held deliveries (Workers/Holding) are inserted once
     -- their seal verified. Both add the delivery's outbox row through the triggers on deliveries, which run as the
-    -- worker: it may insert there, never read or delete.
+    -- worker: it may insert there and read it (the command line shows a waiting delivery as accepted, a sent one as
+    -- queued), never delete.
     GRANT SELECT ON deliveries TO webhooks_worker;
     GRANT UPDATE (status, attempts, last_error, applied, duplicates, no_target, processed_at, published_at, replay_id) ON deliveries TO webhooks_worker;
     GRANT INSERT (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id, signature_verified,
                   status, attempts, applied, duplicates, no_target) ON deliveries TO webhooks_worker;
-    GRANT INSERT ON outbox TO webhooks_worker;
+    GRANT SELECT, INSERT ON outbox TO webhooks_worker;
     -- Integrations and who they act for: never the token hash or the handshake window (Workers/Applying/IntegrationColumns),
     -- and nothing of integration_signing_secrets: the workers never verify a signature.
     GRANT SELECT (id, account_id, product_id, provider, version, name, enabled, run_as_user_id, template_id, settings, created_at, updated_at) ON integrations TO webhooks_worker;

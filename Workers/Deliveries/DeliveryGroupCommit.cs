@@ -49,9 +49,16 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
     /// <see cref="IItemFetcher"/> passes the fetch step first. The caller's cancellation stops the wait, not the batch:
     /// a batch that commits afterwards leaves an outcome the message's redelivery then finds.
     /// </summary>
-    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, Provider provider, CancellationToken cancellationToken)
+    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, Provider provider, CancellationToken cancellationToken) =>
+        ProcessAsync(deliveryId, provider, sentAt: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ProcessAsync(Guid, Provider, CancellationToken)"/>, for a delivery the relay sent at
+    /// <paramref name="sentAt"/> (its message's send time): recorded as the delivery's publish time with its outcome.
+    /// </summary>
+    public Task<DeliveryOutcome> ProcessAsync(Guid deliveryId, Provider provider, DateTimeOffset? sentAt, CancellationToken cancellationToken)
     {
-        var waiter = new Waiter(deliveryId, Activity.Current, cancellationToken);
+        var waiter = new Waiter(deliveryId, sentAt, Activity.Current, cancellationToken);
         var queue = _fetchingProviders.Contains(provider) ? _toFetch : _queue;
         if (!queue.Writer.TryWrite(waiter))
         {
@@ -304,7 +311,12 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
         {
             fetched[waiter.DeliveryId] = waiter.Fetched!;
         }
-        return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], countAttempt, fetched, _stopping.Token);
+        var sentAt = new Dictionary<Guid, DateTimeOffset>();
+        foreach (var waiter in batch.Where(w => w.SentAt is not null))
+        {
+            sentAt.TryAdd(waiter.DeliveryId, waiter.SentAt!.Value);
+        }
+        return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], countAttempt, fetched, sentAt, _stopping.Token);
     }
 
     private static void Complete(IReadOnlyList<Waiter> batch, IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes)
@@ -353,7 +365,7 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
         return activity;
     }
 
-    private sealed record Waiter(Guid DeliveryId, Activity? Activity, CancellationToken CancellationToken)
+    private sealed record Waiter(Guid DeliveryId, DateTimeOffset? SentAt, Activity? Activity, CancellationToken CancellationToken)
     {
         public TaskCompletionSource<DeliveryOutcome> Outcome { get; init; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

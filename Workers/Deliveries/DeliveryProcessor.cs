@@ -49,17 +49,20 @@ public sealed class DeliveryProcessor(
     /// <summary>Processes the deliveries, reading what their events leave out first (before the transaction opens).</summary>
     public Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(
         IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, CancellationToken cancellationToken) =>
-        ProcessManyAsync(deliveryIds, countAttempt, fetched: null, cancellationToken);
+        ProcessManyAsync(deliveryIds, countAttempt, fetched: null, sentAt: null, cancellationToken);
 
     /// <summary>
     /// Processes the deliveries in one transaction and returns each one's outcome; ids with no delivery are absent.
     /// With <paramref name="countAttempt"/> the attempt is counted first, in its own statement outside the transaction,
     /// so attempts that fail and roll back still show (a batch retried one by one counts it once). <paramref name="fetched"/>
     /// is what the fetch step read for them (<see cref="DeliveryGroupCommit"/>); null reads it here, also before the
-    /// transaction: a sender's API is never called while this batch holds locks.
+    /// transaction: a sender's API is never called while this batch holds locks. <paramref name="sentAt"/> is when the
+    /// relay sent each (its message's send time), recorded as its publish time; one not named there gets the time of
+    /// its outcome.
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> ProcessManyAsync(
-        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, IReadOnlyDictionary<Guid, FetchedItems>? fetched, CancellationToken cancellationToken)
+        IReadOnlyCollection<Guid> deliveryIds, bool countAttempt, IReadOnlyDictionary<Guid, FetchedItems>? fetched,
+        IReadOnlyDictionary<Guid, DateTimeOffset>? sentAt, CancellationToken cancellationToken)
     {
         var ids = deliveryIds.Distinct().Order().ToArray();
         if (countAttempt)
@@ -99,7 +102,7 @@ public sealed class DeliveryProcessor(
             outcomes[delivery.Id] = decided[delivery.Id];
         }
         await applier.SaveAsync(cancellationToken);
-        await RecordOutcomesAsync(waiting.Select(d => (d.Id, decided[d.Id])).ToList(), cancellationToken);
+        await RecordOutcomesAsync(waiting.Select(d => (d.Id, decided[d.Id])).ToList(), sentAt, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
     }
@@ -113,11 +116,11 @@ public sealed class DeliveryProcessor(
     }
 
     /// <summary>
-    /// Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted).
-    /// A delivery the relay could not mark published because this batch already held it gets its publish time here: it
-    /// was on the bus no later than now.
+    /// Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted),
+    /// with the publish time (the relay writes no delivery: its send time comes with the message).
     /// </summary>
-    private async Task RecordOutcomesAsync(IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, CancellationToken cancellationToken)
+    private async Task RecordOutcomesAsync(
+        IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, IReadOnlyDictionary<Guid, DateTimeOffset>? sentAt, CancellationToken cancellationToken)
     {
         var ids = decided.Select(d => d.Id).ToArray();
         var statuses = decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray();
@@ -127,12 +130,13 @@ public sealed class DeliveryProcessor(
         var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
         var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
         var now = clock.GetUtcNow();
+        var published = decided.Select(d => sentAt?.GetValueOrDefault(d.Id) is { } sent && sent != default ? sent : now).ToArray();
         await db.Database.ExecuteSqlAsync($"""
             UPDATE deliveries AS d
                SET status = o.status, last_error = o.last_error, applied = o.applied, duplicates = o.duplicates,
-                   no_target = o.no_target, processed_at = {now}, published_at = coalesce(d.published_at, {now})
-              FROM unnest({ids}, {statuses}, {errors}, {applied}, {duplicates}, {noTarget})
-                   AS o(id, status, last_error, applied, duplicates, no_target)
+                   no_target = o.no_target, processed_at = {now}, published_at = coalesce(d.published_at, o.published_at)
+              FROM unnest({ids}, {statuses}, {errors}, {applied}, {duplicates}, {noTarget}, {published})
+                   AS o(id, status, last_error, applied, duplicates, no_target, published_at)
              WHERE d.id = o.id
             """, cancellationToken);
     }

@@ -29,6 +29,7 @@ public sealed class ProcessDeliveryBatchConsumer(
     {
         var message = context.Message;
         var cancellationToken = context.CancellationToken;
+        var sentAt = SentTime.Of(context);
         var pending = message.Deliveries.DistinctBy(d => d.DeliveryId).ToList();
         using var lease = await budget.TakeAsync(pending.Count, cancellationToken);
         var backoff = options.Value.RetryMinInterval;
@@ -37,7 +38,7 @@ public sealed class ProcessDeliveryBatchConsumer(
             List<Task<DeliveryOutcome>> attempts;
             using (batches.Gather())
             {
-                attempts = [.. pending.Select(d => ProcessOneAsync(message.Provider, d, cancellationToken))];
+                attempts = [.. pending.Select(d => ProcessOneAsync(message.Provider, d, sentAt, cancellationToken))];
             }
             await Task.WhenAll(attempts.Cast<Task>()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
@@ -77,9 +78,9 @@ public sealed class ProcessDeliveryBatchConsumer(
         }
     }
 
-    private async Task<DeliveryOutcome> ProcessOneAsync(Provider provider, BatchedDelivery delivery, CancellationToken cancellationToken)
+    private async Task<DeliveryOutcome> ProcessOneAsync(Provider provider, BatchedDelivery delivery, DateTimeOffset? sentAt, CancellationToken cancellationToken)
     {
-        var outcome = await telemetry.ApplyAsync(provider, delivery, () => batches.ProcessAsync(delivery.DeliveryId, provider, cancellationToken));
+        var outcome = await telemetry.ApplyAsync(provider, delivery, () => batches.ProcessAsync(delivery.DeliveryId, provider, sentAt, cancellationToken));
         Log.Outcome(logger, delivery.DeliveryId, outcome);
         return outcome;
     }

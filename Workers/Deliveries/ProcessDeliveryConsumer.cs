@@ -15,7 +15,7 @@ public sealed class ProcessDeliveryConsumer(DeliveryGroupCommit batches, WorkerT
         var message = context.Message;
         using var logScope = Log.BeginDeliveryScope(logger, message.DeliveryId, message.IntegrationId, message.Provider.ToWireName());
 
-        var outcome = await telemetry.ApplyAsync(message, () => batches.ProcessAsync(message.DeliveryId, message.Provider, context.CancellationToken));
+        var outcome = await telemetry.ApplyAsync(message, () => batches.ProcessAsync(message.DeliveryId, message.Provider, SentTime.Of(context), context.CancellationToken));
         Log.Outcome(logger, message.DeliveryId, outcome);
     }
 }

@@ -21,6 +21,9 @@ public sealed class FullPathTests
         Assert.Multiple(() =>
         {
             Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
+            Assert.That(firstOutcome.GetProperty("publishedAt").GetDateTimeOffset(),
+                Is.InRange(firstOutcome.GetProperty("receivedAt").GetDateTimeOffset(), firstOutcome.GetProperty("processedAt").GetDateTimeOffset()),
+                "sent by the relay after the commit, before the worker applied it");
             Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), againOutcome.ToString());
             Assert.That(comments, Has.Count.EqualTo(1), record.ToString());
             Assert.That(comments[0].GetProperty("body").GetString(), Does.Contain("Added a comment"));

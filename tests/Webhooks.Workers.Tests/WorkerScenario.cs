@@ -124,7 +124,11 @@ public sealed class WorkerScenario
         return record;
     }
 
-    /// <summary>Stores the delivery as the ingress does (raw body, status queued), without sending it.</summary>
+    /// <summary>
+    /// Stores the delivery as the ingress does (raw body) and as if the relay had sent it: named by no outbox row, so it
+    /// shows as queued (stored as such, so that no relay of a test's ingress sends it), and no publish time yet (the
+    /// worker records it with the outcome).
+    /// </summary>
     public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null, DateTimeOffset? receivedAt = null)
     {
         await using var db = NewContext();
@@ -140,7 +144,6 @@ public sealed class WorkerScenario
             Body = body,
             SourceDeliveryId = sourceDeliveryId,
             Status = DeliveryStatus.Queued,
-            PublishedAt = now,
         };
         db.Deliveries.Add(delivery);
         await db.SaveChangesAsync();

@@ -1,3 +1,4 @@
+using System.Net;
 using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Hosting;
@@ -45,8 +46,14 @@ public sealed class OutboxRelayTests
 
         var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
+        using var adminHttp = app.CreateAdminClient();
+        var admin = new AdminClient(adminHttp);
+        foreach (var id in ids)
+        {
+            var shown = await AdminClient.ExpectAsync(await admin.GetAsync($"/deliveries/{id}"), HttpStatusCode.OK);
+            Assert.That(shown.GetProperty("status").GetString(), Is.EqualTo("queued"));
+        }
         await using var db = app.CreateDbContext();
-        Assert.That(await db.Deliveries.Where(d => ids.Contains(d.Id)).Select(d => d.Status).ToListAsync(), Is.All.EqualTo(DeliveryStatus.Queued));
         Assert.That(await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => ids.Contains(id)), Is.Zero, "sent deliveries leave the outbox");
     }
 
@@ -277,26 +284,65 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
-    public async Task A_sent_delivery_is_marked_queued_with_its_send_time_once_QueuedAfter_has_passed()
+    public async Task A_delivery_shows_accepted_while_it_waits_for_the_broker_and_queued_once_sent_without_its_row_being_rewritten()
     {
-        await using var app = await IngressFixture.StartAsync(configure: web => web.UseSetting("Outbox:QueuedAfter", "00:00:03"), virtualHost: _vhost.Name);
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
         using var client = app.CreateClient();
+        using var adminHttp = app.CreateAdminClient();
+        var admin = new AdminClient(adminHttp);
         var jira = await app.CreateIntegrationAsync(Provider.Jira);
-        var id = await app.PostJiraCommentAsync(client, jira);
+        await _vhost.BlockConnectionsAsync();
+        var ids = new List<Guid> { await app.PostJiraCommentAsync(client, jira), await app.PostJiraCommentAsync(client, jira) };
+        var versions = await RowVersionsAsync(app, ids);
 
-        await Eventually.GetAsync("the delivery on its queue", () => TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), n => n == 1);
-        var sentBy = DateTimeOffset.UtcNow;
-        await using (var db = app.CreateDbContext())
+        Assert.That(await ShownAsync(admin, ids), Is.All.EqualTo("accepted"), "the broker refuses: they wait in the outbox");
+        Assert.That(await ListedAsync(admin, jira.Id, "accepted"), Is.EquivalentTo(ids));
+        Assert.That(await ListedAsync(admin, jira.Id, "queued"), Is.Empty);
+
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+
+        Assert.That(await ShownAsync(admin, ids), Is.All.EqualTo("queued"), "on the broker, no worker took them yet");
+        Assert.That(await ListedAsync(admin, jira.Id, "queued"), Is.EquivalentTo(ids));
+        Assert.That(await ListedAsync(admin, jira.Id, "accepted"), Is.Empty);
+        Assert.That(await RowVersionsAsync(app, ids), Is.EqualTo(versions), "sending writes no delivery row: queued is read from the outbox");
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), Is.EqualTo(1), "both in one batch message");
+    }
+
+    private static async Task<List<string?>> ShownAsync(AdminClient admin, IEnumerable<Guid> ids)
+    {
+        var shown = new List<string?>();
+        foreach (var id in ids)
         {
-            var sent = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id);
-            Assert.That((sent.Status, sent.PublishedAt), Is.EqualTo((DeliveryStatus.Accepted, (DateTimeOffset?)null)), "no worker took it yet, and QueuedAfter has not passed");
+            shown.Add((await AdminClient.ExpectAsync(await admin.GetAsync($"/deliveries/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString());
         }
+        return shown;
+    }
 
-        var marked = await Eventually.GetAsync("the delivery marked queued", async () =>
+    private static async Task<List<Guid>> ListedAsync(AdminClient admin, Guid integrationId, string status)
+    {
+        var page = await AdminClient.ExpectAsync(await admin.GetAsync($"/deliveries?status={status}&integrationId={integrationId}"), HttpStatusCode.OK);
+        var viaIntegration = await AdminClient.ExpectAsync(await admin.GetAsync($"/integrations/{integrationId}/deliveries?status={status}"), HttpStatusCode.OK);
+        var listed = page.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("id").GetGuid()).ToList();
+        Assert.That(viaIntegration.EnumerateArray().Select(d => d.GetProperty("id").GetGuid()), Is.EquivalentTo(listed), "both lists read the status alike");
+        return listed;
+    }
+
+    /// <summary>Each row's <c>xmin</c>: the transaction that wrote its current version.</summary>
+    private static async Task<List<uint>> RowVersionsAsync(IngressApplication app, List<Guid> ids)
+    {
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT xmin::text::bigint FROM deliveries WHERE id = ANY($1) ORDER BY id", connection)
         {
-            await using var db = app.CreateDbContext();
-            return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id);
-        }, d => d.Status == DeliveryStatus.Queued);
-        Assert.That(marked.PublishedAt, Is.GreaterThanOrEqualTo(marked.ReceivedAt).And.LessThanOrEqualTo(sentBy), "the time it was sent, not the time of the mark");
+            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] } },
+        };
+        var versions = new List<uint>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            versions.Add((uint)reader.GetInt64(0));
+        }
+        return versions;
     }
 }

@@ -43,6 +43,8 @@ public sealed class LeastPrivilegeTests
     [TestCase("UPDATE integrations SET enabled = true")]
     [TestCase("UPDATE integrations SET token_hash = token_hash")]
     [TestCase("UPDATE deliveries SET body = ''::bytea")]
+    [TestCase("UPDATE deliveries SET status = status")]
+    [TestCase("UPDATE deliveries SET published_at = now()")]
     [TestCase("INSERT INTO accounts (id, name, status, created_at) VALUES (gen_random_uuid(), 'x', 'active', now())")]
     [TestCase("DROP TABLE records")]
     [TestCase("CREATE TABLE intruder (id int)")]

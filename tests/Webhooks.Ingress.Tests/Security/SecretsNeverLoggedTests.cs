@@ -140,8 +140,9 @@ public sealed class SecretsNeverLoggedTests
         await Eventually.HoldsAsync("the relay to send every accepted delivery", async () =>
         {
             await using var db = app.CreateDbContext();
-            return !await db.Deliveries.AnyAsync(d => (d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId
-                || d.IntegrationId == standard.IntegrationId) && d.Status == DeliveryStatus.Accepted);
+            var ids = await db.Deliveries.Where(d => d.IntegrationId == seeded.IntegrationId || d.IntegrationId == asana.IntegrationId
+                || d.IntegrationId == standard.IntegrationId).Select(d => d.Id).ToListAsync();
+            return !await db.Outbox.SelectMany(o => o.DeliveryIds).AnyAsync(id => ids.Contains(id));
         });
         var records = app.Services.GetFakeLogCollector().GetSnapshot();
         var exported = spans.Snapshot();

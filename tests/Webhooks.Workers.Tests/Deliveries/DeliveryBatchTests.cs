@@ -167,4 +167,31 @@ public sealed class DeliveryBatchTests
         var attempts = db.Deliveries.Where(d => d.IntegrationId == integration.Id).Select(d => d.Attempts).ToList();
         Assert.That(attempts, Is.All.EqualTo(1), "a batch retried one by one counts its attempt once");
     }
+
+    [Test]
+    public async Task A_delivery_records_its_message_send_time_as_its_publish_time()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        await scenario.CreateLinkedRecordAsync(product, integration);
+        var sent = await StoreDeliveryAsync(integration, CommentCreated("920001", "Sent a while ago"));
+        var unknown = await StoreDeliveryAsync(integration, CommentCreated("920002", "Send time unknown"));
+        var batches = _services.GetRequiredService<DeliveryGroupCommit>();
+        // The relay sent it ten seconds ago; no worker was running then.
+        var sentAt = DateTimeOffset.UtcNow.AddSeconds(-10);
+        sentAt = sentAt.AddTicks(-(sentAt.Ticks % TimeSpan.TicksPerMillisecond));
+
+        Assert.That((await batches.ProcessAsync(sent.Id, sent.Provider, sentAt, CancellationToken.None)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        Assert.That((await batches.ProcessAsync(unknown.Id, unknown.Provider, CancellationToken.None)).Status, Is.EqualTo(DeliveryStatus.Processed));
+
+        await using var db = NewContext();
+        var stored = db.Deliveries.Where(d => d.Id == sent.Id || d.Id == unknown.Id).ToDictionary(d => d.Id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(stored[sent.Id].PublishedAt, Is.EqualTo(sentAt), "the message's send time, not the time it was applied");
+            Assert.That(stored[sent.Id].ProcessedAt, Is.GreaterThan(sentAt.AddSeconds(9)));
+            Assert.That(stored[unknown.Id].PublishedAt, Is.EqualTo(stored[unknown.Id].ProcessedAt), "no send time: on the broker no later than its outcome");
+        });
+    }
 }
