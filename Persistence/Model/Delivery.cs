@@ -4,7 +4,8 @@ namespace Webhooks.Persistence.Model;
 
 /// <summary>
 /// One received webhook, raw body and all. What waits for the bus has a row in the outbox (<see cref="OutboxEntry"/>);
-/// <see cref="PublishedAt"/> is when the relay marked it sent (or, when a worker already held it then, when it got its outcome).
+/// <see cref="PublishedAt"/> is when the relay sent it (its message's send time, recorded by the worker with the outcome).
+/// <see cref="Status"/> is never written <c>queued</c>: a sent delivery is read as such (<see cref="ShownDeliveryStatus"/>).
 /// </summary>
 public sealed class Delivery
 {

@@ -5,7 +5,7 @@ public enum DeliveryStatus
 {
     /// <summary>Stored durably; not yet handed to the broker.</summary>
     Accepted,
-    /// <summary>On its provider's queue.</summary>
+    /// <summary>On its provider's queue: a stored <see cref="Accepted"/> that no outbox row names any more (read, not written; <see cref="ShownDeliveryStatus"/>).</summary>
     Queued,
     /// <summary>Applied; the outcome counts say how many changes landed, were duplicates or had no target.</summary>
     Processed,

@@ -4,8 +4,8 @@ namespace Webhooks.Persistence.Model;
 /// Deliveries waiting to be sent to the bus: one row per statement that stored them (a COPY of the ingress's group
 /// commit names every delivery it stored) and one per delivery put back (a replay, a hand-back). Triggers on
 /// <c>deliveries</c> add the rows; the outbox relay deletes the rows it claimed once it sent their deliveries. Kept apart
-/// from the wide <c>deliveries</c> row so that neither the relay's mark nor the worker's outcome changes an indexed column
-/// there (both are HOT updates on the row's own page), and one row per commit rather than per delivery so that the
+/// from the wide <c>deliveries</c> row so that the worker's attempt and outcome change no indexed column there (HOT
+/// updates on the row's own page), and one row per commit rather than per delivery so that the
 /// relay's claim, lock and delete cost the same for a commit of one delivery as for one of hundreds.
 /// </summary>
 public sealed class OutboxEntry
