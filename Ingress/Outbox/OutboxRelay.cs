@@ -60,7 +60,7 @@ public sealed partial class OutboxRelay(
                 var woken = await _wake.WaitAsync(wait, stoppingToken);
                 if (woken && backoff == TimeSpan.Zero && settings.Linger > TimeSpan.Zero)
                 {
-                    // Let the commits of the next few milliseconds join this pass: one claim, one message and one mark
+                    // Let the commits of the next few milliseconds join this pass: one claim and one message
                     // for all of them, and one worker transaction, instead of one of each per commit.
                     await Task.Delay(settings.Linger, clock, stoppingToken);
                 }

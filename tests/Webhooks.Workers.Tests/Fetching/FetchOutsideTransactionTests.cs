@@ -65,7 +65,7 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
         hanging.SetResult();
 
         Assert.That(applied.Status, Is.EqualTo(DeliveryStatus.Processed), applied.LastError);
-        // Sent, without an outcome yet: `accepted` until the relay's queued mark (Outbox:QueuedAfter), `queued` after it.
+        // Sent, without an outcome yet: stored `accepted`, shown `queued` (no outbox row names it any more).
         Assert.That(slowMeanwhile, Is.AnyOf(DeliveryStatus.Accepted, DeliveryStatus.Queued), "the GitHub delivery was applied while the Asana fetch still hung");
         Assert.That((await Ingress.Admin.GetRecordAsync(issueRecord)).GetProperty("comments").GetArrayLength(), Is.EqualTo(1));
         Assert.That((await WaitForOutcomeAsync(slow)).Status, Is.EqualTo(DeliveryStatus.Processed));
