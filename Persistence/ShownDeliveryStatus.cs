@@ -33,23 +33,18 @@ public static class ShownDeliveryStatus
     }
 
     /// <summary>
-    /// Counts by shown status from counts by stored status and how many of the stored <c>accepted</c> an outbox row names
-    /// (<paramref name="countAcceptedInOutbox"/>, asked only when there are any).
+    /// Counts by shown status, from counts by stored status and how many of the stored <c>accepted</c> an outbox row
+    /// still names (<see cref="WhereShown"/> with <c>accepted</c>); statuses with none are left out.
     /// </summary>
-    public static async Task<Dictionary<DeliveryStatus, int>> CountsAsync(IReadOnlyDictionary<DeliveryStatus, int> stored, Func<Task<int>> countAcceptedInOutbox)
+    public static Dictionary<DeliveryStatus, int> Counts(IReadOnlyDictionary<DeliveryStatus, int> stored, int acceptedInOutbox)
     {
-        var shown = stored.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value);
+        var shown = stored.ToDictionary(c => c.Key, c => c.Value);
         if (shown.Remove(DeliveryStatus.Accepted, out var accepted))
         {
-            var waiting = await countAcceptedInOutbox();
-            shown[DeliveryStatus.Queued] = shown.GetValueOrDefault(DeliveryStatus.Queued) + accepted - waiting;
-            shown[DeliveryStatus.Accepted] = waiting;
-            foreach (var empty in shown.Where(c => c.Value == 0).Select(c => c.Key).ToList())
-            {
-                shown.Remove(empty);
-            }
+            shown[DeliveryStatus.Queued] = shown.GetValueOrDefault(DeliveryStatus.Queued) + accepted - acceptedInOutbox;
+            shown[DeliveryStatus.Accepted] = acceptedInOutbox;
         }
-        return shown;
+        return shown.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value);
     }
 
     /// <summary>

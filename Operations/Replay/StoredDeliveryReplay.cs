@@ -92,7 +92,10 @@ public sealed class StoredDeliveryReplay(WebhooksDbContext db)
         {
             return null;
         }
-        var counts = await ShownDeliveryStatus.CountsAsync(stored, () => replayed.WhereShown(db, [DeliveryStatus.Accepted]).CountAsync(cancellationToken));
+        var acceptedInOutbox = stored.ContainsKey(DeliveryStatus.Accepted)
+            ? await replayed.WhereShown(db, [DeliveryStatus.Accepted]).CountAsync(cancellationToken)
+            : 0;
+        var counts = ShownDeliveryStatus.Counts(stored, acceptedInOutbox);
         var accepted = counts.GetValueOrDefault(DeliveryStatus.Accepted);
         var queued = counts.GetValueOrDefault(DeliveryStatus.Queued);
         var total = counts.Values.Sum();

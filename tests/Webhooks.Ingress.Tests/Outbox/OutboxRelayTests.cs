@@ -309,6 +309,33 @@ public sealed class OutboxRelayTests
         Assert.That(await TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), Is.EqualTo(1), "both in one batch message");
     }
 
+    [Test]
+    public async Task A_replay_counts_its_deliveries_accepted_while_the_broker_refuses_and_queued_once_sent()
+    {
+        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        using var client = app.CreateClient();
+        using var adminHttp = app.CreateAdminClient();
+        var admin = new AdminClient(adminHttp);
+        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        var ids = new List<Guid> { await app.PostJiraCommentAsync(client, jira), await app.PostJiraCommentAsync(client, jira) };
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(30));
+        await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        await _vhost.BlockConnectionsAsync();
+
+        var started = await admin.ExpectAsync(HttpMethod.Post, "/deliveries/replay", new { ids }, HttpStatusCode.Accepted);
+        var replay = $"/deliveries/replays/{started.GetProperty("replayId").GetGuid()}";
+        var waiting = await admin.ExpectAsync(HttpMethod.Get, replay, null, HttpStatusCode.OK);
+        Assert.That((waiting.GetProperty("accepted").GetInt32(), waiting.GetProperty("queued").GetInt32(), waiting.GetProperty("done").GetBoolean()),
+            Is.EqualTo((2, 0, false)), "back in the outbox, the broker refuses");
+
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+        var sent = await admin.ExpectAsync(HttpMethod.Get, replay, null, HttpStatusCode.OK);
+        Assert.That((sent.GetProperty("accepted").GetInt32(), sent.GetProperty("queued").GetInt32(), sent.GetProperty("done").GetBoolean()),
+            Is.EqualTo((0, 2, false)), "on the broker, no worker took them");
+        Assert.That(sent.GetProperty("statuses").GetProperty("queued").GetInt32(), Is.EqualTo(2));
+    }
+
     private static async Task<List<string?>> ShownAsync(AdminClient admin, IEnumerable<Guid> ids)
     {
         var shown = new List<string?>();
