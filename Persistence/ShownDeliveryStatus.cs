@@ -19,17 +19,19 @@ public static class ShownDeliveryStatus
         stored == DeliveryStatus.Accepted && !inOutbox ? DeliveryStatus.Queued : stored;
 
     /// <summary>
-    /// Which of <paramref name="deliveryIds"/> an outbox row still names: one read of the outbox for a whole page (the
-    /// outbox is small while the relay keeps up; a broker outage grows it, and this stays one scan).
+    /// Which of <paramref name="deliveries"/> (id and stored status) an outbox row still names, for <see cref="Of"/>: one
+    /// read of the outbox for a whole page, and none when no delivery there is stored <c>accepted</c> (the outbox is small
+    /// while the relay keeps up; a broker outage grows it, and this stays one scan).
     /// </summary>
-    public static async Task<HashSet<Guid>> InOutboxAsync(WebhooksDbContext db, IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken)
+    public static async Task<IReadOnlySet<Guid>> InOutboxAsync(
+        WebhooksDbContext db, IEnumerable<(Guid Id, DeliveryStatus Stored)> deliveries, CancellationToken cancellationToken)
     {
-        if (deliveryIds.Count == 0)
+        var accepted = deliveries.Where(d => d.Stored == DeliveryStatus.Accepted).Select(d => d.Id).ToArray();
+        if (accepted.Length == 0)
         {
-            return [];
+            return new HashSet<Guid>();
         }
-        var ids = deliveryIds.ToArray();
-        return [.. await db.Outbox.SelectMany(o => o.DeliveryIds).Where(id => ids.Contains(id)).ToListAsync(cancellationToken)];
+        return (await db.Outbox.SelectMany(o => o.DeliveryIds).Where(id => accepted.Contains(id)).ToListAsync(cancellationToken)).ToHashSet();
     }
 
     /// <summary>

@@ -68,7 +68,7 @@ public static partial class DeliveriesApi
                 d.Applied, d.Duplicates, d.NoTarget,
             })
             .ToListAsync(cancellationToken);
-        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, rows.Select(d => (d.Id, d.Status)), cancellationToken);
         return TypedResults.Ok(rows.Select(d => new DeliverySummary(
             d.Id, d.IntegrationId, d.Provider.ToWireName(), d.ReceivedAt,
             SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(d.Status, inOutbox.Contains(d.Id))), d.LastError,
@@ -118,8 +118,7 @@ public static partial class DeliveriesApi
             headers = JsonSerializer.SerializeToElement(new Dictionary<string, string>());
         }
 
-        var inOutbox = delivery.Status == DeliveryStatus.Accepted
-            && (await ShownDeliveryStatus.InOutboxAsync(db, [delivery.Id], cancellationToken)).Count > 0;
+        var inOutbox = (await ShownDeliveryStatus.InOutboxAsync(db, [(delivery.Id, delivery.Status)], cancellationToken)).Contains(delivery.Id);
         return TypedResults.Ok(new DeliveryDetail(
             delivery.Id, delivery.IntegrationId, delivery.Provider.ToWireName(), delivery.ReceivedAt,
             SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(delivery.Status, inOutbox)), delivery.LastError, delivery.Attempts,

@@ -226,7 +226,7 @@ public static class DeliveryLog
             })
             .ToListAsync(cancellationToken);
         var shown = rows.Take(filter.Limit).ToList();
-        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. shown.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, shown.Select(d => (d.Id, d.Status)), cancellationToken);
         var next = rows.Count > filter.Limit ? new DeliveryLogCursor(shown[^1].ReceivedAt, shown[^1].Id).ToString() : null;
         return new DeliveryLogPage(
             shown.Select(d => new DeliveryLogEntry(

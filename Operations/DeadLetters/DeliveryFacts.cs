@@ -33,7 +33,7 @@ public sealed record DeliveryFacts(
                 IntegrationEnabled = integration == null ? (bool?)null : integration.Enabled,
                 AccountStatus = account == null ? (AccountStatus?)null : account.Status,
             }).ToListAsync(cancellationToken);
-        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(r => r.Status == DeliveryStatus.Accepted).Select(r => r.Id)], cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, rows.Select(r => (r.Id, r.Status)), cancellationToken);
         return rows.ToDictionary(r => r.Id, r => new DeliveryFacts(
             r.Id, r.IntegrationId, SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(r.Status, inOutbox.Contains(r.Id))), r.Attempts, r.LastError,
             r.Applied, r.Duplicates, r.NoTarget, r.ReceivedAt, r.PublishedAt, r.ProcessedAt, r.ReplayId,

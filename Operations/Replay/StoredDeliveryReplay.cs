@@ -24,7 +24,7 @@ public sealed class StoredDeliveryReplay(WebhooksDbContext db)
             .Take(max)
             .Select(d => new { d.Id, d.IntegrationId, d.Provider, d.Status, d.ReceivedAt })
             .ToListAsync(cancellationToken);
-        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, [.. rows.Where(d => d.Status == DeliveryStatus.Accepted).Select(d => d.Id)], cancellationToken);
+        var inOutbox = await ShownDeliveryStatus.InOutboxAsync(db, rows.Select(d => (d.Id, d.Status)), cancellationToken);
         return rows.Select(d => new ReplayCandidate(d.Id, d.IntegrationId, d.Provider, ShownDeliveryStatus.Of(d.Status, inOutbox.Contains(d.Id)), d.ReceivedAt))
             .ToList();
     }

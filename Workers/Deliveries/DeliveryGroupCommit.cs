@@ -307,14 +307,17 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
         await using var scope = _scopes.CreateAsyncScope();
         var processor = scope.ServiceProvider.GetRequiredService<DeliveryProcessor>();
         var fetched = new Dictionary<Guid, FetchedItems>();
-        foreach (var waiter in batch.Where(w => w.Fetched is not null))
-        {
-            fetched[waiter.DeliveryId] = waiter.Fetched!;
-        }
         var sentAt = new Dictionary<Guid, DateTimeOffset>();
-        foreach (var waiter in batch.Where(w => w.SentAt is not null))
+        foreach (var waiter in batch)
         {
-            sentAt.TryAdd(waiter.DeliveryId, waiter.SentAt!.Value);
+            if (waiter.Fetched is { } items)
+            {
+                fetched[waiter.DeliveryId] = items;
+            }
+            if (waiter.SentAt is { } sent)
+            {
+                sentAt.TryAdd(waiter.DeliveryId, sent);
+            }
         }
         return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], countAttempt, fetched, sentAt, _stopping.Token);
     }

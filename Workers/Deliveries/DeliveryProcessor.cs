@@ -130,7 +130,7 @@ public sealed class DeliveryProcessor(
         var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
         var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
         var now = clock.GetUtcNow();
-        var published = decided.Select(d => sentAt?.GetValueOrDefault(d.Id) is { } sent && sent != default ? sent : now).ToArray();
+        var published = decided.Select(d => sentAt is not null && sentAt.TryGetValue(d.Id, out var sent) ? sent : now).ToArray();
         await db.Database.ExecuteSqlAsync($"""
             UPDATE deliveries AS d
                SET status = o.status, last_error = o.last_error, applied = o.applied, duplicates = o.duplicates,

@@ -76,8 +76,7 @@ public sealed class OutboxRelayTests
             return (await db.Deliveries.CountAsync(d => ids.Contains(d.Id) && d.PublishedAt == null), await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => ids.Contains(id)));
         }, waiting => waiting == (20, 20), TimeSpan.FromSeconds(1));
 
-        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
-        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+        await SendOnceTheBrokerReturnsAsync(app, ids);
 
         var (queued, messages) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(ids.Select(id => Occurrences(queued, id)), Is.All.EqualTo(1));
@@ -202,8 +201,7 @@ public sealed class OutboxRelayTests
             await replay.PutBackAsync([delivery], Guid.CreateVersion7(), CancellationToken.None);
             Assert.That(await otherProcess.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == delivery), Is.EqualTo(2), "each put-back adds a row");
         }
-        await _vhost.UnblockForOnePassAsync(app.ConnectionString, [delivery]);
-        await app.WaitUntilPublishedAsync([delivery], TimeSpan.FromSeconds(60));
+        await SendOnceTheBrokerReturnsAsync(app, [delivery]);
 
         var queued = await TestBroker.DrainMessageIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         Assert.That(queued, Is.EqualTo(new[] { delivery.ToString() }), "one pass claimed both rows and sent the delivery once");
@@ -286,39 +284,33 @@ public sealed class OutboxRelayTests
     [Test]
     public async Task A_delivery_shows_accepted_while_it_waits_for_the_broker_and_queued_once_sent_without_its_row_being_rewritten()
     {
-        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
-        using var client = app.CreateClient();
-        using var adminHttp = app.CreateAdminClient();
-        var admin = new AdminClient(adminHttp);
-        var jira = await app.CreateIntegrationAsync(Provider.Jira);
+        await using var scene = await JiraSceneAsync();
+        var admin = scene.Admin;
+        var jira = scene.Jira;
         await _vhost.BlockConnectionsAsync();
-        var ids = new List<Guid> { await app.PostJiraCommentAsync(client, jira), await app.PostJiraCommentAsync(client, jira) };
-        var versions = await RowVersionsAsync(app, ids);
+        var ids = await scene.PostTwoCommentsAsync();
+        var versions = await RowVersionsAsync(scene.App, ids);
 
         Assert.That(await ShownAsync(admin, ids), Is.All.EqualTo("accepted"), "the broker refuses: they wait in the outbox");
         Assert.That(await ListedAsync(admin, jira.Id, "accepted"), Is.EquivalentTo(ids));
         Assert.That(await ListedAsync(admin, jira.Id, "queued"), Is.Empty);
 
-        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
-        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+        await SendOnceTheBrokerReturnsAsync(scene.App, ids);
 
         Assert.That(await ShownAsync(admin, ids), Is.All.EqualTo("queued"), "on the broker, no worker took them yet");
         Assert.That(await ListedAsync(admin, jira.Id, "queued"), Is.EquivalentTo(ids));
         Assert.That(await ListedAsync(admin, jira.Id, "accepted"), Is.Empty);
-        Assert.That(await RowVersionsAsync(app, ids), Is.EqualTo(versions), "sending writes no delivery row: queued is read from the outbox");
+        Assert.That(await RowVersionsAsync(scene.App, ids), Is.EqualTo(versions), "sending writes no delivery row: queued is read from the outbox");
         Assert.That(await TestBroker.CountAsync(_vhost.Name, QueueNames.For(Provider.Jira)), Is.EqualTo(1), "both in one batch message");
     }
 
     [Test]
     public async Task A_replay_counts_its_deliveries_accepted_while_the_broker_refuses_and_queued_once_sent()
     {
-        await using var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
-        using var client = app.CreateClient();
-        using var adminHttp = app.CreateAdminClient();
-        var admin = new AdminClient(adminHttp);
-        var jira = await app.CreateIntegrationAsync(Provider.Jira);
-        var ids = new List<Guid> { await app.PostJiraCommentAsync(client, jira), await app.PostJiraCommentAsync(client, jira) };
-        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(30));
+        await using var scene = await JiraSceneAsync();
+        var admin = scene.Admin;
+        var ids = await scene.PostTwoCommentsAsync();
+        await scene.App.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(30));
         await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
         await _vhost.BlockConnectionsAsync();
 
@@ -328,12 +320,42 @@ public sealed class OutboxRelayTests
         Assert.That((waiting.GetProperty("accepted").GetInt32(), waiting.GetProperty("queued").GetInt32(), waiting.GetProperty("done").GetBoolean()),
             Is.EqualTo((2, 0, false)), "back in the outbox, the broker refuses");
 
-        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
-        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
+        await SendOnceTheBrokerReturnsAsync(scene.App, ids);
         var sent = await admin.ExpectAsync(HttpMethod.Get, replay, null, HttpStatusCode.OK);
         Assert.That((sent.GetProperty("accepted").GetInt32(), sent.GetProperty("queued").GetInt32(), sent.GetProperty("done").GetBoolean()),
             Is.EqualTo((0, 2, false)), "on the broker, no worker took them");
         Assert.That(sent.GetProperty("statuses").GetProperty("queued").GetInt32(), Is.EqualTo(2));
+    }
+
+    /// <summary>An ingress on this test's vhost with a Jira integration, a webhook client and an admin client.</summary>
+    private sealed class JiraScene(IngressApplication app, HttpClient webhooks, HttpClient adminHttp, SeededIntegration jira) : IAsyncDisposable
+    {
+        public IngressApplication App => app;
+        public AdminClient Admin { get; } = new(adminHttp);
+        public SeededIntegration Jira => jira;
+
+        public async Task<List<Guid>> PostTwoCommentsAsync() =>
+            [await app.PostJiraCommentAsync(webhooks, jira), await app.PostJiraCommentAsync(webhooks, jira)];
+
+        public async ValueTask DisposeAsync()
+        {
+            webhooks.Dispose();
+            adminHttp.Dispose();
+            await app.DisposeAsync();
+        }
+    }
+
+    private async Task<JiraScene> JiraSceneAsync()
+    {
+        var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        return new JiraScene(app, app.CreateClient(), app.CreateAdminClient(), await app.CreateIntegrationAsync(Provider.Jira));
+    }
+
+    /// <summary>Lets the broker take connections again and waits until the relay has sent <paramref name="ids"/>.</summary>
+    private async Task SendOnceTheBrokerReturnsAsync(IngressApplication app, List<Guid> ids)
+    {
+        await _vhost.UnblockForOnePassAsync(app.ConnectionString, ids);
+        await app.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(60));
     }
 
     private static async Task<List<string?>> ShownAsync(AdminClient admin, IEnumerable<Guid> ids)
