@@ -21,8 +21,13 @@ public sealed class WorkerOptions
     [Range(1, 1000, ErrorMessage = "Workers:ConcurrentMessageLimit must be between {1} and {2}.")]
     public int ConcurrentMessageLimit { get; set; } = 500;
 
+    /// <summary>
+    /// Messages each queue hands this process before it acks any. A backlog's batch messages wait here (up to the
+    /// ingress's <c>Outbox:DeliveriesPerMessage</c> deliveries each), so this bounds the memory a backlog takes and how much
+    /// of it one replica keeps from the others; it need not exceed <see cref="ConcurrentMessageLimit"/>.
+    /// </summary>
     [Range(1, 10000, ErrorMessage = "Workers:PrefetchCount must be between {1} and {2}.")]
-    public int PrefetchCount { get; set; } = 1000;
+    public int PrefetchCount { get; set; } = 500;
 
     /// <summary>Most deliveries processed in one transaction.</summary>
     [Range(1, 1000, ErrorMessage = "Workers:BatchSize must be between {1} and {2}.")]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -6,7 +5,7 @@ using System.Net.Http.Headers;
 namespace Webhooks.Bench;
 
 public sealed record LoadSettings(string BaseUrl, string[] Tokens, string TemplatePath, long IdBase, int Issues,
-    double Rate, double Seconds, int Count, int Concurrency)
+    double Rate, double Seconds, int Count, int Concurrency, double WarmupSeconds)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -18,14 +17,17 @@ public sealed record LoadSettings(string BaseUrl, string[] Tokens, string Templa
         double Number(string name, double fallback) => Option(name) is { } value ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(args[0], File.ReadAllLines(args[1]).Where(l => l.Length > 0).ToArray(), args[2],
             long.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture),
-            Number("--rate", 0), Number("--seconds", 0), (int)Number("--count", 0), (int)Number("--concurrency", 64));
+            Number("--rate", 0), Number("--seconds", 0), (int)Number("--count", 0), (int)Number("--concurrency", 64), Number("--warmup", 0));
     }
 }
 
 /// <summary>
 /// Two modes. Fixed rate (open loop): request i is due at start + i/rate and its latency is counted from when it was
-/// due, so a stall is not hidden (no coordinated omission). Fixed count (closed loop): C connections send N in total,
-/// as fast as they are answered — used to accept a backlog.
+/// due, so a stall is not hidden (no coordinated omission); <c>--warmup W</c> sends at the same rate for W seconds first
+/// and does not count them, so the tool's own start (JIT, connections, thread pool) is not measured as the server's
+/// latency. Fixed count (closed loop): C connections send N in total, as fast as they are answered — used to accept a
+/// backlog. Latencies go into one array sized up front and no request's task is kept, so the tool's own garbage
+/// collections stay small while it measures.
 /// </summary>
 public static class LoadGenerator
 {
@@ -42,45 +44,72 @@ public static class LoadGenerator
             Timeout = TimeSpan.FromSeconds(30),
         };
         var payloads = Payloads.Load(settings.TemplatePath, settings.IdBase, settings.Issues);
-        var latencies = new ConcurrentBag<double>();
+        var warmupCount = settings.Rate > 0 ? (long)(settings.Rate * settings.WarmupSeconds) : 0;
+        var measuredCount = settings.Rate > 0 ? (long)(settings.Rate * settings.Seconds) : settings.Count;
+        var latencies = new double[measuredCount];
         var ok = 0L;
         var non2xx = 0L;
         var failed = 0L;
         var sent = 0L;
+        var outstanding = 1L;
+        var allAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        async Task SendAsync(long due)
+        void Answered()
         {
-            var (comment, body) = payloads.Next();
-            var token = settings.Tokens[(int)(Interlocked.Increment(ref sent) % settings.Tokens.Length)];
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{token}");
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.TryAddWithoutValidation("User-Agent", "Atlassian Webhook HTTP Client");
-            request.Headers.Add("X-Atlassian-Webhook-Identifier", comment);
-            request.Headers.Add("X-Atlassian-Webhook-Flow", "Primary");
+            if (Interlocked.Decrement(ref outstanding) == 0)
+            {
+                allAnswered.TrySetResult();
+            }
+        }
+
+        // index < 0: a warm-up request, sent but not counted.
+        async Task SendAsync(long due, long index)
+        {
             try
             {
-                using var response = await client.SendAsync(request);
-                Interlocked.Increment(ref (response.IsSuccessStatusCode ? ref ok : ref non2xx));
+                var (comment, body) = payloads.Next();
+                var token = settings.Tokens[(int)(Interlocked.Increment(ref sent) % settings.Tokens.Length)];
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{token}");
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.TryAddWithoutValidation("User-Agent", "Atlassian Webhook HTTP Client");
+                request.Headers.Add("X-Atlassian-Webhook-Identifier", comment);
+                request.Headers.Add("X-Atlassian-Webhook-Flow", "Primary");
+                var success = false;
+                try
+                {
+                    using var response = await client.SendAsync(request);
+                    success = response.IsSuccessStatusCode;
+                    if (index >= 0)
+                    {
+                        Interlocked.Increment(ref (success ? ref ok : ref non2xx));
+                    }
+                }
+                catch (Exception)
+                {
+                    if (index >= 0)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }
+                if (index >= 0)
+                {
+                    latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
+                }
             }
-            catch (HttpRequestException)
+            finally
             {
-                Interlocked.Increment(ref failed);
+                Answered();
             }
-            catch (TaskCanceledException)
-            {
-                Interlocked.Increment(ref failed);
-            }
-            latencies.Add(Stopwatch.GetElapsedTime(due).TotalMilliseconds);
         }
 
         var started = Stopwatch.GetTimestamp();
+        var measuredFrom = started;
         if (settings.Rate > 0)
         {
-            var total = (long)(settings.Rate * settings.Seconds);
             var interval = Stopwatch.Frequency / settings.Rate;
-            var inFlight = new List<Task>((int)total);
-            for (long i = 0; i < total; i++)
+            measuredFrom = started + (long)(warmupCount * interval);
+            for (long i = 0; i < warmupCount + measuredCount; i++)
             {
                 var due = started + (long)(i * interval);
                 var wait = due - Stopwatch.GetTimestamp();
@@ -88,23 +117,27 @@ public static class LoadGenerator
                 {
                     await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
                 }
-                inFlight.Add(SendAsync(due));
+                Interlocked.Increment(ref outstanding);
+                _ = SendAsync(due, i - warmupCount);
             }
-            await Task.WhenAll(inFlight);
         }
         else
         {
-            var remaining = (long)settings.Count;
+            var next = -1L;
             await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(async _ =>
             {
-                while (Interlocked.Decrement(ref remaining) >= 0)
+                long index;
+                while ((index = Interlocked.Increment(ref next)) < measuredCount)
                 {
-                    await SendAsync(Stopwatch.GetTimestamp());
+                    Interlocked.Increment(ref outstanding);
+                    await SendAsync(Stopwatch.GetTimestamp(), index);
                 }
             }));
         }
+        Answered();
+        await allAnswered.Task;
 
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var sorted = latencies.Order().ToArray();
         Console.WriteLine(FormattableString.Invariant(
             $"LOAD requests={sorted.Length} seconds={seconds:F1} rate={sorted.Length / seconds:F0} ok={ok} non2xx={non2xx} failed={failed} p50_ms={Percentiles.Of(sorted, 0.50):F1} p99_ms={Percentiles.Of(sorted, 0.99):F1} max_ms={(sorted.Length > 0 ? sorted[^1] : 0):F1}"));

@@ -5,7 +5,7 @@ using Webhooks.Bench;
 //   durable <url> <connection string> [writers]          Kestrel + group-commit COPY into a scratch table, 200 after
 //                                                        the commit (the durable-write ceiling; writers default 2)
 //   ceiling <connection string> <seconds> <batch> <writers>  batched COPY into a scratch table, no HTTP (the raw COPY rate)
-//   load    <base url> <tokens file> <template> <id base> <issues> (--rate R --seconds S | --count N --concurrency C)
+//   load    <base url> <tokens file> <template> <id base> <issues> (--rate R --seconds S [--warmup W] | --count N --concurrency C)
 return args switch
 {
     ["plain", var url] => await PlainEndpoint.RunAsync(url),
@@ -21,6 +21,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Webhooks.Bench plain <url> | durable <url> <cs> [writers] | ceiling <cs> <seconds> <batch> <writers> | load <base url> <tokens file> <template> <id base> <issues> (--rate R --seconds S | --count N --concurrency C)");
+    Console.Error.WriteLine("usage: Webhooks.Bench plain <url> | durable <url> <cs> [writers] | ceiling <cs> <seconds> <batch> <writers> | load <base url> <tokens file> <template> <id base> <issues> (--rate R --seconds S [--warmup W] | --count N --concurrency C)");
     return 2;
 }
