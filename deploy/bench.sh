@@ -21,8 +21,8 @@
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
-#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency
-#                               passed through to the workers (defaults 500, 500, 200, 2)
+#   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency, Outbox__DeliveriesPerMessage
+#                               passed through to the workers and the ingress (defaults 250, 250, 200, 2; 100)
 #   BENCH_TOKENS=8 BENCH_ISSUES=1000   integrations, linked records (Jira issues; a bulk edit spreads over many issues)
 #   BENCH_INGRESS_PORT=5180 BENCH_PLAIN_PORT=5181 BENCH_DURABLE_PORT=5182 BENCH_WORKER_HEALTH_PORT=8181 (replica i uses +i-1)
 #   BENCH_SUSTAIN_START=2000 BENCH_SUSTAIN_INCREMENT=1000 BENCH_SUSTAIN_STEP=15 BENCH_SUSTAIN_SECONDS=60 BENCH_SUSTAIN_MAX=15000
@@ -544,7 +544,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1) (shared_buffers $(sql 'SHOW shared_buffers'), max_wal_size $(sql 'SHOW max_wal_size'), checkpoint_timeout $(sql 'SHOW checkpoint_timeout')), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-500}, PrefetchCount ${Workers__PrefetchCount:-1000}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1) (shared_buffers $(sql 'SHOW shared_buffers'), max_wal_size $(sql 'SHOW max_wal_size'), checkpoint_timeout $(sql 'SHOW checkpoint_timeout')), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-250}, PrefetchCount ${Workers__PrefetchCount:-250}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; relay: DeliveriesPerMessage ${Outbox__DeliveriesPerMessage:-100}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
 echo
 echo "$header"
 echo

@@ -137,7 +137,7 @@ public sealed class WorkerHostTests
 
         Assert.That(options.ConsumedProviders(), Is.EqualTo(ProviderNames.All));
         Assert.That((defaults.ConcurrentMessageLimit, defaults.PrefetchCount, defaults.BatchSize, defaults.BatchConcurrency, defaults.RetryLimit, defaults.HealthPort),
-            Is.EqualTo((500, 500, 200, 2, 5, 8081)));
+            Is.EqualTo((250, 250, 200, 2, 5, 8081)));
         Assert.That((defaults.RetryMinInterval, defaults.RetryMaxInterval), Is.EqualTo((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10))));
     }
 
