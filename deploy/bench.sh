@@ -7,7 +7,8 @@
 #   2. ceilings in the same run, under the same wrk load: a plain Kestrel endpoint (HTTP only), and the durable-write
 #      ceiling, a Kestrel endpoint that group-commits the same rows by binary COPY into a scratch table and answers after
 #      the commit; the raw COPY rate without HTTP (informational); then the ingress at half its maximum rate (open loop)
-#   3. worker drain: BENCH_DRAIN_COUNT deliveries accepted with the workers stopped, then 1, then 2 replicas
+#   3. worker drain: BENCH_DRAIN_COUNT deliveries accepted with the workers stopped, then 1, then 2 replicas; then a bulk
+#      replay of BENCH_REPLAY_COUNT of them (single-delivery messages, the path of replays and hand-backs), 1 replica
 #   4. end to end at a steady BENCH_E2E_RATE req/s: received_at → processed_at from the deliveries; then sustained
 #      open-loop steps, and the highest rate held for BENCH_SUSTAIN_SECONDS with every process's CPU per webhook
 #   5. peak RSS (VmHWM) of the ingress and the workers
@@ -19,6 +20,7 @@
 #   BENCH_HALF_SECONDS=15 BENCH_HALF_WARMUP=3                               the ingress at half its measured maximum, after
 #                               the load tool's own warm-up at that rate (its start-up stalled it ~0.1 s: not the ingress)
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
+#   BENCH_REPLAY_COUNT=20000    a bulk replay of that many drained deliveries: one ProcessDelivery each, one worker
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency, Outbox__DeliveriesPerMessage
@@ -52,6 +54,7 @@ half_seconds="${BENCH_HALF_SECONDS:-15}"
 half_warmup="${BENCH_HALF_WARMUP:-3}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
 drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
+replay_count="${BENCH_REPLAY_COUNT:-20000}"
 e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
 e2e_rate="${BENCH_E2E_RATE:-1000}"
 e2e_seconds="${BENCH_E2E_SECONDS:-30}"
@@ -365,6 +368,25 @@ for replicas in 1 2; do
   [ "$finished" -ge "$drain_count" ] || set_aside "drain not finished"
   log "   $replicas replica(s): $finished finished, $applied applied, ${rate}/s, all done ${took}s after start, worker peak RSS ${hwm} MB; per delivery: ${drain_cost[$replicas]}"
 done
+# A bulk replay sends every delivery alone (ProcessDelivery): the single-message path, whose batches form from the
+# messages in flight (Workers:ConcurrentMessageLimit), not from a batch message. Put back with the workers stopped, sent by
+# the relay, then drained by one replica.
+log "3. replay: $replay_count drained deliveries put back through the admin API, then one worker replica"
+replay_id=$(api POST /deliveries/replay "{\"statuses\":[\"processed\"],\"provider\":\"jira\",\"max\":$replay_count}" | field replayId)
+wait_published 120 >/dev/null
+start_workers 1
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt "$drain_timeout" ]; do
+  sleep 1
+  [ "$(sql "SELECT count(*) FROM deliveries WHERE replay_id = '$replay_id' AND status IN ('accepted', 'queued')")" = 0 ] && break
+done
+replay_hwm=$(hwm_mb "${worker_pids[0]}")
+stop_workers
+IFS='|' read -r replay_finished replay_rate <<<"$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
+    round((count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')) / greatest(extract(epoch FROM max(processed_at) - min(processed_at)), 0.001))::numeric, 0)
+  FROM deliveries WHERE replay_id = '$replay_id'")"
+[ "$replay_finished" -ge "$replay_count" ] || set_aside "replay not finished"
+log "   $replay_finished/$replay_count finished, ${replay_rate}/s, worker peak RSS ${replay_hwm} MB"
 ingress_hwm=$(hwm_mb "$ingress_pid")
 
 # --- 4. end to end, then sustained end to end -------------------------------------------------------------------------
@@ -511,6 +533,7 @@ errors() { echo $(( $(kv "$1" non2xx) + $(kv "$1" connect_errors) + $(kv "$1" re
 non2xx=$(errors "$ingress")
 durable_errors=$(errors "$durable")
 worker_hwm=$(( drain_hwm[1] > drain_hwm[2] ? drain_hwm[1] : drain_hwm[2] ))
+worker_hwm=$(( ${replay_hwm/\?/0} > worker_hwm ? ${replay_hwm/\?/0} : worker_hwm ))
 worker_hwm=$(( worker_hwm > ${worker_hwm_e2e/\?/0} ? worker_hwm : ${worker_hwm_e2e/\?/0} ))
 table="$work/table.md"
 {
@@ -531,6 +554,7 @@ table="$work/table.md"
     printf '| 3 | Drain of %s deliveries, %s worker replica(s) | **%s applied/s**; all done %s; %s applied | %s | %s |\n' "$drain_count" "$r" "${drain_rate[$r]}" "${drain_time[$r]}" "${drain_applied[$r]}" "$target" "$check"
   done
   printf '| 3 | Cost per delivery, 1 / 2 replicas (worker CPU includes start-up); machine during the drain | %s; %s / %s; %s | | |\n' "${drain_cost[1]}" "${drain_cpu[1]}" "${drain_cost[2]}" "${drain_cpu[2]}"
+  printf '| 3 | Bulk replay of %s drained deliveries (one ProcessDelivery each), 1 worker replica | **%s applied/s**; %s/%s finished; worker peak RSS %s MB | | |\n' "$replay_count" "$replay_rate" "$replay_finished" "$replay_count" "$replay_hwm"
   printf '| 3 | Accepting the backlog (closed loop, %s conn) | %s / %s req/s | | |\n' "$connections" "${drain_fill[1]}" "${drain_fill[2]}"
   printf '| 4 | End to end at %s req/s × %ss (%s worker, after %ss of warm-up at that rate), 200 → applied | p50 **%s ms**, p99 **%s ms**, max %s ms; %s/%s applied (percentiles of those processed within %ss of the end) | p50 < 50, p99 < 250 | %s |\n' "$e2e_rate" "$e2e_seconds" "$e2e_workers" "$e2e_warmup" "$e2e_p50" "$e2e_p99" "$e2e_max" "$e2e_applied" "$e2e_total" "$e2e_timeout" "$(yes_no "${e2e_p50:-9999} < 50 && ${e2e_p99:-9999} < 250")"
   printf '| 4 | The same requests, client side | %s req/s sent; p50 %s ms, p99 %s ms; %s non-2xx | | |\n' "$(kv "$e2e" rate)" "$(kv "$e2e" p50_ms)" "$(kv "$e2e" p99_ms)" "$(( $(kv "$e2e" non2xx) + $(kv "$e2e" failed) ))"
@@ -538,7 +562,7 @@ table="$work/table.md"
   printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$([ "$sustained_rate" -gt 0 ] && echo "$sustained_rate webhooks/s" || echo "none")" "${sustained:+$([ "$sustained_rate" -gt 0 ] || echo "the last attempt, ${sustained_tried}/s: ")}${sustained:-no step was held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
   printf '| 4 | CPU per webhook at that rate (the %s s run and its drain) | %s | ≤ 400 µs | %s |\n' "$sustain_seconds" "${sustained_cost:-n/a}" "$(yes_no "$(sed 's/^n\/a$/999999/' <<<"${sustained_total:-n/a}") <= 400")"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
-  printf '| 5 | Peak RSS (VmHWM): worker (drains, end to end) | %s MB (1 replica %s, 2 replicas %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$(yes_no "$worker_hwm < 300")"
+  printf '| 5 | Peak RSS (VmHWM): worker (drains, replay, end to end) | %s MB (1 replica %s, 2 replicas %s, replay %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$replay_hwm" "$(yes_no "$worker_hwm < 300")"
 } >"$table"
 
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
