@@ -75,14 +75,12 @@ public static class LoadGenerator
                 request.Headers.TryAddWithoutValidation("User-Agent", "Atlassian Webhook HTTP Client");
                 request.Headers.Add("X-Atlassian-Webhook-Identifier", comment);
                 request.Headers.Add("X-Atlassian-Webhook-Flow", "Primary");
-                var success = false;
                 try
                 {
                     using var response = await client.SendAsync(request);
-                    success = response.IsSuccessStatusCode;
                     if (index >= 0)
                     {
-                        Interlocked.Increment(ref (success ? ref ok : ref non2xx));
+                        Interlocked.Increment(ref (response.IsSuccessStatusCode ? ref ok : ref non2xx));
                     }
                 }
                 catch (Exception)
