@@ -131,7 +131,7 @@ public static partial class DeliveriesApi
     /// Puts the delivery back in the outbox under a replay id of its own (<see cref="StoredDeliveryReplay"/>, the code
     /// every replay uses), which wakes the relay of every replica; the worker's applied-change ledger makes re-applying
     /// harmless. The last error is cleared: it described the previous attempt, and the replay's log line keeps the
-    /// status it came from.
+    /// status it came from, as the API showed it.
     /// </summary>
     public static async Task<Results<Accepted<ReplayResponse>, ProblemHttpResult>> ReplayDeliveryAsync(
         Guid id, WebhooksDbContext db, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -146,12 +146,14 @@ public static partial class DeliveriesApi
             return AdminResults.Conflict($"A {SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status)} delivery was never meant to be processed and cannot be replayed.");
         }
 
+        // The status the operator saw: a stored accepted delivery the relay has sent shows (and is logged) as queued.
+        var shown = ShownDeliveryStatus.Of(current.Status, (await ShownDeliveryStatus.InOutboxAsync(db, [(id, current.Status)], cancellationToken)).Contains(id));
         var replayId = Guid.CreateVersion7();
         if ((await new StoredDeliveryReplay(db).PutBackAsync([id], replayId, cancellationToken)).Count == 0)
         {
             return AdminResults.NotFound("delivery", id);
         }
-        Log.Replayed(loggers.CreateLogger(typeof(DeliveriesApi).FullName!), id, current.Provider.ToWireName(), SnakeCaseEnumConverter<DeliveryStatus>.ToName(current.Status));
+        Log.Replayed(loggers.CreateLogger(typeof(DeliveriesApi).FullName!), id, current.Provider.ToWireName(), SnakeCaseEnumConverter<DeliveryStatus>.ToName(shown));
         return TypedResults.Accepted($"{AdminApi.Prefix}/deliveries/{id}",
             new ReplayResponse(id, SnakeCaseEnumConverter<DeliveryStatus>.ToName(DeliveryStatus.Accepted), replayId));
     }

@@ -3,6 +3,8 @@ using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Webhooks.Contracts;
 using Webhooks.Operations.Replay;
 using Webhooks.Persistence.Model;
@@ -327,6 +329,21 @@ public sealed class OutboxRelayTests
         Assert.That(sent.GetProperty("statuses").GetProperty("queued").GetInt32(), Is.EqualTo(2));
     }
 
+    [Test]
+    public async Task A_replayed_delivery_that_was_sent_is_logged_as_replayed_from_queued()
+    {
+        await using var scene = await JiraSceneAsync(web => web.ConfigureLogging(logging => logging.AddFakeLogging()));
+        var ids = await scene.PostTwoCommentsAsync();
+        await scene.App.WaitUntilPublishedAsync(ids, TimeSpan.FromSeconds(30));
+        Assert.That(await ShownAsync(scene.Admin, ids), Is.All.EqualTo("queued"), "sent, and no worker took them");
+
+        await scene.Admin.ExpectAsync(HttpMethod.Post, $"/deliveries/{ids[0]}/replay", null, HttpStatusCode.Accepted);
+
+        var replayed = scene.App.Services.GetFakeLogCollector().GetSnapshot().Single(r => r.Id.Id == 4030);
+        Assert.That(replayed.StructuredState?.Single(p => p.Key == "PreviousStatus").Value, Is.EqualTo("queued"),
+            "the log names the status the operator saw, not the stored accepted");
+    }
+
     /// <summary>An ingress on this test's vhost with a Jira integration, a webhook client and an admin client.</summary>
     private sealed class JiraScene(IngressApplication app, HttpClient webhooks, HttpClient adminHttp, SeededIntegration jira) : IAsyncDisposable
     {
@@ -345,9 +362,9 @@ public sealed class OutboxRelayTests
         }
     }
 
-    private async Task<JiraScene> JiraSceneAsync()
+    private async Task<JiraScene> JiraSceneAsync(Action<IWebHostBuilder>? configure = null)
     {
-        var app = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        var app = await IngressFixture.StartAsync(configure, virtualHost: _vhost.Name);
         return new JiraScene(app, app.CreateClient(), app.CreateAdminClient(), await app.CreateIntegrationAsync(Provider.Jira));
     }
 
