@@ -34,6 +34,10 @@ public static class ShownDeliveryStatus
         return (await db.Outbox.SelectMany(o => o.DeliveryIds).Where(id => accepted.Contains(id)).ToListAsync(cancellationToken)).ToHashSet();
     }
 
+    /// <summary>What one delivery shows (<see cref="Of"/>); reads the outbox only when it is stored <c>accepted</c>.</summary>
+    public static async Task<DeliveryStatus> OfAsync(WebhooksDbContext db, Guid id, DeliveryStatus stored, CancellationToken cancellationToken) =>
+        Of(stored, (await InOutboxAsync(db, [(id, stored)], cancellationToken)).Contains(id));
+
     /// <summary>
     /// Counts by shown status, from counts by stored status and how many of the stored <c>accepted</c> an outbox row
     /// still names (<see cref="WhereShown"/> with <c>accepted</c>); statuses with none are left out.

@@ -20,7 +20,8 @@
 #   BENCH_HALF_SECONDS=15 BENCH_HALF_WARMUP=3                               the ingress at half its measured maximum, after
 #                               the load tool's own warm-up at that rate (its start-up stalled it ~0.1 s: not the ingress)
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
-#   BENCH_REPLAY_COUNT=20000    a bulk replay of that many drained deliveries: one ProcessDelivery each, one worker
+#   BENCH_REPLAY_COUNT=20000    a bulk replay of that many drained deliveries (at most BENCH_DRAIN_COUNT by default): one
+#                               ProcessDelivery each, one worker
 #   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency, Outbox__DeliveriesPerMessage
@@ -54,7 +55,7 @@ half_seconds="${BENCH_HALF_SECONDS:-15}"
 half_warmup="${BENCH_HALF_WARMUP:-3}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
 drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
-replay_count="${BENCH_REPLAY_COUNT:-20000}"
+replay_count="${BENCH_REPLAY_COUNT:-$(( drain_count < 20000 ? drain_count : 20000 ))}"
 e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
 e2e_rate="${BENCH_E2E_RATE:-1000}"
 e2e_seconds="${BENCH_E2E_SECONDS:-30}"
@@ -258,11 +259,13 @@ wrk_run() { # url seconds (call next_base first: this runs in a subshell)
 # The outbox table holds exactly what the relay has not sent; a count on deliveries by status would scan (and prune) the
 # whole table inside the measurement.
 unpublished() { sql "SELECT count(*) FROM outbox"; }
-wait_published() { # seconds; prints how long the relay took
-  local t0=$SECONDS
-  for _ in $(seq 1 "$1"); do [ "$(unpublished)" = 0 ] && break; sleep 1; done
+wait_zero() { # seconds command [args]: until the command prints 0, once a second, at most that long; prints the seconds it took
+  local t0=$SECONDS limit=$1
+  shift
+  while [ $((SECONDS - t0)) -lt "$limit" ] && [ "$("$@")" != 0 ]; do sleep 1; done
   echo $((SECONDS - t0))
 }
+wait_published() { wait_zero "$1" unpublished; } # seconds; prints how long the relay took
 
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
 log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
@@ -375,11 +378,8 @@ log "3. replay: $replay_count drained deliveries put back through the admin API,
 replay_id=$(api POST /deliveries/replay "{\"statuses\":[\"processed\"],\"provider\":\"jira\",\"max\":$replay_count}" | field replayId)
 wait_published 120 >/dev/null
 start_workers 1
-t0=$SECONDS
-while [ $((SECONDS - t0)) -lt "$drain_timeout" ]; do
-  sleep 1
-  [ "$(sql "SELECT count(*) FROM deliveries WHERE replay_id = '$replay_id' AND status IN ('accepted', 'queued')")" = 0 ] && break
-done
+replay_waiting() { sql "SELECT count(*) FROM deliveries WHERE replay_id = '$replay_id' AND status IN ('accepted', 'queued')"; }
+wait_zero "$drain_timeout" replay_waiting >/dev/null
 replay_hwm=$(hwm_mb "${worker_pids[0]}")
 stop_workers
 IFS='|' read -r replay_finished replay_rate <<<"$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
@@ -404,11 +404,7 @@ next_base
 backlog() { sql "SELECT count(*) FROM deliveries WHERE received_at >= '$1' AND status IN ('accepted', 'queued')"; }
 warm_since=$(sql "SELECT clock_timestamp()")
 bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$e2e_rate" --seconds "$e2e_warmup" >/dev/null || true
-t0=$SECONDS
-while [ $((SECONDS - t0)) -lt "$e2e_timeout" ]; do
-  [ "$(backlog "$warm_since")" = 0 ] && break
-  sleep 1
-done
+wait_zero "$e2e_timeout" backlog "$warm_since" >/dev/null
 # One open-loop step: rate seconds. Sets step_load (the load tool's line), step_backlog (deliveries of the step without
 # an outcome the moment its last request was answered), step_drain (seconds until they all had one), step_done,
 # step_applied, step_p50/p99/max (received_at → processed_at, ms) and step_held: no error, the rate really sent, every
@@ -423,15 +419,13 @@ vacuum_watch() {
   done
 }
 run_step() {
-  local since t0
+  local since
   since=$(sql "SELECT clock_timestamp()")
   next_base
   : >"$work/vacuum.txt"; vacuum_watch "$work/vacuum.txt" & vacuum_watch_pid=$!
   step_load=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$1" --seconds "$2" | grep '^LOAD ' || true)
   step_backlog=$(backlog "$since")
-  t0=$SECONDS
-  while [ $((SECONDS - t0)) -lt "$e2e_timeout" ] && [ "$(backlog "$since")" != 0 ]; do sleep 1; done
-  step_drain=$((SECONDS - t0))
+  step_drain=$(wait_zero "$e2e_timeout" backlog "$since")
   kill "$vacuum_watch_pid" 2>/dev/null || true; wait "$vacuum_watch_pid" 2>/dev/null || true; vacuum_watch_pid=""
   IFS='|' read -r step_done step_applied step_p50 step_p99 step_max <<<"$(sql "SELECT count(*), count(*) FILTER (WHERE status = 'processed' AND applied > 0),
          coalesce(round((1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_at - received_at)))::numeric, 1), 0),

@@ -118,10 +118,10 @@ public static partial class DeliveriesApi
             headers = JsonSerializer.SerializeToElement(new Dictionary<string, string>());
         }
 
-        var inOutbox = (await ShownDeliveryStatus.InOutboxAsync(db, [(delivery.Id, delivery.Status)], cancellationToken)).Contains(delivery.Id);
+        var shown = await ShownDeliveryStatus.OfAsync(db, delivery.Id, delivery.Status, cancellationToken);
         return TypedResults.Ok(new DeliveryDetail(
             delivery.Id, delivery.IntegrationId, delivery.Provider.ToWireName(), delivery.ReceivedAt,
-            SnakeCaseEnumConverter<DeliveryStatus>.ToName(ShownDeliveryStatus.Of(delivery.Status, inOutbox)), delivery.LastError, delivery.Attempts,
+            SnakeCaseEnumConverter<DeliveryStatus>.ToName(shown), delivery.LastError, delivery.Attempts,
             new DeliveryOutcome(delivery.Applied, delivery.Duplicates, delivery.NoTarget),
             headers, delivery.ContentType, delivery.SourceDeliveryId, delivery.SignatureVerified,
             delivery.ProcessedAt, delivery.PublishedAt, stored.Length, body, encoding, encoding == "base64", delivery.ReplayId));
@@ -147,7 +147,7 @@ public static partial class DeliveriesApi
         }
 
         // The status the operator saw: a stored accepted delivery the relay has sent shows (and is logged) as queued.
-        var shown = ShownDeliveryStatus.Of(current.Status, (await ShownDeliveryStatus.InOutboxAsync(db, [(id, current.Status)], cancellationToken)).Contains(id));
+        var shown = await ShownDeliveryStatus.OfAsync(db, id, current.Status, cancellationToken);
         var replayId = Guid.CreateVersion7();
         if ((await new StoredDeliveryReplay(db).PutBackAsync([id], replayId, cancellationToken)).Count == 0)
         {

@@ -75,23 +75,19 @@ public static class LoadGenerator
                 request.Headers.TryAddWithoutValidation("User-Agent", "Atlassian Webhook HTTP Client");
                 request.Headers.Add("X-Atlassian-Webhook-Identifier", comment);
                 request.Headers.Add("X-Atlassian-Webhook-Flow", "Primary");
+                bool? success;
                 try
                 {
                     using var response = await client.SendAsync(request);
-                    if (index >= 0)
-                    {
-                        Interlocked.Increment(ref (response.IsSuccessStatusCode ? ref ok : ref non2xx));
-                    }
+                    success = response.IsSuccessStatusCode;
                 }
                 catch (Exception)
                 {
-                    if (index >= 0)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
+                    success = null;
                 }
                 if (index >= 0)
                 {
+                    Interlocked.Increment(ref (success is null ? ref failed : ref (success.Value ? ref ok : ref non2xx)));
                     latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
                 }
             }

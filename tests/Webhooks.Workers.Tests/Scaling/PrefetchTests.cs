@@ -6,7 +6,7 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 namespace Webhooks.Workers.Tests.Scaling;
 
 /// <summary>
-/// A worker with the shipped settings takes at most <c>Workers:PrefetchCount</c> (250) messages of a backlog; the rest
+/// A worker with the shipped settings takes at most <c>Workers:PrefetchCount</c> messages of a backlog; the rest
 /// stay in the broker, ready for another replica. That prefetch, times the deliveries a batch message names, is what
 /// bounds a worker's memory under a backlog (docs/benchmarks.md).
 /// </summary>
@@ -14,7 +14,7 @@ namespace Webhooks.Workers.Tests.Scaling;
 public sealed class PrefetchTests
 {
     private const int Backlog = 300;
-    private const int Prefetch = 250;
+    private static readonly int Prefetch = new WorkerOptions().PrefetchCount;
 
     [Test]
     public async Task A_worker_holds_no_more_than_its_prefetch_of_a_backlog()
