@@ -206,9 +206,12 @@ log "starting the ingress on $ingress_url, the plain endpoint on $plain_url and 
 ASPNETCORE_URLS="$ingress_url" Ingress__AdminKey="$admin_key" Ingress__PublicBaseUrl="$ingress_url" Ingress__RateLimit__PermitsPerSecond=0 \
   env -C "$ingress_dir" "${ingress_env[@]}" "${perf_env[@]}" dotnet Webhooks.Ingress.dll >"$root/.run/logs/bench-ingress.log" 2>&1 &
 ingress_pid=$!
-dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
+# The two ceilings run under the ingress's own runtimeconfig (workstation GC, no thread-pool spinning), not the bench
+# tool's (a Web project's server GC): the ratio compares the code on each side, not how the runtime is configured.
+as_ingress_runtime=(dotnet exec --runtimeconfig "$ingress_dir/Webhooks.Ingress.runtimeconfig.json")
+"${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
-dotnet "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable.log" 2>&1 &
+"${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable.log" 2>&1 &
 durable_pid=$!
 wait_http "$ingress_url/health/ready" 60 "the ingress"
 wait_http "$durable_url/ready" 60 "the durable endpoint"

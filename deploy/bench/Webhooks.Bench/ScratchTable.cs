@@ -7,8 +7,8 @@ namespace Webhooks.Bench;
 public sealed record ScratchRow(Guid Id, Guid IntegrationId, DateTimeOffset ReceivedAt, byte[] Body, string SourceDeliveryId);
 
 /// <summary>
-/// <c>bench_scratch</c>: a copy of <c>deliveries</c> with its columns and indexes, so a ceiling pays what the ingress's
-/// rows cost to write, and the rows it writes leave the real table (and the relay) alone.
+/// <c>bench_scratch</c>: a copy of <c>deliveries</c> with its columns, indexes and storage parameters, so a ceiling pays
+/// what the ingress's rows cost to write, and the rows it writes leave the real table (and the relay) alone.
 /// </summary>
 public static class ScratchTable
 {
@@ -17,9 +17,18 @@ public static class ScratchTable
 
     public static async Task CreateAsync(NpgsqlDataSource dataSource)
     {
+        // LIKE … INCLUDING ALL copies no storage parameters: without deliveries' fillfactor the scratch table packed its
+        // rows into ~40 % fewer pages than the ingress writes them into.
         await using var command = dataSource.CreateCommand("""
             DROP TABLE IF EXISTS bench_scratch;
             CREATE TABLE bench_scratch (LIKE deliveries INCLUDING ALL);
+            DO $$
+            DECLARE parameters text := (SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = 'deliveries'::regclass);
+            BEGIN
+                IF parameters IS NOT NULL THEN
+                    EXECUTE format('ALTER TABLE bench_scratch SET (%s)', parameters);
+                END IF;
+            END $$;
             """);
         await command.ExecuteNonQueryAsync();
     }
