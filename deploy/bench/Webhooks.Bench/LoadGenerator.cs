@@ -21,6 +21,15 @@ public sealed record LoadSettings(string BaseUrl, string[] Tokens, string Templa
     }
 }
 
+/// <summary>What one run measured; <see cref="Line"/> is what deploy/bench.sh reads.</summary>
+public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2xx, long Failed, double P50, double P99, double Max)
+{
+    public bool AllAnswered2xx => Non2xx + Failed == 0;
+
+    public string Line() => FormattableString.Invariant(
+        $"LOAD requests={Requests} seconds={Seconds:F1} rate={Requests / Seconds:F0} ok={Ok} non2xx={Non2xx} failed={Failed} p50_ms={P50:F1} p99_ms={P99:F1} max_ms={Max:F1}");
+}
+
 /// <summary>
 /// Two modes. Fixed rate (open loop): request i is due at start + i/rate and its latency is counted from when it was
 /// due, so a stall is not hidden (no coordinated omission); <c>--warmup W</c> sends at the same rate for W seconds first
@@ -31,7 +40,7 @@ public sealed record LoadSettings(string BaseUrl, string[] Tokens, string Templa
 /// </summary>
 public static class LoadGenerator
 {
-    public static async Task<int> RunAsync(LoadSettings settings)
+    public static async Task<LoadResult> RunAsync(LoadSettings settings)
     {
         using var client = new HttpClient(new SocketsHttpHandler
         {
@@ -133,8 +142,7 @@ public static class LoadGenerator
 
         var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var sorted = latencies.Order().ToArray();
-        Console.WriteLine(FormattableString.Invariant(
-            $"LOAD requests={sorted.Length} seconds={seconds:F1} rate={sorted.Length / seconds:F0} ok={ok} non2xx={non2xx} failed={failed} p50_ms={Percentiles.Of(sorted, 0.50):F1} p99_ms={Percentiles.Of(sorted, 0.99):F1} max_ms={(sorted.Length > 0 ? sorted[^1] : 0):F1}"));
-        return non2xx + failed == 0 ? 0 : 1;
+        return new LoadResult(sorted.Length, seconds, ok, non2xx, failed, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99),
+            sorted.Length > 0 ? sorted[^1] : 0);
     }
 }

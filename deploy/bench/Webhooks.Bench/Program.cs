@@ -15,9 +15,15 @@ return args switch
     ["ceiling", var connectionString, var seconds, var batch, var writers] =>
         await DurableWriteCeiling.RunAsync(connectionString, TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)),
             int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture), int.Parse(writers, System.Globalization.CultureInfo.InvariantCulture)),
-    ["load", .. var rest] => await LoadGenerator.RunAsync(LoadSettings.Parse(rest)),
+    ["load", .. var rest] => Report(await LoadGenerator.RunAsync(LoadSettings.Parse(rest))),
     _ => Usage(),
 };
+
+static int Report(LoadResult result)
+{
+    Console.WriteLine(result.Line());
+    return result.AllAnswered2xx ? 0 : 1;
+}
 
 static int Usage()
 {
