@@ -16,7 +16,7 @@ public static class DeliveriesExtensions
         builder.Services.AddSingleton<BatchMessageBudget>();
         builder.Services.AddScoped<DeliveryProcessor>();
         builder.Services.AddScoped<TargetResolver>();
-        builder.Services.AddScoped<StatusMappingResolver>();
+        builder.Services.AddScoped<TemplateSettingsResolver>();
         builder.Services.AddScoped<ChangeApplier>();
         return builder;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 using Webhooks.Workers.Applying;
@@ -22,7 +23,7 @@ public sealed class DeliveryProcessor(
     WebhooksDbContext db,
     PayloadParsers parsers,
     TargetResolver targets,
-    StatusMappingResolver mappings,
+    TemplateSettingsResolver templates,
     ItemFetching fetching,
     ChangeApplier applier,
     TimeProvider clock,
@@ -156,6 +157,7 @@ public sealed class DeliveryProcessor(
 
         var plans = new List<Plan>(deliveries.Count);
         var resolvedMappings = new Dictionary<Guid, StatusMappingResult>();
+        var parsedAs = new Dictionary<Guid, (Integration Integration, string? Failure)>();
         foreach (var delivery in deliveries)
         {
             if (!owners.TryGetValue(delivery.IntegrationId, out var owner))
@@ -180,7 +182,20 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
-            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), integration);
+            // A Standard Webhooks integration without a mapping of its own reads its events with its template's.
+            if (!parsedAs.TryGetValue(integration.Id, out var reader))
+            {
+                reader = delivery.Provider == Provider.Standard
+                    ? await templates.WithInheritedMappingAsync(integration, cancellationToken)
+                    : (integration, null);
+                parsedAs[integration.Id] = reader;
+            }
+            if (reader.Failure is { } templateFailure)
+            {
+                outcomes[delivery.Id] = DeliveryOutcome.Failed(templateFailure);
+                continue;
+            }
+            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), reader.Integration);
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored
@@ -204,7 +219,7 @@ public sealed class DeliveryProcessor(
             {
                 if (!resolvedMappings.TryGetValue(integration.Id, out var resolved))
                 {
-                    resolved = await mappings.ResolveAsync(integration, cancellationToken);
+                    resolved = await templates.StatusMappingsAsync(integration, cancellationToken);
                     resolvedMappings[integration.Id] = resolved;
                 }
                 if (resolved.Failure is { } failure)

@@ -72,7 +72,8 @@ public sealed class WorkerScenario
         return user;
     }
 
-    public async Task<Integration> CreateIntegrationAsync(Product home, User runAs, int version = 1, string settings = DefaultSettings, Guid? templateId = null, bool enabled = true)
+    public async Task<Integration> CreateIntegrationAsync(Product home, User runAs, int version = 1, string settings = DefaultSettings, Guid? templateId = null, bool enabled = true,
+        Provider provider = Provider.Jira)
     {
         await using var db = NewContext();
         var now = DateTimeOffset.UtcNow;
@@ -81,9 +82,9 @@ public sealed class WorkerScenario
             Id = Guid.CreateVersion7(),
             AccountId = AccountId,
             ProductId = home.Id,
-            Provider = Provider.Jira,
+            Provider = provider,
             Version = version,
-            Name = $"Jira {Next()}",
+            Name = $"{provider} {Next()}",
             Enabled = enabled,
             TokenHash = RandomNumberGenerator.GetBytes(32),
             RunAsUserId = runAs.Id,

@@ -111,6 +111,54 @@ public sealed class StandardEndToEndTests
             Is.EqualTo(("ignored", "Event type 'contact.created' is not in the integration's settings.mapping.types.")));
     }
 
+    [Test]
+    public async Task An_integration_without_a_mapping_of_its_own_reads_its_events_with_its_templates()
+    {
+        // One template holds what every integration of this sender shares; the integration that receives names it and
+        // holds no mapping or status mappings of its own.
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, new { });
+        var template = await CreateIntegrationAsync(stack, seeded);
+        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+
+        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
+            Contact("contact.updated", data => data["status"] = "active"));
+        var outcome = await stack.WaitForOutcomeAsync(delivery);
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
+            Assert.That(record.GetProperty("name").GetString(), Is.EqualTo("John Smith"), record.ToString());
+            Assert.That(record.GetProperty("status").GetString(), Is.EqualTo("in_progress"), "the template's statusMappings too");
+        });
+    }
+
+    [Test]
+    public async Task An_integrations_own_mapping_replaces_its_templates_whole()
+    {
+        // Its own mapping names only comments: the template's contact.updated is not mixed in.
+        var stack = EndToEndSetUp.Stack;
+        var own = new
+        {
+            mapping = JsonNode.Parse("""
+                {"itemId": "/data/id", "types": {"contact.commented": {"commentId": "/data/comment/id", "commentBody": "/data/comment/body"}}}
+                """),
+        };
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, own);
+        var template = await CreateIntegrationAsync(stack, seeded);
+        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+
+        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
+            Contact("contact.updated", data => data["status"] = "active"));
+        var outcome = await stack.WaitForOutcomeAsync(delivery);
+
+        Assert.That((outcome.GetProperty("status").GetString(), outcome.GetProperty("error").GetString()),
+            Is.EqualTo(("ignored", "Event type 'contact.updated' is not in the integration's settings.mapping.types.")), outcome.ToString());
+    }
+
     /// <summary>The specification's full contact example as another event type, changed.</summary>
     private static byte[] Contact(string type, Action<JsonObject> change)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
@@ -58,6 +59,23 @@ public sealed class DeliveryOutcomeTests
         Assert.That(delivery.LastError, Does.StartWith("Circular template chain").And.Contain(first.Name).And.Contain(second.Name));
         Assert.That((await ReloadAsync(record)).Status, Is.EqualTo("new"));
         Assert.That(await AuditOfAsync(record), Is.Empty, "nothing of the delivery is half-applied");
+    }
+
+    [Test]
+    public async Task A_standard_integration_that_takes_its_mapping_from_a_circular_template_chain_fails_the_delivery_with_the_reason()
+    {
+        // No mapping of its own, so its events are read with its templates': a chain that leads back here has none to give.
+        var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", provider: Provider.Standard);
+        var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: """{"mapping":{"itemId":"/data/id","types":{}}}""",
+            templateId: first.Id, provider: Provider.Standard);
+        await UpdateIntegrationAsync(first.Id, i => i.TemplateId = second.Id);
+
+        await using var worker = await WorkerApplication.StartAsync("--Workers:Providers=standard");
+
+        var delivery = await DeliverAsync(first, PayloadFixtures.Read(Provider.Standard, "contact.created.full.json"), worker);
+
+        Assert.That((delivery.Status, delivery.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)));
+        Assert.That(delivery.LastError, Does.StartWith("Circular template chain").And.Contain(first.Name).And.Contain(second.Name));
     }
 
     [Test]
