@@ -18,10 +18,10 @@ public sealed class LoadGeneratorTests
     }
 
     [Test]
-    public async Task An_open_loop_run_keeps_sending_through_a_stall_and_counts_each_request_from_when_it_was_due()
+    public async Task An_open_loop_run_keeps_sending_through_a_stall_counts_each_request_from_when_it_was_due_and_names_the_second()
     {
-        // The 100th request opens a 500 ms stall: every request that arrives in it waits until it ends.
-        await using var server = await StubWebhookServer.StartAsync(stallAt: 100, stall: TimeSpan.FromMilliseconds(500));
+        // The 300th request (due 1.5 s in) opens a 500 ms stall: every request that arrives in it waits until it ends.
+        await using var server = await StubWebhookServer.StartAsync(stallAt: 300, stall: TimeSpan.FromMilliseconds(500));
 
         var result = await LoadGenerator.RunAsync(Settings(server.BaseUrl, rate: 200, seconds: 2));
 
@@ -38,6 +38,11 @@ public sealed class LoadGeneratorTests
             // Sent at the rate through the stall, not after it: more requests were waiting at once than a closed loop
             // of a few connections would have had out.
             Assert.That(server.MostInFlight, Is.GreaterThanOrEqualTo(50));
+            // The held requests were all due in the run's second second: that is where it says the stall was.
+            Assert.That(result.WorstSecond, Is.Not.Null);
+            Assert.That(result.WorstSecond!.Offset, Is.EqualTo(1));
+            Assert.That(result.WorstSecond.P99, Is.GreaterThanOrEqualTo(250));
+            Assert.That(result.Line(), Does.Contain(" worst_second=+1 "));
         });
     }
 
@@ -74,6 +79,7 @@ public sealed class LoadGeneratorTests
             Assert.That(server.Received, Is.EqualTo(300));
             Assert.That(server.MostInFlight, Is.LessThanOrEqualTo(4));
             Assert.That(server.DistinctIdentifiers, Is.EqualTo(300), "a repeated webhook identifier would be stored as a duplicate");
+            Assert.That(result.WorstSecond, Is.Null, "a closed loop has no schedule to place a second on");
         });
     }
 

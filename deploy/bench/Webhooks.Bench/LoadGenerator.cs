@@ -21,13 +21,20 @@ public sealed record LoadSettings(string BaseUrl, string[] Tokens, string Templa
     }
 }
 
+/// <summary>One second of an open-loop run (its requests by when they were due): where a stall was.</summary>
+public sealed record SecondOfRun(int Offset, DateTimeOffset At, double P99);
+
 /// <summary>What one run measured; <see cref="Line"/> is what deploy/bench.sh reads.</summary>
-public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2xx, long Failed, double P50, double P99, double Max)
+public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2xx, long Failed, double P50, double P99, double Max,
+    SecondOfRun? WorstSecond = null)
 {
     public bool AllAnswered2xx => Non2xx + Failed == 0;
 
     public string Line() => FormattableString.Invariant(
-        $"LOAD requests={Requests} seconds={Seconds:F1} rate={Requests / Seconds:F0} ok={Ok} non2xx={Non2xx} failed={Failed} p50_ms={P50:F1} p99_ms={P99:F1} max_ms={Max:F1}");
+        $"LOAD requests={Requests} seconds={Seconds:F1} rate={Requests / Seconds:F0} ok={Ok} non2xx={Non2xx} failed={Failed} p50_ms={P50:F1} p99_ms={P99:F1} max_ms={Max:F1}")
+        + (WorstSecond is { } worst
+            ? FormattableString.Invariant($" worst_second=+{worst.Offset} worst_second_at={worst.At:HH:mm:ss} worst_second_p99_ms={worst.P99:F1}")
+            : "");
 }
 
 /// <summary>
@@ -106,6 +113,7 @@ public static class LoadGenerator
             }
         }
 
+        var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         var measuredFrom = started;
         if (settings.Rate > 0)
@@ -142,7 +150,26 @@ public static class LoadGenerator
 
         var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var sorted = latencies.Order().ToArray();
+        var worstSecond = settings.Rate > 0 ? WorstSecond(latencies, settings.Rate, startedAt + Stopwatch.GetElapsedTime(started, measuredFrom)) : null;
         return new LoadResult(sorted.Length, seconds, ok, non2xx, failed, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99),
-            sorted.Length > 0 ? sorted[^1] : 0);
+            sorted.Length > 0 ? sorted[^1] : 0, worstSecond);
+    }
+
+    /// <summary>The second of the measured run, by when its requests were due, with the highest p99.</summary>
+    private static SecondOfRun? WorstSecond(double[] latencies, double rate, DateTimeOffset measuredFrom)
+    {
+        SecondOfRun? worst = null;
+        for (var second = 0; (long)Math.Ceiling(second * rate) < latencies.Length; second++)
+        {
+            var from = (int)Math.Ceiling(second * rate);
+            var to = (int)Math.Min(latencies.Length, Math.Ceiling((second + 1) * rate));
+            var sorted = latencies[from..to].Order().ToArray();
+            var p99 = Percentiles.Of(sorted, 0.99);
+            if (worst is null || p99 > worst.P99)
+            {
+                worst = new SecondOfRun(second, measuredFrom.AddSeconds(second), p99);
+            }
+        }
+        return worst;
     }
 }
