@@ -25,4 +25,9 @@ public static class IntegrationColumns
         CreatedAt = i.CreatedAt,
         UpdatedAt = i.UpdatedAt,
     };
+
+    private static Func<Integration, Integration>? _copy;
+
+    /// <summary>A detached copy of a loaded integration, of the same columns (compiled on first use).</summary>
+    public static Integration Copy(Integration integration) => (_copy ??= WithoutSecrets.Compile())(integration);
 }

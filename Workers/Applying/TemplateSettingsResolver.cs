@@ -14,6 +14,9 @@ namespace Webhooks.Workers.Applying;
 /// </summary>
 public sealed class TemplateSettingsResolver(WebhooksDbContext db)
 {
+    // Scoped to one batch: a chain is read once for both what it gives (status mappings, a payload mapping).
+    private readonly Dictionary<Guid, (List<Integration> Chain, string? Failure)> _chains = [];
+
     public async Task<StatusMappingResult> StatusMappingsAsync(Integration integration, CancellationToken cancellationToken)
     {
         var (chain, failure) = await ChainAsync(integration, cancellationToken);
@@ -71,6 +74,16 @@ public sealed class TemplateSettingsResolver(WebhooksDbContext db)
     /// <summary>The integration, then its template, that one's template, and so on.</summary>
     private async Task<(List<Integration> Chain, string? Failure)> ChainAsync(Integration integration, CancellationToken cancellationToken)
     {
+        if (!_chains.TryGetValue(integration.Id, out var walked))
+        {
+            walked = await WalkAsync(integration, cancellationToken);
+            _chains[integration.Id] = walked;
+        }
+        return walked;
+    }
+
+    private async Task<(List<Integration> Chain, string? Failure)> WalkAsync(Integration integration, CancellationToken cancellationToken)
+    {
         var chain = new List<Integration> { integration };
         var seen = new HashSet<Guid> { integration.Id };
         var next = integration.TemplateId;
@@ -112,21 +125,8 @@ public sealed class TemplateSettingsResolver(WebhooksDbContext db)
     {
         var settings = JsonNode.Parse(string.IsNullOrWhiteSpace(integration.Settings) ? "{}" : integration.Settings) as JsonObject ?? [];
         settings["mapping"] = JsonNode.Parse(mapping.GetRawText());
-        return new Integration
-        {
-            Id = integration.Id,
-            AccountId = integration.AccountId,
-            ProductId = integration.ProductId,
-            Provider = integration.Provider,
-            Version = integration.Version,
-            Name = integration.Name,
-            Enabled = integration.Enabled,
-            TokenHash = integration.TokenHash,
-            RunAsUserId = integration.RunAsUserId,
-            TemplateId = integration.TemplateId,
-            Settings = settings.ToJsonString(),
-            CreatedAt = integration.CreatedAt,
-            UpdatedAt = integration.UpdatedAt,
-        };
+        var copy = IntegrationColumns.Copy(integration);
+        copy.Settings = settings.ToJsonString();
+        return copy;
     }
 }

@@ -7,7 +7,7 @@ namespace Webhooks.Workers.Deliveries;
 
 public static class DeliveriesExtensions
 {
-    /// <summary>The delivery pipeline: the batching in front of it, then processor, target resolution, status mappings, applier.</summary>
+    /// <summary>The delivery pipeline: the batching in front of it, then processor, target resolution, template settings (status and payload mappings), applier.</summary>
     public static IHostApplicationBuilder AddDeliveryProcessing(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);

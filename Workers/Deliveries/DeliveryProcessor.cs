@@ -183,19 +183,19 @@ public sealed class DeliveryProcessor(
             }
 
             // A Standard Webhooks integration without a mapping of its own reads its events with its template's.
-            if (!parsedAs.TryGetValue(integration.Id, out var reader))
+            if (!parsedAs.TryGetValue(integration.Id, out var forParsing))
             {
-                reader = delivery.Provider == Provider.Standard
+                forParsing = delivery.Provider == Provider.Standard
                     ? await templates.WithInheritedMappingAsync(integration, cancellationToken)
                     : (integration, null);
-                parsedAs[integration.Id] = reader;
+                parsedAs[integration.Id] = forParsing;
             }
-            if (reader.Failure is { } templateFailure)
+            if (forParsing.Failure is { } templateFailure)
             {
                 outcomes[delivery.Id] = DeliveryOutcome.Failed(templateFailure);
                 continue;
             }
-            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), reader.Integration);
+            var parsed = parsers.Parse(delivery.Provider, delivery.Body, ReadHeaders(delivery.Headers), forParsing.Integration);
             if (parsed.Outcome is ParseOutcome.Ignored or ParseOutcome.Failed)
             {
                 outcomes[delivery.Id] = parsed.Outcome == ParseOutcome.Ignored

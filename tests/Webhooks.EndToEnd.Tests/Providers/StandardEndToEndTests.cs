@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Webhooks.Contracts;
 
@@ -117,14 +118,7 @@ public sealed class StandardEndToEndTests
         // One template holds what every integration of this sender shares; the integration that receives names it and
         // holds no mapping or status mappings of its own.
         var stack = EndToEndSetUp.Stack;
-        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, new { });
-        var template = await CreateIntegrationAsync(stack, seeded);
-        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
-        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
-
-        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
-            Contact("contact.updated", data => data["status"] = "active"));
-        var outcome = await stack.WaitForOutcomeAsync(delivery);
+        var (seeded, outcome) = await ContactUpdatedUnderTemplateAsync(stack, ownSettings: new { });
         var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
 
         Assert.Multiple(() =>
@@ -139,24 +133,31 @@ public sealed class StandardEndToEndTests
     public async Task An_integrations_own_mapping_replaces_its_templates_whole()
     {
         // Its own mapping names only comments: the template's contact.updated is not mixed in.
-        var stack = EndToEndSetUp.Stack;
         var own = new
         {
             mapping = JsonNode.Parse("""
                 {"itemId": "/data/id", "types": {"contact.commented": {"commentId": "/data/comment/id", "commentBody": "/data/comment/body"}}}
                 """),
         };
-        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, own);
-        var template = await CreateIntegrationAsync(stack, seeded);
-        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
-        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
-
-        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
-            Contact("contact.updated", data => data["status"] = "active"));
-        var outcome = await stack.WaitForOutcomeAsync(delivery);
+        var (_, outcome) = await ContactUpdatedUnderTemplateAsync(EndToEndSetUp.Stack, own);
 
         Assert.That((outcome.GetProperty("status").GetString(), outcome.GetProperty("error").GetString()),
             Is.EqualTo(("ignored", "Event type 'contact.updated' is not in the integration's settings.mapping.types.")), outcome.ToString());
+    }
+
+    /// <summary>
+    /// A linked integration with <paramref name="ownSettings"/> whose template (made through the admin API) carries this
+    /// class's mapping and status mappings, sent a signed contact.updated with status "active": its outcome.
+    /// </summary>
+    private static async Task<(LinkedRecord Seeded, JsonElement Outcome)> ContactUpdatedUnderTemplateAsync(StackFixture stack, object ownSettings)
+    {
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, ownSettings);
+        var template = await CreateIntegrationAsync(stack, seeded);
+        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
+            Contact("contact.updated", data => data["status"] = "active"));
+        return (seeded, await stack.WaitForOutcomeAsync(delivery));
     }
 
     /// <summary>The specification's full contact example as another event type, changed.</summary>
