@@ -8,8 +8,8 @@ namespace Webhooks.Ingress.Outbox;
 
 /// <summary>
 /// The outbox is the <c>outbox</c> table (<see cref="Persistence.Model.OutboxEntry"/>), filled by triggers on deliveries in
-/// the transaction that stores or puts back a delivery: one row per stored commit, naming its deliveries, and one per
-/// put-back. The relay locks the oldest outbox rows (FOR UPDATE SKIP LOCKED, so ingress replicas take disjoint rows and
+/// the transaction that stores or puts back a delivery: one row per stored commit, naming its deliveries with their claim
+/// checks, and one per put-back. The relay locks the oldest outbox rows (FOR UPDATE SKIP LOCKED, so ingress replicas take disjoint rows and
 /// do not publish the same delivery twice), sends their deliveries as claim checks with a broker confirm
 /// (<see cref="OutboxMessages"/>: several of one provider in one <see cref="ProcessDeliveryBatch"/>), then deletes the
 /// rows whose deliveries all went, in one transaction. It never locks or writes a delivery, so a worker that already has
@@ -28,6 +28,9 @@ public sealed partial class OutboxRelay(
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Whether the next pass reads its deliveries from <c>deliveries</c> rather than trusting the rows' claim checks.</summary>
+    private volatile bool _verify = true;
 
     /// <summary>The relay's statements are planned with the table sizes of the moment, never from a plan cached earlier.</summary>
     private const string CustomPlan = "SET LOCAL plan_cache_mode TO force_custom_plan";
@@ -102,8 +105,13 @@ public sealed partial class OutboxRelay(
     /// deliveries all went (or need not go) is deleted by its id; a row with deliveries whose send failed keeps only
     /// those. A delivery a worker handed back meanwhile has a new outbox row, which stays. The delete runs with an
     /// asynchronous commit: lost in a crash, it only means the deliveries are sent again, which the workers treat as the
-    /// same deliveries (a delivery with an outcome is left alone; the ledger applies once). A delivery that already has
-    /// its outcome is taken out of its row without a send.
+    /// same deliveries (a delivery with an outcome is left alone; the ledger applies once).
+    /// A pass reads what it sends from the outbox rows' claim checks. Until the relay's first pass that claims rows and
+    /// sends them all (after it starts, and again after a pass that failed), it verifies instead: it reads the named
+    /// deliveries from <c>deliveries</c> and takes a delivery that already has its outcome (a send whose commit was lost,
+    /// then applied) or is gone out of its row without a send. So does every pass for a row without claim checks. Rows
+    /// a crashed replica left while this relay runs are sent without that check; the workers take them as the same
+    /// deliveries.
     /// The claimed deliveries of one provider go as one <see cref="ProcessDeliveryBatch"/> (up to
     /// <see cref="OutboxOptions.DeliveriesPerMessage"/> each); a provider with one claimed delivery, and a delivery
     /// attempted before (a replay, or one a worker handed back because it failed in a batch), go alone as a
@@ -113,10 +121,14 @@ public sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var claim = await ClaimAsync(connection, settings.BatchSize, cancellationToken);
+        var verify = _verify;
+        // Pessimistic until this pass has sent everything it claimed: a pass that throws leaves the next one verifying.
+        _verify = true;
+        var claim = await ClaimAsync(connection, settings.BatchSize, verify, cancellationToken);
         if (claim.NamedByRow.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
+            _verify = verify;
             return (0, 0);
         }
 
@@ -141,68 +153,121 @@ public sealed partial class OutboxRelay(
         {
             Log.SendFailed(logger, unsent, claim.Waiting.Count);
         }
+        _verify = unsent > 0;
         return (claim.NamedByRow.Count, unsent);
     }
 
     /// <summary>
     /// The outbox rows a pass locked, with how many deliveries each names, and the named deliveries that wait for a send
-    /// (the others have an outcome already, are gone, are named twice, or name a provider this version does not know).
+    /// (the others are named twice, name a provider this version does not know, or, where the pass read them from
+    /// deliveries, have an outcome already or are gone).
     /// </summary>
     private sealed record OutboxClaim(Dictionary<long, int> NamedByRow, List<ClaimedDelivery> Waiting);
 
-    private async Task<OutboxClaim> ClaimAsync(NpgsqlConnection connection, int rows, CancellationToken cancellationToken)
+    /// <summary>A locked outbox row: its deliveries and, unless it has none, their claim checks in the same order.</summary>
+    private sealed record ClaimedRow(long Id, Guid[] DeliveryIds, ClaimChecks? Checks);
+
+    private sealed record ClaimChecks(Guid[] IntegrationIds, string[] Providers, DateTimeOffset[] ReceivedAts, string?[] TraceParents, int[] Attempts)
     {
-        // Outer joins: a delivery that is gone (deleted by hand) is claimed too, and taken out of its row, and a row that
-        // names none is claimed and deleted, so neither stays in the backlog the health check and the console count.
-        // Planned for each pass: a plan cached while deliveries was small (a fresh database) hashed the whole table on
-        // every pass once it had grown (measured: the relay fell 20 s behind the ingress within its first minute).
-        await using var command = new NpgsqlBatch(connection)
+        public bool Cover(int deliveries) =>
+            IntegrationIds.Length == deliveries && Providers.Length == deliveries && ReceivedAts.Length == deliveries
+            && TraceParents.Length == deliveries && Attempts.Length == deliveries;
+    }
+
+    /// <summary>A delivery as stored, for a row without claim checks or a pass that verifies.</summary>
+    private sealed record StoredDelivery(Guid IntegrationId, string Provider, DateTimeOffset ReceivedAt, string? TraceParent, int Attempts, bool Waiting);
+
+    private async Task<OutboxClaim> ClaimAsync(NpgsqlConnection connection, int rows, bool verify, CancellationToken cancellationToken)
+    {
+        // The rows alone: each carries its deliveries' claim checks (migration OutboxRowCarriesClaimCheck), so a pass does
+        // not look up each delivery. Planned for each pass: a plan cached while the outbox was small would scan it whole
+        // once a broker outage has grown it.
+        var claimed = new List<ClaimedRow>();
+        await using (var command = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
                 new NpgsqlBatchCommand(CustomPlan),
                 new NpgsqlBatchCommand("""
-            SELECT o.id, u.delivery_id, d.integration_id, d.provider, d.received_at, d.trace_parent, d.attempts,
-                   coalesce(d.status IN ('accepted', 'queued'), false) AS waiting
-            FROM (SELECT id, delivery_ids FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) o
-            LEFT JOIN LATERAL unnest(o.delivery_ids) WITH ORDINALITY AS u(delivery_id, n) ON true
-            LEFT JOIN deliveries d ON d.id = u.delivery_id
-            ORDER BY o.id, u.n
-            """)
+                    SELECT id, delivery_ids, integration_ids, providers, received_ats, trace_parents, attempts
+                    FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+                    """)
                 {
                     Parameters = { new NpgsqlParameter<int> { TypedValue = rows } },
                 },
             },
-        };
+        })
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var deliveryIds = reader.GetFieldValue<Guid[]>(1);
+                var checks = reader.IsDBNull(2) || reader.IsDBNull(3) || reader.IsDBNull(4) || reader.IsDBNull(5) || reader.IsDBNull(6)
+                    ? null
+                    : new ClaimChecks(reader.GetFieldValue<Guid[]>(2), reader.GetFieldValue<string[]>(3), reader.GetFieldValue<DateTimeOffset[]>(4),
+                        reader.GetFieldValue<string?[]>(5), reader.GetFieldValue<int[]>(6));
+                claimed.Add(new ClaimedRow(reader.GetInt64(0), deliveryIds, checks is not null && checks.Cover(deliveryIds.Length) ? checks : null));
+            }
+        }
+
+        // A row without claim checks (written before they existed, or shrunk after a failed send) is read from deliveries,
+        // and so is every row while the relay verifies (see RelayOnceAsync).
+        var lookedUp = claimed.Where(row => verify || row.Checks is null).SelectMany(row => row.DeliveryIds).Distinct().ToArray();
+        var stored = lookedUp.Length == 0 ? [] : await ReadStoredAsync(connection, lookedUp, cancellationToken);
+
         var claim = new OutboxClaim([], []);
         var seen = new HashSet<Guid>();
+        foreach (var row in claimed)
+        {
+            // A row naming no delivery (no writer of ours leaves one) is claimed with none: it is deleted.
+            claim.NamedByRow[row.Id] = row.DeliveryIds.Length;
+            var checks = verify ? null : row.Checks;
+            for (var i = 0; i < row.DeliveryIds.Length; i++)
+            {
+                var deliveryId = row.DeliveryIds[i];
+                StoredDelivery? delivery;
+                if (checks is not null)
+                {
+                    delivery = new StoredDelivery(checks.IntegrationIds[i], checks.Providers[i], checks.ReceivedAts[i], checks.TraceParents[i], checks.Attempts[i], Waiting: true);
+                }
+                else
+                {
+                    // Gone (deleted by hand), or not waiting: it has its outcome (an earlier send whose delete was lost).
+                    delivery = stored.GetValueOrDefault(deliveryId);
+                }
+                // A delivery put back twice before a pass is in two rows: one send covers both.
+                if (delivery is not { Waiting: true } || !seen.Add(deliveryId))
+                {
+                    continue;
+                }
+                if (!ProviderNames.TryParse(delivery.Provider, out var provider))
+                {
+                    Log.UnknownProvider(logger, deliveryId, delivery.Provider);
+                    continue;
+                }
+                claim.Waiting.Add(new ClaimedDelivery(row.Id, deliveryId, delivery.IntegrationId, provider.Value, delivery.ReceivedAt, delivery.TraceParent, delivery.Attempts));
+            }
+        }
+        return claim;
+    }
+
+    private static async Task<Dictionary<Guid, StoredDelivery>> ReadStoredAsync(NpgsqlConnection connection, Guid[] deliveryIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT id, integration_id, provider, received_at, trace_parent, attempts, status IN ('accepted', 'queued')
+            FROM deliveries WHERE id = ANY($1)
+            """, connection)
+        {
+            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = deliveryIds } },
+        };
+        var stored = new Dictionary<Guid, StoredDelivery>(deliveryIds.Length);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var outboxId = reader.GetInt64(0);
-            if (reader.IsDBNull(1))
-            {
-                // A row naming no delivery (no writer of ours leaves one) comes back once, with none: it is deleted.
-                claim.NamedByRow.TryAdd(outboxId, 0);
-                continue;
-            }
-            claim.NamedByRow[outboxId] = claim.NamedByRow.GetValueOrDefault(outboxId) + 1;
-            var deliveryId = reader.GetGuid(1);
-            // Not waiting: it has its outcome (an earlier send whose delete was lost), or it is gone. A delivery put back
-            // twice before a pass is in two rows: one send covers both.
-            if (!reader.GetBoolean(7) || !seen.Add(deliveryId))
-            {
-                continue;
-            }
-            if (!ProviderNames.TryParse(reader.GetString(3), out var provider))
-            {
-                Log.UnknownProvider(logger, deliveryId, reader.GetString(3));
-                continue;
-            }
-            claim.Waiting.Add(new ClaimedDelivery(outboxId, deliveryId, reader.GetGuid(2), provider.Value,
-                reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6)));
+            stored[reader.GetGuid(0)] = new StoredDelivery(reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.GetBoolean(6));
         }
-        return claim;
+        return stored;
     }
 
     private static async Task SettleRowsAsync(NpgsqlConnection connection, OutboxClaim claim, HashSet<Guid> sent, CancellationToken cancellationToken)
@@ -229,7 +294,12 @@ public sealed partial class OutboxRelay(
         };
         foreach (var (row, unsent) in shrunk)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE outbox SET delivery_ids = $2 WHERE id = $1")
+            // The claim checks of the deliveries it keeps are not rewritten: the next pass reads them from deliveries.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                UPDATE outbox SET delivery_ids = $2, integration_ids = NULL, providers = NULL, received_ats = NULL, trace_parents = NULL,
+                                  attempts = NULL
+                WHERE id = $1
+                """)
             {
                 Parameters = { new NpgsqlParameter<long> { TypedValue = row }, new NpgsqlParameter<Guid[]> { TypedValue = unsent } },
             });

@@ -516,14 +516,34 @@ namespace Webhooks.Persistence.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.PrimitiveCollection<int[]>("Attempts")
+                        .HasColumnType("integer[]")
+                        .HasColumnName("attempts");
+
                     b.PrimitiveCollection<Guid[]>("DeliveryIds")
                         .IsRequired()
                         .HasColumnType("uuid[]")
                         .HasColumnName("delivery_ids");
 
+                    b.PrimitiveCollection<Guid[]>("IntegrationIds")
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("integration_ids");
+
+                    b.PrimitiveCollection<string[]>("Providers")
+                        .HasColumnType("text[]")
+                        .HasColumnName("providers");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.PrimitiveCollection<DateTimeOffset[]>("ReceivedAts")
+                        .HasColumnType("timestamp with time zone[]")
+                        .HasColumnName("received_ats");
+
+                    b.PrimitiveCollection<string[]>("TraceParents")
+                        .HasColumnType("text[]")
+                        .HasColumnName("trace_parents");
 
                     b.HasKey("Id");
 

@@ -17,4 +17,14 @@ public sealed class OutboxEntry
 
     /// <summary>The earliest <c>received_at</c> of the row's deliveries: how long the oldest has waited.</summary>
     public DateTimeOffset ReceivedAt { get; set; }
+
+    // The claim check of each delivery in DeliveryIds, in the same order, copied by the trigger that adds the row: what the
+    // relay's message names, so its claim reads the outbox row alone instead of looking each delivery up. Null in a row
+    // written before these columns existed, and in a row the relay shrank after a failed send: the relay then reads them
+    // from deliveries.
+    public Guid[]? IntegrationIds { get; set; }
+    public string[]? Providers { get; set; }
+    public DateTimeOffset[]? ReceivedAts { get; set; }
+    public string?[]? TraceParents { get; set; }
+    public int[]? Attempts { get; set; }
 }

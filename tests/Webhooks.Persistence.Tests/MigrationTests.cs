@@ -214,6 +214,74 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task An_outbox_row_carries_each_waiting_deliverys_claim_check_in_the_order_it_names_them()
+    {
+        // What the relay sends without reading deliveries: a row's arrays must line up with its delivery_ids.
+        await using var db = Db();
+        var first = await NewIntegrationAsync(db);
+        var second = await NewIntegrationAsync(db);
+        var ids = new[] { Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7() };
+        var integrations = new[] { first, second, first, second };
+        var providers = new[] { "jira", "github", "trello", "jira" };
+        var received = new[] { "2026-12-01T01:00:00Z", "2026-12-01T02:00:00Z", "2026-12-01T03:00:00Z", "2026-12-01T04:00:00Z" };
+        var traces = new[] { "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", null };
+        var statuses = new[] { "accepted", "accepted", "accepted", "rejected" };
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                    applied, duplicates, no_target, trace_parent)
+            SELECT id, integration_id, provider, received_at::timestamptz, jsonb_build_object(), '\x7b7d'::bytea, true, status, 0, 0, 0, 0, trace_parent
+            FROM unnest({ids}, {integrations}, {providers}, {received}, {traces}, {statuses})
+                AS v(id, integration_id, provider, received_at, trace_parent, status)
+            """);
+
+        var row = await db.Outbox.AsNoTracking().SingleAsync(o => o.DeliveryIds.Contains(ids[0]));
+        var waiting = ids.Take(3).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(row.DeliveryIds, Has.Length.EqualTo(3));
+            var order = row.DeliveryIds.Select(id => Array.IndexOf(ids, id)).ToArray();
+            Assert.That(order.Select(i => ids[i]), Is.EquivalentTo(waiting), "the rejected one does not wait");
+            Assert.That(row.IntegrationIds, Is.EqualTo(order.Select(i => integrations[i])));
+            Assert.That(row.Providers, Is.EqualTo(order.Select(i => providers[i])));
+            Assert.That(row.ReceivedAts, Is.EqualTo(order.Select(i => DateTimeOffset.Parse(received[i], System.Globalization.CultureInfo.InvariantCulture))));
+            Assert.That(row.TraceParents, Is.EqualTo(order.Select(i => traces[i])));
+            Assert.That(row.Attempts, Is.EqualTo(new[] { 0, 0, 0 }));
+        });
+
+        // A put-back (a replay of one that failed twice) carries the delivery's attempts: the relay sends it alone.
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'failed', attempts = 2 WHERE id = {ids[1]}");
+        await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'accepted' WHERE id = {ids[1]}");
+        var putBack = await db.Outbox.AsNoTracking().Where(o => o.DeliveryIds.Contains(ids[1])).OrderBy(o => o.Id).LastAsync();
+        Assert.That((putBack.DeliveryIds, putBack.IntegrationIds, putBack.Providers, putBack.Attempts),
+            Is.EqualTo((new[] { ids[1] }, new[] { second }, new[] { "github" }, new[] { 2 })));
+    }
+
+    [Test]
+    public async Task Outbox_rows_waiting_before_claim_checks_existed_keep_their_deliveries_without_checks()
+    {
+        await using var database = await DatabaseMigratedToAsync("outboxchecks", "OutboxRowPerCommit");
+        var waiting = Guid.CreateVersion7();
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                        applied, duplicates, no_target)
+                VALUES ('{waiting}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
+                """, connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await PersistenceExtensions.MigrateAsync(database.ConnectionString);
+
+        // The relay reads such a row's deliveries from deliveries (OutboxRelayTests covers that path through a shrunk row).
+        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        var row = await after.Outbox.AsNoTracking().SingleAsync();
+        Assert.That((row.DeliveryIds, row.IntegrationIds, row.Providers, row.ReceivedAts, row.TraceParents, row.Attempts),
+            Is.EqualTo((new[] { waiting }, (Guid[]?)null, (string[]?)null, (DateTimeOffset[]?)null, (string?[]?)null, (int[]?)null)));
+    }
+
+    [Test]
     public async Task The_outbox_holds_the_accepted_unpublished_deliveries_however_they_were_written()
     {
         await using var db = Db();
