@@ -116,23 +116,18 @@ public sealed class MigrationTests
         var plaintext = Guid.NewGuid();
         var without = Guid.NewGuid();
         var updatedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        await using (var connection = new NpgsqlConnection(database.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var insert = new NpgsqlCommand($"""
-                INSERT INTO accounts (id, name, status, created_at) VALUES ('{Guid.Empty}', 'A', 'active', now());
-                INSERT INTO users (id, account_id, name, email, is_integration_user, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'U', 'u@example.test', true, now());
-                INSERT INTO products (id, account_id, key, name, last_record_number, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'APP', 'App', 0, now());
-                INSERT INTO integrations (id, account_id, product_id, provider, version, name, enabled, token_hash, run_as_user_id, settings, created_at, updated_at, signing_secret)
-                SELECT id, '{Guid.Empty}', '{Guid.Empty}', 'asana', 1, 'I', true, decode(md5(id::text), 'hex'), '{Guid.Empty}', jsonb_build_object(), now(), '{updatedAt:O}', secret
-                FROM (VALUES ('{encrypted}'::uuid, 'dp1:CfDJ8-stored-ciphertext'), ('{plaintext}'::uuid, 'legacy-plaintext'), ('{without}'::uuid, NULL)) AS v(id, secret);
-                """, connection);
-            await insert.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(database, $"""
+            INSERT INTO accounts (id, name, status, created_at) VALUES ('{Guid.Empty}', 'A', 'active', now());
+            INSERT INTO users (id, account_id, name, email, is_integration_user, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'U', 'u@example.test', true, now());
+            INSERT INTO products (id, account_id, key, name, last_record_number, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'APP', 'App', 0, now());
+            INSERT INTO integrations (id, account_id, product_id, provider, version, name, enabled, token_hash, run_as_user_id, settings, created_at, updated_at, signing_secret)
+            SELECT id, '{Guid.Empty}', '{Guid.Empty}', 'asana', 1, 'I', true, decode(md5(id::text), 'hex'), '{Guid.Empty}', jsonb_build_object(), now(), '{updatedAt:O}', secret
+            FROM (VALUES ('{encrypted}'::uuid, 'dp1:CfDJ8-stored-ciphertext'), ('{plaintext}'::uuid, 'legacy-plaintext'), ('{without}'::uuid, NULL)) AS v(id, secret);
+            """);
 
         await PersistenceExtensions.MigrateAsync(database.ConnectionString);
 
-        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await using var after = DbOf(database);
         var moved = await after.IntegrationSigningSecrets.AsNoTracking().OrderBy(s => s.Secret).ToListAsync();
         Assert.Multiple(() =>
         {
@@ -147,22 +142,17 @@ public sealed class MigrationTests
     {
         await using var database = await DatabaseMigratedToAsync("outboxmove", "DeliveriesFillFactorForSamePageUpdates");
         var waiting = Guid.NewGuid();
-        await using (var connection = new NpgsqlConnection(database.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var insert = new NpgsqlCommand($"""
-                INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
-                                        applied, duplicates, no_target, published_at)
-                SELECT id, '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, status, 0, 0, 0, 0, published_at
-                FROM (VALUES ('{waiting}'::uuid, 'accepted', NULL::timestamptz), (gen_random_uuid(), 'queued', now()),
-                             (gen_random_uuid(), 'processed', now()), (gen_random_uuid(), 'rejected', NULL)) AS v(id, status, published_at);
-                """, connection);
-            await insert.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(database, $"""
+            INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                    applied, duplicates, no_target, published_at)
+            SELECT id, '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, status, 0, 0, 0, 0, published_at
+            FROM (VALUES ('{waiting}'::uuid, 'accepted', NULL::timestamptz), (gen_random_uuid(), 'queued', now()),
+                         (gen_random_uuid(), 'processed', now()), (gen_random_uuid(), 'rejected', NULL)) AS v(id, status, published_at);
+            """);
 
         await PersistenceExtensions.MigrateAsync(database.ConnectionString);
 
-        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await using var after = DbOf(database);
         Assert.That(await after.Outbox.SelectMany(o => o.DeliveryIds).ToListAsync(), Is.EqualTo(new[] { waiting }));
     }
 
@@ -171,24 +161,15 @@ public sealed class MigrationTests
     {
         await using var database = await DatabaseMigratedToAsync("outboxrows", "OutboxTable");
         var waiting = new[] { Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7() };
-        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        foreach (var id in waiting.Reverse())
         {
-            await connection.OpenAsync();
-            foreach (var id in waiting.Reverse())
-            {
-                // One statement each, in reverse: under the old triggers a row per delivery, in that order.
-                await using var insert = new NpgsqlCommand($"""
-                    INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
-                                            applied, duplicates, no_target)
-                    VALUES ('{id}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
-                    """, connection);
-                await insert.ExecuteNonQueryAsync();
-            }
+            // One statement each, in reverse: under the old triggers a row per delivery, in that order.
+            await InsertAcceptedAsAnOlderVersionAsync(database, id);
         }
 
         await PersistenceExtensions.MigrateAsync(database.ConnectionString);
 
-        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await using var after = DbOf(database);
         var rows = await after.Outbox.OrderBy(o => o.Id).Select(o => o.DeliveryIds).ToListAsync();
         Assert.That(rows, Is.EqualTo(waiting.Reverse().Select(id => new[] { id })));
     }
@@ -261,21 +242,12 @@ public sealed class MigrationTests
     {
         await using var database = await DatabaseMigratedToAsync("outboxchecks", "OutboxRowPerCommit");
         var waiting = Guid.CreateVersion7();
-        await using (var connection = new NpgsqlConnection(database.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var insert = new NpgsqlCommand($"""
-                INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
-                                        applied, duplicates, no_target)
-                VALUES ('{waiting}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
-                """, connection);
-            await insert.ExecuteNonQueryAsync();
-        }
+        await InsertAcceptedAsAnOlderVersionAsync(database, waiting);
 
         await PersistenceExtensions.MigrateAsync(database.ConnectionString);
 
         // The relay reads such a row's deliveries from deliveries (OutboxRelayTests covers that path through a shrunk row).
-        await using var after = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await using var after = DbOf(database);
         var row = await after.Outbox.AsNoTracking().SingleAsync();
         Assert.That((row.DeliveryIds, row.IntegrationIds, row.Providers, row.ReceivedAts, row.TraceParents, row.Attempts),
             Is.EqualTo((new[] { waiting }, (Guid[]?)null, (string[]?)null, (DateTimeOffset[]?)null, (string?[]?)null, (int[]?)null)));
@@ -337,10 +309,29 @@ public sealed class MigrationTests
     }
 
     /// <summary>A new database as it was after <paramref name="migration"/>: what a data-moving migration finds.</summary>
+    private static WebhooksDbContext DbOf(TestDatabase database) =>
+        new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+
+    /// <summary>SQL against a database migrated to an earlier version: what a program of that version wrote.</summary>
+    private static async Task ExecuteAsync(TestDatabase database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>An accepted delivery stored by one statement, in the columns every version since the outbox has.</summary>
+    private static Task InsertAcceptedAsAnOlderVersionAsync(TestDatabase database, Guid id) => ExecuteAsync(database, $"""
+        INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
+                                applied, duplicates, no_target)
+        VALUES ('{id}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
+        """);
+
     private static async Task<TestDatabase> DatabaseMigratedToAsync(string purpose, string migration)
     {
         var database = await TestDatabase.CreateAsync(purpose);
-        await using var before = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await using var before = DbOf(database);
         await before.GetService<IMigrator>().MigrateAsync(migration);
         return database;
     }
