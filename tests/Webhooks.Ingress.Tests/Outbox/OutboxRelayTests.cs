@@ -116,6 +116,36 @@ public sealed class OutboxRelayTests
     }
 
     [Test]
+    public async Task A_relay_that_starts_does_not_send_what_a_stopped_process_left_in_the_outbox_once_it_has_its_outcome()
+    {
+        // A process that sent a pass and stopped before its delete leaves the outbox rows, whose claim checks say nothing
+        // of what a worker did since. The next relay to start reads the deliveries before it trusts the checks.
+        Guid applied, waiting;
+        await using (var stopped = await IngressFixture.StartAsync(virtualHost: _vhost.Name))
+        {
+            using var client = stopped.CreateClient();
+            var jira = await stopped.CreateIntegrationAsync(Provider.Jira);
+            await _vhost.BlockConnectionsAsync();
+            applied = await stopped.PostJiraCommentAsync(client, jira);
+            waiting = await stopped.PostJiraCommentAsync(client, jira);
+            await using var db = stopped.CreateDbContext();
+            await db.Database.ExecuteSqlAsync($"UPDATE deliveries SET status = 'processed', attempts = 1, applied = 1, processed_at = now() WHERE id = {applied}");
+        }
+        await _vhost.UnblockConnectionsAsync();
+
+        await using var started = await IngressFixture.StartAsync(virtualHost: _vhost.Name);
+        await started.WaitUntilPublishedAsync([waiting], TimeSpan.FromSeconds(60));
+        await Eventually.GetAsync("the applied delivery's outbox row to go", async () =>
+        {
+            await using var db = started.CreateDbContext();
+            return await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == applied);
+        }, rows => rows == 0, TimeSpan.FromSeconds(10));
+
+        var (queued, _) = await TestBroker.DrainDeliveryIdsAsync(_vhost.Name, QueueNames.For(Provider.Jira));
+        Assert.That((Occurrences(queued, applied), Occurrences(queued, waiting)), Is.EqualTo((0, 1)));
+    }
+
+    [Test]
     public async Task Delivery_put_back_by_another_process_is_sent_on_its_notification_long_before_the_sweep()
     {
         // The sweep would not come for ten minutes: only the replay's NOTIFY, heard by the relay's LISTEN, can send it.
