@@ -18,8 +18,12 @@ public sealed partial class DeliveryWriter(
     NpgsqlDataSource dataSource,
     OutboxRelay relay,
     IOptions<IngressOptions> options,
+    TimeProvider clock,
     ILogger<DeliveryWriter> logger) : BackgroundService
 {
+    /// <summary>How long a writer with nothing to write keeps its connection for the next batch.</summary>
+    private static readonly TimeSpan KeepConnectionWhileIdle = TimeSpan.FromSeconds(1);
+
     private const int Writers = 2;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(20_000)
@@ -57,51 +61,94 @@ public sealed partial class DeliveryWriter(
         var maxBatch = options.Value.MaxBatchSize;
         var batch = new List<Pending>(maxBatch);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        // Kept from one batch to the next: a pooled connection handed back after every batch has the pool's reset (seven
+        // statements) run before its next COPY. A writer idle for a second hands it back.
+        NpgsqlConnection? connection = null;
+        try
         {
-            batch.Clear();
-            while (batch.Count < maxBatch && reader.TryRead(out var pending))
+            while (await reader.WaitToReadAsync(CancellationToken.None))
             {
-                batch.Add(pending);
-            }
-            if (batch.Count == 0)
-            {
-                continue;
-            }
-            try
-            {
-                await CopyAsync(batch, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
-                foreach (var pending in batch)
+                batch.Clear();
+                while (batch.Count < maxBatch && reader.TryRead(out var pending))
                 {
-                    pending.Committed.TrySetResult();
+                    batch.Add(pending);
                 }
-                if (batch.Exists(p => p.Row.Status == DeliveryStatus.Accepted))
+                if (batch.Count == 0)
                 {
-                    relay.Notify();
+                    continue;
                 }
-            }
-            catch (Exception e) when (IsRowError(e) && batch.Count > 1)
-            {
-                // One row the database or the encoder refuses fails the whole COPY: write the rows one by one, so one
-                // bad row cannot refuse its batch and each request's answer follows its own row.
-                Log.BatchSplit(logger, batch.Count, Reason(e));
-                foreach (var pending in batch)
+                var cancellationToken = stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken;
+                try
                 {
-                    await WriteAloneAsync(pending, stoppingToken);
+                    connection ??= await dataSource.OpenConnectionAsync(cancellationToken);
+                    await CopyAsync(connection, batch, cancellationToken);
+                    foreach (var pending in batch)
+                    {
+                        pending.Committed.TrySetResult();
+                    }
+                    if (batch.Exists(p => p.Row.Status == DeliveryStatus.Accepted))
+                    {
+                        relay.Notify();
+                    }
                 }
-            }
-            catch (Exception e)
-            {
-                Fail(batch, e);
+                catch (Exception e) when (IsRowError(e) && batch.Count > 1)
+                {
+                    // One row the database or the encoder refuses fails the whole COPY: write the rows one by one, so one
+                    // bad row cannot refuse its batch and each request's answer follows its own row.
+                    Log.BatchSplit(logger, batch.Count, Reason(e));
+                    connection = await DisposeAsync(connection);
+                    foreach (var pending in batch)
+                    {
+                        await WriteAloneAsync(pending, stoppingToken);
+                    }
+                }
+                catch (Exception e)
+                {
+                    // The connection may be what failed (a restarted server, a broken socket): the next batch opens another.
+                    connection = await DisposeAsync(connection);
+                    Fail(batch, e);
+                }
+                if (connection is not null && !reader.TryPeek(out _) && !await RowsArriveWithinAsync(KeepConnectionWhileIdle))
+                {
+                    connection = await DisposeAsync(connection);
+                }
             }
         }
+        finally
+        {
+            await DisposeAsync(connection);
+        }
+    }
+
+    private async Task<bool> RowsArriveWithinAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait, clock);
+        try
+        {
+            return await _queue.Reader.WaitToReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<NpgsqlConnection?> DisposeAsync(NpgsqlConnection? connection)
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+        return null;
     }
 
     private async Task WriteAloneAsync(Pending pending, CancellationToken stoppingToken)
     {
         try
         {
-            await CopyAsync([pending], stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
+            var cancellationToken = stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken;
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await CopyAsync(connection, [pending], cancellationToken);
             pending.Committed.TrySetResult();
             if (pending.Row.Status == DeliveryStatus.Accepted)
             {
@@ -135,9 +182,8 @@ public sealed partial class DeliveryWriter(
         }
     }
 
-    private async Task CopyAsync(List<Pending> batch, CancellationToken cancellationToken)
+    private static async Task CopyAsync(NpgsqlConnection connection, List<Pending> batch, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var importer = await connection.BeginBinaryImportAsync("""
             COPY deliveries (id, integration_id, provider, received_at, headers, content_type, body, source_delivery_id,
                              signature_verified, status, attempts, last_error, applied, duplicates, no_target, trace_parent)

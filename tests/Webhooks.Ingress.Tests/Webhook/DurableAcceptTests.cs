@@ -65,6 +65,45 @@ public sealed class DurableAcceptTests
         });
     }
 
+    /// <summary>
+    /// A writer keeps its connection from one group commit to the next. When the server ends it (a restart, an
+    /// administrator, a proxy), the batch that meets the dead connection is not stored (held, or 503 where no holding
+    /// queue is set up, as here), and the writer opens another for the next: webhooks are stored again, rather than
+    /// refused for as long as the process runs.
+    /// </summary>
+    [Test]
+    public async Task After_the_server_ends_the_ingress_connections_the_next_webhooks_are_stored_again()
+    {
+        await using var database = await TestDatabase.CreateAsync("accept");
+        await using var app = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
+        using var client = app.CreateClient();
+        var integration = await app.CreateIntegrationAsync(Provider.Jira);
+        var first = await app.PostJiraCommentAsync(client, integration);
+
+        await ExecuteAsync(database, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        // Posted back to back, so the writers keep whatever connection they have between them.
+        var answers = new List<HttpStatusCode>();
+        var storedInARow = 0;
+        while (storedInARow < 5 && answers.Count < 20)
+        {
+            using var content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await client.PostAsync(integration.Path, content);
+            answers.Add(response.StatusCode);
+            storedInARow = response.StatusCode == HttpStatusCode.OK ? storedInARow + 1 : 0;
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(storedInARow, Is.EqualTo(5),
+                $"after the connections ended, the answers were {string.Join(", ", answers.Select(a => (int)a))}: the writers kept a dead connection");
+            Assert.That(answers, Is.All.EqualTo(HttpStatusCode.OK).Or.EqualTo(HttpStatusCode.ServiceUnavailable));
+            var stored = await app.DeliveriesOfAsync(integration.Id);
+            Assert.That(stored, Has.Count.EqualTo(1 + answers.Count(a => a == HttpStatusCode.OK)), "every 200 is stored");
+            Assert.That(stored.Select(d => d.Id), Does.Contain(first));
+        });
+    }
+
     private static async Task ExecuteAsync(TestDatabase database, string sql)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);
