@@ -135,9 +135,16 @@ public sealed partial class DeliveryWriter(
 
     private static async Task<NpgsqlConnection?> DisposeAsync(NpgsqlConnection? connection)
     {
-        if (connection is not null)
+        try
         {
-            await connection.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+        catch (Exception)
+        {
+            // A connection that broke may fail even its close; the writer must go on with the next batch regardless.
         }
         return null;
     }
