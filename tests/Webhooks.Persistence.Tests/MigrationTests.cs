@@ -116,7 +116,7 @@ public sealed class MigrationTests
         var plaintext = Guid.NewGuid();
         var without = Guid.NewGuid();
         var updatedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        await ExecuteAsync(database, $"""
+        await database.ExecuteAsync($"""
             INSERT INTO accounts (id, name, status, created_at) VALUES ('{Guid.Empty}', 'A', 'active', now());
             INSERT INTO users (id, account_id, name, email, is_integration_user, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'U', 'u@example.test', true, now());
             INSERT INTO products (id, account_id, key, name, last_record_number, created_at) VALUES ('{Guid.Empty}', '{Guid.Empty}', 'APP', 'App', 0, now());
@@ -142,7 +142,7 @@ public sealed class MigrationTests
     {
         await using var database = await DatabaseMigratedToAsync("outboxmove", "DeliveriesFillFactorForSamePageUpdates");
         var waiting = Guid.NewGuid();
-        await ExecuteAsync(database, $"""
+        await database.ExecuteAsync($"""
             INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
                                     applied, duplicates, no_target, published_at)
             SELECT id, '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, status, 0, 0, 0, 0, published_at
@@ -308,26 +308,17 @@ public sealed class MigrationTests
         Assert.That(offending, Is.Empty);
     }
 
-    /// <summary>A new database as it was after <paramref name="migration"/>: what a data-moving migration finds.</summary>
     private static WebhooksDbContext DbOf(TestDatabase database) =>
         new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(database.ConnectionString).Options);
 
-    /// <summary>SQL against a database migrated to an earlier version: what a program of that version wrote.</summary>
-    private static async Task ExecuteAsync(TestDatabase database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
     /// <summary>An accepted delivery stored by one statement, in the columns every version since the outbox has.</summary>
-    private static Task InsertAcceptedAsAnOlderVersionAsync(TestDatabase database, Guid id) => ExecuteAsync(database, $"""
+    private static Task InsertAcceptedAsAnOlderVersionAsync(TestDatabase database, Guid id) => database.ExecuteAsync($"""
         INSERT INTO deliveries (id, integration_id, provider, received_at, headers, body, signature_verified, status, attempts,
                                 applied, duplicates, no_target)
         VALUES ('{id}', '{Guid.Empty}', 'jira', now(), jsonb_build_object(), '\x7b7d', true, 'accepted', 0, 0, 0, 0)
         """);
 
+    /// <summary>A new database as it was after <paramref name="migration"/>: what a data-moving migration finds.</summary>
     private static async Task<TestDatabase> DatabaseMigratedToAsync(string purpose, string migration)
     {
         var database = await TestDatabase.CreateAsync(purpose);

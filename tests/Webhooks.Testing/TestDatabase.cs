@@ -29,6 +29,18 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(name, connectionString);
     }
 
+    /// <summary>
+    /// SQL run as the database's owner, outside the product: what another program (an older version, an administrator,
+    /// a failing server) does to it.
+    /// </summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -17,9 +17,9 @@ public sealed class DurableAcceptTests
         using var client = app.CreateClient();
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
 
-        await ExecuteAsync(database, "ALTER TABLE deliveries RENAME TO deliveries_away");
+        await database.ExecuteAsync("ALTER TABLE deliveries RENAME TO deliveries_away");
         using var refused = await client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, "application/json"));
-        await ExecuteAsync(database, "ALTER TABLE deliveries_away RENAME TO deliveries");
+        await database.ExecuteAsync("ALTER TABLE deliveries_away RENAME TO deliveries");
         using var accepted = await client.PostAsync(integration.Path, new StringContent("{}", Encoding.UTF8, "application/json"));
 
         Assert.Multiple(() =>
@@ -43,7 +43,7 @@ public sealed class DurableAcceptTests
         using var client = app.CreateClient();
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
         // A constraint only this request's row breaks (SQLSTATE 23514), as any row-level refusal would.
-        await ExecuteAsync(database, "ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (content_type NOT LIKE 'application/poison%')");
+        await database.ExecuteAsync("ALTER TABLE deliveries ADD CONSTRAINT refuses_poison CHECK (content_type NOT LIKE 'application/poison%')");
 
         var contentTypes = Enumerable.Repeat("application/json", 30).Append("application/poison").Concat(Enumerable.Repeat("application/json", 30)).ToList();
         var answers = await Task.WhenAll(contentTypes.Select(async contentType =>
@@ -80,7 +80,7 @@ public sealed class DurableAcceptTests
         var integration = await app.CreateIntegrationAsync(Provider.Jira);
         var first = await app.PostJiraCommentAsync(client, integration);
 
-        await ExecuteAsync(database, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        await database.ExecuteAsync("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
         // Posted back to back, so the writers keep whatever connection they have between them.
         var answers = new List<HttpStatusCode>();
         var storedInARow = 0;
@@ -104,11 +104,4 @@ public sealed class DurableAcceptTests
         });
     }
 
-    private static async Task ExecuteAsync(TestDatabase database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }
