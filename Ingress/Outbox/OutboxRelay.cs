@@ -172,6 +172,9 @@ public sealed partial class OutboxRelay(
         public bool Cover(int deliveries) =>
             IntegrationIds.Length == deliveries && Providers.Length == deliveries && ReceivedAts.Length == deliveries
             && TraceParents.Length == deliveries && Attempts.Length == deliveries;
+
+        /// <summary>The row's <paramref name="i"/>-th delivery as its row says it waits.</summary>
+        public StoredDelivery At(int i) => new(IntegrationIds[i], Providers[i], ReceivedAts[i], TraceParents[i], Attempts[i], Waiting: true);
     }
 
     /// <summary>A delivery as stored, for a row without claim checks or a pass that verifies.</summary>
@@ -225,16 +228,9 @@ public sealed partial class OutboxRelay(
             for (var i = 0; i < row.DeliveryIds.Length; i++)
             {
                 var deliveryId = row.DeliveryIds[i];
-                StoredDelivery? delivery;
-                if (checks is not null)
-                {
-                    delivery = new StoredDelivery(checks.IntegrationIds[i], checks.Providers[i], checks.ReceivedAts[i], checks.TraceParents[i], checks.Attempts[i], Waiting: true);
-                }
-                else
-                {
-                    // Gone (deleted by hand), or not waiting: it has its outcome (an earlier send whose delete was lost).
-                    delivery = stored.GetValueOrDefault(deliveryId);
-                }
+                // Read from deliveries, it may be gone (deleted by hand) or not waiting: it has its outcome (an earlier send
+                // whose delete was lost).
+                var delivery = checks is not null ? checks.At(i) : stored.GetValueOrDefault(deliveryId);
                 // A delivery put back twice before a pass is in two rows: one send covers both.
                 if (delivery is not { Waiting: true } || !seen.Add(deliveryId))
                 {
