@@ -3,8 +3,6 @@ using System.Text.Json.Serialization;
 
 namespace Webhooks.Ingress.Webhook;
 
-public sealed record AcceptedResponse(string Status, Guid DeliveryId);
-
 public sealed record StatusResponse(string Status);
 
 public sealed record ErrorResponse(string Error, string Detail);
@@ -13,7 +11,6 @@ public sealed record SmartsheetChallengeResponse(string SmartsheetHookResponse);
 
 /// <summary>Source-generated serialisation for the answers on the hot path.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(AcceptedResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(SmartsheetChallengeResponse))]

@@ -34,9 +34,17 @@ public sealed partial class IntegrationsByToken(
 
     public int Count => _byTokenHash.Count;
 
-    /// <summary>The integration a token belongs to, live or not; null when no integration has this token.</summary>
-    public LiveIntegration? Find(string token) =>
-        _byTokenHash.TryGetValue(Convert.ToHexString(WebhookToken.Hash(token.ToLowerInvariant())), out var integration) ? integration : null;
+    /// <summary>The integration a token belongs to, live or not; null when no integration has this token or it is not well-formed.</summary>
+    public LiveIntegration? Find(string token)
+    {
+        if (!WebhookToken.IsWellFormed(token))
+        {
+            return null;
+        }
+        Span<char> tokenHash = stackalloc char[WebhookToken.HashHexLength];
+        WebhookToken.HashHex(token, tokenHash);
+        return _byTokenHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(tokenHash, out var integration) ? integration : null;
+    }
 
     /// <summary>
     /// The integration a webhook request's token names, hashed and looked up once per request: the rate limiter and the
@@ -48,7 +56,7 @@ public sealed partial class IntegrationsByToken(
         {
             return (LiveIntegration)found!;
         }
-        var integration = WebhookToken.IsWellFormed(token) ? Find(token) : null;
+        var integration = Find(token);
         if (integration is not null)
         {
             context.Items[RequestItem] = integration;

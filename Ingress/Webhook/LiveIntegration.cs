@@ -17,6 +17,10 @@ public sealed record LiveIntegration(
     /// <summary>Disabled integrations and disabled or suspended accounts answer 410 like an unknown token.</summary>
     public bool IsLive => Enabled && AccountStatus == AccountStatus.Active;
 
+    /// <summary>The log scope of each request to this integration, built once with the entry rather than per request.</summary>
+    public IReadOnlyList<KeyValuePair<string, object>> LogScope { get; } =
+        [new("IntegrationId", Id), new("Provider", Provider.ToWireName())];
+
     /// <summary>The secrets a signature may be made with at <paramref name="now"/>: any of them verifies.</summary>
     public IReadOnlyList<string> SecretsInForceAt(DateTimeOffset now) =>
         SigningSecrets.Count == 0 ? [] : SigningSecrets.Where(secret => secret.IsInForceAt(now)).Select(secret => secret.Value).ToArray();

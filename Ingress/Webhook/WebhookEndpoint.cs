@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -52,7 +53,7 @@ public static partial class WebhookEndpoint
         {
             return (WebhookResults.Gone(), integration?.Provider, "gone");
         }
-        using var scope = services.Logger.BeginScope(new Dictionary<string, object> { ["IntegrationId"] = integration.Id, ["Provider"] = integration.Provider.ToWireName() });
+        using var scope = services.Logger.BeginScope(integration.LogScope);
         var receiver = services.Receivers[integration.Provider];
         var callbackUrl = CallbackUrlAsReceived(options.PublicBaseUrl, context);
 
@@ -144,7 +145,7 @@ public static partial class WebhookEndpoint
         {
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         }
-        var integration = WebhookToken.IsWellFormed(token) ? services.IntegrationsByToken.Find(token) : null;
+        var integration = services.IntegrationsByToken.Find(token);
         if (integration is not { IsLive: true })
         {
             return Results.StatusCode(StatusCodes.Status410Gone);
@@ -207,23 +208,35 @@ public static partial class WebhookEndpoint
 
     private const int MaxKeptHeaderLength = 500;
 
+    // Reused by each thread (KeptHeaders runs to completion without awaiting): a new stream and JSON writer per stored
+    // request were most of its cost.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_keptHeadersBuffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_keptHeadersWriter;
+
     /// <summary>Event names and delivery ids only; never a signature or a secret.</summary>
     private static string KeptHeaders(IHeaderDictionary headers, IReadOnlyList<string> kept)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        var buffer = t_keptHeadersBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var json = t_keptHeadersWriter ??= new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
+        json.WriteStartObject();
+        WriteKeptHeader(json, headers, "User-Agent");
+        foreach (var name in kept)
         {
-            json.WriteStartObject();
-            foreach (var name in kept.Prepend("User-Agent"))
-            {
-                if (headers.TryGetValue(name, out var value) && value.Count > 0)
-                {
-                    json.WriteString(name, StoredText.Bound(value.ToString(), MaxKeptHeaderLength));
-                }
-            }
-            json.WriteEndObject();
+            WriteKeptHeader(json, headers, name);
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        json.WriteEndObject();
+        json.Flush();
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteKeptHeader(Utf8JsonWriter json, IHeaderDictionary headers, string name)
+    {
+        if (headers.TryGetValue(name, out var value) && value.Count > 0)
+        {
+            json.WriteString(name, StoredText.Bound(value.ToString(), MaxKeptHeaderLength));
+        }
     }
 
     /// <summary>The array the body was read into when the receiver keeps it whole, so a 5 MiB body is not copied again.</summary>

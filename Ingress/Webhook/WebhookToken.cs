@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Webhooks.Ingress.Webhook;
 
@@ -9,11 +11,29 @@ public static class WebhookToken
 
     public static string New() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    public static byte[] Hash(string token) => SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token));
+    /// <summary>Upper-case hex characters of a token's hash, as the ingress's directory keys integrations.</summary>
+    public const int HashHexLength = 2 * SHA256.HashSizeInBytes;
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
+
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.ASCII.GetBytes(token));
+
+    /// <summary>
+    /// The hash of a well-formed token (either case), in upper-case hex, written without allocating: every webhook request
+    /// is looked up by it.
+    /// </summary>
+    public static void HashHex(string token, Span<char> destination)
+    {
+        Span<byte> lowered = stackalloc byte[Length];
+        Ascii.ToLower(token, lowered, out _);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(lowered, hash);
+        Convert.TryToHexString(hash, destination, out _);
+    }
 
     /// <summary>Cheap shape check before any lookup: 32 hex characters.</summary>
     public static bool IsWellFormed(string? token) =>
-        token is { Length: Length } && token.All(char.IsAsciiHexDigit);
+        token is { Length: Length } && !token.AsSpan().ContainsAnyExcept(HexDigits);
 
     public static string CallbackUrl(string publicBaseUrl, string token) => $"{publicBaseUrl.TrimEnd('/')}/api/v1/webhooks/{token}";
 }

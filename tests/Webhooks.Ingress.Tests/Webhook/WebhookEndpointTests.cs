@@ -46,7 +46,13 @@ public sealed class WebhookEndpointTests : IngressFixture
         using var response = await PostAsync(integration, Body(payload), ("X-Atlassian-Webhook-Identifier", "jira-delivery-1"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Content.Headers.ContentType?.ToString(), Is.EqualTo("application/json; charset=utf-8"));
+            Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(Encoding.UTF8.GetByteCount(text)), "the answer says its length");
+        });
+        var answer = JsonDocument.Parse(text).RootElement;
         Assert.That(answer.GetProperty("status").GetString(), Is.EqualTo("accepted"));
         var delivery = (await App.DeliveriesOfAsync(integration.Id)).Single();
         Assert.Multiple(() =>
