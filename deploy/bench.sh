@@ -137,12 +137,14 @@ wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100). A negative delta is a measurement error (a process counted at
 # the start that is gone at the end), never a cost: it prints "n/a".
 per_item() { if [ "$1" -lt 0 ]; then echo "n/a"; else calc "int($1 * 10000 / ($2 > 0 ? $2 : 1))"; fi; }
-# Machine-wide CPU from /proc/stat: "busy% iowait%" since the snapshot given (all cores; 100% = every core busy).
-stat_now() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5, $6 }' /proc/stat; }
+# Machine-wide CPU from /proc/stat: "busy% iowait% stolen%" since the snapshot given (all cores; 100% = every core
+# busy). Stolen (time the hypervisor gave this machine's cores to others) counts as busy; a run with much of it measured
+# a slower machine, every CPU figure per item inflated with it.
+stat_now() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5, $6, $9 }' /proc/stat; }
 cpu_since() { # snapshot
-  local b0 i0 w0 b1 i1 w1
-  read -r b0 i0 w0 <<<"$1"; read -r b1 i1 w1 <<<"$(stat_now)"
-  calc "sprintf(\"CPU %d%% busy, %d%% iowait\", 100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($w1 - $w0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0))"
+  local b0 i0 w0 s0 b1 i1 w1 s1
+  read -r b0 i0 w0 s0 <<<"$1"; read -r b1 i1 w1 s1 <<<"$(stat_now)"
+  calc "sprintf(\"CPU %d%% busy, %d%% iowait, %d%% stolen\", 100 * ($b1 - $b0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($w1 - $w0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0), 100 * ($s1 - $s0) / ($b1 - $b0 + $i1 - $i0 + $w1 - $w0))"
 }
 wait_quiet() { # seconds: until the machine is under 25 % busy over 2 s (what a phase left behind has settled)
   local s0 busy t0=$SECONDS
