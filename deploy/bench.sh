@@ -91,6 +91,18 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 # it (2026-12-01: 1.3 µs here against the 0.1–0.3 µs of a bare-metal kernel); runs compare only with this beside them.
 syscall_ns() { local t0 t1; t0=$(date +%s%N); dd if=/dev/zero of=/dev/null bs=1 count=200000 2>/dev/null; t1=$(date +%s%N); echo $(( (t1 - t0) / 400000 )); }
 syscall_before="$(syscall_ns)"
+# And what waking another process costs: two processes pass one byte back and forth through pipes, 20,000 round trips
+# (perl is in every Debian). The stack hands every request from thread to thread and process to process, so phases with
+# small batches (the open-loop steps of phase 4) pay this per request: on 2026-12-01 this sandbox measured 70-90 µs
+# (8.5 µs with both processes pinned to one core), and the ingress spent ~550 µs of CPU per webhook at 500/s against
+# ~85 µs at its closed-loop maximum.
+wakeup_us() {
+  perl -MTime::HiRes=time -e 'pipe(my $r1, my $w1); pipe(my $r2, my $w2); my ($n, $b) = (20000, "");
+    my $pid = fork(); if (!$pid) { for (1..$n) { sysread($r1, $b, 1); syswrite($w2, "x"); } exit 0; }
+    my $t = time; for (1..$n) { syswrite($w1, "x"); sysread($r2, $b, 1); } my $d = time - $t;
+    waitpid($pid, 0); printf "%.1f\n", $d / $n * 1e6;'
+}
+wakeup_before="$(wakeup_us)"
 
 ingress_pid="" plain_pid="" durable_pid="" vacuum_watch_pid=""
 worker_pids=()
@@ -572,7 +584,7 @@ table="$work/table.md"
 commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' 2>/dev/null || echo "+uncommitted")"
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 memory="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; a system call ${syscall_before} ns (dd, 1-byte blocks); run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1) (shared_buffers $(sql 'SHOW shared_buffers'), max_wal_size $(sql 'SHOW max_wal_size'), checkpoint_timeout $(sql 'SHOW checkpoint_timeout')), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-250}, PrefetchCount ${Workers__PrefetchCount:-250}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; relay: DeliveriesPerMessage ${Outbox__DeliveriesPerMessage:-100}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
+header="$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$commit\`, $(nproc) cores ($cpu), $memory RAM; load average $load_before before, $load_after after; a system call ${syscall_before} ns (dd, 1-byte blocks), a wakeup round trip between two processes ${wakeup_before} µs (pipes); run took $(( $(date +%s) - bench_started )) s; PostgreSQL $(sql 'SHOW server_version' | cut -d' ' -f1) (shared_buffers $(sql 'SHOW shared_buffers'), max_wal_size $(sql 'SHOW max_wal_size'), checkpoint_timeout $(sql 'SHOW checkpoint_timeout')), RabbitMQ on the same machine, load generator on the same machine; workers: ConcurrentMessageLimit ${Workers__ConcurrentMessageLimit:-250}, PrefetchCount ${Workers__PrefetchCount:-250}, BatchSize ${Workers__BatchSize:-200}, BatchConcurrency ${Workers__BatchConcurrency:-2}; relay: DeliveriesPerMessage ${Outbox__DeliveriesPerMessage:-100}; logging: the shipped appsettings.json; connection options: ${WEBHOOKS_PG_OPTIONS:-Npgsql defaults}."
 echo
 echo "$header"
 echo
