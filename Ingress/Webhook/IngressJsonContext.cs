@@ -9,7 +9,7 @@ public sealed record ErrorResponse(string Error, string Detail);
 
 public sealed record SmartsheetChallengeResponse(string SmartsheetHookResponse);
 
-/// <summary>Source-generated serialisation for the answers on the hot path.</summary>
+/// <summary>Source-generated serialisation for the webhook endpoint's answers (the 200 is written by <c>WebhookResults.Accepted</c>).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

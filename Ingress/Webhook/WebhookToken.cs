@@ -16,19 +16,30 @@ public static class WebhookToken
 
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
-    public static byte[] Hash(string token) => SHA256.HashData(Encoding.ASCII.GetBytes(token));
+    /// <summary>What is stored of a well-formed token: the SHA-256 of its lower-case form.</summary>
+    public static byte[] Hash(string token)
+    {
+        var hash = new byte[SHA256.HashSizeInBytes];
+        Hash(token, hash);
+        return hash;
+    }
 
     /// <summary>
-    /// The hash of a well-formed token (either case), in upper-case hex, written without allocating: every webhook request
-    /// is looked up by it.
+    /// The same hash in upper-case hex, as the ingress's directory keys integrations, written without allocating: every
+    /// webhook request is looked up by it.
     /// </summary>
     public static void HashHex(string token, Span<char> destination)
     {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(token, hash);
+        Convert.TryToHexString(hash, destination, out _);
+    }
+
+    private static void Hash(string token, Span<byte> destination)
+    {
         Span<byte> lowered = stackalloc byte[Length];
         Ascii.ToLower(token, lowered, out _);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(lowered, hash);
-        Convert.TryToHexString(hash, destination, out _);
+        SHA256.HashData(lowered, destination);
     }
 
     /// <summary>Cheap shape check before any lookup: 32 hex characters.</summary>

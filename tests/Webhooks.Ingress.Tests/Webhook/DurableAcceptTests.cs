@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Npgsql;
 using Webhooks.Contracts;
 
 namespace Webhooks.Ingress.Tests.Webhook;
@@ -103,5 +102,4 @@ public sealed class DurableAcceptTests
             Assert.That(stored.Select(d => d.Id), Does.Contain(first));
         });
     }
-
 }
