@@ -15,6 +15,8 @@
 #
 # Settings (environment):
 #   BENCH_DURATION=30 BENCH_WARMUP=10 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
+#   BENCH_WARMUP_MAX=60         each wrk run's warm-up goes on in 5 s slices after BENCH_WARMUP while the endpoint's CPU per
+#                               request still falls by more than a tenth a slice (the runtime still recompiling hot code), up to this
 #   BENCH_CEILING_WRITERS=2     COPY writers of the durable-write ceiling and of the raw COPY run (the ingress has 2)
 #   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15 BENCH_HALF_WARMUP=3                               the ingress at half its measured maximum, after
@@ -47,6 +49,7 @@ source "$root/deploy/services/env.sh"
 
 duration="${BENCH_DURATION:-30}"
 warmup="${BENCH_WARMUP:-10}"
+warmup_max="${BENCH_WARMUP_MAX:-60}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
 ceiling_seconds="${BENCH_CEILING_SECONDS:-10}"
@@ -278,6 +281,25 @@ next_base() { id_base=$((id_base + 100000000)); }
 wrk_run() { # url seconds (call next_base first: this runs in a subshell)
   wrk -t"$threads" -c"$connections" -d"$2s" --timeout 10s -s "$root/deploy/bench/ingress.lua" "$1" -- "$tokens" "$template" "$id_base" "$issues" | grep '^WRK '
 }
+# A fresh .NET process runs its hot code first as precompiled (ReadyToRun), then instrumented, then recompiled (tiered
+# compilation with PGO): on a slow machine the ingress took ~35 s of this load to settle (CPU per request 418 → 77 µs in
+# 5 s slices) and the slim ceiling endpoint ~30 s (183 → 58 µs), so a fixed 10 s warm-up measured the ingress's warm-up
+# tail against a settled ceiling. Each endpoint gets the same rule: at least BENCH_WARMUP seconds, then 5 s slices until
+# one costs no more than a tenth less CPU per request than the one before, at most BENCH_WARMUP_MAX seconds.
+warm_up() { # url pid; sets warmed (seconds of warm-up)
+  local slice=$warmup cost last="" t0 out n
+  warmed=0
+  while :; do
+    t0=$(ticks "$2")
+    next_base; out=$(wrk_run "$1" "$slice")
+    warmed=$((warmed + slice))
+    n=$(kv "$out" requests)
+    cost=$(calc "($(ticks "$2") - $t0) / (${n:-0} > 0 ? $n : 1)")
+    if [ -n "$last" ] && awk "BEGIN { exit !($cost >= 0.9 * $last) }"; then break; fi
+    [ $((warmed + 5)) -le "$warmup_max" ] || break
+    last=$cost slice=5
+  done
+}
 # The outbox table holds exactly what the relay has not sent; a count on deliveries by status would scan (and prune) the
 # whole table inside the measurement.
 unpublished() { sql "SELECT count(*) FROM outbox"; }
@@ -290,8 +312,9 @@ wait_zero() { # seconds command [args]: until the command prints 0, once a secon
 wait_published() { wait_zero "$1" unpublished; } # seconds; prints how long the relay took
 
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
-log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}s warm-up + ${duration}s"
-next_base; wrk_run "$ingress_url" "$warmup" >/dev/null
+log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}-${warmup_max}s warm-up + ${duration}s"
+warm_up "$ingress_url" "$ingress_pid"; ingress_warmed=$warmed
+log "   warmed up for ${ingress_warmed}s"
 s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
 trace "$ingress_pid" ingress-wrk
 next_base; ingress=$(wrk_run "$ingress_url" "$duration")
@@ -308,12 +331,12 @@ log "   the outbox relay had published everything ${relay_lag}s after the run; p
 superuser_sql "CHECKPOINT" >/dev/null
 
 log "2. ceilings: plain Kestrel endpoint and durable endpoint (same wrk load), raw COPY into a scratch table"
-next_base; wrk_run "$plain_url" "$warmup" >/dev/null
+warm_up "$plain_url" "$plain_pid"; plain_warmed=$warmed
 s0=$(stat_now)
 next_base; plain=$(wrk_run "$plain_url" "$duration")
 plain_cpu=$(cpu_since "$s0")
 log "   plain: $plain ($plain_cpu)"
-next_base; wrk_run "$durable_url" "$warmup" >/dev/null
+warm_up "$durable_url" "$durable_pid"; durable_warmed=$warmed
 s0=$(stat_now); d0=$(ticks "$durable_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); read -r wb0 ws0 <<<"$(wal)"
 next_base; durable=$(wrk_run "$durable_url" "$duration")
 durable_cpu=$(cpu_since "$s0")
@@ -555,11 +578,11 @@ table="$work/table.md"
 {
   echo "| # | Measurement | Result | Target | |"
   echo "|---|---|---|---|---|"
-  printf '| 1 | Ingress, wrk %s conn × %ss | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms | | |\n' "$connections" "$duration" "$ingress_rps" "$(ms "$(kv "$ingress" p50_us)")" "$ingress_p99" "$(ms "$(kv "$ingress" max_us)")"
+  printf '| 1 | Ingress, wrk %s conn × %ss after %ss of warm-up | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms | | |\n' "$connections" "$duration" "$ingress_warmed" "$ingress_rps" "$(ms "$(kv "$ingress" p50_us)")" "$ingress_p99" "$(ms "$(kv "$ingress" max_us)")"
   printf '| 1 | Cost per accepted webhook (wrk run + relay catching up); machine during the run | %s; %s | | |\n' "$ingress_cost" "$ingress_cpu"
   printf '| 1 | Ingress non-2xx / socket errors | %s | 0 | %s |\n' "$non2xx" "$(yes_no "$non2xx == 0")"
-  printf '| 2 | Plain Kestrel endpoint, same wrk load | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
-  printf '| 2 | Durable-write ceiling, same wrk load: Kestrel + group-commit binary COPY into a scratch table (%s writers), 200 after the commit | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s non-2xx / socket errors; %s rows per commit; per request: %s; %s | | |\n' "$ceiling_writers" "$durable_rps" "$(ms "$(kv "$durable" p50_us)")" "$durable_p99" "$(ms "$(kv "$durable" max_us)")" "$durable_errors" "$(kv "$durable_batches" mean_batch)" "$durable_cost" "$durable_cpu"
+  printf '| 2 | Plain Kestrel endpoint, same wrk load (after %ss of warm-up) | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_warmed" "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
+  printf '| 2 | Durable-write ceiling, same wrk load (after %ss of warm-up): Kestrel + group-commit binary COPY into a scratch table (%s writers), 200 after the commit | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s non-2xx / socket errors; %s rows per commit; per request: %s; %s | | |\n' "$durable_warmed" "$ceiling_writers" "$durable_rps" "$(ms "$(kv "$durable" p50_us)")" "$durable_p99" "$(ms "$(kv "$durable" max_us)")" "$durable_errors" "$(kv "$durable_batches" mean_batch)" "$durable_cost" "$durable_cpu"
   printf '| 2 | Raw COPY rate, no HTTP (informational): %s rows × %s writers, commit per batch, %ss | %s rows/s; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_seconds" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$(kv "$ceiling" commit_p99_ms)" "$ceiling_cpu"
   printf '| 2 | Ingress / durable-write ceiling (req/s) | **%s** | ≥ 0.8 | %s |\n' "$ratio" "$(yes_no "$ratio >= 0.8")"
   printf '| 2 | Ingress p99 / durable-write ceiling p99 | %.1f ms / %.1f ms | ≤ 2× | %s |\n' "$ingress_p99" "$durable_p99" "$(yes_no "$ingress_p99 <= 2 * $durable_p99")"
