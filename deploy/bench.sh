@@ -15,8 +15,8 @@
 #
 # Settings (environment):
 #   BENCH_DURATION=30 BENCH_WARMUP=10 BENCH_CONNECTIONS=64 BENCH_THREADS=2   wrk runs (phases 1 and 2)
-#   BENCH_WARMUP_MAX=60         each wrk run's warm-up goes on in 5 s slices after BENCH_WARMUP while the endpoint's CPU per
-#                               request still falls by more than a tenth a slice (the runtime still recompiling hot code), up to this
+#   BENCH_WARMUP_MAX=60         each wrk run's warm-up goes on in 5 s slices after BENCH_WARMUP until two slices in a row are
+#                               not a tenth cheaper per request than the cheapest before (the runtime done recompiling hot code), up to this
 #   BENCH_CEILING_WRITERS=2     COPY writers of the durable-write ceiling and of the raw COPY run (the ingress has 2)
 #   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
 #   BENCH_HALF_SECONDS=15 BENCH_HALF_WARMUP=3                               the ingress at half its measured maximum, after
@@ -285,19 +285,22 @@ wrk_run() { # url seconds (call next_base first: this runs in a subshell)
 # compilation with PGO): on a slow machine the ingress took ~35 s of this load to settle (CPU per request 418 → 77 µs in
 # 5 s slices) and the slim ceiling endpoint ~30 s (183 → 58 µs), so a fixed 10 s warm-up measured the ingress's warm-up
 # tail against a settled ceiling. Each endpoint gets the same rule: at least BENCH_WARMUP seconds, then 5 s slices until
-# one costs no more than a tenth less CPU per request than the one before, at most BENCH_WARMUP_MAX seconds.
-warm_up() { # url pid; sets warmed (seconds of warm-up)
-  local slice=$warmup cost last="" t0 out n
-  warmed=0
+# two in a row cost no more than a tenth less CPU per request than the cheapest before them (one slow slice of a shared
+# machine does not end it), at most BENCH_WARMUP_MAX seconds.
+warm_up() { # url pid; sets warmed (seconds of warm-up) and warm_costs (µs per request of each slice)
+  local slice=$warmup cost best="" flat=0 t0 out n
+  warmed=0 warm_costs=""
   while :; do
     t0=$(ticks "$2")
     next_base; out=$(wrk_run "$1" "$slice")
     warmed=$((warmed + slice))
     n=$(kv "$out" requests)
-    cost=$(calc "($(ticks "$2") - $t0) / (${n:-0} > 0 ? $n : 1)")
-    if [ -n "$last" ] && awk "BEGIN { exit !($cost >= 0.9 * $last) }"; then break; fi
-    [ $((warmed + 5)) -le "$warmup_max" ] || break
-    last=$cost slice=5
+    cost=$(calc "int(($(ticks "$2") - $t0) * 10000 / (${n:-0} > 0 ? $n : 1))")
+    warm_costs="${warm_costs:+$warm_costs, }$cost"
+    if [ -z "$best" ] || [ $((cost * 10)) -lt $((best * 9)) ]; then flat=0; else flat=$((flat + 1)); fi
+    [ -z "$best" ] || [ "$cost" -lt "$best" ] && best=$cost
+    [ "$flat" -lt 2 ] && [ $((warmed + 5)) -le "$warmup_max" ] || break
+    slice=5
   done
 }
 # The outbox table holds exactly what the relay has not sent; a count on deliveries by status would scan (and prune) the
@@ -314,7 +317,7 @@ wait_published() { wait_zero "$1" unpublished; } # seconds; prints how long the 
 # --- 1. ingress, 2. ceilings -----------------------------------------------------------------------------------------
 log "1. ingress: wrk ${threads} threads, ${connections} connections, ${warmup}-${warmup_max}s warm-up + ${duration}s"
 warm_up "$ingress_url" "$ingress_pid"; ingress_warmed=$warmed
-log "   warmed up for ${ingress_warmed}s"
+log "   warmed up for ${ingress_warmed}s (µs of CPU per request in each slice: $warm_costs)"
 s0=$(stat_now); i0=$(ticks "$ingress_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); r0=$(rabbit_ticks); read -r wb0 ws0 <<<"$(wal)"
 trace "$ingress_pid" ingress-wrk
 next_base; ingress=$(wrk_run "$ingress_url" "$duration")
@@ -332,11 +335,13 @@ superuser_sql "CHECKPOINT" >/dev/null
 
 log "2. ceilings: plain Kestrel endpoint and durable endpoint (same wrk load), raw COPY into a scratch table"
 warm_up "$plain_url" "$plain_pid"; plain_warmed=$warmed
+log "   plain: warmed up for ${plain_warmed}s (µs of CPU per request in each slice: $warm_costs)"
 s0=$(stat_now)
 next_base; plain=$(wrk_run "$plain_url" "$duration")
 plain_cpu=$(cpu_since "$s0")
 log "   plain: $plain ($plain_cpu)"
 warm_up "$durable_url" "$durable_pid"; durable_warmed=$warmed
+log "   durable: warmed up for ${durable_warmed}s (µs of CPU per request in each slice: $warm_costs)"
 s0=$(stat_now); d0=$(ticks "$durable_pid"); p0=$(pg_ticks); b0=$(pg_bench_ticks); read -r wb0 ws0 <<<"$(wal)"
 next_base; durable=$(wrk_run "$durable_url" "$duration")
 durable_cpu=$(cpu_since "$s0")
