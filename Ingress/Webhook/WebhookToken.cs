@@ -35,10 +35,14 @@ public static class WebhookToken
         Convert.TryToHexString(hash, destination, out _);
     }
 
+    /// <summary>Only a well-formed token has a hash: anything else would hash a partly filled buffer, so it throws.</summary>
     private static void Hash(string token, Span<byte> destination)
     {
         Span<byte> lowered = stackalloc byte[Length];
-        Ascii.ToLower(token, lowered, out _);
+        if (Ascii.ToLower(token, lowered, out var written) != OperationStatus.Done || written != Length)
+        {
+            throw new ArgumentException($"A webhook token is {Length} ASCII characters.", nameof(token));
+        }
         SHA256.HashData(lowered, destination);
     }
 
