@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
@@ -25,19 +26,20 @@ public sealed class TargetResolver(WebhooksDbContext db)
             return found;
         }
 
+        // Driven by the external ids (one lookup each on the index that starts with them): given as two lists, ids and
+        // accounts, PostgreSQL looked every id up once per integration of the accounts (integrations × ids).
         var externalIds = items.Select(i => i.ExternalItemId).Distinct().ToArray();
         var accountIds = items.Select(i => i.Integration.AccountId).Distinct().ToArray();
-        var linked = await (
-            from link in db.Links
-            join linking in db.Integrations on link.IntegrationId equals linking.Id
-            join record in db.Records on link.RecordId equals record.Id
-            join product in db.Products on record.ProductId equals product.Id
-            where externalIds.Contains(link.ExternalId)
-                && accountIds.Contains(linking.AccountId)
-                && product.AccountId == linking.AccountId
-                && !record.Deleted
-            select new { link.ExternalId, linking.AccountId, linking.Provider, linking.Version, RecordId = record.Id, record.ProductId })
-            .ToListAsync(cancellationToken);
+        var linked = await db.Database.SqlQuery<LinkedRecord>($"""
+            SELECT l.external_id AS "ExternalId", i.account_id AS "AccountId", i.provider AS "ProviderName", i.version AS "Version",
+                   r.id AS "RecordId", r.product_id AS "ProductId"
+              FROM unnest({externalIds}) AS k(external_id)
+              JOIN links l ON l.external_id = k.external_id
+              JOIN integrations i ON i.id = l.integration_id
+              JOIN records r ON r.id = l.record_id
+              JOIN products p ON p.id = r.product_id
+             WHERE i.account_id = ANY({accountIds}) AND p.account_id = i.account_id AND NOT r.deleted
+            """).ToListAsync(cancellationToken);
         if (linked.Count == 0)
         {
             return found;
@@ -53,12 +55,13 @@ public sealed class TargetResolver(WebhooksDbContext db)
             .Select(m => (m.ProductId, m.UserId))
             .ToHashSet();
 
+        var linkedByItem = linked.ToLookup(l => l.ExternalId);
         var recordIdsByItem = new Dictionary<TargetKey, List<Guid>>();
         foreach (var (integration, externalItemId) in items)
         {
-            var ids = linked
-                .Where(l => l.ExternalId == externalItemId && l.AccountId == integration.AccountId
-                    && l.Provider == integration.Provider && l.Version == integration.Version
+            var provider = integration.Provider.ToWireName();
+            var ids = linkedByItem[externalItemId]
+                .Where(l => l.AccountId == integration.AccountId && l.ProviderName == provider && l.Version == integration.Version
                     && writers.Contains((l.ProductId, integration.RunAsUserId)))
                 .Select(l => l.RecordId)
                 .Distinct()
@@ -86,6 +89,9 @@ public sealed class TargetResolver(WebhooksDbContext db)
         return found;
     }
 }
+
+/// <summary>A record linked to an external item, and the integration the link belongs to.</summary>
+internal sealed record LinkedRecord(string ExternalId, Guid AccountId, string ProviderName, int Version, Guid RecordId, Guid ProductId);
 
 /// <summary>An external item as one integration sees it.</summary>
 public readonly record struct TargetKey(Guid IntegrationId, string ExternalItemId);

@@ -311,16 +311,21 @@ public sealed class DeliveryProcessor(
         {
             return retries;
         }
-        var integrationIds = withSourceId.Select(d => d.IntegrationId).Distinct().ToArray();
-        var sourceIds = withSourceId.Select(d => d.SourceDeliveryId!).Distinct().ToArray();
-        var candidates = await db.Deliveries
-            .Where(d => integrationIds.Contains(d.IntegrationId) && d.SourceDeliveryId != null && sourceIds.Contains(d.SourceDeliveryId))
-            .Select(d => new { d.Id, d.IntegrationId, d.SourceDeliveryId, d.ReceivedAt })
-            .ToListAsync(cancellationToken);
+        // One index lookup per (integration, sender's id) pair: the integrations and the ids given as two lists made
+        // PostgreSQL look up every combination (integrations × ids), a tenth of its CPU per delivery with 8 integrations.
+        var pairs = withSourceId.Select(d => (d.IntegrationId, SourceDeliveryId: d.SourceDeliveryId!)).Distinct().ToList();
+        var integrationIds = pairs.Select(p => p.IntegrationId).ToArray();
+        var sourceIds = pairs.Select(p => p.SourceDeliveryId).ToArray();
+        var candidates = await db.Database.SqlQuery<SenderDelivery>($"""
+            SELECT d.id AS "Id", d.integration_id AS "IntegrationId", d.source_delivery_id AS "SourceDeliveryId", d.received_at AS "ReceivedAt"
+              FROM unnest({integrationIds}, {sourceIds}) AS k(integration_id, source_delivery_id)
+              JOIN deliveries d ON d.integration_id = k.integration_id AND d.source_delivery_id = k.source_delivery_id
+             WHERE d.source_delivery_id IS NOT NULL
+            """).ToListAsync(cancellationToken);
         var bySourceId = candidates.ToLookup(c => (c.IntegrationId, c.SourceDeliveryId));
         foreach (var delivery in withSourceId)
         {
-            var earlier = bySourceId[(delivery.IntegrationId, delivery.SourceDeliveryId)]
+            var earlier = bySourceId[(delivery.IntegrationId, delivery.SourceDeliveryId!)]
                 .FirstOrDefault(c => c.Id != delivery.Id && c.ReceivedAt < delivery.ReceivedAt);
             if (earlier is not null)
             {
@@ -329,6 +334,8 @@ public sealed class DeliveryProcessor(
         }
         return retries;
     }
+
+    private sealed record SenderDelivery(Guid Id, Guid IntegrationId, string SourceDeliveryId, DateTimeOffset ReceivedAt);
 
     internal static Dictionary<string, string> ReadHeaders(string json)
     {

@@ -102,6 +102,27 @@ public sealed class DeliveryBatchTests
     }
 
     [Test]
+    public async Task A_sender_id_another_integration_already_received_is_not_a_retry()
+    {
+        // Sender-assigned ids are unique per sender, not across integrations: the second is looked at, not dismissed.
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var runner = await scenario.CreateWriterAsync("Runner", product);
+        var webhook = await scenario.CreateIntegrationAsync(product, runner);
+        var other = await scenario.CreateIntegrationAsync(product, runner);
+        var record = await scenario.CreateLinkedRecordAsync(product, webhook);
+        var sent = DateTimeOffset.UtcNow;
+        var first = await StoreDeliveryAsync(webhook, CommentCreated("900001", "First"), sourceDeliveryId: "jira-1", receivedAt: sent);
+        var second = await StoreDeliveryAsync(other, CommentCreated("900002", "Second"), sourceDeliveryId: "jira-1", receivedAt: sent.AddSeconds(1));
+
+        var outcomes = await ProcessTogetherAsync(first, second);
+
+        Assert.That(outcomes[first.Id], Is.EqualTo(new DeliveryOutcome(DeliveryStatus.Processed, null, Applied: 1)));
+        Assert.That(outcomes[second.Id], Is.EqualTo(new DeliveryOutcome(DeliveryStatus.Processed, null, Applied: 1)));
+        Assert.That((await CommentsOnAsync(record)).Select(c => c.Body), Is.EquivalentTo(new[] { "First", "Second" }));
+    }
+
+    [Test]
     public async Task Changes_to_one_record_in_the_same_batch_keep_the_newest_value()
     {
         var scenario = await CreateAsync();

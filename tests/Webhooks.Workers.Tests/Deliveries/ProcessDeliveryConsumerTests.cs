@@ -131,6 +131,24 @@ public sealed class ProcessDeliveryConsumerTests
     }
 
     [Test]
+    public async Task Jira_webhook_never_changes_a_record_linked_to_the_same_item_id_through_another_provider()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var runAs = await scenario.CreateWriterAsync("Runner", product);
+        var jira = await scenario.CreateIntegrationAsync(product, runAs);
+        var gitHub = await scenario.CreateIntegrationAsync(product, runAs, provider: Provider.GitHub);
+        var linkedInJira = await scenario.CreateLinkedRecordAsync(product, jira);
+        var linkedInGitHub = await scenario.CreateLinkedRecordAsync(product, gitHub);
+
+        var delivery = await DeliverFixtureAsync(jira, "comment_created.json");
+
+        Assert.That(await CommentsOnAsync(linkedInJira), Has.Count.EqualTo(1));
+        Assert.That(await CommentsOnAsync(linkedInGitHub), Is.Empty);
+        Assert.That((delivery.Applied, delivery.NoTarget), Is.EqualTo((1, 0)));
+    }
+
+    [Test]
     public async Task Changing_the_run_as_user_attributes_later_changes_to_the_new_user_with_the_new_users_permissions()
     {
         var scenario = await CreateAsync();
