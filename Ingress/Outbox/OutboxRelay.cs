@@ -35,6 +35,13 @@ public sealed partial class OutboxRelay(
     /// <summary>The relay's statements are planned with the table sizes of the moment, never from a plan cached earlier.</summary>
     private const string CustomPlan = "SET LOCAL plan_cache_mode TO force_custom_plan";
 
+    // The outbox is mostly empty and mostly dead rows: each row is deleted milliseconds after its insert, so under load it
+    // spans ~200 pages between two vacuums. Estimated from a few live rows, a sequential scan (and a sort) looked cheaper
+    // than the primary key, and every claim and every delete read all those pages (~0.9 ms a claim; at 500 webhooks/s
+    // the relay's statements took 49 µs per webhook in pg_stat_statements, 6 µs with the key). The key's order is the
+    // claim's order and its dead entries are skipped once marked, so it is the better path at any size.
+    private const string IndexOnly = "SET LOCAL enable_seqscan TO off";
+
     /// <summary>Something was committed: run a pass now rather than at the next sweep.</summary>
     public void Notify()
     {
@@ -191,6 +198,7 @@ public sealed partial class OutboxRelay(
             BatchCommands =
             {
                 new NpgsqlBatchCommand(CustomPlan),
+                new NpgsqlBatchCommand(IndexOnly),
                 new NpgsqlBatchCommand("""
                     SELECT id, delivery_ids, integration_ids, providers, received_ats, trace_parents, attempts
                     FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
