@@ -312,7 +312,7 @@ public sealed class DeliveryProcessor(
             return retries;
         }
         // One index lookup per (integration, sender's id) pair: the integrations and the ids given as two lists made
-        // PostgreSQL look up every combination (integrations × ids), a tenth of its CPU per delivery with 8 integrations.
+        // PostgreSQL look up every combination (integrations × ids), a tenth of its time per delivery with 8 integrations.
         var pairs = withSourceId.Select(d => (d.IntegrationId, SourceDeliveryId: d.SourceDeliveryId!)).Distinct().ToList();
         var integrationIds = pairs.Select(p => p.IntegrationId).ToArray();
         var sourceIds = pairs.Select(p => p.SourceDeliveryId).ToArray();
