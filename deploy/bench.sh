@@ -289,7 +289,7 @@ wrk_run() { # url seconds (call next_base first: this runs in a subshell)
 # machine does not end it), at most BENCH_WARMUP_MAX seconds.
 settle() { # min max command pid...: runs "command seconds" (it prints how many requests it made) in slices; sets warmed
   # (seconds of warm-up) and warm_costs (µs of the pids' CPU per request in each slice)
-  local min=$1 max=$2 run=$3 slice=$1 cost best="" flat=0 t0 n
+  local slice=$1 max=$2 run=$3 cost best="" flat=0 t0 n
   shift 3
   warmed=0 warm_costs=""
   while :; do
@@ -413,8 +413,6 @@ for replicas in 1 2; do
   drain_hwm[$replicas]=$hwm
   drain_cpu[$replicas]=$(cpu_since "$s0")
   w1=$(ticks "${worker_pids[@]}"); p1=$(pg_ticks); b1=$(pg_bench_ticks); r1=$(rabbit_ticks); read -r wb1 ws1 <<<"$(wal)"
-  done_count=$(sql "SELECT count(*) FROM deliveries WHERE received_at >= '$since' AND status NOT IN ('accepted', 'queued')")
-  drain_cost[$replicas]="worker $(per_item "$w1" "$done_count") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$done_count"), RabbitMQ $(per_item $((r1 - r0)) "$done_count") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($done_count > 0 ? $done_count : 1))") B"
   stop_workers
   result=$(sql "SELECT count(*) FILTER (WHERE status NOT IN ('accepted', 'queued')),
                        count(*) FILTER (WHERE status = 'processed' AND applied > 0),
@@ -422,6 +420,7 @@ for replicas in 1 2; do
                        round(extract(epoch FROM max(processed_at) - '$started_at'::timestamptz)::numeric, 1)
                 FROM deliveries WHERE received_at >= '$since'")
   IFS='|' read -r finished applied rate took <<<"$result"
+  drain_cost[$replicas]="worker $(per_item "$w1" "$finished") µs, $(pg_cost "$p0" "$p1" "$b0" "$b1" "$finished"), RabbitMQ $(per_item $((r1 - r0)) "$finished") µs CPU; WAL $(calc "int(($wb1 - $wb0) / ($finished > 0 ? $finished : 1))") B"
   drain_rate[$replicas]=$rate
   drain_applied[$replicas]="$applied/$drain_count"
   drain_time[$replicas]="${took} s after the workers started"

@@ -90,7 +90,10 @@ public sealed class TargetResolver(WebhooksDbContext db)
     }
 }
 
-/// <summary>A record linked to an external item, and the integration the link belongs to.</summary>
+/// <summary>
+/// A record linked to an external item, and the integration the link belongs to. The provider stays its stored wire name:
+/// a raw <c>SqlQuery</c> type does not get the model's <see cref="Provider"/> converter (it reads the text as a number).
+/// </summary>
 internal sealed record LinkedRecord(string ExternalId, Guid AccountId, string ProviderName, int Version, Guid RecordId, Guid ProductId);
 
 /// <summary>An external item as one integration sees it.</summary>

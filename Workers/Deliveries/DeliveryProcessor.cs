@@ -320,7 +320,6 @@ public sealed class DeliveryProcessor(
             SELECT d.id AS "Id", d.integration_id AS "IntegrationId", d.source_delivery_id AS "SourceDeliveryId", d.received_at AS "ReceivedAt"
               FROM unnest({integrationIds}, {sourceIds}) AS k(integration_id, source_delivery_id)
               JOIN deliveries d ON d.integration_id = k.integration_id AND d.source_delivery_id = k.source_delivery_id
-             WHERE d.source_delivery_id IS NOT NULL
             """).ToListAsync(cancellationToken);
         var bySourceId = candidates.ToLookup(c => (c.IntegrationId, c.SourceDeliveryId));
         foreach (var delivery in withSourceId)
