@@ -190,16 +190,33 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             waiter.Outcome.TrySetCanceled();
             return;
         }
+        await CountFailedAttemptsAsync([waiter]);
+        waiter.Outcome.TrySetException(failure);
+    }
+
+    /// <summary>
+    /// A failed attempt rolled back with its transaction (or never began one): counted in a statement of its own, so the
+    /// delivery log and a dead letter show every attempt. Not when the worker is stopping: the message goes back unacked.
+    /// </summary>
+    private async Task CountFailedAttemptsAsync(IReadOnlyList<Waiter> failed)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
         try
         {
             await using var scope = _scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().CountAttemptsAsync([waiter.DeliveryId], _stopping.Token);
+            await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>()
+                .CountAttemptsAsync([.. failed.Select(w => w.DeliveryId)], _stopping.Token);
         }
         catch (Exception e)
         {
-            Log.AttemptNotCounted(_logger, waiter.DeliveryId, e.GetType().Name);
+            foreach (var waiter in failed)
+            {
+                Log.AttemptNotCounted(_logger, waiter.DeliveryId, e.GetType().Name);
+            }
         }
-        waiter.Outcome.TrySetException(failure);
     }
 
     private void Track(Task task)
@@ -256,16 +273,18 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes;
             try
             {
-                outcomes = await RunTransactionAsync(batch, countAttempt: true);
+                outcomes = await RunTransactionAsync(batch);
             }
             catch (Exception e) when (batch.Count > 1 && !_stopping.IsCancellationRequested)
             {
+                // Nothing of the batch was counted: each is counted by its own run.
                 Log.BatchFailed(_logger, batch.Count, e.GetType().Name);
                 await ProcessOneByOneAsync(batch);
                 return;
             }
             catch (Exception e)
             {
+                await CountFailedAttemptsAsync(batch);
                 foreach (var waiter in batch)
                 {
                     waiter.Outcome.TrySetException(e);
@@ -291,17 +310,17 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             }
             try
             {
-                // The batch already counted this attempt.
-                Complete([waiter], await RunTransactionAsync([waiter], countAttempt: false));
+                Complete([waiter], await RunTransactionAsync([waiter]));
             }
             catch (Exception e)
             {
+                await CountFailedAttemptsAsync([waiter]);
                 waiter.Outcome.TrySetException(e);
             }
         }
     }
 
-    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Waiter> batch, bool countAttempt)
+    private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Waiter> batch)
     {
         // A scope (and so a DbContext and an applier) per transaction: a retry must not see what a failed one tracked.
         await using var scope = _scopes.CreateAsyncScope();
@@ -319,7 +338,7 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
                 sentAt.TryAdd(waiter.DeliveryId, sent);
             }
         }
-        return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], countAttempt, fetched, sentAt, _stopping.Token);
+        return await processor.ProcessManyAsync([.. batch.Select(w => w.DeliveryId)], fetched, sentAt, _stopping.Token);
     }
 
     private static void Complete(IReadOnlyList<Waiter> batch, IReadOnlyDictionary<Guid, DeliveryOutcome> outcomes)

@@ -5,7 +5,8 @@ namespace Webhooks.Testing;
 /// <summary>
 /// Test-only faults, made in the run's database itself so the worker has no seam for them: a trigger on the
 /// applied-changes ledger raises a serialization failure (SQLSTATE 40001, a real transient NpgsqlException) or sleeps,
-/// for a chosen delivery while its attempt count is within a limit, or for every delivery of a chosen integration (so a
+/// for a chosen delivery while its count of earlier attempts is under a limit (an attempt is counted with its outcome, or
+/// after it failed), or for every delivery of a chosen integration (so a
 /// delivery the sender posts fails before anyone knows its id) until the integration is healed. One test database per
 /// test process, so <see cref="InstallAsync"/> remembers it.
 /// </summary>
@@ -31,8 +32,10 @@ public static class FailureInjection
                 FROM test_injected_faults f JOIN deliveries d ON d.id = f.delivery_id
                WHERE f.delivery_id = NEW.delivery_id;
               IF FOUND THEN
+                -- Until the transaction ends, so a test can see that an attempt is under way (WaitUntilAttemptingAsync).
+                PERFORM set_config('application_name', 'attempting ' || NEW.delivery_id, true);
                 PERFORM pg_sleep(fault.sleep_seconds);
-                IF fault.attempts <= fault.failing_attempts THEN
+                IF fault.attempts < fault.failing_attempts THEN
                   RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
                 END IF;
               ELSIF EXISTS (SELECT FROM test_failing_integrations i JOIN deliveries d ON d.integration_id = i.integration_id
@@ -54,6 +57,21 @@ public static class FailureInjection
     public static Task SlowDownAsync(Guid deliveryId, TimeSpan delay) =>
         ExecuteAsync("INSERT INTO test_injected_faults (delivery_id, sleep_seconds) VALUES ($1, $2)", deliveryId, delay.TotalSeconds);
 
+    /// <summary>
+    /// Waits until an attempt of a delivery slowed down by <see cref="SlowDownAsync"/> is inside its transaction (a worker's
+    /// session then names it; the delivery itself shows nothing until the attempt ends).
+    /// </summary>
+    public static Task WaitUntilAttemptingAsync(Guid deliveryId) =>
+        Eventually.HoldsAsync($"a worker to be inside an attempt of delivery {deliveryId}", async () =>
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1)", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = $"attempting {deliveryId}" });
+            return (bool)(await command.ExecuteScalarAsync())!;
+        });
+
     /// <summary>Every attempt of every delivery of the integration fails with a transient database error, until <see cref="HealIntegrationAsync"/>.</summary>
     public static Task FailIntegrationAsync(Guid integrationId) =>
         ExecuteAsync("INSERT INTO test_failing_integrations (integration_id) VALUES ($1) ON CONFLICT DO NOTHING", integrationId);
@@ -61,10 +79,12 @@ public static class FailureInjection
     public static Task HealIntegrationAsync(Guid integrationId) =>
         ExecuteAsync("DELETE FROM test_failing_integrations WHERE integration_id = $1", integrationId);
 
+    private static string ConnectionString =>
+        _connectionString ?? throw new InvalidOperationException("FailureInjection.InstallAsync was not called for this run's database.");
+
     private static async Task ExecuteAsync(string sql, params object[] values)
     {
-        var connectionString = _connectionString ?? throw new InvalidOperationException("FailureInjection.InstallAsync was not called for this run's database.");
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var value in values)

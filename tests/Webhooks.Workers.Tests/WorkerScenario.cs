@@ -151,10 +151,6 @@ public sealed class WorkerScenario
         return delivery;
     }
 
-    /// <summary>Waits until a worker has counted an attempt of the delivery (it is then inside its transaction).</summary>
-    public static Task WaitForAttemptAsync(Guid deliveryId) =>
-        Eventually.GetAsync($"a worker to pick up delivery {deliveryId}", () => ReadAsync(deliveryId), delivery => delivery.Attempts > 0);
-
     /// <summary>Store, send through the broker, and wait until a worker has recorded an outcome.</summary>
     public static async Task<Delivery> DeliverAsync(Integration integration, byte[] body, WorkerApplication? worker = null)
     {

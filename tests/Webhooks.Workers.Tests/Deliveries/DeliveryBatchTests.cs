@@ -37,7 +37,7 @@ public sealed class DeliveryBatchTests
     {
         await using var scope = _services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>()
-            .ProcessManyAsync([.. deliveries.Select(d => d.Id)], countAttempt: true, CancellationToken.None);
+            .ProcessManyAsync([.. deliveries.Select(d => d.Id)], CancellationToken.None);
     }
 
     private static byte[] CommentCreated(string commentId, string body) => JiraPayloads.Edit("comment_created.json", json =>
@@ -173,7 +173,7 @@ public sealed class DeliveryBatchTests
         var batches = _services.GetRequiredService<DeliveryGroupCommit>();
 
         var slowOutcome = batches.ProcessAsync(slow.Id, slow.Provider, CancellationToken.None);
-        await WaitForAttemptAsync(slow.Id);
+        await FailureInjection.WaitUntilAttemptingAsync(slow.Id);
         var outcomes = queued.Select(d => batches.ProcessAsync(d.Id, d.Provider, CancellationToken.None)).ToList();
 
         Assert.That((await slowOutcome).Status, Is.EqualTo(DeliveryStatus.Processed));

@@ -64,7 +64,7 @@ public sealed class RetryTests
         await FailureInjection.SlowDownAsync(delivery.Id, TimeSpan.FromSeconds(2));
 
         await worker.SendAsync(delivery);
-        await WaitForAttemptAsync(delivery.Id);
+        await FailureInjection.WaitUntilAttemptingAsync(delivery.Id);
         await worker.DisposeAsync();
 
         await using var db = NewContext();

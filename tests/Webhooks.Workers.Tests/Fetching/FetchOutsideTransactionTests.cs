@@ -110,7 +110,7 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
         await using var services = Pipeline();
         await using var scope = services.CreateAsyncScope();
 
-        var outcomes = await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().ProcessManyAsync([.. deliveries.Select(d => d.Id)], countAttempt: true, CancellationToken.None);
+        var outcomes = await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>().ProcessManyAsync([.. deliveries.Select(d => d.Id)], CancellationToken.None);
 
         Assert.That(outcomes.Values.Select(o => (o.Status, o.Applied)), Is.All.EqualTo((DeliveryStatus.Processed, 1)));
         Assert.That(Api.CountOf($"tasks/{TaskGid}"), Is.EqualTo(1));
