@@ -48,7 +48,15 @@ public sealed class DeliveryProcessor(
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            await CountAttemptsAsync([deliveryId], CancellationToken.None);
+            try
+            {
+                await CountAttemptsAsync([deliveryId], CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The caller must see why the attempt failed, not why it could not be counted (likely the same outage).
+                Log.AttemptNotCounted(logger, deliveryId, e.GetType().Name);
+            }
             throw;
         }
         return outcomes.TryGetValue(deliveryId, out var outcome)
