@@ -88,17 +88,14 @@ public sealed partial class DeliveryWriter(
         {
             while (true)
             {
-                // null: the queue is completed and empty.
-                var rows = second
-                    ? await WaitForBacklogAsync(connection is null ? Timeout.InfiniteTimeSpan : KeepConnectionWhileIdle)
-                    : await reader.WaitToReadAsync(CancellationToken.None) ? true : null;
-                if (rows is null)
+                var idleAfter = connection is null ? Timeout.InfiniteTimeSpan : KeepConnectionWhileIdle;
+                var wake = second ? await WaitForBacklogAsync(idleAfter) : await WaitForRowsAsync(idleAfter);
+                if (wake == Wake.Done)
                 {
                     break;
                 }
-                if (rows is false)
+                if (wake == Wake.Idle)
                 {
-                    // No backlog for a second: the first writer keeps up alone.
                     connection = await DisposeAsync(connection);
                     continue;
                 }
@@ -142,10 +139,6 @@ public sealed partial class DeliveryWriter(
                     connection = await DisposeAsync(connection);
                     Fail(batch, e);
                 }
-                if (connection is not null && !second && !reader.TryPeek(out _) && !await RowsArriveWithinAsync(KeepConnectionWhileIdle))
-                {
-                    connection = await DisposeAsync(connection);
-                }
             }
         }
         finally
@@ -154,49 +147,60 @@ public sealed partial class DeliveryWriter(
         }
     }
 
+    /// <summary>What ended a writer's wait: rows to write, <c>idleAfter</c> without any, or a completed, empty queue.</summary>
+    private enum Wake { Rows, Idle, Done }
+
+    /// <summary>The first writer's wait: any row.</summary>
+    private async Task<Wake> WaitForRowsAsync(TimeSpan idleAfter)
+    {
+        var reader = _queue.Reader;
+        if (reader.TryPeek(out _))
+        {
+            return Wake.Rows;
+        }
+        using var idle = IdleTimeout(idleAfter);
+        try
+        {
+            return await reader.WaitToReadAsync(idle.Token) ? Wake.Rows : Wake.Done;
+        }
+        catch (OperationCanceledException)
+        {
+            return Wake.Idle;
+        }
+    }
+
     /// <summary>
-    /// The second writer's wait: true when <see cref="BacklogForSecondWriter"/> rows are waiting (or were, when a request
-    /// released <see cref="_backlog"/>), false when <paramref name="wait"/> passed without, null when the queue is
-    /// completed and empty (the first writer drains what is left).
+    /// The second writer's wait: <see cref="BacklogForSecondWriter"/> rows (waiting, or released by a request that saw
+    /// them). A completed queue ends it even with rows left: the first writer drains them.
     /// </summary>
-    private async Task<bool?> WaitForBacklogAsync(TimeSpan wait)
+    private async Task<Wake> WaitForBacklogAsync(TimeSpan idleAfter)
     {
         var reader = _queue.Reader;
         if (reader.Count >= BacklogForSecondWriter)
         {
-            return true;
+            return Wake.Rows;
         }
-        using var timeout = wait == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(wait, clock);
-        var released = _backlog.WaitAsync(timeout.Token);
+        using var idle = IdleTimeout(idleAfter);
+        var released = _backlog.WaitAsync(idle.Token);
         await Task.WhenAny(released, reader.Completion);
         if (reader.Completion.IsCompleted)
         {
-            timeout.Cancel();
-            return null;
+            idle.Cancel();
+            return Wake.Done;
         }
         try
         {
             await released;
-            return true;
+            return Wake.Rows;
         }
         catch (OperationCanceledException)
         {
-            return false;
+            return Wake.Idle;
         }
     }
 
-    private async Task<bool> RowsArriveWithinAsync(TimeSpan wait)
-    {
-        using var timeout = new CancellationTokenSource(wait, clock);
-        try
-        {
-            return await _queue.Reader.WaitToReadAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    private CancellationTokenSource IdleTimeout(TimeSpan after) =>
+        after == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(after, clock);
 
     private static async Task<NpgsqlConnection?> DisposeAsync(NpgsqlConnection? connection)
     {
