@@ -204,19 +204,9 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
         {
             return;
         }
-        try
-        {
-            await using var scope = _scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>()
-                .CountAttemptsAsync([.. failed.Select(w => w.DeliveryId)], _stopping.Token);
-        }
-        catch (Exception e)
-        {
-            foreach (var waiter in failed)
-            {
-                Log.AttemptNotCounted(_logger, waiter.DeliveryId, e.GetType().Name);
-            }
-        }
+        await using var scope = _scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>()
+            .CountFailedAttemptsAsync([.. failed.Select(w => w.DeliveryId)], _stopping.Token);
     }
 
     private void Track(Task task)

@@ -48,15 +48,7 @@ public sealed class DeliveryProcessor(
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                await CountAttemptsAsync([deliveryId], CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                // The caller must see why the attempt failed, not why it could not be counted (likely the same outage).
-                Log.AttemptNotCounted(logger, deliveryId, e.GetType().Name);
-            }
+            await CountFailedAttemptsAsync([deliveryId], CancellationToken.None);
             throw;
         }
         return outcomes.TryGetValue(deliveryId, out var outcome)
@@ -72,7 +64,7 @@ public sealed class DeliveryProcessor(
     /// <summary>
     /// Processes the deliveries in one transaction and returns each one's outcome; ids with no delivery are absent.
     /// The attempt is counted with the outcome, in the same statement; an attempt that fails and rolls back is counted
-    /// by its caller (<see cref="CountAttemptsAsync"/>), which knows whether it will be retried alone. <paramref name="fetched"/>
+    /// by its caller (<see cref="CountFailedAttemptsAsync"/>), which knows whether it will be retried alone. <paramref name="fetched"/>
     /// is what the fetch step read for them (<see cref="DeliveryGroupCommit"/>); null reads it here, also before the
     /// transaction: a sender's API is never called while this batch holds locks. <paramref name="sentAt"/> is when the
     /// relay sent each (its message's send time), recorded as its publish time; one not named there gets the time of
@@ -123,13 +115,24 @@ public sealed class DeliveryProcessor(
 
     /// <summary>
     /// Counts a failed attempt of each delivery still waiting, in its own statement: one whose transaction rolled back
-    /// (and will not be retried alone at once), or whose fetch failed.
+    /// (and will not be retried alone at once), or whose fetch failed. Never throws: a count that fails is logged.
     /// </summary>
-    public Task CountAttemptsAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken)
+    public async Task CountFailedAttemptsAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken)
     {
         var ids = deliveryIds.ToArray();
-        return db.Deliveries.Where(d => ids.Contains(d.Id) && Waiting.Contains(d.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+        try
+        {
+            await db.Deliveries.Where(d => ids.Contains(d.Id) && Waiting.Contains(d.Status))
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The caller must still see why the attempt failed, not why it could not be counted (likely the same outage).
+            foreach (var id in ids)
+            {
+                Log.AttemptNotCounted(logger, id, e.GetType().Name);
+            }
+        }
     }
 
     /// <summary>
