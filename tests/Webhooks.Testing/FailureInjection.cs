@@ -6,9 +6,9 @@ namespace Webhooks.Testing;
 /// Test-only faults, made in the run's database itself so the worker has no seam for them: a trigger on the
 /// applied-changes ledger raises a serialization failure (SQLSTATE 40001, a real transient NpgsqlException) or sleeps,
 /// for a chosen delivery while its count of earlier attempts is under a limit (an attempt is counted with its outcome, or
-/// after it failed), or for every delivery of a chosen integration (so a
-/// delivery the sender posts fails before anyone knows its id) until the integration is healed. One test database per
-/// test process, so <see cref="InstallAsync"/> remembers it.
+/// after it failed), or for every delivery of a chosen integration (so a delivery the sender posts fails before anyone
+/// knows its id) until the integration is healed. One test database per test process, so <see cref="InstallAsync"/>
+/// remembers it.
 /// </summary>
 public static class FailureInjection
 {
@@ -62,15 +62,9 @@ public static class FailureInjection
     /// session then names it; the delivery itself shows nothing until the attempt ends).
     /// </summary>
     public static Task WaitUntilAttemptingAsync(Guid deliveryId) =>
-        Eventually.HoldsAsync($"a worker to be inside an attempt of delivery {deliveryId}", async () =>
-        {
-            await using var connection = new NpgsqlConnection(ConnectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1)", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = $"attempting {deliveryId}" });
-            return (bool)(await command.ExecuteScalarAsync())!;
-        });
+        Eventually.HoldsAsync($"a worker to be inside an attempt of delivery {deliveryId}", async () => (bool)(await ExecuteAsync(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1)",
+            $"attempting {deliveryId}"))!);
 
     /// <summary>Every attempt of every delivery of the integration fails with a transient database error, until <see cref="HealIntegrationAsync"/>.</summary>
     public static Task FailIntegrationAsync(Guid integrationId) =>
@@ -82,7 +76,8 @@ public static class FailureInjection
     private static string ConnectionString =>
         _connectionString ?? throw new InvalidOperationException("FailureInjection.InstallAsync was not called for this run's database.");
 
-    private static async Task ExecuteAsync(string sql, params object[] values)
+    /// <summary>Runs the statement as the database's owner; its first value, if it returns any.</summary>
+    private static async Task<object?> ExecuteAsync(string sql, params object[] values)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
@@ -91,6 +86,6 @@ public static class FailureInjection
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
-        await command.ExecuteNonQueryAsync();
+        return await command.ExecuteScalarAsync();
     }
 }

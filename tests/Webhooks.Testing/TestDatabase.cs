@@ -31,14 +31,14 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>
     /// SQL run as the database's owner, outside the product: what another program (an older version, an administrator,
-    /// a failing server) does to it.
+    /// a failing server) does to it, or what a test reads as the owner; returns its first value, if any.
     /// </summary>
-    public async Task ExecuteAsync(string sql)
+    public async Task<object?> ExecuteAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
+        return await command.ExecuteScalarAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
+using Npgsql;
 using Webhooks.Contracts;
+using Webhooks.Ingress.Webhook;
 
 namespace Webhooks.Ingress.Tests.Webhook;
 
@@ -101,5 +103,45 @@ public sealed class DurableAcceptTests
             Assert.That(stored, Has.Count.EqualTo(1 + answers.Count(a => a == HttpStatusCode.OK)), "every 200 is stored");
             Assert.That(stored.Select(d => d.Id), Does.Contain(first));
         });
+    }
+
+    /// <summary>
+    /// The group commit's second writer stays idle while the first keeps up (a moderate rate gets fuller commits) and
+    /// writes alongside it once webhooks pile up behind its commit.
+    /// </summary>
+    [Test]
+    public async Task A_second_commit_starts_only_once_webhooks_pile_up_behind_the_first()
+    {
+        await using var database = await TestDatabase.CreateAsync("accept");
+        await using var app = await IngressFixture.StartAsync(connectionString: database.ConnectionString);
+        using var client = app.CreateClient();
+        var integration = await app.CreateIntegrationAsync(Provider.Jira);
+        // The first writer's COPY waits on this lock as on a slow commit; so does the second's, once it starts one.
+        await using var holder = new NpgsqlConnection(database.ConnectionString);
+        await holder.OpenAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE deliveries IN SHARE MODE", holder, held))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+        async Task<long> WaitingCopiesAsync() => (long)(await database.ExecuteAsync("""
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY deliveries%'
+            """))!;
+
+        var posts = new List<Task<Guid>> { app.PostJiraCommentAsync(client, integration) };
+        await Eventually.HoldsAsync("the first writer's COPY to wait", async () => await WaitingCopiesAsync() == 1);
+        for (var i = 1; i < DeliveryWriter.BacklogForSecondWriter; i++)
+        {
+            posts.Add(app.PostJiraCommentAsync(client, integration));
+        }
+        await Consistently.HoldsAsync("one COPY at a time below the backlog", async () => await WaitingCopiesAsync() == 1, TimeSpan.FromSeconds(1));
+        posts.Add(app.PostJiraCommentAsync(client, integration));
+        await Eventually.HoldsAsync("the second writer's COPY to wait too", async () => await WaitingCopiesAsync() == 2);
+        await held.CommitAsync();
+
+        var accepted = await Task.WhenAll(posts);
+        Assert.That(accepted.Distinct().Count(), Is.EqualTo(DeliveryWriter.BacklogForSecondWriter + 1), "each answered 200 with its own delivery");
+        Assert.That(await app.DeliveriesOfAsync(integration.Id), Has.Count.EqualTo(DeliveryWriter.BacklogForSecondWriter + 1));
     }
 }
