@@ -12,8 +12,11 @@ namespace Webhooks.Workers.Applying;
 /// </summary>
 public sealed class TargetResolver(WebhooksDbContext db)
 {
+    /// <summary>The stored names of the roles that may write a product's records (owner, contributor).</summary>
+    private static readonly string[] WritingRoles = [.. Enum.GetValues<MembershipRole>().Where(r => r.CanWrite()).Select(SnakeCaseEnumConverter<MembershipRole>.ToName)];
+
     /// <summary>
-    /// Resolves every (integration, external item) of a batch in two queries and locks all their records in one
+    /// Resolves every (integration, external item) of a batch in one query and locks all their records in another
     /// (<c>FOR UPDATE</c>, in id order, so concurrent batches queue up per record and never deadlock) for the rest of
     /// the transaction: last-writer-wins then compares against the latest committed values.
     /// </summary>
@@ -28,11 +31,16 @@ public sealed class TargetResolver(WebhooksDbContext db)
 
         // Driven by the external ids (one lookup each on the index that starts with them): given as two lists, ids and
         // accounts, PostgreSQL looked every id up once per integration of the accounts (integrations × ids).
+        // Each row names the run-as users of these integrations who may write its product: one index lookup per row in
+        // the same statement, a round trip and a query fewer per batch than reading the memberships after it.
         var externalIds = items.Select(i => i.ExternalItemId).Distinct().ToArray();
         var accountIds = items.Select(i => i.Integration.AccountId).Distinct().ToArray();
+        var runAsIds = items.Select(i => i.Integration.RunAsUserId).Distinct().ToArray();
         var linked = await db.Database.SqlQuery<LinkedRecord>($"""
             SELECT l.external_id AS "ExternalId", i.account_id AS "AccountId", i.provider AS "ProviderName", i.version AS "Version",
-                   r.id AS "RecordId", r.product_id AS "ProductId"
+                   r.id AS "RecordId", r.product_id AS "ProductId",
+                   ARRAY(SELECT m.user_id FROM memberships m
+                          WHERE m.product_id = r.product_id AND m.user_id = ANY({runAsIds}) AND m.role = ANY({WritingRoles})) AS "Writers"
               FROM unnest({externalIds}) AS k(external_id)
               JOIN links l ON l.external_id = k.external_id
               JOIN integrations i ON i.id = l.integration_id
@@ -45,16 +53,6 @@ public sealed class TargetResolver(WebhooksDbContext db)
             return found;
         }
 
-        var runAsIds = items.Select(i => i.Integration.RunAsUserId).Distinct().ToArray();
-        var productIds = linked.Select(l => l.ProductId).Distinct().ToArray();
-        var writers = (await db.Memberships
-                .Where(m => runAsIds.Contains(m.UserId) && productIds.Contains(m.ProductId)
-                    && (m.Role == MembershipRole.Owner || m.Role == MembershipRole.Contributor))
-                .Select(m => new { m.ProductId, m.UserId })
-                .ToListAsync(cancellationToken))
-            .Select(m => (m.ProductId, m.UserId))
-            .ToHashSet();
-
         var linkedByItem = linked.ToLookup(l => l.ExternalId);
         var recordIdsByItem = new Dictionary<TargetKey, List<Guid>>();
         foreach (var (integration, externalItemId) in items)
@@ -62,7 +60,7 @@ public sealed class TargetResolver(WebhooksDbContext db)
             var provider = integration.Provider.ToWireName();
             var ids = linkedByItem[externalItemId]
                 .Where(l => l.AccountId == integration.AccountId && l.ProviderName == provider && l.Version == integration.Version
-                    && writers.Contains((l.ProductId, integration.RunAsUserId)))
+                    && l.Writers.Contains(integration.RunAsUserId))
                 .Select(l => l.RecordId)
                 .Distinct()
                 .ToList();
@@ -91,10 +89,11 @@ public sealed class TargetResolver(WebhooksDbContext db)
 }
 
 /// <summary>
-/// A record linked to an external item, and the integration the link belongs to. The provider stays its stored wire name:
+/// A record linked to an external item, the integration the link belongs to, and which of the batch's run-as users may
+/// write the record's product. The provider stays its stored wire name:
 /// a raw <c>SqlQuery</c> type does not get the model's <see cref="Provider"/> converter (it reads the text as a number).
 /// </summary>
-internal sealed record LinkedRecord(string ExternalId, Guid AccountId, string ProviderName, int Version, Guid RecordId, Guid ProductId);
+internal sealed record LinkedRecord(string ExternalId, Guid AccountId, string ProviderName, int Version, Guid RecordId, Guid ProductId, Guid[] Writers);
 
 /// <summary>An external item as one integration sees it.</summary>
 public readonly record struct TargetKey(Guid IntegrationId, string ExternalItemId);
