@@ -260,9 +260,10 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     /// <summary>
     /// Writes what <see cref="Apply"/> decided, in the caller's transaction and one round trip: new comments, changed
-    /// comments, changed records and the audit entries (in the order they were made), each as one statement over arrays.
+    /// comments, changed records and the audit entries (in the order they were made), each as one statement over arrays,
+    /// then <paramref name="alsoRun"/> (the batch's outcomes: one round trip fewer per batch than a statement of their own).
     /// </summary>
-    public async Task SaveAsync(CancellationToken cancellationToken)
+    public async Task SaveAsync(NpgsqlBatchCommand? alsoRun, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
@@ -341,13 +342,18 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 _audit.Select(a => a.At.ToUniversalTime()).ToArray(), _audit.Select(a => a.DeliveryId).ToArray(),
                 _audit.Select(a => a.IntegrationId).ToArray()));
         }
+        if (alsoRun is not null)
+        {
+            batch.BatchCommands.Add(alsoRun);
+        }
         if (batch.BatchCommands.Count > 0)
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] arrays)
+    /// <summary>A statement of a batch, its positional parameters (<c>$1</c>, <c>$2</c>, …) typed by their values.</summary>
+    public static NpgsqlBatchCommand Command(string sql, params object[] arrays)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var array in arrays)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
@@ -107,8 +108,7 @@ public sealed class DeliveryProcessor(
         {
             outcomes[delivery.Id] = decided[delivery.Id];
         }
-        await applier.SaveAsync(cancellationToken);
-        await RecordOutcomesAsync(waiting.Select(d => (d.Id, decided[d.Id])).ToList(), sentAt, cancellationToken);
+        await applier.SaveAsync(OutcomesCommand([.. waiting.Select(d => (d.Id, decided[d.Id]))], sentAt), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
     }
@@ -136,31 +136,32 @@ public sealed class DeliveryProcessor(
     }
 
     /// <summary>
-    /// Every outcome of the batch in one statement (the deliveries are not tracked: their bodies stay unsnapshotted),
-    /// with the publish time (the relay writes no delivery: its send time comes with the message) and the attempt. Counted
-    /// here, not in a statement of its own before the transaction: that wrote a second version of every delivery's row
-    /// (its body inline) and committed once more per batch, ~40 µs of PostgreSQL per delivery draining (issue 15).
+    /// Every outcome of the batch in one statement, sent with the batch's changes (the deliveries are not tracked: their
+    /// bodies stay unsnapshotted), with the publish time (the relay writes no delivery: its send time comes with the
+    /// message) and the attempt. Counted here, not in a statement of its own before the transaction: that wrote a second
+    /// version of every delivery's row (its body inline) and committed once more per batch, ~40 µs of PostgreSQL per
+    /// delivery draining (issue 15).
     /// </summary>
-    private async Task RecordOutcomesAsync(
-        IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, IReadOnlyDictionary<Guid, DateTimeOffset>? sentAt, CancellationToken cancellationToken)
+    private NpgsqlBatchCommand OutcomesCommand(IReadOnlyList<(Guid Id, DeliveryOutcome Outcome)> decided, IReadOnlyDictionary<Guid, DateTimeOffset>? sentAt)
     {
-        var ids = decided.Select(d => d.Id).ToArray();
-        var statuses = decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray();
-        // Reasons may quote the payload (or an API's answer): NUL included, which PostgreSQL's text cannot hold.
-        var errors = decided.Select(d => SenderText.Clean(d.Outcome.Reason)).ToArray();
-        var applied = decided.Select(d => d.Outcome.Applied).ToArray();
-        var duplicates = decided.Select(d => d.Outcome.Duplicates).ToArray();
-        var noTarget = decided.Select(d => d.Outcome.NoTarget).ToArray();
         var now = clock.GetUtcNow();
-        var published = decided.Select(d => sentAt is not null && sentAt.TryGetValue(d.Id, out var sent) ? sent : now).ToArray();
-        await db.Database.ExecuteSqlAsync($"""
+        return ChangeApplier.Command("""
             UPDATE deliveries AS d
                SET status = o.status, attempts = d.attempts + 1, last_error = o.last_error, applied = o.applied,
-                   duplicates = o.duplicates, no_target = o.no_target, processed_at = {now}, published_at = coalesce(d.published_at, o.published_at)
-              FROM unnest({ids}, {statuses}, {errors}, {applied}, {duplicates}, {noTarget}, {published})
+                   duplicates = o.duplicates, no_target = o.no_target, processed_at = $8, published_at = coalesce(d.published_at, o.published_at)
+              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::integer[], $7::timestamptz[])
                    AS o(id, status, last_error, applied, duplicates, no_target, published_at)
              WHERE d.id = o.id
-            """, cancellationToken);
+            """,
+            decided.Select(d => d.Id).ToArray(),
+            decided.Select(d => SnakeCaseEnumConverter<DeliveryStatus>.ToName(d.Outcome.Status)).ToArray(),
+            // Reasons may quote the payload (or an API's answer): NUL included, which PostgreSQL's text cannot hold.
+            decided.Select(d => SenderText.Clean(d.Outcome.Reason)).ToArray(),
+            decided.Select(d => d.Outcome.Applied).ToArray(),
+            decided.Select(d => d.Outcome.Duplicates).ToArray(),
+            decided.Select(d => d.Outcome.NoTarget).ToArray(),
+            decided.Select(d => (sentAt is not null && sentAt.TryGetValue(d.Id, out var sent) ? sent : now).ToUniversalTime()).ToArray(),
+            now.ToUniversalTime());
     }
 
     /// <summary>A delivery that got as far as applying: its changes and who applies them.</summary>
