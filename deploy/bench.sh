@@ -24,7 +24,7 @@
 #   BENCH_DRAIN_COUNT=50000 BENCH_DRAIN_TIMEOUT=120                         worker drain (per replica count)
 #   BENCH_REPLAY_COUNT=20000    a bulk replay of that many drained deliveries (at most BENCH_DRAIN_COUNT by default): one
 #                               ProcessDelivery each, one worker
-#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=5 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
+#   BENCH_E2E_RATE=1000 BENCH_E2E_SECONDS=30 BENCH_E2E_WARMUP=20 BENCH_E2E_WORKERS=1 BENCH_E2E_TIMEOUT=60   end to end
 #   WEBHOOKS_PG_OPTIONS (Npgsql options of every connection string; default from deploy/services/env.sh)
 #   Workers__ConcurrentMessageLimit, Workers__PrefetchCount, Workers__BatchSize, Workers__BatchConcurrency, Outbox__DeliveriesPerMessage
 #                               passed through to the workers and the ingress (defaults 250, 250, 200, 2; 100)
@@ -63,7 +63,7 @@ e2e_timeout="${BENCH_E2E_TIMEOUT:-60}"
 e2e_rate="${BENCH_E2E_RATE:-1000}"
 e2e_seconds="${BENCH_E2E_SECONDS:-30}"
 e2e_workers="${BENCH_E2E_WORKERS:-1}"
-e2e_warmup="${BENCH_E2E_WARMUP:-5}"
+e2e_warmup="${BENCH_E2E_WARMUP:-20}"
 sustain_start="${BENCH_SUSTAIN_START:-2000}"
 sustain_increment="${BENCH_SUSTAIN_INCREMENT:-1000}"
 sustain_step="${BENCH_SUSTAIN_STEP:-15}"
@@ -466,7 +466,8 @@ e2e_slice() { # seconds: the end-to-end rate for that long, then until the worke
 }
 # Workers run for weeks: warm them (JIT, pools, caches) at the same rate first, by the rule of the wrk runs. A fresh worker
 # here cost ~250 µs of CPU per delivery against ~100 µs warm, and a fixed 5 s warm-up left the first step measuring that
-# tail (its worst seconds were its first).
+# tail (its worst seconds were its first). The first slice is 20 s: in 5 s slices a worker's JIT phase at 1,000/s can look
+# settled (656, 678, 622 µs per delivery, then the steps ran on a worker still compiling; 220–232 µs once it is done).
 settle "$e2e_warmup" "$warmup_max" e2e_slice "${worker_pids[@]}"; e2e_warmed=$warmed
 log "   the workers warmed up for ${e2e_warmed}s at ${e2e_rate}/s (µs of their CPU per delivery in each slice: $warm_costs)"
 # One open-loop step: rate seconds. Sets step_load (the load tool's line), step_backlog (deliveries of the step without
