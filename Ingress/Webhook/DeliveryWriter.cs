@@ -171,7 +171,7 @@ public sealed partial class DeliveryWriter(
 
     /// <summary>
     /// The second writer's wait: <see cref="BacklogForSecondWriter"/> rows (waiting, or released by a request that saw
-    /// them). A completed queue ends it even with rows left: the first writer drains them.
+    /// them). It ends once the queue is completed and drained: rows still queued at shutdown are the first writer's.
     /// </summary>
     private async Task<Wake> WaitForBacklogAsync(TimeSpan idleAfter)
     {
