@@ -33,6 +33,15 @@ public sealed class IngressOptions : IValidatableObject
     [Range(1, 10_000)]
     public int MaxBatchSize { get; set; } = 512;
 
+    /// <summary>
+    /// How long the group commit, woken by a few rows, waits for more before it writes them. Each commit costs the database
+    /// its round trips, the outbox trigger and an fsync whatever it holds: at 1,500 webhooks/s, 2 ms took the rows per
+    /// commit from ~4 to ~6.5 and ~40 µs of CPU off each webhook (ingress and PostgreSQL), for 2–3 ms more accept latency.
+    /// With rows piling up (a second writer's worth) nobody waits. 0 writes at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan CommitLinger { get; set; } = TimeSpan.FromMilliseconds(2);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // The message names the setting, never the value.

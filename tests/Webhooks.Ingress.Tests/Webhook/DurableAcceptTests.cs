@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
@@ -143,5 +144,32 @@ public sealed class DurableAcceptTests
         var accepted = await Task.WhenAll(posts);
         Assert.That(accepted.Distinct().Count(), Is.EqualTo(DeliveryWriter.BacklogForSecondWriter + 1), "each answered 200 with its own delivery");
         Assert.That(await app.DeliveriesOfAsync(integration.Id), Has.Count.EqualTo(DeliveryWriter.BacklogForSecondWriter + 1));
+    }
+
+    /// <summary>
+    /// The group commit, woken by a lone webhook, waits <c>Ingress:CommitLinger</c> for more before it writes: webhooks
+    /// arriving within it share one commit (one transaction id on their rows), where without it each is written alone.
+    /// </summary>
+    [TestCase("00:00:00.500", 1)]
+    [TestCase("00:00:00", 3)]
+    public async Task Webhooks_arriving_within_the_commit_linger_share_one_commit(string linger, long commits)
+    {
+        await using var database = await TestDatabase.CreateAsync("accept");
+        await using var app = await IngressFixture.StartAsync(web => web.UseSetting("Ingress:CommitLinger", linger), database.ConnectionString);
+        using var client = app.CreateClient();
+        var integration = await app.CreateIntegrationAsync(Provider.Jira);
+        // The first request of a fresh server is slow enough (compiling) for the next ones to catch up with it.
+        var first = await app.PostJiraCommentAsync(client, integration);
+
+        var posts = new List<Task<Guid>>();
+        for (var i = 0; i < 3; i++)
+        {
+            posts.Add(app.PostJiraCommentAsync(client, integration));
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+        var accepted = await Task.WhenAll(posts);
+
+        Assert.That(accepted.Distinct().Count(), Is.EqualTo(3), "each answered 200 with its own delivery");
+        Assert.That(await database.ExecuteAsync($"SELECT count(DISTINCT xmin::text) FROM deliveries WHERE id <> '{first}'"), Is.EqualTo(commits));
     }
 }
