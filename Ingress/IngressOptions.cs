@@ -36,7 +36,7 @@ public sealed class IngressOptions : IValidatableObject
     /// <summary>
     /// How long the group commit, woken by a few rows, waits for more before it writes them. Each commit costs the database
     /// its round trips, the outbox trigger and an fsync whatever it holds: at 1,500 webhooks/s, 2 ms took the rows per
-    /// commit from ~4 to ~6.5 and ~40 µs of CPU off each webhook (ingress and PostgreSQL), for 2–3 ms more accept latency.
+    /// commit from ~4 to ~6.5 and 25–40 µs of CPU off each webhook (ingress and PostgreSQL), for 2–3 ms more accept latency.
     /// With rows piling up (a second writer's worth) nobody waits. 0 writes at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
