@@ -161,7 +161,7 @@ public sealed class DeliveryProcessor(
             decided.Select(d => d.Outcome.Duplicates).ToArray(),
             decided.Select(d => d.Outcome.NoTarget).ToArray(),
             decided.Select(d => (sentAt is not null && sentAt.TryGetValue(d.Id, out var sent) ? sent : now).ToUniversalTime()).ToArray(),
-            now.ToUniversalTime());
+            now);
     }
 
     /// <summary>A delivery that got as far as applying: its changes and who applies them.</summary>
