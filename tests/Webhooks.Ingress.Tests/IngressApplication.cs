@@ -32,33 +32,18 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
     public WebhooksDbContext CreateDbContext() =>
         new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(ConnectionString).Options);
 
-    /// <summary>An active account with a product and a run-as user who owns it, and an integration of it; returns the token.</summary>
+    /// <summary>
+    /// An active account with a product and a run-as user who owns it, and an integration of it, made through the admin
+    /// API as an operator makes them (the token is the one the API answered with); returns the token.
+    /// </summary>
     public async Task<SeededIntegration> CreateIntegrationAsync(Provider provider, string? signingSecret = null, IntegrationSettings? settings = null)
     {
-        await using var db = CreateDbContext();
-        var now = DateTimeOffset.UtcNow;
-        var account = new Account { Id = Guid.NewGuid(), Name = $"Account {Guid.NewGuid():N}", Status = AccountStatus.Active, CreatedAt = now };
-        var user = new User { Id = Guid.NewGuid(), AccountId = account.Id, Name = "Run-as", Email = $"{Guid.NewGuid():N}@example.test", IsIntegrationUser = true, CreatedAt = now };
-        var product = new Product { Id = Guid.NewGuid(), AccountId = account.Id, Key = "APP", Name = "App", CreatedAt = now };
-        var token = WebhookToken.New();
-        var integration = new Integration
-        {
-            Id = Guid.NewGuid(), AccountId = account.Id, ProductId = product.Id, Provider = provider, Version = 1, Name = $"{provider} test",
-            Enabled = true, TokenHash = WebhookToken.Hash(token), RunAsUserId = user.Id,
-            Settings = System.Text.Json.JsonSerializer.Serialize(settings ?? new IntegrationSettings(), IntegrationSettings.JsonOptions),
-            CreatedAt = now, UpdatedAt = now,
-        };
-        db.AddRange(account, user, product, new Membership { ProductId = product.Id, UserId = user.Id, Role = MembershipRole.Owner }, integration);
-        await db.SaveChangesAsync();
-        if (signingSecret is not null)
-        {
-            // The secret is set as an operator sets it, so the webhook is verified against what the admin API stores.
-            using var http = CreateAdminClient();
-            await AdminClient.ExpectAsync(
-                await new AdminClient(http).PatchAsync($"/integrations/{integration.Id}", new { signingSecret }), HttpStatusCode.OK);
-        }
-        await Services.GetRequiredService<IntegrationsByToken>().RefreshAsync(CancellationToken.None);
-        return new SeededIntegration(integration.Id, account.Id, token, WebhookToken.CallbackUrl(PublicBaseUrl, token));
+        using var http = CreateAdminClient();
+        var seeded = await new AdminClient(http).SeedAsync(
+            provider.ToWireName(),
+            settings is null ? null : System.Text.Json.JsonSerializer.SerializeToElement(settings, IntegrationSettings.JsonOptions),
+            signingSecret);
+        return new SeededIntegration(seeded.IntegrationId, seeded.AccountId, seeded.Token, WebhookToken.CallbackUrl(PublicBaseUrl, seeded.Token));
     }
 
     /// <summary>
