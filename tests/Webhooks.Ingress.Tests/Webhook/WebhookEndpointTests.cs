@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Webhook;
+using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Tests.Webhook;
@@ -90,10 +90,7 @@ public sealed class WebhookEndpointTests : IngressFixture
     public async Task Disabled_integration_answers_410_within_two_seconds_and_stores_nothing()
     {
         var integration = await App.CreateIntegrationAsync(Provider.Jira);
-        await using (var db = App.CreateDbContext())
-        {
-            await db.Integrations.Where(i => i.Id == integration.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Enabled, false));
-        }
+        await ThroughAnotherReplicaAsync($"/integrations/{integration.Id}", new { enabled = false });
 
         var status = await StatusWithinAsync(integration, HttpStatusCode.Gone, TimeSpan.FromSeconds(2));
 
@@ -107,13 +104,21 @@ public sealed class WebhookEndpointTests : IngressFixture
     public async Task Inactive_account_answers_410_within_two_seconds(AccountStatus accountStatus)
     {
         var integration = await App.CreateIntegrationAsync(Provider.GitHub);
-        await using (var db = App.CreateDbContext())
-        {
-            await db.Accounts.Where(a => a.Id == integration.AccountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, accountStatus));
-        }
+        await ThroughAnotherReplicaAsync($"/accounts/{integration.AccountId}", new { status = SnakeCaseEnumConverter<AccountStatus>.ToName(accountStatus) });
 
         Assert.That(await StatusWithinAsync(integration, HttpStatusCode.Gone, TimeSpan.FromSeconds(2)), Is.EqualTo(HttpStatusCode.Gone));
         Assert.That((await App.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake), Is.Empty);
+    }
+
+    /// <summary>
+    /// An operator's PATCH through the admin API of a second ingress replica on the same database: the one under test
+    /// learns of it only as any replica does.
+    /// </summary>
+    private static async Task ThroughAnotherReplicaAsync(string path, object change)
+    {
+        await using var other = await IngressFixture.StartAsync();
+        using var http = other.CreateAdminClient();
+        await AdminClient.ExpectAsync(await new AdminClient(http).PatchAsync(path, change), HttpStatusCode.OK);
     }
 
     /// <summary>Probes until the expected status comes (the directory is polled, not pushed), then answers a POST's status.</summary>
