@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Webhooks.Ingress.Outbox;
 
 namespace Webhooks.Workers.Tests;
 
@@ -9,7 +14,8 @@ namespace Webhooks.Workers.Tests;
 /// settings and API tokens are made through its admin API (<see cref="Admin"/>), and deliveries arrive as the sender's
 /// own HTTP request (the outbox relay then sends them to the workers).
 /// </summary>
-public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) : TestIngress(settings)
+public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configure = null)
+    : TestIngress(settings, configure)
 {
     public const string AdminKey = "workers-tests-admin-key-0123456789";
 
@@ -34,7 +40,39 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings) 
         {
             all[key] = value;
         }
-        var ingress = new AdminIngress(all);
+        return await StartedAsync(new AdminIngress(all));
+    }
+
+    /// <summary>
+    /// The admin API alone, for the run's whole length (<see cref="WorkerScenario"/> arranges its accounts through it):
+    /// without the outbox relay, which would otherwise sweep up and send the deliveries other tests post to ingresses
+    /// of their own, on vhosts of their own or to a broker they stop on purpose.
+    /// </summary>
+    public static Task<AdminIngress> StartWithoutRelayAsync()
+    {
+        var all = Settings(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name, AdminKey);
+        all["Logging:LogLevel:Default"] = "Warning";
+        return StartedAsync(new AdminIngress(all, web => web.ConfigureTestServices(RemoveOutboxRelay)));
+    }
+
+    private static void RemoveOutboxRelay(IServiceCollection services)
+    {
+        // Both are registered as hosted services by factories declared in OutboxExtensions (the singletons stay: the
+        // webhook path still signals the relay, which then never runs).
+        var relay = services.Where(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationFactory?.Method.DeclaringType?.DeclaringType == typeof(OutboxExtensions)).ToList();
+        if (relay.Count != 2)
+        {
+            throw new InvalidOperationException($"Expected the outbox relay and its listener among the hosted services, found {relay.Count}.");
+        }
+        foreach (var descriptor in relay)
+        {
+            services.Remove(descriptor);
+        }
+    }
+
+    private static async Task<AdminIngress> StartedAsync(AdminIngress ingress)
+    {
         await ingress.StartAsync();
         ingress.Admin = new AdminClient(ingress.CreateAdminClient());
         ingress._senders = ingress.CreateClient();

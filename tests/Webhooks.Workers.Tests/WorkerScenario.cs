@@ -1,4 +1,5 @@
-using System.Security.Cryptography;
+using System.Net;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
@@ -7,8 +8,9 @@ using Webhooks.Persistence.Model;
 namespace Webhooks.Workers.Tests;
 
 /// <summary>
-/// One test's own account and everything in it, written straight into the run's database, plus the steps a test
-/// takes: store a delivery as the ingress would, send it, wait for its outcome, and read what changed.
+/// One test's own account and everything in it, made through the admin API as an operator makes them (users, products,
+/// memberships, integrations, linked records), plus the steps a test of the worker takes: store a delivery as the
+/// ingress would, send it, wait for its outcome, and read what changed.
 /// </summary>
 public sealed class WorkerScenario
 {
@@ -24,42 +26,31 @@ public sealed class WorkerScenario
 
     public Guid AccountId { get; }
 
+    private static AdminClient Admin => WorkersSetUp.AdminApi.Admin;
+
     public static WebhooksDbContext NewContext() =>
         new(new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(WorkersSetUp.Database.ConnectionString).Options);
 
     public static async Task<WorkerScenario> CreateAsync()
     {
-        await using var db = NewContext();
-        var account = new Account { Id = Guid.CreateVersion7(), Name = "Account " + Guid.NewGuid().ToString("N")[..8], Status = AccountStatus.Active, CreatedAt = DateTimeOffset.UtcNow };
-        db.Accounts.Add(account);
-        await db.SaveChangesAsync();
-        return new WorkerScenario(account.Id);
+        var account = await Admin.CreateAccountAsync("Account " + Guid.NewGuid().ToString("N")[..8]);
+        return new WorkerScenario(account.GetProperty("id").GetGuid());
     }
 
     public async Task<User> CreateUserAsync(string name)
     {
-        await using var db = NewContext();
-        var user = new User { Id = Guid.CreateVersion7(), AccountId = AccountId, Name = name, Email = $"{name.ToLowerInvariant()}.{Next()}@example.test", IsIntegrationUser = true, CreatedAt = DateTimeOffset.UtcNow };
-        db.Users.Add(user);
-        await db.SaveChangesAsync();
-        return user;
+        var user = await Admin.CreateUserAsync(AccountId, $"{name.ToLowerInvariant()}.{Next()}@example.test", name);
+        return await ReadAsync<User>(user);
     }
 
     public async Task<Product> CreateProductAsync(string name)
     {
-        await using var db = NewContext();
-        var product = new Product { Id = Guid.CreateVersion7(), AccountId = AccountId, Key = $"P{Next()}", Name = name, CreatedAt = DateTimeOffset.UtcNow };
-        db.Products.Add(product);
-        await db.SaveChangesAsync();
-        return product;
+        var product = await Admin.ExpectAsync(HttpMethod.Post, $"/accounts/{AccountId}/products", new { key = $"P{Next()}", name }, HttpStatusCode.Created);
+        return await ReadAsync<Product>(product);
     }
 
-    public async Task GrantAsync(Product product, User user, MembershipRole role)
-    {
-        await using var db = NewContext();
-        db.Memberships.Add(new Membership { ProductId = product.Id, UserId = user.Id, Role = role });
-        await db.SaveChangesAsync();
-    }
+    public Task GrantAsync(Product product, User user, MembershipRole role) =>
+        Admin.ExpectAsync(HttpMethod.Put, $"/products/{product.Id}/members/{user.Id}", new { role = SnakeCaseEnumConverter<MembershipRole>.ToName(role) }, HttpStatusCode.OK);
 
     /// <summary>A user who may write the given products (contributor).</summary>
     public async Task<User> CreateWriterAsync(string name, params Product[] products)
@@ -72,33 +63,37 @@ public sealed class WorkerScenario
         return user;
     }
 
+    /// <summary>An integration made through the admin API (settings validated and stored as an operator's are); disabled afterwards unless <paramref name="enabled"/>.</summary>
     public async Task<Integration> CreateIntegrationAsync(Product home, User runAs, int version = 1, string settings = DefaultSettings, Guid? templateId = null, bool enabled = true,
         Provider provider = Provider.Jira)
     {
-        await using var db = NewContext();
-        var now = DateTimeOffset.UtcNow;
-        var integration = new Integration
+        var created = await Admin.ExpectAsync(HttpMethod.Post, "/integrations", new
         {
-            Id = Guid.CreateVersion7(),
-            AccountId = AccountId,
-            ProductId = home.Id,
-            Provider = provider,
-            Version = version,
-            Name = $"{provider} {Next()}",
-            Enabled = enabled,
-            TokenHash = RandomNumberGenerator.GetBytes(32),
-            RunAsUserId = runAs.Id,
-            TemplateId = templateId,
-            Settings = settings,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Integrations.Add(integration);
-        await db.SaveChangesAsync();
-        return integration;
+            productId = home.Id,
+            provider = provider.ToWireName(),
+            version,
+            name = $"{provider} {Next()}",
+            runAsUserId = runAs.Id,
+            templateId,
+            settings = JsonDocument.Parse(settings).RootElement,
+        }, HttpStatusCode.Created);
+        var id = created.GetProperty("id").GetGuid();
+        if (!enabled)
+        {
+            await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{id}", new { enabled = false }, HttpStatusCode.OK);
+        }
+        return await ReadAsync<Integration>(created);
     }
 
-    public static async Task UpdateIntegrationAsync(Guid integrationId, Action<Integration> change)
+    /// <summary>Changes the integration as an operator does (PATCH: enabled, runAsUserId, templateId, settings …).</summary>
+    public static Task PatchIntegrationAsync(Guid integrationId, object change) =>
+        Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", change, HttpStatusCode.OK);
+
+    /// <summary>
+    /// Writes a state the admin API refuses (a circular template chain), for the tests of the worker's own guard against
+    /// one: rows older than the API's check, or two operators' edits crossing.
+    /// </summary>
+    public static async Task WriteRefusedStateAsync(Guid integrationId, Action<Integration> change)
     {
         await using var db = NewContext();
         var integration = await db.Integrations.SingleAsync(i => i.Id == integrationId);
@@ -107,22 +102,23 @@ public sealed class WorkerScenario
         await db.SaveChangesAsync();
     }
 
-    public async Task SetAccountStatusAsync(AccountStatus status)
-    {
-        await using var db = NewContext();
-        await db.Accounts.Where(a => a.Id == AccountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, status));
-    }
+    public Task SetAccountStatusAsync(AccountStatus status) =>
+        Admin.ExpectAsync(HttpMethod.Patch, $"/accounts/{AccountId}", new { status = SnakeCaseEnumConverter<AccountStatus>.ToName(status) }, HttpStatusCode.OK);
 
     /// <summary>A record in <paramref name="product"/> linked to the Jira item through <paramref name="linkedThrough"/>.</summary>
     public async Task<Record> CreateLinkedRecordAsync(Product product, Integration linkedThrough, string externalId = JiraIssueId)
     {
+        var recordId = await Admin.CreateLinkedRecordAsync(product.Id, linkedThrough.Id, externalId, "TES-41");
         await using var db = NewContext();
-        var now = DateTimeOffset.UtcNow;
-        var record = new Record { Id = Guid.CreateVersion7(), ProductId = product.Id, Kind = "feature", ReferenceNum = $"{product.Key}-{Next()}", Name = "Original name", Description = "Original description", Status = "new", CreatedAt = now, UpdatedAt = now };
-        db.Records.Add(record);
-        db.Links.Add(new Link { Id = Guid.CreateVersion7(), RecordId = record.Id, IntegrationId = linkedThrough.Id, ExternalId = externalId, ExternalKey = "TES-41", CreatedAt = now });
-        await db.SaveChangesAsync();
-        return record;
+        return await db.Records.AsNoTracking().SingleAsync(r => r.Id == recordId);
+    }
+
+    /// <summary>The row the admin API made, as the workers read it.</summary>
+    private static async Task<T> ReadAsync<T>(JsonElement created) where T : class
+    {
+        var id = created.GetProperty("id").GetGuid();
+        await using var db = NewContext();
+        return await db.Set<T>().AsNoTracking().SingleAsync(row => EF.Property<Guid>(row, "Id") == id);
     }
 
     /// <summary>

@@ -2,7 +2,8 @@ namespace Webhooks.Workers.Tests;
 
 /// <summary>
 /// Once per run: check the real services, make a database and a RabbitMQ vhost of our own, and start one worker host
-/// that the end-to-end tests share (each test isolates itself by its own account and data).
+/// that the end-to-end tests share (each test isolates itself by its own account and data) and the admin API that
+/// <see cref="WorkerScenario"/> makes those accounts through.
 /// </summary>
 [SetUpFixture]
 public sealed class WorkersSetUp
@@ -12,6 +13,7 @@ public sealed class WorkersSetUp
     public static TestDatabase Database => _run!.Database;
     public static TestVirtualHost VirtualHost => _run!.VirtualHost;
     public static WorkerApplication Worker { get; private set; } = null!;
+    public static AdminIngress AdminApi { get; private set; } = null!;
 
     [OneTimeSetUp]
     public async Task Before_any()
@@ -19,11 +21,16 @@ public sealed class WorkersSetUp
         _run = await TestRun.StartAsync("workers");
         await FailureInjection.InstallAsync(Database.ConnectionString);
         Worker = await WorkerApplication.StartAsync();
+        AdminApi = await AdminIngress.StartWithoutRelayAsync();
     }
 
     [OneTimeTearDown]
     public async Task After_all()
     {
+        if (AdminApi is not null)
+        {
+            await AdminApi.DisposeAsync();
+        }
         if (Worker is not null)
         {
             await Worker.DisposeAsync();

@@ -50,7 +50,7 @@ public sealed class DeliveryOutcomeTests
     {
         var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}");
         var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", templateId: first.Id);
-        await UpdateIntegrationAsync(first.Id, i => i.TemplateId = second.Id);
+        await WriteRefusedStateAsync(first.Id, i => i.TemplateId = second.Id);
         var record = await _scenario.CreateLinkedRecordAsync(_product, first);
 
         var delivery = await DeliverFixtureAsync(first, "jira_issue_updated.status_done.json");
@@ -68,7 +68,7 @@ public sealed class DeliveryOutcomeTests
         var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", provider: Provider.Standard);
         var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: """{"mapping":{"itemId":"/data/id","types":{}}}""",
             templateId: first.Id, provider: Provider.Standard);
-        await UpdateIntegrationAsync(first.Id, i => i.TemplateId = second.Id);
+        await WriteRefusedStateAsync(first.Id, i => i.TemplateId = second.Id);
 
         await using var worker = await WorkerApplication.StartAsync("--Workers:Providers=standard");
 
@@ -96,7 +96,7 @@ public sealed class DeliveryOutcomeTests
     {
         var integration = await _scenario.CreateIntegrationAsync(_product, _runAs);
         var record = await _scenario.CreateLinkedRecordAsync(_product, integration);
-        await UpdateIntegrationAsync(integration.Id, i => i.Enabled = false);
+        await PatchIntegrationAsync(integration.Id, new { enabled = false });
 
         var delivery = await DeliverFixtureAsync(integration, "comment_created.json");
 

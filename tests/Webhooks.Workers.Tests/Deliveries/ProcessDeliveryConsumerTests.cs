@@ -162,7 +162,7 @@ public sealed class ProcessDeliveryConsumerTests
         var inP2 = await scenario.CreateLinkedRecordAsync(p2, integration);
         await DeliverFixtureAsync(integration, "comment_created.json");
 
-        await UpdateIntegrationAsync(integration.Id, i => i.RunAsUserId = after.Id);
+        await PatchIntegrationAsync(integration.Id, new { runAsUserId = after.Id });
         var edit = await DeliverFixtureAsync(integration, "comment_updated.json");
 
         Assert.That((edit.Status, edit.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), "only the record the new user can write");

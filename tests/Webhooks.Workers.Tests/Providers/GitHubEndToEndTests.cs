@@ -117,17 +117,8 @@ public sealed class ProviderScenario : IAsyncDisposable
     public static async Task<ProviderScenario> StartAsync(Provider provider) =>
         new(provider, await WorkerApplication.StartAsync($"--Workers:Providers={provider.ToWireName()}"));
 
-    public async Task<Integration> CreateIntegrationAsync(WorkerScenario scenario, Product home, User runAs, string settings)
-    {
-        var integration = await scenario.CreateIntegrationAsync(home, runAs, settings: settings);
-        await UpdateIntegrationAsync(integration.Id, i =>
-        {
-            i.Provider = Provider;
-            i.Name = $"{Provider} {integration.Name}";
-        });
-        integration.Provider = Provider;
-        return integration;
-    }
+    public Task<Integration> CreateIntegrationAsync(WorkerScenario scenario, Product home, User runAs, string settings) =>
+        scenario.CreateIntegrationAsync(home, runAs, settings: settings, provider: Provider);
 
     /// <summary>Store as the ingress does (raw body, kept headers as JSON, queued), send through the broker, wait for the outcome.</summary>
     public async Task<Delivery> DeliverAsync(Integration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null, string contentType = "application/json")
