@@ -137,16 +137,24 @@ pg_ticks() {
   own=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pg_postmaster/stat")
   echo $(( own + $(ticks "${children[@]}") ))
 }
-# The share of it in the backends and autovacuum workers of the bench database (process title "postgres: … <database> …"),
-# live at the time: what the bench itself cost PostgreSQL while other databases on the same server are busy. A backend
-# that exits between two samples takes its CPU with it (n/a when that makes the difference negative).
+# The share of it in the backends and autovacuum workers of the bench database (process title "postgres: … <database> …"):
+# what the bench itself cost PostgreSQL while other databases on the same server are busy. Sampled per process
+# ("pid-starttime:ticks"), so that the difference between two samples counts what each process alive at the second
+# spent since the first (all of it if it started in between); a backend that exits in between (a pool closing an idle
+# connection) leaves out what it spent in the phase instead of taking away everything it ever spent.
 pg_bench_ticks() {
-  local pids
+  local pids p
   mapfile -t pids < <(pgrep -u postgres -f "postgres: .* $WEBHOOKS_PG_DATABASE( |$)" || true)
-  ticks "${pids[@]}"
+  for p in "${pids[@]}"; do awk '{ printf "%s-%s:%s ", $1, $22, $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true; done
+}
+pg_bench_ticks_between() { # b0 b1
+  awk -v before="$1" -v after="$2" 'BEGIN {
+    n = split(before, b, " "); for (i = 1; i <= n; i++) { split(b[i], kv, ":"); spent[kv[1]] = kv[2] }
+    m = split(after, a, " "); for (i = 1; i <= m; i++) { split(a[i], kv, ":"); total += kv[2] - ((kv[1] in spent) ? spent[kv[1]] : 0) }
+    print total + 0 }'
 }
 # "PostgreSQL <all> µs (bench database <share> µs)" per item: p0 p1 b0 b1 count
-pg_cost() { echo "PostgreSQL $(per_item $(($2 - $1)) "$5") µs (bench database $(per_item $(($4 - $3)) "$5") µs)"; }
+pg_cost() { echo "PostgreSQL $(per_item $(($2 - $1)) "$5") µs (bench database $(per_item "$(pg_bench_ticks_between "$3" "$4")" "$5") µs)"; }
 rabbit_ticks() { local pids; mapfile -t pids < <(pgrep -o -f beam.smp || true); ticks "${pids[@]}"; }
 wal() { sql "SELECT wal_bytes::bigint || ' ' || wal_sync FROM pg_stat_wal"; }
 # CPU µs per item from clock-tick deltas (USER_HZ = 100). A negative delta is a measurement error (a process counted at
