@@ -77,10 +77,9 @@ public sealed class WorkerScenario
             templateId,
             settings = JsonDocument.Parse(settings).RootElement,
         }, HttpStatusCode.Created);
-        var id = created.GetProperty("id").GetGuid();
         if (!enabled)
         {
-            await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{id}", new { enabled = false }, HttpStatusCode.OK);
+            await PatchIntegrationAsync(created.GetProperty("id").GetGuid(), new { enabled = false });
         }
         return await ReadAsync<Integration>(created);
     }
