@@ -151,9 +151,9 @@ public sealed class TracingTests
         return content;
     }
 
-    /// <summary>A request span ends just after its answer is sent: the exported request spans, once there are enough.</summary>
     private static bool IsNotAdmin(Activity span) => span.GetTagItem("url.path") is not string path || !path.StartsWith(AdminClient.Prefix, StringComparison.Ordinal);
 
+    /// <summary>A request span ends just after its answer is sent: the exported request spans, once there are enough.</summary>
     private static Task<List<Activity>> RequestSpansAsync(List<Activity> spans, Func<List<Activity>, bool> enough) =>
         Eventually.GetAsync("the request spans to be exported", () => Task.FromResult(spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore").ToList()), enough, TimeSpan.FromSeconds(10));
 }
