@@ -58,14 +58,11 @@ public sealed class IngressApplication(string? virtualHost = null, Action<IWebHo
     }
 
     /// <summary>Posts a small Jira comment event and returns the delivery id from the 200 answer.</summary>
-    public Task<Guid> PostJiraCommentAsync(HttpClient client, SeededIntegration integration) => PostJiraCommentAsync(client, integration.Path);
-
-    /// <inheritdoc cref="PostJiraCommentAsync(HttpClient, SeededIntegration)"/>
-    public async Task<Guid> PostJiraCommentAsync(HttpClient client, string webhookPath)
+    public async Task<Guid> PostJiraCommentAsync(HttpClient client, SeededIntegration integration)
     {
         using var content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json"));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await client.PostAsync(webhookPath, content);
+        using var response = await client.PostAsync(integration.Path, content);
         response.EnsureSuccessStatusCode();
         using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return answer.RootElement.GetProperty("deliveryId").GetGuid();

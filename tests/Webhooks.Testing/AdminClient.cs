@@ -62,11 +62,16 @@ public sealed class AdminClient(HttpClient http)
     public Task<JsonElement> CreateUserAsync(Guid accountId, string? email = null, string name = "Run-as") =>
         CreateAsync($"/accounts/{accountId}/users", new { name, email = email ?? $"{Guid.NewGuid():N}@example.test" });
 
-    public Task<JsonElement> CreateProductAsync(Guid accountId, string key = "APP") =>
-        CreateAsync($"/accounts/{accountId}/products", new { key, name = "App" });
+    public Task<JsonElement> CreateProductAsync(Guid accountId, string key = "APP", string name = "App") =>
+        CreateAsync($"/accounts/{accountId}/products", new { key, name });
 
-    public Task<JsonElement> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider = "jira", object? settings = null, string? signingSecret = null, string? name = null) =>
-        CreateAsync("/integrations", new { productId, provider, version = 1, name = name ?? provider, runAsUserId, settings, signingSecret });
+    /// <summary>Gives the user <paramref name="role"/> (owner, contributor, reviewer, viewer) in the product.</summary>
+    public Task<JsonElement> PutMemberAsync(Guid productId, Guid userId, string role) =>
+        ExpectAsync(HttpMethod.Put, $"/products/{productId}/members/{userId}", new { role }, HttpStatusCode.OK);
+
+    public Task<JsonElement> CreateIntegrationAsync(Guid productId, Guid runAsUserId, string provider = "jira", object? settings = null, string? signingSecret = null, string? name = null,
+        int version = 1, Guid? templateId = null) =>
+        CreateAsync("/integrations", new { productId, provider, version, name = name ?? provider, runAsUserId, templateId, settings, signingSecret });
 
     /// <summary>Account → run-as user, member of the product in <paramref name="role"/> → product.</summary>
     public async Task<Tenant> CreateTenantAsync(string role = "contributor")
@@ -74,7 +79,7 @@ public sealed class AdminClient(HttpClient http)
         var accountId = (await CreateAccountAsync($"Account {Guid.NewGuid():N}")).GetProperty("id").GetGuid();
         var userId = (await CreateUserAsync(accountId)).GetProperty("id").GetGuid();
         var productId = (await CreateProductAsync(accountId)).GetProperty("id").GetGuid();
-        await ExpectAsync(HttpMethod.Put, $"/products/{productId}/members/{userId}", new { role }, HttpStatusCode.OK);
+        await PutMemberAsync(productId, userId, role);
         return new Tenant(accountId, userId, productId);
     }
 

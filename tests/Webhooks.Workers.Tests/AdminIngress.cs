@@ -29,9 +29,10 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
 
     /// <summary>
     /// Starts the ingress (allowing loopback provider APIs unless told otherwise, with any further <paramref name="settings"/>,
-    /// e.g. a vhost of the test's own) and waits for its directory.
+    /// e.g. a vhost of the test's own, and services changed by <paramref name="configure"/>) and waits for its directory.
     /// </summary>
-    public static async Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IWebHostBuilder>? configure = null)
     {
         var all = Settings(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name, AdminKey);
         all["Fetching:AllowedBaseUrls"] = allowedBaseUrls;
@@ -40,7 +41,11 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
         {
             all[key] = value;
         }
-        return await StartedAsync(new AdminIngress(all));
+        var ingress = new AdminIngress(all, configure);
+        await ingress.StartAsync();
+        ingress.Admin = new AdminClient(ingress.CreateAdminClient());
+        ingress._senders = ingress.CreateClient();
+        return ingress;
     }
 
     /// <summary>
@@ -48,12 +53,8 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// without the outbox relay, which would otherwise sweep up and send the deliveries other tests post to ingresses
     /// of their own, on vhosts of their own or to a broker they stop on purpose.
     /// </summary>
-    public static Task<AdminIngress> StartWithoutRelayAsync()
-    {
-        var all = Settings(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name, AdminKey);
-        all["Logging:LogLevel:Default"] = "Warning";
-        return StartedAsync(new AdminIngress(all, web => web.ConfigureTestServices(RemoveOutboxRelay)));
-    }
+    public static Task<AdminIngress> StartWithoutRelayAsync() =>
+        StartNewAsync(configure: web => web.ConfigureTestServices(RemoveOutboxRelay));
 
     private static void RemoveOutboxRelay(IServiceCollection services)
     {
@@ -69,14 +70,6 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
         {
             services.Remove(descriptor);
         }
-    }
-
-    private static async Task<AdminIngress> StartedAsync(AdminIngress ingress)
-    {
-        await ingress.StartAsync();
-        ingress.Admin = new AdminClient(ingress.CreateAdminClient());
-        ingress._senders = ingress.CreateClient();
-        return ingress;
     }
 
     /// <summary>

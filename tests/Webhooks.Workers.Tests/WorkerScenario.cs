@@ -40,17 +40,17 @@ public sealed class WorkerScenario
     public async Task<User> CreateUserAsync(string name)
     {
         var user = await Admin.CreateUserAsync(AccountId, $"{name.ToLowerInvariant()}.{Next()}@example.test", name);
-        return await ReadAsync<User>(user);
+        return await ReadAsync<User>(user.GetProperty("id").GetGuid());
     }
 
     public async Task<Product> CreateProductAsync(string name)
     {
-        var product = await Admin.ExpectAsync(HttpMethod.Post, $"/accounts/{AccountId}/products", new { key = $"P{Next()}", name }, HttpStatusCode.Created);
-        return await ReadAsync<Product>(product);
+        var product = await Admin.CreateProductAsync(AccountId, $"P{Next()}", name);
+        return await ReadAsync<Product>(product.GetProperty("id").GetGuid());
     }
 
     public Task GrantAsync(Product product, User user, MembershipRole role) =>
-        Admin.ExpectAsync(HttpMethod.Put, $"/products/{product.Id}/members/{user.Id}", new { role = SnakeCaseEnumConverter<MembershipRole>.ToName(role) }, HttpStatusCode.OK);
+        Admin.PutMemberAsync(product.Id, user.Id, SnakeCaseEnumConverter<MembershipRole>.ToName(role));
 
     /// <summary>A user who may write the given products (contributor).</summary>
     public async Task<User> CreateWriterAsync(string name, params Product[] products)
@@ -67,21 +67,14 @@ public sealed class WorkerScenario
     public async Task<Integration> CreateIntegrationAsync(Product home, User runAs, int version = 1, string settings = DefaultSettings, Guid? templateId = null, bool enabled = true,
         Provider provider = Provider.Jira)
     {
-        var created = await Admin.ExpectAsync(HttpMethod.Post, "/integrations", new
-        {
-            productId = home.Id,
-            provider = provider.ToWireName(),
-            version,
-            name = $"{provider} {Next()}",
-            runAsUserId = runAs.Id,
-            templateId,
-            settings = JsonDocument.Parse(settings).RootElement,
-        }, HttpStatusCode.Created);
+        var created = await Admin.CreateIntegrationAsync(home.Id, runAs.Id, provider.ToWireName(), JsonSerializer.Deserialize<JsonElement>(settings),
+            name: $"{provider} {Next()}", version: version, templateId: templateId);
+        var id = created.GetProperty("id").GetGuid();
         if (!enabled)
         {
-            await PatchIntegrationAsync(created.GetProperty("id").GetGuid(), new { enabled = false });
+            await PatchIntegrationAsync(id, new { enabled = false });
         }
-        return await ReadAsync<Integration>(created);
+        return await ReadAsync<Integration>(id);
     }
 
     /// <summary>Changes the integration as an operator does (PATCH: enabled, runAsUserId, templateId, settings …).</summary>
@@ -107,15 +100,12 @@ public sealed class WorkerScenario
     /// <summary>A record in <paramref name="product"/> linked to the Jira item through <paramref name="linkedThrough"/>.</summary>
     public async Task<Record> CreateLinkedRecordAsync(Product product, Integration linkedThrough, string externalId = JiraIssueId)
     {
-        var recordId = await Admin.CreateLinkedRecordAsync(product.Id, linkedThrough.Id, externalId, "TES-41");
-        await using var db = NewContext();
-        return await db.Records.AsNoTracking().SingleAsync(r => r.Id == recordId);
+        return await ReadAsync<Record>(await Admin.CreateLinkedRecordAsync(product.Id, linkedThrough.Id, externalId, "TES-41"));
     }
 
-    /// <summary>The row the admin API made, as the workers read it.</summary>
-    private static async Task<T> ReadAsync<T>(JsonElement created) where T : class
+    /// <summary>The row as stored now (one the admin API made, or a delivery the worker changed).</summary>
+    private static async Task<T> ReadAsync<T>(Guid id) where T : class
     {
-        var id = created.GetProperty("id").GetGuid();
         await using var db = NewContext();
         return await db.Set<T>().AsNoTracking().SingleAsync(row => EF.Property<Guid>(row, "Id") == id);
     }
@@ -160,15 +150,9 @@ public sealed class WorkerScenario
     /// <summary>Waits until the delivery has left queued/accepted (or reached one of <paramref name="awaited"/>).</summary>
     public static Task<Delivery> WaitForOutcomeAsync(Guid deliveryId, params DeliveryStatus[] awaited) =>
         Eventually.GetAsync($"delivery {deliveryId} to reach {(awaited.Length == 0 ? "an outcome" : string.Join(" or ", awaited))}",
-            () => ReadAsync(deliveryId),
+            () => ReadAsync<Delivery>(deliveryId),
             delivery => awaited.Length == 0 ? delivery.Status is not (DeliveryStatus.Queued or DeliveryStatus.Accepted) : awaited.Contains(delivery.Status),
             OutcomeTimeout);
-
-    private static async Task<Delivery> ReadAsync(Guid deliveryId)
-    {
-        await using var db = NewContext();
-        return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
-    }
 
     public static async Task<List<Comment>> CommentsOnAsync(Record record)
     {

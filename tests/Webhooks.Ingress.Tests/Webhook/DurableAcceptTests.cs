@@ -157,15 +157,15 @@ public sealed class DurableAcceptTests
         await using var database = await TestDatabase.CreateAsync("accept");
         await using var app = await IngressFixture.StartAsync(web => web.UseSetting("Ingress:CommitLinger", linger), database.ConnectionString);
         using var client = app.CreateClient();
-        var integration = await new AdminClient(app.CreateAdminClient()).SeedAsync("jira");
+        var integration = await app.CreateIntegrationAsync(Provider.Jira);
         // The first request of a fresh server is slow enough (compiling) for the next ones to catch up with it.
-        var first = await app.PostJiraCommentAsync(client, integration.WebhookPath);
+        var first = await app.PostJiraCommentAsync(client, integration);
 
         // 200 ms apart: well inside a 1 s linger, and far longer than a commit takes without one.
         var posts = new List<Task<Guid>>();
         for (var i = 0; i < 3; i++)
         {
-            posts.Add(app.PostJiraCommentAsync(client, integration.WebhookPath));
+            posts.Add(app.PostJiraCommentAsync(client, integration));
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
         var accepted = await Task.WhenAll(posts);
