@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using NUnit.Framework;
+using Webhooks.Persistence;
+using Webhooks.Persistence.Model;
 
 namespace Webhooks.Testing;
 
@@ -64,6 +66,10 @@ public sealed class AdminClient(HttpClient http)
 
     public Task<JsonElement> CreateProductAsync(Guid accountId, string key = "APP", string name = "App") =>
         CreateAsync($"/accounts/{accountId}/products", new { key, name });
+
+    /// <summary>Activates, disables or suspends the account (PATCH, as an operator does).</summary>
+    public Task<JsonElement> SetAccountStatusAsync(Guid accountId, AccountStatus status) =>
+        ExpectAsync(HttpMethod.Patch, $"/accounts/{accountId}", new { status = SnakeCaseEnumConverter<AccountStatus>.ToName(status) }, HttpStatusCode.OK);
 
     /// <summary>Gives the user <paramref name="role"/> (owner, contributor, reviewer, viewer) in the product.</summary>
     public Task<JsonElement> PutMemberAsync(Guid productId, Guid userId, string role) =>

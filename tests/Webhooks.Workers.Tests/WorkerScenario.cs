@@ -94,8 +94,7 @@ public sealed class WorkerScenario
         await db.SaveChangesAsync();
     }
 
-    public Task SetAccountStatusAsync(AccountStatus status) =>
-        Admin.ExpectAsync(HttpMethod.Patch, $"/accounts/{AccountId}", new { status = SnakeCaseEnumConverter<AccountStatus>.ToName(status) }, HttpStatusCode.OK);
+    public Task SetAccountStatusAsync(AccountStatus status) => Admin.SetAccountStatusAsync(AccountId, status);
 
     /// <summary>A record in <paramref name="product"/> linked to the Jira item through <paramref name="linkedThrough"/>.</summary>
     public async Task<Record> CreateLinkedRecordAsync(Product product, Integration linkedThrough, string externalId = JiraIssueId)
