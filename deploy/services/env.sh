@@ -35,7 +35,7 @@ export WEBHOOKS_RABBITMQ_MONITORING_PASSWORD="${WEBHOOKS_RABBITMQ_MONITORING_PAS
 
 # Npgsql options appended to all three connection strings. PostgreSQL is on loopback here, where TLS only costs CPU
 # (Npgsql's default SSL Mode=Prefer encrypts whenever the server offers it, and Debian's server does: the COPY
-# ceiling went from 25k to 65k rows/s without it, docs/benchmarks.md). Across an untrusted network keep TLS: set
+# ceiling went from 25k to 65k rows/s without it, docs/benchmark-history.md). Across an untrusted network keep TLS: set
 # WEBHOOKS_PG_OPTIONS with SSL Mode=VerifyFull (or Require). Auto-prepare makes repeated statements skip planning.
 export WEBHOOKS_PG_OPTIONS="${WEBHOOKS_PG_OPTIONS-SSL Mode=Disable;Max Auto Prepare=64;Auto Prepare Min Usages=2}"
 
