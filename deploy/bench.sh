@@ -57,9 +57,9 @@ threads="${BENCH_THREADS:-2}"
 ceiling_seconds="${BENCH_CEILING_SECONDS:-10}"
 ceiling_writers="${BENCH_CEILING_WRITERS:-2}"
 half_seconds="${BENCH_HALF_SECONDS:-15}"
+half_warmup="${BENCH_HALF_WARMUP:-3}"
 pairs="${BENCH_PAIRS:-3}"
 pair_seconds="${BENCH_PAIR_SECONDS:-10}"
-half_warmup="${BENCH_HALF_WARMUP:-3}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
 drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
 replay_count="${BENCH_REPLAY_COUNT:-$(( drain_count < 20000 ? drain_count : 20000 ))}"
@@ -88,6 +88,7 @@ admin_key="${WEBHOOKS_ADMIN_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d
 
 case "$WEBHOOKS_PG_DATABASE" in webhooks) die "refusing to benchmark in the shared database 'webhooks'";; esac
 case "$WEBHOOKS_RABBITMQ_VHOST" in webhooks|/) die "refusing to benchmark in the shared vhost '$WEBHOOKS_RABBITMQ_VHOST'";; esac
+[ "$pairs" -ge 1 ] 2>/dev/null || die "BENCH_PAIRS must be a whole number of at least 1 (the ratio's target is judged on the rounds)"
 
 work="$root/.run/bench"
 mkdir -p "$work" "$root/.run/logs"
