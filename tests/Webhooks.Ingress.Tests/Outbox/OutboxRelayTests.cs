@@ -287,8 +287,12 @@ public sealed class OutboxRelayTests
         var githubPosts = Enumerable.Range(0, 10).Select(_ => GitHubSender.PostSignedAsync(client, github.Path, "outbox-row-secret")).ToList();
         await Eventually.GetAsync("a COPY waiting for the lock", async () =>
         {
+            // Not on the locker: inside one transaction pg_stat_activity keeps showing what its first read saw, so a COPY
+            // that began to wait after that read was never seen (a CI run waited the whole 30 s).
+            await using var watcher = new NpgsqlConnection(app.ConnectionString);
+            await watcher.OpenAsync();
             await using var count = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", locker, lockTransaction);
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", watcher);
             return (long)(await count.ExecuteScalarAsync())!;
         }, waiting => waiting >= 1);
         await lockTransaction.CommitAsync();
