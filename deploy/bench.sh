@@ -19,7 +19,7 @@
 #                               not a tenth cheaper per request than the cheapest before (the runtime done recompiling hot code), up to this
 #   BENCH_CEILING_WRITERS=2     COPY writers of the durable-write ceiling and of the raw COPY run (the ingress has 2)
 #   BENCH_CEILING_SECONDS=10    raw COPY without HTTP (batch = connections / writers)
-#   BENCH_PAIRS=3 BENCH_PAIR_SECONDS=10   paired rounds of the ratio: the ingress and the durable endpoint back to back (which
+#   BENCH_PAIRS=4 BENCH_PAIR_SECONDS=10   paired rounds of the ratio: the ingress and the durable endpoint back to back (which
 #                               goes first alternates), each round's ratio from the same minute of the shared machine
 #   BENCH_HALF_SECONDS=15 BENCH_HALF_WARMUP=3                               the ingress at half its measured maximum, after
 #                               the load tool's own warm-up at that rate (its start-up stalled it ~0.1 s: not the ingress)
@@ -58,7 +58,7 @@ ceiling_seconds="${BENCH_CEILING_SECONDS:-10}"
 ceiling_writers="${BENCH_CEILING_WRITERS:-2}"
 half_seconds="${BENCH_HALF_SECONDS:-15}"
 half_warmup="${BENCH_HALF_WARMUP:-3}"
-pairs="${BENCH_PAIRS:-3}"
+pairs="${BENCH_PAIRS:-4}"
 pair_seconds="${BENCH_PAIR_SECONDS:-10}"
 drain_count="${BENCH_DRAIN_COUNT:-50000}"
 drain_timeout="${BENCH_DRAIN_TIMEOUT:-120}"
