@@ -319,6 +319,7 @@ settle() { # min max command pid...: runs "command seconds" (it prints how many 
   done
 }
 wrk_slice() { kv "$(wrk_run "$warm_url" "$1")" requests; } # seconds
+rps() { calc "$(kv "$1" requests) / ($(kv "$1" duration_us) / 1e6)"; } # a wrk run's output: its requests per second
 warm_up() { warm_url=$1; settle "$warmup" "$warmup_max" wrk_slice "$2"; } # url pid
 # The outbox table holds exactly what the relay has not sent; a count on deliveries by status would scan (and prune) the
 # whole table inside the measurement.
@@ -373,20 +374,21 @@ log "   durable: $durable ($durable_cpu); per request: $durable_cost"
 pair_slice() { # url: prints "req/s stolen%"
   local s0 run
   s0=$(stat_now); next_base; run=$(wrk_run "$1" "$pair_seconds")
-  echo "$(calc "$(kv "$run" requests) / ($(kv "$run" duration_us) / 1e6)") $(cpu_since "$s0" | sed -E 's/.* ([0-9]+)% stolen/\1/')"
+  echo "$(rps "$run") $(cpu_since "$s0" | sed -E 's/.* ([0-9]+)% stolen/\1/')"
 }
-pair_ratios="" pair_log=""
+pair_ratios=() pair_log=""
 for ((round = 1; round <= pairs; round++)); do
   if ((round % 2)); then
     read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null; read -r pd pds <<<"$(pair_slice "$durable_url")"
   else
     read -r pd pds <<<"$(pair_slice "$durable_url")"; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
   fi
-  pair_ratios="$pair_ratios $(calc "int(100 * $pi / $pd + 0.5) / 100")"
+  pair_ratios+=("$(calc "int(100 * $pi / $pd + 0.5) / 100")")
   pair_log="${pair_log:+$pair_log, }$(calc "int($pi)")/$(calc "int($pd)") ($ps/$pds % stolen)"
 done
-pair_median=$(tr ' ' '\n' <<<"$pair_ratios" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-log "   paired rounds, ingress/durable req/s: $pair_log; ratios$pair_ratios, median $pair_median"
+pair_median=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+pair_list=$(printf '%s, ' "${pair_ratios[@]}"); pair_list=${pair_list%, }
+log "   paired rounds, ingress/durable req/s: $pair_log; ratios $pair_list, median $pair_median"
 # Stopped before the raw COPY run: it drops its scratch table (the raw run makes its own) and prints its batch sizes.
 kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
 durable_batches=$(grep '^DURABLE ' "$root/.run/logs/bench-durable.log" || true)
@@ -397,10 +399,10 @@ ceiling=$(bench ceiling "$ConnectionStrings__Webhooks" "$ceiling_seconds" "$ceil
 ceiling_cpu=$(cpu_since "$s0")
 log "   $ceiling ($ceiling_cpu)"
 
-ingress_rps=$(calc "$(kv "$ingress" requests) / ($(kv "$ingress" duration_us) / 1e6)")
-plain_rps=$(calc "$(kv "$plain" requests) / ($(kv "$plain" duration_us) / 1e6)")
+ingress_rps=$(rps "$ingress")
+plain_rps=$(rps "$plain")
 ceiling_rps=$(kv "$ceiling" rows_per_s)
-durable_rps=$(calc "$(kv "$durable" requests) / ($(kv "$durable" duration_us) / 1e6)")
+durable_rps=$(rps "$durable")
 half_rate=$(calc "int($ingress_rps / 2)")
 log "   the ingress at half its maximum: ${half_rate} req/s for ${half_warmup}s (not counted) + ${half_seconds}s (open loop)"
 next_base
@@ -644,7 +646,7 @@ table="$work/table.md"
   printf '| 2 | Plain Kestrel endpoint, same wrk load (after %ss of warm-up) | %.0f req/s; p50 %.1f ms, p99 %.1f ms; %s | (HTTP ceiling) | |\n' "$plain_warmed" "$plain_rps" "$(ms "$(kv "$plain" p50_us)")" "$(ms "$(kv "$plain" p99_us)")" "$plain_cpu"
   printf '| 2 | Durable-write ceiling, same wrk load (after %ss of warm-up): Kestrel + group-commit binary COPY into a scratch table (%s writers), 200 after the commit | **%.0f req/s**; p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s non-2xx / socket errors; %s rows per commit; per request: %s; %s | | |\n' "$durable_warmed" "$ceiling_writers" "$durable_rps" "$(ms "$(kv "$durable" p50_us)")" "$durable_p99" "$(ms "$(kv "$durable" max_us)")" "$durable_errors" "$(kv "$durable_batches" mean_batch)" "$durable_cost" "$durable_cpu"
   printf '| 2 | Raw COPY rate, no HTTP (informational): %s rows × %s writers, commit per batch, %ss | %s rows/s; commit p50 %s ms, p99 %s ms; %s | | |\n' "$ceiling_batch" "$ceiling_writers" "$ceiling_seconds" "$ceiling_rps" "$(kv "$ceiling" commit_p50_ms)" "$(kv "$ceiling" commit_p99_ms)" "$ceiling_cpu"
-  printf '| 2 | Ingress / durable-write ceiling (req/s): the two runs above; then %s paired rounds of %s s each, back to back (ingress/durable req/s, %% of the CPU stolen in each) | %s; rounds %s: %s, median **%s** | ≥ 0.8 (median of the rounds) | %s |\n' "$pairs" "$pair_seconds" "$ratio" "$pair_log" "$(sed 's/^ //; s/ /, /g' <<<"$pair_ratios")" "$pair_median" "$(yes_no "${pair_median:-0} >= 0.8")"
+  printf '| 2 | Ingress / durable-write ceiling (req/s): the two runs above; then %s paired rounds of %s s each, back to back (ingress/durable req/s, %% of the CPU stolen in each) | %s; rounds %s: %s, median **%s** | ≥ 0.8 (median of the rounds) | %s |\n' "$pairs" "$pair_seconds" "$ratio" "$pair_log" "$pair_list" "$pair_median" "$(yes_no "$pair_median >= 0.8")"
   printf '| 2 | Ingress p99 / durable-write ceiling p99 | %.1f ms / %.1f ms | ≤ 2× | %s |\n' "$ingress_p99" "$durable_p99" "$(yes_no "$ingress_p99 <= 2 * $durable_p99")"
   printf '| 2 | Ingress at half its maximum (%s req/s, %ss after %ss of warm-up, open loop) | p50 %s ms, p99 **%s ms**, max %s ms; the worst second %s s (%s UTC), p99 %s ms; %s non-2xx | p99 < 50 ms | %s |\n' "$half_rate" "$half_seconds" "$half_warmup" "$(kv "$half" p50_ms)" "$(kv "$half" p99_ms)" "$(kv "$half" max_ms)" "$(kv "$half" worst_second)" "$(kv "$half" worst_second_at)" "$(kv "$half" worst_second_p99_ms)" "$(( $(kv "$half" non2xx) + $(kv "$half" failed) ))" "$(yes_no "$(kv "$half" p99_ms) < 50")"
   for r in 1 2; do

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -23,7 +22,7 @@ public sealed class BulkReplayTests : ConsoleTest
         {
             await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
         }
-        await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } }, HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seed.IntegrationId, new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } });
         await SignInAsync();
 
         await Page.GotoAsync(Url($"/deliveries?status=failed&integrationId={seed.IntegrationId}"));

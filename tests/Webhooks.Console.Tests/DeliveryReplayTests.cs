@@ -30,7 +30,7 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await Expect(row).ToContainTextAsync(seed.IntegrationName);
         await ScreenshotAsync(Page, "deliveries");
 
-        await Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seed.IntegrationId}", new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } }, HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seed.IntegrationId, new { settings = new { statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } } });
         await row.GetByRole(AriaRole.Link).First.ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Delivery failed" })).ToBeVisibleAsync();
         await Page.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();

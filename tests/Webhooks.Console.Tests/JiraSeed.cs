@@ -25,7 +25,7 @@ public sealed record JiraSeed(Guid AccountId, string AccountName, Guid RunAsUser
         await admin.ExpectAsync(HttpMethod.Put, $"/products/{productId}/members/{userId}", new { role = "owner" }, HttpStatusCode.OK);
         var created = await admin.CreateIntegrationAsync(productId, userId, "jira", settings ?? new { });
         var integrationId = created.GetProperty("id").GetGuid();
-        var integration = await admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", new { name = $"Jira {tag}" }, HttpStatusCode.OK);
+        var integration = await admin.PatchIntegrationAsync(integrationId, new { name = $"Jira {tag}" });
         var recordId = await admin.CreateLinkedRecordAsync(productId, integrationId, "10040", "TES-41");
         return new JiraSeed(accountId, account.GetProperty("name").GetString()!, userId, productId, integrationId,
             integration.GetProperty("name").GetString()!, created.GetProperty("token").GetString()!, recordId);

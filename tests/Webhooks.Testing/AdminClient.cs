@@ -67,6 +67,10 @@ public sealed class AdminClient(HttpClient http)
     public Task<JsonElement> CreateProductAsync(Guid accountId, string key = "APP", string name = "App") =>
         CreateAsync($"/accounts/{accountId}/products", new { key, name });
 
+    /// <summary>Changes the integration as an operator does (PATCH: enabled, name, runAsUserId, templateId, settings, signingSecret …) and returns it.</summary>
+    public Task<JsonElement> PatchIntegrationAsync(Guid integrationId, object change) =>
+        ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", change, HttpStatusCode.OK);
+
     /// <summary>Activates, disables or suspends the account (PATCH, as an operator does).</summary>
     public Task<JsonElement> SetAccountStatusAsync(Guid accountId, AccountStatus status) =>
         ExpectAsync(HttpMethod.Patch, $"/accounts/{accountId}", new { status = SnakeCaseEnumConverter<AccountStatus>.ToName(status) }, HttpStatusCode.OK);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
@@ -79,7 +78,7 @@ public sealed class WorkerScenario
 
     /// <summary>Changes the integration as an operator does (PATCH: enabled, runAsUserId, templateId, settings …).</summary>
     public static Task PatchIntegrationAsync(Guid integrationId, object change) =>
-        Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", change, HttpStatusCode.OK);
+        Admin.PatchIntegrationAsync(integrationId, change);
 
     /// <summary>
     /// Writes a state the admin API refuses (a circular template chain), for the tests of the worker's own guard against
@@ -97,10 +96,8 @@ public sealed class WorkerScenario
     public Task SetAccountStatusAsync(AccountStatus status) => Admin.SetAccountStatusAsync(AccountId, status);
 
     /// <summary>A record in <paramref name="product"/> linked to the Jira item through <paramref name="linkedThrough"/>.</summary>
-    public async Task<Record> CreateLinkedRecordAsync(Product product, Integration linkedThrough, string externalId = JiraIssueId)
-    {
-        return await ReadAsync<Record>(await Admin.CreateLinkedRecordAsync(product.Id, linkedThrough.Id, externalId, "TES-41"));
-    }
+    public async Task<Record> CreateLinkedRecordAsync(Product product, Integration linkedThrough, string externalId = JiraIssueId) =>
+        await ReadAsync<Record>(await Admin.CreateLinkedRecordAsync(product.Id, linkedThrough.Id, externalId, "TES-41"));
 
     /// <summary>The row as stored now (one the admin API made, or a delivery the worker changed).</summary>
     private static async Task<T> ReadAsync<T>(Guid id) where T : class

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -153,7 +152,7 @@ public sealed class StandardEndToEndTests
     {
         var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, ownSettings);
         var template = await CreateIntegrationAsync(stack, seeded);
-        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{seeded.IntegrationId}", new { templateId = template.Id }, HttpStatusCode.OK);
+        await stack.Admin.PatchIntegrationAsync(seeded.IntegrationId, new { templateId = template.Id });
         var secret = await SetSecretAsync(stack, seeded.IntegrationId);
         var delivery = await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}",
             Contact("contact.updated", data => data["status"] = "active"));
@@ -172,7 +171,7 @@ public sealed class StandardEndToEndTests
     private static async Task<string> SetSecretAsync(StackFixture stack, Guid integrationId)
     {
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        await stack.Admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integrationId}", new { signingSecret = secret }, HttpStatusCode.OK);
+        await stack.Admin.PatchIntegrationAsync(integrationId, new { signingSecret = secret });
         return secret;
     }
 

@@ -99,7 +99,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
     {
         var asana = await AsanaWithTwoWebhooksAsync();
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = "operator-set-secret" }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(asana.IntegrationId, new { signingSecret = "operator-set-secret" });
 
         Assert.Multiple(async () =>
         {
@@ -117,7 +117,7 @@ public sealed class IntegrationSecretsApiTests : IngressFixture
         var asana = await AsanaWithTwoWebhooksAsync();
         Clock.Advance(TimeSpan.FromMinutes(20));
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{asana.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(asana.IntegrationId, new { signingSecret = (string?)null });
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero);
         Assert.That(patched.GetProperty("hasSigningSecret").GetBoolean(), Is.False);
 

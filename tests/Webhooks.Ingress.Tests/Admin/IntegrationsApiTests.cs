@@ -94,9 +94,9 @@ public sealed class IntegrationsApiTests : IngressFixture
     {
         var seeded = await Admin.SeedAsync();
 
-        var disabled = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = false }), HttpStatusCode.OK);
+        var disabled = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { enabled = false });
         var whileDisabled = await PostWebhookAsync(seeded.WebhookPath);
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { enabled = true }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { enabled = true });
         var whenEnabled = await PostWebhookAsync(seeded.WebhookPath);
 
         Assert.Multiple(() =>
@@ -132,7 +132,7 @@ public sealed class IntegrationsApiTests : IngressFixture
         var other = await Admin.CreateUserAsync(seeded.AccountId);
         var otherId = other.GetProperty("id").GetGuid();
 
-        var changed = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { runAsUserId = otherId, name = "Renamed" }), HttpStatusCode.OK);
+        var changed = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { runAsUserId = otherId, name = "Renamed" });
 
         Assert.Multiple(async () =>
         {
@@ -151,8 +151,8 @@ public sealed class IntegrationsApiTests : IngressFixture
     {
         var seeded = await Admin.SeedAsync(settings: new { apiToken = "kept-token", statusMappings = new Dictionary<string, string> { ["Done"] = "shipped" } });
 
-        var changed = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}",
-            new { settings = new { statusMappings = new Dictionary<string, string> { ["Open"] = "new" } }, signingSecret = "later-secret" }), HttpStatusCode.OK);
+        var changed = await Admin.PatchIntegrationAsync(seeded.IntegrationId,
+            new { settings = new { statusMappings = new Dictionary<string, string> { ["Open"] = "new" } }, signingSecret = "later-secret" });
 
         Assert.Multiple(() =>
         {
@@ -177,7 +177,7 @@ public sealed class IntegrationsApiTests : IngressFixture
         var second = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId);
         var secondId = second.GetProperty("id").GetGuid();
 
-        var withTemplate = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{secondId}", new { templateId = seeded.IntegrationId }), HttpStatusCode.OK);
+        var withTemplate = await Admin.PatchIntegrationAsync(secondId, new { templateId = seeded.IntegrationId });
         using var circular = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = secondId });
         using var self = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = seeded.IntegrationId });
         var otherProvider = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, provider: "github");

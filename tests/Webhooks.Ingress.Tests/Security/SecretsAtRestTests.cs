@@ -41,7 +41,7 @@ public sealed class SecretsAtRestTests : IngressFixture
     public async Task Patched_signing_secret_is_stored_encrypted_and_verifies()
     {
         var seeded = await SeedGitHubAsync(secret: null, apiToken: null);
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "patched-secret-0002" }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { signingSecret = "patched-secret-0002" });
         var (storedSecret, _) = await StoredAsync(seeded.IntegrationId);
         Assert.That(storedSecret, Does.StartWith(SecretProtector.Prefix).And.Not.Contain("patched-secret-0002"));
         Assert.That(await GitHubSender.PostSignedAsync(Client, seeded.WebhookPath, "patched-secret-0002"), Is.EqualTo(HttpStatusCode.OK));
@@ -76,7 +76,7 @@ public sealed class SecretsAtRestTests : IngressFixture
         Assert.That((await StoredAsync(integration.Id)).Secret, Is.EqualTo("legacy-plaintext-0004"));
         Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
 
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{integration.Id}", new { signingSecret = "legacy-plaintext-0004" }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(integration.Id, new { signingSecret = "legacy-plaintext-0004" });
         Assert.That((await StoredAsync(integration.Id)).Secret, Does.StartWith(SecretProtector.Prefix));
         Assert.That(await GitHubSender.PostSignedAsync(Client, integration.Path, "legacy-plaintext-0004"), Is.EqualTo(HttpStatusCode.OK));
     }

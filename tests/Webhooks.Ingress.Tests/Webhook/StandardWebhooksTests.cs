@@ -100,7 +100,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         var rotatedAt = Clock.GetUtcNow();
         var next = StandardSender.NewSecret();
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = next });
 
         var listed = patched.GetProperty("signingSecrets").EnumerateArray().ToList();
         Assert.Multiple(() =>
@@ -134,7 +134,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         // The rotated-to secret removed by fingerprint leaves only its predecessor, which expires a day later.
         var (standard, previous) = await StandardIntegrationAsync();
         var next = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = next }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = next });
         using (var deleted = await Admin.Http.DeleteAsync($"{AdminClient.Prefix}/integrations/{standard.IntegrationId}/secrets/{Fingerprint(next)}"))
         {
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
@@ -155,9 +155,9 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task Another_provider_still_replaces_its_secret_at_once()
     {
         var github = await Admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-first" }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(github.IntegrationId, new { signingSecret = "github-first" });
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{github.IntegrationId}", new { signingSecret = "github-second" }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(github.IntegrationId, new { signingSecret = "github-second" });
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint("github-second"), JsonValueKind.Null) }));
@@ -168,7 +168,7 @@ public sealed class StandardWebhooksTests : IngressFixture
     {
         var (standard, secret) = await StandardIntegrationAsync();
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = secret });
 
         Assert.That(patched.GetProperty("signingSecrets").EnumerateArray().Select(s => (s.GetProperty("fingerprint").GetString(), s.GetProperty("expiresAt").ValueKind)),
             Is.EqualTo(new[] { (Fingerprint(secret), JsonValueKind.Null) }));
@@ -182,7 +182,7 @@ public sealed class StandardWebhooksTests : IngressFixture
         foreach (var secret in rotations)
         {
             Clock.Advance(TimeSpan.FromMinutes(1));
-            await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+            await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = secret });
         }
 
         Assert.That(await FingerprintsAsync(standard.IntegrationId), Is.EqualTo(rotations.Select(Fingerprint)), "the first secret went to make room");
@@ -197,9 +197,9 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task Removing_the_secret_removes_every_one_at_once()
     {
         var (standard, _) = await StandardIntegrationAsync();
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = StandardSender.NewSecret() }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = StandardSender.NewSecret() });
 
-        var patched = await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = (string?)null }), HttpStatusCode.OK);
+        var patched = await Admin.PatchIntegrationAsync(standard.IntegrationId, new { signingSecret = (string?)null });
 
         Assert.That(patched.GetProperty("signingSecrets").GetArrayLength(), Is.Zero, "an operator removing the secrets means it: no grace");
     }
@@ -231,14 +231,14 @@ public sealed class StandardWebhooksTests : IngressFixture
     public async Task Another_providers_secret_need_not_be_a_standard_one()
     {
         var seeded = await Admin.SeedAsync(provider: "github");
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = "not-a-standard-secret" }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { signingSecret = "not-a-standard-secret" });
     }
 
     private async Task<(Seeded Integration, string Secret)> StandardIntegrationAsync()
     {
         var seeded = await Admin.SeedAsync(provider: "standard");
         var secret = StandardSender.NewSecret();
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = secret }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { signingSecret = secret });
         return (seeded, secret);
     }
 

@@ -90,7 +90,7 @@ public sealed class WebhookEndpointTests : IngressFixture
     public async Task Disabled_integration_answers_410_within_two_seconds_and_stores_nothing()
     {
         var integration = await App.CreateIntegrationAsync(Provider.Jira);
-        await ThroughAnotherReplicaAsync(admin => admin.ExpectAsync(HttpMethod.Patch, $"/integrations/{integration.Id}", new { enabled = false }, HttpStatusCode.OK));
+        await ThroughAnotherReplicaAsync(admin => admin.PatchIntegrationAsync(integration.Id, new { enabled = false }));
 
         var status = await StatusWithinAsync(integration, HttpStatusCode.Gone, TimeSpan.FromSeconds(2));
 
@@ -351,7 +351,7 @@ public sealed class WebhookEndpointTests : IngressFixture
         // Trello signs body + callbackURL exactly as the webhook was registered; someone may register it with a query.
         const string appSecret = "trello-app-secret-with-query";
         var seeded = await Admin.SeedAsync(provider: "trello");
-        await AdminClient.ExpectAsync(await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = appSecret }), HttpStatusCode.OK);
+        await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { signingSecret = appSecret });
         var registered = seeded.Created.GetProperty("callbackUrl").GetString() + "?x=1";
         var body = PayloadFixtures.Read(Provider.Trello, "updateCard.moved_to_list.json");
 
