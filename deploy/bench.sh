@@ -36,6 +36,8 @@
 #   BENCH_SUSTAIN_LAG_MS=250    sustained end to end (phase 4): first step, step size, seconds per step, the held rate's run;
 #                               a step is held when accept→applied p99 stays under BENCH_SUSTAIN_LAG_MS (the target's 250 ms)
 #   BENCH_SUSTAIN_ATTEMPTS=5    60 s runs at most: from two steps below the highest held one, up half a step while held
+#   BENCH_ACCEPT_ROUNDS=2 BENCH_ACCEPT_SECONDS=15   then the accept side alone at the reported rate: the ingress (workers
+#                               stopped) and the durable-write endpoint, back to back, CPU per request of each (0: skipped)
 #   BENCH_TRACE=<dir>           also record CPU samples (perf record, 10 s) of the ingress under wrk, of one worker draining
 #                               and of both during the sustained run, into <dir> (perturbs what it measures a little);
 #                               read them with: perf report -i <dir>/<name>.perf.data --no-children --sort symbol -g none
@@ -75,6 +77,8 @@ sustain_seconds="${BENCH_SUSTAIN_SECONDS:-60}"
 sustain_max="${BENCH_SUSTAIN_MAX:-15000}"
 sustain_lag_ms="${BENCH_SUSTAIN_LAG_MS:-250}"
 sustain_attempts="${BENCH_SUSTAIN_ATTEMPTS:-5}"
+accept_rounds="${BENCH_ACCEPT_ROUNDS:-2}"
+accept_seconds="${BENCH_ACCEPT_SECONDS:-15}"
 token_count="${BENCH_TOKENS:-8}"
 issues="${BENCH_ISSUES:-1000}"
 ingress_port="${BENCH_INGRESS_PORT:-5180}"
@@ -89,6 +93,7 @@ admin_key="${WEBHOOKS_ADMIN_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d
 case "$WEBHOOKS_PG_DATABASE" in webhooks) die "refusing to benchmark in the shared database 'webhooks'";; esac
 case "$WEBHOOKS_RABBITMQ_VHOST" in webhooks|/) die "refusing to benchmark in the shared vhost '$WEBHOOKS_RABBITMQ_VHOST'";; esac
 [ "$pairs" -ge 1 ] 2>/dev/null || die "BENCH_PAIRS must be a whole number of at least 1 (the ratio's target is judged on the rounds)"
+[ "$accept_rounds" -ge 0 ] 2>/dev/null || die "BENCH_ACCEPT_ROUNDS must be a whole number (0 skips the accept side alone)"
 
 work="$root/.run/bench"
 mkdir -p "$work" "$root/.run/logs"
@@ -622,6 +627,43 @@ for attempt in $(seq 1 "$sustain_attempts"); do
 done
 worker_hwm_e2e=$(hwm_mb "${worker_pids[0]}")
 stop_workers
+
+# The accept side alone at that rate, against the slim durable-write endpoint at the same rate: below its closed-loop
+# maximum every request pays this machine's cost of a request (a receive, a send, wake-ups between threads and
+# processes) whatever the code behind it does, so this is the floor of the accept half of the 400 µs budget. On 12-02 at
+# 1,500/s the slim endpoint cost ~390 µs per request (its own ~205, PostgreSQL ~185), the ingress ~380 (its own ~228,
+# its backends ~153, thanks to the commit linger), 6-8 context switches per request each. Open loop, workers stopped
+# (the relay still publishes: it is the ingress's work), the two back to back in alternating order.
+accept_rate=$(( sustained_rate > 0 ? sustained_rate : sustained_tried ))
+accept_rounds_log=""
+accept_slice() { # url pid: one open-loop slice at accept_rate; prints "own+PostgreSQL+RabbitMQ=total" µs per request
+  local out n x0 x1 p0 p1 r0 r1
+  next_base
+  x0=$(ticks "$2"); p0=$(pg_ticks); r0=$(rabbit_ticks)
+  out=$(bench load "$1" "$tokens" "$template" "$id_base" "$issues" --rate "$accept_rate" --seconds "$accept_seconds" | grep '^LOAD ' || true)
+  wait_published 60 >/dev/null
+  x1=$(ticks "$2"); p1=$(pg_ticks); r1=$(rabbit_ticks)
+  n=$(kv "$out" requests)
+  echo "$(per_item $((x1 - x0)) "$n")+$(per_item $((p1 - p0)) "$n")+$(per_item $((r1 - r0)) "$n")=$(per_item $(( (x1 - x0) + (p1 - p0) + (r1 - r0) )) "$n")"
+}
+if [ "$accept_rate" -gt 0 ] && [ "$accept_rounds" -gt 0 ]; then
+  log "   the accept side alone at ${accept_rate}/s: the ingress and the durable-write endpoint, ${accept_rounds} rounds of ${accept_seconds} s"
+  "${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable-accept.log" 2>&1 &
+  durable_pid=$!
+  wait_http "$durable_url/ready" 60 "the durable endpoint"
+  warm_up "$durable_url" "$durable_pid"
+  for ((round = 1; round <= accept_rounds; round++)); do
+    if ((round % 2)); then
+      ai=$(accept_slice "$ingress_url" "$ingress_pid"); ad=$(accept_slice "$durable_url" "$durable_pid")
+    else
+      ad=$(accept_slice "$durable_url" "$durable_pid"); ai=$(accept_slice "$ingress_url" "$ingress_pid")
+    fi
+    accept_rounds_log="${accept_rounds_log:+$accept_rounds_log; }ingress $ai, durable $ad"
+  done
+  kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
+  log "   µs per request (own + PostgreSQL + RabbitMQ = total): $accept_rounds_log"
+  set_aside "accept side alone"
+fi
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the table -------------------------------------------------------------------------------------------------------
@@ -662,6 +704,7 @@ table="$work/table.md"
   printf '| 4 | Sustained end to end: ingress + %s worker, open-loop steps (%s s each, one not held is run once more) until one is not held twice (accept→applied p99 over %s ms, or a backlog at its end of more than that many milliseconds of arrivals) | steps (req/s): %s | | |\n' "$e2e_workers" "$sustain_step" "$sustain_lag_ms" "$ladder"
   printf '| 4 | Highest rate held for %s s with the backlog bounded | **%s**; %s | ≥ 4500/s, p99 < 250 ms | %s |\n' "$sustain_seconds" "$([ "$sustained_rate" -gt 0 ] && echo "$sustained_rate webhooks/s" || echo "none")" "${sustained:+$([ "$sustained_rate" -gt 0 ] || echo "the last attempt, ${sustained_tried}/s: ")}${sustained:-no step was held}" "$(yes_no "$sustained_rate >= 4500 && $sustained_p99 < 250")"
   printf '| 4 | CPU per webhook at that rate (the %s s run and its drain) | %s | ≤ 400 µs | %s |\n' "$sustain_seconds" "${sustained_cost:-n/a}" "$(yes_no "$(sed 's/^n\/a$/999999/' <<<"${sustained_total:-n/a}") <= 400")"
+  printf '| 4 | The accept side alone at that rate (%s/s, workers stopped, open loop): the ingress and the durable-write endpoint, %s rounds of %s s back to back; µs of CPU per request, own + PostgreSQL + RabbitMQ = total (the floor of the accept half of the 400 µs on this machine) | %s | | |\n' "$accept_rate" "$accept_rounds" "$accept_seconds" "${accept_rounds_log:-not measured}"
   printf '| 5 | Peak RSS (VmHWM): ingress (phases 1-3) | %s MB (%s MB after phase 1) | < 300 MB | %s |\n' "$ingress_hwm" "$ingress_hwm_1" "$(yes_no "$ingress_hwm < 300")"
   printf '| 5 | Peak RSS (VmHWM): worker (drains, replay, end to end) | %s MB (1 replica %s, 2 replicas %s, replay %s) | < 300 MB | %s |\n' "$worker_hwm" "${drain_hwm[1]}" "${drain_hwm[2]}" "$replay_hwm" "$(yes_no "$worker_hwm < 300")"
 } >"$table"
