@@ -376,17 +376,21 @@ log "   durable: $durable ($durable_cpu); per request: $durable_cost"
 # points between them (12-02: ratio 0.96 with the ceiling's run robbed, 0.59 with the ingress's), so the ratio is also
 # measured in rounds where both endpoints run back to back, seconds apart; which one goes first alternates (an order
 # effect cancels out), and the relay catches up before the durable endpoint's slice (it is the ingress's work).
+# A slice runs in a command substitution (a subshell), where next_base would not outlive it: the caller takes the next id
+# base (here and for accept_slice in phase 4), or every slice would send the same comment ids.
 pair_slice() { # url: prints "req/s stolen%"
   local s0 run
-  s0=$(stat_now); next_base; run=$(wrk_run "$1" "$pair_seconds")
+  s0=$(stat_now); run=$(wrk_run "$1" "$pair_seconds")
   echo "$(rps "$run") $(cpu_since "$s0" | sed -E 's/.* ([0-9]+)% stolen/\1/')"
 }
 pair_ratios=() pair_log=""
 for ((round = 1; round <= pairs; round++)); do
   if ((round % 2)); then
-    read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null; read -r pd pds <<<"$(pair_slice "$durable_url")"
+    next_base; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
+    next_base; read -r pd pds <<<"$(pair_slice "$durable_url")"
   else
-    read -r pd pds <<<"$(pair_slice "$durable_url")"; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
+    next_base; read -r pd pds <<<"$(pair_slice "$durable_url")"
+    next_base; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
   fi
   pair_ratios+=("$(calc "int(100 * $pi / $pd + 0.5) / 100")")
   pair_log="${pair_log:+$pair_log, }$(calc "int($pi)")/$(calc "int($pd)") ($ps/$pds % stolen)"
@@ -638,7 +642,6 @@ accept_rate=$(( sustained_rate > 0 ? sustained_rate : sustained_tried ))
 accept_rounds_log=""
 accept_slice() { # url pid: one open-loop slice at accept_rate; prints "own+PostgreSQL+RabbitMQ=total" µs per request
   local out n x0 x1 p0 p1 r0 r1
-  next_base
   x0=$(ticks "$2"); p0=$(pg_ticks); r0=$(rabbit_ticks)
   out=$(bench load "$1" "$tokens" "$template" "$id_base" "$issues" --rate "$accept_rate" --seconds "$accept_seconds" | grep '^LOAD ' || true)
   wait_published 60 >/dev/null
@@ -654,9 +657,9 @@ if [ "$accept_rate" -gt 0 ] && [ "$accept_rounds" -gt 0 ]; then
   warm_up "$durable_url" "$durable_pid"
   for ((round = 1; round <= accept_rounds; round++)); do
     if ((round % 2)); then
-      ai=$(accept_slice "$ingress_url" "$ingress_pid"); ad=$(accept_slice "$durable_url" "$durable_pid")
+      next_base; ai=$(accept_slice "$ingress_url" "$ingress_pid"); next_base; ad=$(accept_slice "$durable_url" "$durable_pid")
     else
-      ad=$(accept_slice "$durable_url" "$durable_pid"); ai=$(accept_slice "$ingress_url" "$ingress_pid")
+      next_base; ad=$(accept_slice "$durable_url" "$durable_pid"); next_base; ai=$(accept_slice "$ingress_url" "$ingress_pid")
     fi
     accept_rounds_log="${accept_rounds_log:+$accept_rounds_log; }ingress $ai, durable $ad"
   done
