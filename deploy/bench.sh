@@ -634,10 +634,10 @@ stop_workers
 
 # The accept side alone at that rate, against the slim durable-write endpoint at the same rate: below its closed-loop
 # maximum every request pays this machine's cost of a request (a receive, a send, wake-ups between threads and
-# processes) whatever the code behind it does, so this is the floor of the accept half of the 400 µs budget. On 12-02 at
-# 1,500/s the slim endpoint cost ~390 µs per request (its own ~205, PostgreSQL ~185), the ingress ~380 (its own ~228,
-# its backends ~153, thanks to the commit linger), 6-8 context switches per request each. Open loop, workers stopped
-# (the relay still publishes: it is the ingress's work), the two back to back in alternating order.
+# processes) whatever the code behind it does, so this is the floor of the accept half of the 400 µs budget. On 12-02
+# both made 6-8 context switches per request at 1,500/s, and at 2,000/s the slim endpoint cost 324-328 µs per request
+# with PostgreSQL, the ingress 406-432. Open loop, workers stopped (the relay still publishes: it is the ingress's work),
+# the two back to back in alternating order.
 accept_rate=$(( sustained_rate > 0 ? sustained_rate : sustained_tried ))
 accept_rounds_log=""
 accept_slice() { # url pid: one open-loop slice at accept_rate; prints "own+PostgreSQL+RabbitMQ=total" µs per request
