@@ -253,8 +253,14 @@ ingress_pid=$!
 as_ingress_runtime=(dotnet exec --runtimeconfig "$ingress_dir/Webhooks.Ingress.runtimeconfig.json")
 "${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" plain "$plain_url" >"$root/.run/logs/bench-plain.log" 2>&1 &
 plain_pid=$!
-"${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable.log" 2>&1 &
-durable_pid=$!
+# The durable endpoint makes its scratch table when it starts and drops it when it stops: stopped before the raw COPY run
+# (phase 2), started again for the accept side alone (phase 4).
+start_durable() { # log file name
+  "${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/$1" 2>&1 &
+  durable_pid=$!
+}
+stop_durable() { kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""; }
+start_durable bench-durable.log
 wait_http "$ingress_url/health/ready" 60 "the ingress"
 wait_http "$durable_url/ready" 60 "the durable endpoint"
 
@@ -401,7 +407,7 @@ pair_median=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } 
 pair_list=$(printf '%s, ' "${pair_ratios[@]}"); pair_list=${pair_list%, }
 log "   paired rounds, ingress/durable req/s: $pair_log; ratios $pair_list, median $pair_median"
 # Stopped before the raw COPY run: it drops its scratch table (the raw run makes its own) and prints its batch sizes.
-kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
+stop_durable
 durable_batches=$(grep '^DURABLE ' "$root/.run/logs/bench-durable.log" || true)
 log "   $durable_batches"
 ceiling_batch=$(( connections / ceiling_writers ))
@@ -655,8 +661,7 @@ accept_slice() { # url pid: one open-loop slice at accept_rate; prints "own+Post
 if [ "$accept_rate" -gt 0 ] && [ "$accept_rounds" -gt 0 ]; then
   log "   the accept side alone at ${accept_rate}/s: the ingress and the durable-write endpoint, ${accept_rounds} rounds of ${accept_seconds} s"
   log "   the machine settled in $(wait_quiet 60) s"
-  "${as_ingress_runtime[@]}" "$root/.run/bin/bench/Webhooks.Bench.dll" durable "$durable_url" "$ConnectionStrings__Webhooks" "$ceiling_writers" >"$root/.run/logs/bench-durable-accept.log" 2>&1 &
-  durable_pid=$!
+  start_durable bench-durable-accept.log
   wait_http "$durable_url/ready" 60 "the durable endpoint"
   warm_up "$durable_url" "$durable_pid"
   for ((round = 1; round <= accept_rounds; round++)); do
@@ -667,7 +672,7 @@ if [ "$accept_rate" -gt 0 ] && [ "$accept_rounds" -gt 0 ]; then
     fi
     accept_rounds_log="${accept_rounds_log:+$accept_rounds_log; }ingress $ai, durable $ad"
   done
-  kill -TERM "$durable_pid" 2>/dev/null || true; wait "$durable_pid" || true; durable_pid=""
+  stop_durable
   log "   µs per request (own + PostgreSQL + RabbitMQ = total): $accept_rounds_log"
   set_aside "accept side alone"
 fi
