@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
@@ -8,8 +9,8 @@ namespace Webhooks.Workers.Tests;
 
 /// <summary>
 /// One test's own account and everything in it, made through the admin API as an operator makes them (users, products,
-/// memberships, integrations, linked records), plus the steps a test of the worker takes: store a delivery as the
-/// ingress would, send it, wait for its outcome, and read what changed.
+/// memberships, integrations, linked records), plus the steps a test of the worker takes: post a delivery through the
+/// ingress as its sender does, send it, wait for its outcome, and read what changed.
 /// </summary>
 public sealed class WorkerScenario
 {
@@ -19,6 +20,9 @@ public sealed class WorkerScenario
     public const string DefaultSettings = """{"statusMappings":{"To Do":"new","In Progress":"in_progress","Done":"shipped"}}""";
 
     private static readonly TimeSpan OutcomeTimeout = TimeSpan.FromSeconds(45);
+
+    /// <summary>The callback token of each integration made here (the admin API shows it once, at creation).</summary>
+    private static readonly ConcurrentDictionary<Guid, string> Tokens = new();
     private int _counter;
 
     private WorkerScenario(Guid accountId) => AccountId = accountId;
@@ -69,6 +73,7 @@ public sealed class WorkerScenario
         var created = await Admin.CreateIntegrationAsync(home.Id, runAs.Id, provider.ToWireName(), JsonSerializer.Deserialize<JsonElement>(settings),
             name: $"{provider} {Next()}", version: version, templateId: templateId);
         var id = created.GetProperty("id").GetGuid();
+        Tokens[id] = created.GetProperty("token").GetString()!;
         if (!enabled)
         {
             await PatchIntegrationAsync(id, new { enabled = false });
@@ -107,24 +112,52 @@ public sealed class WorkerScenario
     }
 
     /// <summary>
-    /// Stores the delivery as the ingress does (raw body) and as if the relay had sent it: named by no outbox row, so it
-    /// shows as queued (stored as such, so that no relay of a test's ingress sends it), and no publish time yet (the
-    /// worker records it with the outcome).
+    /// A delivery as the sender makes it and the relay leaves it: a Jira integration's body is POSTed to its callback URL
+    /// through the run's ingress (its token check, the headers it keeps, the source delivery id it reads from
+    /// <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
+    /// it sent, so it shows as queued: the run's ingress has no relay, and the relay of another test's ingress on the same
+    /// database must not send it. The worker gets it only when the test sends it (<see cref="DeliverAsync"/>).
+    /// Written as a row instead, in the ingress's shape: a delivery of another provider (whose sender signs, or
+    /// shakes hands first: <see cref="Providers.ProviderScenario"/> and the hostile-input suite post those), and one whose
+    /// receipt time the test fixes (<paramref name="receivedAt"/>: the order of a sender's copies and retries).
     /// </summary>
     public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null, DateTimeOffset? receivedAt = null)
     {
+        if (integration.Provider != Provider.Jira || receivedAt is not null)
+        {
+            return await StoreDeliveryRowAsync(integration, body, sourceDeliveryId, receivedAt ?? DateTimeOffset.UtcNow);
+        }
+        if (!Tokens.TryGetValue(integration.Id, out var token))
+        {
+            throw new InvalidOperationException($"Integration {integration.Id} was not made by WorkerScenario.CreateIntegrationAsync: its token is unknown.");
+        }
+        var headers = new Dictionary<string, string> { ["User-Agent"] = "Atlassian Webhook HTTP Client" };
+        if (sourceDeliveryId is not null)
+        {
+            headers["X-Atlassian-Webhook-Identifier"] = sourceDeliveryId;
+        }
+        var deliveryId = await WorkersSetUp.AdminApi.PostWebhookAsync(new CreatedIntegration(integration.Id, token), body, headers);
         await using var db = NewContext();
-        var now = receivedAt ?? DateTimeOffset.UtcNow;
+        var sent = await db.Outbox.Where(row => row.DeliveryIds.Length == 1 && row.DeliveryIds[0] == deliveryId).ExecuteDeleteAsync();
+        Assert.That(sent, Is.EqualTo(1), $"the outbox row of delivery {deliveryId} alone");
+        return await ReadAsync<Delivery>(deliveryId);
+    }
+
+    private static async Task<Delivery> StoreDeliveryRowAsync(Integration integration, byte[] body, string? sourceDeliveryId, DateTimeOffset receivedAt)
+    {
+        await using var db = NewContext();
         var delivery = new Delivery
         {
             Id = Guid.CreateVersion7(),
             IntegrationId = integration.Id,
             Provider = integration.Provider,
-            ReceivedAt = now,
+            ReceivedAt = receivedAt,
             Headers = """{"User-Agent":"Atlassian Webhook HTTP Client"}""",
             ContentType = "application/json",
             Body = body,
             SourceDeliveryId = sourceDeliveryId,
+            // Named by no outbox row (stored as queued, so that no relay of a test's ingress sends it), and no publish time
+            // yet (the worker records it with the outcome).
             Status = DeliveryStatus.Queued,
         };
         db.Deliveries.Add(delivery);

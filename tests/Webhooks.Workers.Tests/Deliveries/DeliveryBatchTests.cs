@@ -53,12 +53,13 @@ public sealed class DeliveryBatchTests
         var product = await scenario.CreateProductAsync("P");
         var runner = await scenario.CreateWriterAsync("Runner", product);
         var integration = await scenario.CreateIntegrationAsync(product, runner);
-        var disabled = await scenario.CreateIntegrationAsync(product, runner, enabled: false);
+        var disabled = await scenario.CreateIntegrationAsync(product, runner);
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var first = await StoreDeliveryAsync(integration, CommentCreated("900001", "First"));
         var second = await StoreDeliveryAsync(integration, CommentCreated("900002", "Second"));
         var unlinked = await StoreDeliveryAsync(integration, JiraPayloads.Edit("comment_created.json", json => json["issue"]!["id"] = "99999"));
         var ignored = await StoreDeliveryAsync(disabled, CommentCreated("900003", "Third"));
+        await PatchIntegrationAsync(disabled.Id, new { enabled = false }); // after the ingress took the webhook
         var malformed = await StoreDeliveryAsync(integration, "{ not json"u8.ToArray());
         var missing = Guid.CreateVersion7();
 

@@ -96,9 +96,11 @@ public sealed class DeliveryOutcomeTests
     {
         var integration = await _scenario.CreateIntegrationAsync(_product, _runAs);
         var record = await _scenario.CreateLinkedRecordAsync(_product, integration);
+        var received = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
         await PatchIntegrationAsync(integration.Id, new { enabled = false });
 
-        var delivery = await DeliverFixtureAsync(integration, "comment_created.json");
+        await WorkersSetUp.Worker.SendAsync(received);
+        var delivery = await WaitForOutcomeAsync(received.Id);
 
         Assert.That((delivery.Status, delivery.LastError), Is.EqualTo((DeliveryStatus.Ignored, "The integration is disabled.")));
         Assert.That(await CommentsOnAsync(record), Is.Empty);
@@ -110,9 +112,11 @@ public sealed class DeliveryOutcomeTests
     {
         var integration = await _scenario.CreateIntegrationAsync(_product, _runAs);
         var record = await _scenario.CreateLinkedRecordAsync(_product, integration);
+        var received = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
         await _scenario.SetAccountStatusAsync(status);
 
-        var delivery = await DeliverFixtureAsync(integration, "comment_created.json");
+        await WorkersSetUp.Worker.SendAsync(received);
+        var delivery = await WaitForOutcomeAsync(received.Id);
 
         Assert.That(delivery.Status, Is.EqualTo(DeliveryStatus.Ignored));
         Assert.That(delivery.LastError, Does.Contain(status.ToString().ToLowerInvariant()));

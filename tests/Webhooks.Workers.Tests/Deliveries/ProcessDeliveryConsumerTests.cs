@@ -5,8 +5,8 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 namespace Webhooks.Workers.Tests.Deliveries;
 
 /// <summary>
-/// The behaviour issue 3 requires, end to end: the delivery row is stored as the ingress stores it, ProcessDelivery
-/// goes through RabbitMQ to the real worker host, and the test reads what PostgreSQL holds afterwards.
+/// The behaviour issue 3 requires, end to end: Jira's request is posted through the ingress, which stores the delivery,
+/// ProcessDelivery goes through RabbitMQ to the real worker host, and the test reads what PostgreSQL holds afterwards.
 /// </summary>
 public sealed class ProcessDeliveryConsumerTests
 {
