@@ -117,15 +117,14 @@ public sealed class WorkerScenario
     /// <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
     /// it sent, so it shows as queued: the run's ingress has no relay, and the relay of another test's ingress on the same
     /// database must not send it. The worker gets it only when the test sends it (<see cref="DeliverAsync"/>).
-    /// Written as a row instead, in the ingress's shape: a delivery of another provider (whose sender signs, or
-    /// shakes hands first: <see cref="Providers.ProviderScenario"/> and the hostile-input suite post those), and one whose
-    /// receipt time the test fixes (<paramref name="receivedAt"/>: the order of a sender's copies and retries).
+    /// A delivery of another provider is written as a row instead, in the ingress's shape: their senders sign, or shake
+    /// hands first (<see cref="Providers.ProviderScenario"/> and the hostile-input suite post those).
     /// </summary>
-    public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null, DateTimeOffset? receivedAt = null)
+    public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null)
     {
-        if (integration.Provider != Provider.Jira || receivedAt is not null)
+        if (integration.Provider != Provider.Jira)
         {
-            return await StoreDeliveryRowAsync(integration, body, sourceDeliveryId, receivedAt ?? DateTimeOffset.UtcNow);
+            return await StoreDeliveryRowAsync(integration, body, sourceDeliveryId);
         }
         if (!Tokens.TryGetValue(integration.Id, out var token))
         {
@@ -143,7 +142,7 @@ public sealed class WorkerScenario
         return await ReadAsync<Delivery>(deliveryId);
     }
 
-    private static async Task<Delivery> StoreDeliveryRowAsync(Integration integration, byte[] body, string? sourceDeliveryId, DateTimeOffset receivedAt)
+    private static async Task<Delivery> StoreDeliveryRowAsync(Integration integration, byte[] body, string? sourceDeliveryId)
     {
         await using var db = NewContext();
         var delivery = new Delivery
@@ -151,8 +150,8 @@ public sealed class WorkerScenario
             Id = Guid.CreateVersion7(),
             IntegrationId = integration.Id,
             Provider = integration.Provider,
-            ReceivedAt = receivedAt,
-            Headers = """{"User-Agent":"Atlassian Webhook HTTP Client"}""",
+            ReceivedAt = DateTimeOffset.UtcNow,
+            Headers = "{}", // none of the headers those senders' receivers keep
             ContentType = "application/json",
             Body = body,
             SourceDeliveryId = sourceDeliveryId,

@@ -88,10 +88,9 @@ public sealed class DeliveryBatchTests
         var other = await scenario.CreateIntegrationAsync(product, runner);
         var record = await scenario.CreateLinkedRecordAsync(product, webhook);
         var body = JiraPayloads.Fixture("comment_created.json");
-        var sent = DateTimeOffset.UtcNow;
-        var original = await StoreDeliveryAsync(webhook, body, sourceDeliveryId: "jira-1", receivedAt: sent);
-        var retry = await StoreDeliveryAsync(webhook, body, sourceDeliveryId: "jira-1", receivedAt: sent.AddSeconds(1));
-        var copy = await StoreDeliveryAsync(other, body, sourceDeliveryId: "jira-2", receivedAt: sent.AddSeconds(2));
+        var original = await StoreDeliveryAsync(webhook, body, sourceDeliveryId: "jira-1");
+        var retry = await StoreDeliveryAsync(webhook, body, sourceDeliveryId: "jira-1");
+        var copy = await StoreDeliveryAsync(other, body, sourceDeliveryId: "jira-2");
 
         var outcomes = await ProcessTogetherAsync(copy, retry, original);
 
@@ -112,9 +111,8 @@ public sealed class DeliveryBatchTests
         var webhook = await scenario.CreateIntegrationAsync(product, runner);
         var other = await scenario.CreateIntegrationAsync(product, runner);
         var record = await scenario.CreateLinkedRecordAsync(product, webhook);
-        var sent = DateTimeOffset.UtcNow;
-        var first = await StoreDeliveryAsync(webhook, CommentCreated("900001", "First"), sourceDeliveryId: "jira-1", receivedAt: sent);
-        var second = await StoreDeliveryAsync(other, CommentCreated("900002", "Second"), sourceDeliveryId: "jira-1", receivedAt: sent.AddSeconds(1));
+        var first = await StoreDeliveryAsync(webhook, CommentCreated("900001", "First"), sourceDeliveryId: "jira-1");
+        var second = await StoreDeliveryAsync(other, CommentCreated("900002", "Second"), sourceDeliveryId: "jira-1");
 
         var outcomes = await ProcessTogetherAsync(first, second);
 

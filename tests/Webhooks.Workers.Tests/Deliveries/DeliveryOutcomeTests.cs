@@ -129,7 +129,7 @@ public sealed class DeliveryOutcomeTests
         var integration = await _scenario.CreateIntegrationAsync(_product, _runAs);
         await _scenario.CreateLinkedRecordAsync(_product, integration);
         var body = JiraPayloads.Fixture("comment_created.json");
-        var original = await StoreDeliveryAsync(integration, body, sourceDeliveryId: "atlassian-42", receivedAt: DateTimeOffset.UtcNow.AddSeconds(-5));
+        var original = await StoreDeliveryAsync(integration, body, sourceDeliveryId: "atlassian-42");
         var retry = await StoreDeliveryAsync(integration, body, sourceDeliveryId: "atlassian-42");
 
         await WorkersSetUp.Worker.SendAsync(retry);
