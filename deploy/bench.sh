@@ -391,15 +391,13 @@ pair_slice() { # url: prints "req/s stolen%"
   s0=$(stat_now); run=$(wrk_run "$1" "$pair_seconds")
   echo "$(rps "$run") $(cpu_since "$s0" | sed -E 's/.* ([0-9]+)% stolen/\1/')"
 }
+# Two slices back to back, the first named first in odd rounds and the second first in even ones (also phase 4).
+in_turn() { if (($1 % 2)); then $2; $3; else $3; $2; fi; } # round first second
+ingress_pair() { next_base; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null; }
+durable_pair() { next_base; read -r pd pds <<<"$(pair_slice "$durable_url")"; }
 pair_ratios=() pair_log=""
 for ((round = 1; round <= pairs; round++)); do
-  if ((round % 2)); then
-    next_base; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
-    next_base; read -r pd pds <<<"$(pair_slice "$durable_url")"
-  else
-    next_base; read -r pd pds <<<"$(pair_slice "$durable_url")"
-    next_base; read -r pi ps <<<"$(pair_slice "$ingress_url")"; wait_published 120 >/dev/null
-  fi
+  in_turn "$round" ingress_pair durable_pair
   pair_ratios+=("$(calc "int(100 * $pi / $pd + 0.5) / 100")")
   pair_log="${pair_log:+$pair_log, }$(calc "int($pi)")/$(calc "int($pd)") ($ps/$pds % stolen)"
 done
@@ -648,11 +646,12 @@ stop_workers
 # is the ingress's work), the two back to back in alternating order, after the machine settled from the 60 s runs.
 accept_rate=$(( sustained_rate > 0 ? sustained_rate : sustained_tried ))
 accept_rounds_log=""
-accept_slice() { # url pid: one open-loop slice at accept_rate; prints "own+PostgreSQL+RabbitMQ=total µs (req/s sent, errors)"
+accept_slice() { # url pid [published]: one open-loop slice at accept_rate, with "published" until the relay has sent it all
+  # (the ingress's work); prints "own+PostgreSQL+RabbitMQ=total µs (req/s sent, errors)"
   local out n x0 x1 p0 p1 r0 r1 non2xx failed
   x0=$(ticks "$2"); p0=$(pg_ticks); r0=$(rabbit_ticks)
   out=$(bench load "$1" "$tokens" "$template" "$id_base" "$issues" --rate "$accept_rate" --seconds "$accept_seconds" | grep '^LOAD ' || true)
-  wait_published 60 >/dev/null
+  [ "${3:-}" != published ] || wait_published 60 >/dev/null
   x1=$(ticks "$2"); p1=$(pg_ticks); r1=$(rabbit_ticks)
   n=$(kv "$out" requests); non2xx=$(kv "$out" non2xx); failed=$(kv "$out" failed)
   if [ "${n:-0}" -eq 0 ]; then echo "no requests (the load tool printed no result; see the log)"; return; fi
@@ -664,12 +663,10 @@ if [ "$accept_rate" -gt 0 ] && [ "$accept_rounds" -gt 0 ]; then
   start_durable bench-durable-accept.log
   wait_http "$durable_url/ready" 60 "the durable endpoint"
   warm_up "$durable_url" "$durable_pid"
+  ingress_accept() { next_base; ai=$(accept_slice "$ingress_url" "$ingress_pid" published); }
+  durable_accept() { next_base; ad=$(accept_slice "$durable_url" "$durable_pid"); }
   for ((round = 1; round <= accept_rounds; round++)); do
-    if ((round % 2)); then
-      next_base; ai=$(accept_slice "$ingress_url" "$ingress_pid"); next_base; ad=$(accept_slice "$durable_url" "$durable_pid")
-    else
-      next_base; ad=$(accept_slice "$durable_url" "$durable_pid"); next_base; ai=$(accept_slice "$ingress_url" "$ingress_pid")
-    fi
+    in_turn "$round" ingress_accept durable_accept
     accept_rounds_log="${accept_rounds_log:+$accept_rounds_log; }ingress $ai, durable $ad"
   done
   stop_durable
