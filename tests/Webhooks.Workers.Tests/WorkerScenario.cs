@@ -117,8 +117,8 @@ public sealed class WorkerScenario
     /// <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
     /// it sent, so it shows as queued: the run's ingress has no relay, and the relay of another test's ingress on the same
     /// database must not send it. The worker gets it only when the test sends it (<see cref="DeliverAsync"/>).
-    /// A delivery of another provider is written as a row instead, in the ingress's shape: their senders sign, or shake
-    /// hands first (<see cref="Providers.ProviderScenario"/> and the hostile-input suite post those).
+    /// A delivery of another provider is written as a row instead, in the ingress's shape: those senders sign, or shake
+    /// hands first, which the Asana and Smartsheet suites and the hostile-input suite do when they post theirs.
     /// </summary>
     public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null)
     {
@@ -151,7 +151,7 @@ public sealed class WorkerScenario
             IntegrationId = integration.Id,
             Provider = integration.Provider,
             ReceivedAt = DateTimeOffset.UtcNow,
-            Headers = "{}", // none of the headers those senders' receivers keep
+            Headers = "{}", // the tests that store these read none of their sender's headers
             ContentType = "application/json",
             Body = body,
             SourceDeliveryId = sourceDeliveryId,
