@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Tests.Hostile;
 
 namespace Webhooks.Workers.Tests;
 
@@ -113,8 +114,8 @@ public sealed class WorkerScenario
 
     /// <summary>
     /// A delivery as the sender makes it and the relay leaves it: a Jira integration's body is POSTed to its callback URL
-    /// through the run's ingress (its token check, the headers it keeps, the source delivery id it reads from
-    /// <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
+    /// with Jira's headers through the run's ingress (its token check, the headers it keeps, the source delivery id it reads
+    /// from <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
     /// it sent, so it shows as queued: the run's ingress has no relay, and the relay of another test's ingress on the same
     /// database must not send it. The worker gets it only when the test sends it (<see cref="DeliverAsync"/>).
     /// A delivery of another provider is written as a row instead, in the ingress's shape: those senders sign, or shake
@@ -128,9 +129,12 @@ public sealed class WorkerScenario
         }
         if (!Tokens.TryGetValue(integration.Id, out var token))
         {
-            throw new InvalidOperationException($"Integration {integration.Id} was not made by WorkerScenario.CreateIntegrationAsync: its token is unknown.");
+            throw new InvalidOperationException(
+                $"Integration {integration.Id} was not made by WorkerScenario.CreateIntegrationAsync, so its token is unknown: make it there.");
         }
-        var headers = new Dictionary<string, string> { ["User-Agent"] = "Atlassian Webhook HTTP Client" };
+        // Jira's headers as the sender catalog has them (a fresh X-Atlassian-Webhook-Identifier each), or the sender's
+        // own id for the same delivery when the test repeats one (a retry).
+        var headers = HostileSender.For(Provider.Jira).Headers("").ToDictionary(header => header.Key, header => header.Value);
         if (sourceDeliveryId is not null)
         {
             headers["X-Atlassian-Webhook-Identifier"] = sourceDeliveryId;
