@@ -12,7 +12,19 @@
   box.addEventListener('change', function () {
     sessionStorage.setItem('webhooks-console-refresh', box.checked ? 'on' : 'off');
   });
-  setInterval(function () {
-    if (box.checked && document.visibilityState === 'visible') { location.reload(); }
-  }, seconds * 1000);
+  var timer = null;
+  function start() {
+    if (timer === null) {
+      timer = setInterval(function () {
+        if (box.checked && document.visibilityState === 'visible') { location.reload(); }
+      }, seconds * 1000);
+    }
+  }
+  function stop() { clearInterval(timer); timer = null; }
+  // A reload that fires while a clicked link or a posted form is still loading the next page would cancel that
+  // navigation and keep the operator here: stop once the page starts to leave, start again if the back button brings
+  // it back from the browser's cache.
+  window.addEventListener('beforeunload', stop);
+  window.addEventListener('pageshow', function (e) { if (e.persisted) { start(); } });
+  start();
 })();
