@@ -26,11 +26,12 @@ public static partial class ConsoleExtensions
     public const string AntiforgeryCookieName = "webhooks-console-antiforgery";
 
     /// <summary>
-    /// Nothing but this origin's stylesheet and the auto-refresh script: no inline script or style, no frames, forms post
-    /// only here. The console holds no content from elsewhere, so nothing else is ever needed.
+    /// Nothing but this origin's stylesheet and the auto-refresh script (which fetches its own page again): no inline
+    /// script or style, no frames, forms post only here. The console holds no content from elsewhere, so nothing else is
+    /// ever needed.
     /// </summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; form-action 'self'; " +
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; " +
         "frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>A claim naming which admin key signed the session in: a session outlives no change of the key.</summary>

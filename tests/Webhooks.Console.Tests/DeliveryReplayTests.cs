@@ -64,6 +64,18 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(3);
         await seed.SendAsync(Stack.Senders, "comment_created.json");
         await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(4);
+
+        // A filter being typed is not wiped by a refresh: the page waits until it is sent or undone.
+        var search = Page.GetByLabel("Sender's delivery id");
+        await search.FillAsync("half-typed");
+        await Page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" }).ClickAsync();
+        await seed.SendAsync(Stack.Senders, "comment_created.json");
+        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
+        await Expect(search).ToHaveValueAsync("half-typed");
+        await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(4);
+        await search.FillAsync("");
+        await Page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" }).ClickAsync();
+        await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(5);
     }
 
     [Test]

@@ -24,11 +24,11 @@ public sealed class OverviewTests : ConsoleTest
     }
 
     /// <summary>
-    /// The overview reloads itself every second in this stack. A page that is slow to answer a clicked link must still
-    /// open: a reload firing while the next page loads would cancel it and leave the operator on the overview.
+    /// The overview refreshes itself every second in this stack. A page that is slow to answer a clicked link or an
+    /// address must still open: a reload of the overview in flight meanwhile would cancel it and keep the operator here.
     /// </summary>
     [Test]
-    public async Task A_link_whose_page_loads_slower_than_the_refresh_still_opens()
+    public async Task A_page_that_loads_slower_than_the_refresh_still_opens()
     {
         await SignInAsync();
         await Page.RouteAsync(new Regex("/console/deliveries"), async route =>
@@ -42,5 +42,41 @@ public sealed class OverviewTests : ConsoleTest
 
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
         await Expect(Page).ToHaveURLAsync(new Regex("/console/deliveries\\?provider=jira$"));
+
+        await Page.GotoAsync(Url(""));
+        await Page.WaitForTimeoutAsync(900); // a refresh is due as the next page is asked for
+        await Page.GotoAsync(Url("/deliveries?provider=github"));
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>A session that ends while the overview refreshes itself lands on the sign-in page, not on a stale overview.</summary>
+    [Test]
+    public async Task A_refreshing_page_whose_session_ended_shows_the_sign_in()
+    {
+        await SignInAsync();
+        await Expect(Page.Locator("#auto-refresh")).ToBeCheckedAsync();
+
+        await Context.ClearCookiesAsync();
+
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Webhooks console" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(Page.GetByLabel("Admin key")).ToBeVisibleAsync();
+    }
+
+    /// <summary>Unticking "refresh" stops it for the tab, on this page and the next; the box stays usable after refreshes.</summary>
+    [Test]
+    public async Task Unticking_refresh_keeps_the_page_as_it_is()
+    {
+        await SignInAsync();
+        var asOf = Page.Locator("p.muted").Filter(new() { HasText = "As of" });
+        var first = await asOf.TextContentAsync();
+        await Expect(asOf).Not.ToHaveTextAsync(first!); // refreshed in place at least once (the time moves)
+
+        await Page.Locator("#auto-refresh").UncheckAsync();
+        var kept = await asOf.TextContentAsync();
+        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
+        await Expect(asOf).ToHaveTextAsync(kept!);
+
+        await Page.ReloadAsync();
+        await Expect(Page.Locator("#auto-refresh")).Not.ToBeCheckedAsync();
     }
 }
