@@ -73,20 +73,26 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     }
 
     /// <summary>
-    /// What a sender does: POSTs <paramref name="body"/> to the callback URL with its own headers; returns the delivery
-    /// id of the 200 answer.
+    /// What a sender does: POSTs <paramref name="body"/> to the callback URL with its own headers and content type;
+    /// returns the delivery id of the 200 answer.
     /// </summary>
-    public async Task<Guid> PostWebhookAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null)
+    public async Task<Guid> PostWebhookAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null,
+        string contentType = "application/json")
     {
-        var (status, text) = await SendWebhookAsync(integration, body, headers);
+        var (status, text) = await SendWebhookAsync(integration, body, headers, contentType);
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), text);
-        return JsonDocument.Parse(text).RootElement.GetProperty("deliveryId").GetGuid();
+        // Salesforce is answered with its SOAP acknowledgement, which names no delivery: the one just stored is the
+        // integration's newest (its callers post one at a time).
+        return text.Contains("<Ack>true</Ack>", StringComparison.Ordinal)
+            ? await Admin.NewestDeliveryAsync(integration.Id)
+            : JsonDocument.Parse(text).RootElement.GetProperty("deliveryId").GetGuid();
     }
 
-    public async Task<(HttpStatusCode Status, string Body)> SendWebhookAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null)
+    public async Task<(HttpStatusCode Status, string Body)> SendWebhookAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null,
+        string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{integration.Token}") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             request.Headers.TryAddWithoutValidation(name, value);

@@ -22,8 +22,8 @@ public sealed class WorkerScenario
 
     private static readonly TimeSpan OutcomeTimeout = TimeSpan.FromSeconds(45);
 
-    /// <summary>The callback token of each integration made here (the admin API shows it once, at creation).</summary>
-    private static readonly ConcurrentDictionary<Guid, string> Tokens = new();
+    /// <summary>What the operator gave the sender of each integration made here (the admin API shows the token once, at creation).</summary>
+    private static readonly ConcurrentDictionary<Guid, GivenToSender> Senders = new();
     private int _counter;
 
     private WorkerScenario(Guid accountId) => AccountId = accountId;
@@ -67,14 +67,17 @@ public sealed class WorkerScenario
         return user;
     }
 
-    /// <summary>An integration made through the admin API (settings validated and stored as an operator's are); disabled afterwards unless <paramref name="enabled"/>.</summary>
+    /// <summary>
+    /// An integration made through the admin API (settings and signing secret validated and stored as an operator's are);
+    /// disabled afterwards unless <paramref name="enabled"/>.
+    /// </summary>
     public async Task<Integration> CreateIntegrationAsync(Product home, User runAs, int version = 1, string settings = DefaultSettings, Guid? templateId = null, bool enabled = true,
-        Provider provider = Provider.Jira)
+        Provider provider = Provider.Jira, string? signingSecret = null)
     {
         var created = await Admin.CreateIntegrationAsync(home.Id, runAs.Id, provider.ToWireName(), JsonSerializer.Deserialize<JsonElement>(settings),
-            name: $"{provider} {Next()}", version: version, templateId: templateId);
+            signingSecret: signingSecret, name: $"{provider} {Next()}", version: version, templateId: templateId);
         var id = created.GetProperty("id").GetGuid();
-        Tokens[id] = created.GetProperty("token").GetString()!;
+        Senders[id] = new GivenToSender(created.GetProperty("token").GetString()!, created.GetProperty("callbackUrl").GetString()!, signingSecret);
         if (!enabled)
         {
             await PatchIntegrationAsync(id, new { enabled = false });
@@ -113,65 +116,63 @@ public sealed class WorkerScenario
     }
 
     /// <summary>
-    /// A delivery as the sender makes it and the relay leaves it: a Jira integration's body is POSTed to its callback URL
-    /// with Jira's headers through the run's ingress (its token check, the headers it keeps, the source delivery id it reads
-    /// from <c>X-Atlassian-Webhook-Identifier</c>, the row it stores), then taken out of the outbox as the relay takes a delivery
-    /// it sent, so it shows as queued: the run's ingress has no relay, and the relay of another test's ingress on the same
-    /// database must not send it. The worker gets it only when the test sends it (<see cref="DeliverAsync"/>).
-    /// A delivery of another provider is written as a row instead, in the ingress's shape: those senders sign, or shake
-    /// hands first, which the Asana and Smartsheet suites and the hostile-input suite do when they post theirs.
+    /// A delivery as the sender makes it and the relay leaves it: the body is POSTed to the integration's callback URL with
+    /// its sender's content type and headers from the sender catalog (<see cref="HostileSender"/>: a fresh delivery id
+    /// each), the test's own <paramref name="headers"/> (an event name), and the sender's signature when the integration
+    /// was given a secret, then taken from the outbox (<see cref="StoreDeliveryAsync(CreatedIntegration, byte[], IReadOnlyDictionary{string, string}, string)"/>).
+    /// <paramref name="sourceDeliveryId"/> is Jira's own id for the delivery (<c>X-Atlassian-Webhook-Identifier</c>), for a
+    /// test that repeats one (a retry).
     /// </summary>
-    public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null)
+    public static async Task<Delivery> StoreDeliveryAsync(Integration integration, byte[] body, string? sourceDeliveryId = null,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
-        if (integration.Provider != Provider.Jira)
-        {
-            return await StoreDeliveryRowAsync(integration, body, sourceDeliveryId);
-        }
-        if (!Tokens.TryGetValue(integration.Id, out var token))
+        if (!Senders.TryGetValue(integration.Id, out var given))
         {
             throw new InvalidOperationException(
                 $"Integration {integration.Id} was not made by WorkerScenario.CreateIntegrationAsync, so its token is unknown: make it there.");
         }
-        // Jira's headers as the sender catalog has them (a fresh X-Atlassian-Webhook-Identifier each), or the sender's
-        // own id for the same delivery when the test repeats one (a retry).
-        var headers = HostileSender.For(Provider.Jira).Headers("").ToDictionary(header => header.Key, header => header.Value);
+        var sender = HostileSender.For(integration.Provider);
+        var sent = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in sender.Headers("").Concat(headers ?? new Dictionary<string, string>()))
+        {
+            sent[name] = value;
+        }
         if (sourceDeliveryId is not null)
         {
-            headers["X-Atlassian-Webhook-Identifier"] = sourceDeliveryId;
+            sent["X-Atlassian-Webhook-Identifier"] = sourceDeliveryId;
         }
-        var deliveryId = await WorkersSetUp.AdminApi.PostWebhookAsync(new CreatedIntegration(integration.Id, token), body, headers);
+        if (given.SigningSecret is { } secret)
+        {
+            foreach (var (name, value) in sender.Sign(body, given.CallbackUrl, secret, $"msg_{Guid.NewGuid():N}"))
+            {
+                sent[name] = value;
+            }
+        }
+        return await StoreDeliveryAsync(new CreatedIntegration(integration.Id, given.Token), body, sent, sender.ContentType);
+    }
+
+    /// <summary>
+    /// A request the test has shaped and signed, POSTed to the callback URL through the run's ingress (its token check,
+    /// its signature check, the headers it keeps, the source delivery id it reads, the row it stores), then taken out of
+    /// the outbox as the relay takes a delivery it sent, so it shows as queued: the run's ingress has no relay, and the
+    /// relay of another test's ingress on the same database must not send it. The worker gets it only when the test
+    /// sends it (<see cref="DeliverAsync"/>, or a pipeline of its own).
+    /// </summary>
+    public static async Task<Delivery> StoreDeliveryAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string> headers,
+        string contentType = "application/json")
+    {
+        var deliveryId = await WorkersSetUp.AdminApi.PostWebhookAsync(integration, body, headers, contentType);
         await using var db = NewContext();
         var sent = await db.Outbox.Where(row => row.DeliveryIds.Length == 1 && row.DeliveryIds[0] == deliveryId).ExecuteDeleteAsync();
         Assert.That(sent, Is.EqualTo(1), $"the outbox row of delivery {deliveryId} alone");
         return await ReadAsync<Delivery>(deliveryId);
     }
 
-    private static async Task<Delivery> StoreDeliveryRowAsync(Integration integration, byte[] body, string? sourceDeliveryId)
-    {
-        await using var db = NewContext();
-        var delivery = new Delivery
-        {
-            Id = Guid.CreateVersion7(),
-            IntegrationId = integration.Id,
-            Provider = integration.Provider,
-            ReceivedAt = DateTimeOffset.UtcNow,
-            Headers = "{}", // the tests that store these read none of their sender's headers
-            ContentType = "application/json",
-            Body = body,
-            SourceDeliveryId = sourceDeliveryId,
-            // Named by no outbox row (stored as queued, so that no relay of a test's ingress sends it), and no publish time
-            // yet (the worker records it with the outcome).
-            Status = DeliveryStatus.Queued,
-        };
-        db.Deliveries.Add(delivery);
-        await db.SaveChangesAsync();
-        return delivery;
-    }
-
     /// <summary>Store, send through the broker, and wait until a worker has recorded an outcome.</summary>
-    public static async Task<Delivery> DeliverAsync(Integration integration, byte[] body, WorkerApplication? worker = null)
+    public static async Task<Delivery> DeliverAsync(Integration integration, byte[] body, WorkerApplication? worker = null,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
-        var delivery = await StoreDeliveryAsync(integration, body);
+        var delivery = await StoreDeliveryAsync(integration, body, headers: headers);
         await (worker ?? WorkersSetUp.Worker).SendAsync(delivery);
         return await WaitForOutcomeAsync(delivery.Id);
     }
@@ -205,4 +206,7 @@ public sealed class WorkerScenario
     }
 
     private int Next() => Interlocked.Increment(ref _counter);
+
+    /// <summary>The callback URL (and its token) and the signing secret, if any, an operator gives the sender.</summary>
+    private sealed record GivenToSender(string Token, string CallbackUrl, string? SigningSecret);
 }

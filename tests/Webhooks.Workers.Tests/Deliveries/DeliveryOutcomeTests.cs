@@ -1,6 +1,7 @@
 using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Tests.Hostile;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Deliveries;
@@ -65,7 +66,7 @@ public sealed class DeliveryOutcomeTests
     public async Task A_standard_integration_that_takes_its_mapping_from_a_circular_template_chain_fails_the_delivery_with_the_reason()
     {
         // No mapping of its own, so its events are read with its templates': a chain that leads back here has none to give.
-        var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", provider: Provider.Standard);
+        var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", provider: Provider.Standard, signingSecret: HostileSender.StandardSecret);
         var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: """{"mapping":{"itemId":"/data/id","types":{}}}""",
             templateId: first.Id, provider: Provider.Standard);
         await WriteRefusedStateAsync(first.Id, i => i.TemplateId = second.Id);

@@ -26,21 +26,28 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
     private const string TaskJson = """{"data":{"gid":"1199170056173519","name":"Ship it","completed":true,"memberships":[]}}""";
     private const string HookSecret = "outside-transaction-hook-secret";
 
-    private async Task<(Tenant Tenant, CreatedIntegration Integration, Guid Record)> AsanaLinkedToTaskAsync()
+    /// <summary>
+    /// An Asana integration, its handshake and a record linked to the task, made through <paramref name="ingress"/>: the
+    /// class's, whose relay sends what is posted to it, unless a test processes its deliveries itself and needs the run's
+    /// relay-less one.
+    /// </summary>
+    private async Task<(Tenant Tenant, CreatedIntegration Integration, Guid Record)> AsanaLinkedToTaskAsync(AdminIngress? ingress = null)
     {
-        var tenant = await Ingress.Admin.CreateTenantAsync();
-        var integration = await Ingress.Admin.CreateIntegrationAsync(tenant, "asana", new
+        ingress ??= Ingress;
+        var tenant = await ingress.Admin.CreateTenantAsync();
+        var integration = await ingress.Admin.CreateIntegrationAsync(tenant, "asana", new
         {
             statusMappings = new Dictionary<string, string> { ["Completed"] = "shipped" },
             apiBaseUrl = Api.BaseUrl.ToString(),
             apiToken = "asana-pat-outside-transaction",
         });
-        await Ingress.AsanaHandshakeAsync(integration, HookSecret);
-        return (tenant, integration, await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid));
+        await ingress.AsanaHandshakeAsync(integration, HookSecret);
+        return (tenant, integration, await ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid));
     }
 
-    private Task<Guid> PostAsanaAsync(CreatedIntegration integration, byte[] body) =>
-        Ingress.PostWebhookAsync(integration, body, new Dictionary<string, string> { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) });
+    private static Dictionary<string, string> SignedAsAsana(byte[] body) => new() { ["X-Hook-Signature"] = SenderSignatures.HexHmacSha256(HookSecret, body) };
+
+    private Task<Guid> PostAsanaAsync(CreatedIntegration integration, byte[] body) => Ingress.PostWebhookAsync(integration, body, SignedAsAsana(body));
 
     private static byte[] Completed => PayloadFixtures.Read(Provider.Asana, "task_changed.completed.json");
 
@@ -94,18 +101,13 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
     public async Task Task_named_by_several_deliveries_of_one_batch_is_read_once_for_all_of_them()
     {
         Api.On($"tasks/{TaskGid}", Json(TaskJson));
-        var (_, created, record) = await AsanaLinkedToTaskAsync();
-        Integration integration;
-        await using (var db = NewContext())
-        {
-            integration = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == created.Id);
-        }
-        // Three webhooks of the task's events, stored as the ingress stores them and processed as one batch.
+        var (_, integration, record) = await AsanaLinkedToTaskAsync(WorkersSetUp.AdminApi);
+        // Three webhooks of the task's events, posted as Asana posts them and processed as one batch.
         var deliveries = new List<Delivery>();
         foreach (var field in new[] { "completed", "name", "notes" })
         {
             var body = Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event(TaskGid, "task", "changed", field: field)));
-            deliveries.Add(await StoreDeliveryAsync(integration, body));
+            deliveries.Add(await StoreDeliveryAsync(integration, body, SignedAsAsana(body)));
         }
         await using var services = Pipeline();
         await using var scope = services.CreateAsyncScope();
@@ -122,15 +124,11 @@ public sealed class FetchOutsideTransactionTests : FetchingFixture
     {
         const string OtherTask = "1199170056173520";
         Api.On($"tasks/{TaskGid}", Json(TaskJson)).On($"tasks/{OtherTask}", Status(503));
-        var (tenant, created, record) = await AsanaLinkedToTaskAsync();
-        await Ingress.Admin.CreateLinkedRecordAsync(tenant, created, OtherTask);
-        Integration integration;
-        await using (var db = NewContext())
-        {
-            integration = await db.Integrations.AsNoTracking().SingleAsync(i => i.Id == created.Id);
-        }
-        var good = await StoreDeliveryAsync(integration, Completed);
-        var failing = await StoreDeliveryAsync(integration, Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event(OtherTask, "task", "changed", field: "completed"))));
+        var (tenant, integration, record) = await AsanaLinkedToTaskAsync(WorkersSetUp.AdminApi);
+        await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, OtherTask);
+        var other = Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(AsanaPayloadParserTests.Event(OtherTask, "task", "changed", field: "completed")));
+        var good = await StoreDeliveryAsync(integration, Completed, SignedAsAsana(Completed));
+        var failing = await StoreDeliveryAsync(integration, other, SignedAsAsana(other));
         await using var services = Pipeline();
         var batches = services.GetRequiredService<DeliveryGroupCommit>();
 

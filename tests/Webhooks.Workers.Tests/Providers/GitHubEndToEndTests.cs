@@ -1,14 +1,15 @@
-using System.Text.Json.Nodes;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
+using Webhooks.Workers.Tests.Hostile;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Providers;
 
 /// <summary>
-/// GitHub end to end, as <see cref="Deliveries.ProcessDeliveryConsumerTests"/> does for Jira: the delivery row is stored
-/// as the ingress stores it (body and kept headers), ProcessDelivery goes through RabbitMQ to a real worker host that
-/// consumes the GitHub queue, and the test reads what PostgreSQL holds afterwards.
+/// GitHub end to end, as <see cref="Deliveries.ProcessDeliveryConsumerTests"/> does for Jira: the delivery is posted to
+/// the ingress as GitHub posts it (its headers, signed with the integration's secret), which checks and stores it;
+/// ProcessDelivery goes through RabbitMQ to a real worker host that consumes the GitHub queue, and the test reads what
+/// PostgreSQL holds afterwards.
 /// </summary>
 public sealed class GitHubEndToEndTests
 {
@@ -22,13 +23,9 @@ public sealed class GitHubEndToEndTests
     [OneTimeTearDown]
     public async Task Stop_it() => await _github.DisposeAsync();
 
-    private static Dictionary<string, string> Headers(string eventName) => new()
-    {
-        ["User-Agent"] = "GitHub-Hookshot/044aadd",
-        ["X-GitHub-Event"] = eventName,
-        ["X-GitHub-Delivery"] = Guid.NewGuid().ToString(),
-        ["X-GitHub-Hook-ID"] = "109948940",
-    };
+    // The event the worker reads from the kept X-GitHub-Event; GitHub's other headers (a fresh X-GitHub-Delivery each)
+    // are the sender catalog's.
+    private static Dictionary<string, string> Headers(string eventName) => new() { ["X-GitHub-Event"] = eventName };
 
     [Test]
     public async Task Comment_and_close_land_on_the_linked_record_as_the_run_as_user()
@@ -89,8 +86,10 @@ public sealed class GitHubEndToEndTests
         var body = PayloadFixtures.Read(Provider.GitHub, "issue_comment.created.json");
 
         // GitHub gives every hook the same X-GitHub-Delivery for one event; the dedup does not rely on it.
-        var applied = await _github.DeliverAsync(first, body, Headers("issue_comment"));
-        var duplicate = await _github.DeliverAsync(second, body, Headers("issue_comment"));
+        var oneEvent = Headers("issue_comment");
+        oneEvent["X-GitHub-Delivery"] = Guid.NewGuid().ToString();
+        var applied = await _github.DeliverAsync(first, body, oneEvent);
+        var duplicate = await _github.DeliverAsync(second, body, oneEvent);
 
         Assert.That((applied.Status, applied.Applied), Is.EqualTo((DeliveryStatus.Processed, 1)), applied.LastError);
         Assert.That((duplicate.Status, duplicate.Applied, duplicate.Duplicates), Is.EqualTo((DeliveryStatus.Duplicate, 0, 1)), duplicate.LastError);
@@ -100,8 +99,8 @@ public sealed class GitHubEndToEndTests
 
 /// <summary>
 /// The steps the non-Jira end-to-end tests share: a worker host that consumes one provider's queue, integrations of
-/// that provider, and deliveries stored with that provider's kept headers. (WorkerScenario's own helpers make Jira
-/// integrations and deliveries; these leave them untouched.)
+/// that provider given its sender's signing secret (if it signs) through the admin API, and deliveries posted to the
+/// ingress as that sender posts them (<see cref="WorkerScenario.StoreDeliveryAsync(Integration, byte[], string?, IReadOnlyDictionary{string, string}?)"/>).
 /// </summary>
 public sealed class ProviderScenario : IAsyncDisposable
 {
@@ -118,37 +117,14 @@ public sealed class ProviderScenario : IAsyncDisposable
         new(provider, await WorkerApplication.StartAsync($"--Workers:Providers={provider.ToWireName()}"));
 
     public Task<Integration> CreateIntegrationAsync(WorkerScenario scenario, Product home, User runAs, string settings) =>
-        scenario.CreateIntegrationAsync(home, runAs, settings: settings, provider: Provider);
+        scenario.CreateIntegrationAsync(home, runAs, settings: settings, provider: Provider, signingSecret: HostileSender.For(Provider).SigningSecret);
 
-    /// <summary>Store as the ingress does (raw body, kept headers as JSON, queued), send through the broker, wait for the outcome.</summary>
-    public async Task<Delivery> DeliverAsync(Integration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null, string contentType = "application/json")
-    {
-        var now = DateTimeOffset.UtcNow;
-        var kept = new JsonObject();
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
-        {
-            kept[name] = value;
-        }
-        var delivery = new Delivery
-        {
-            Id = Guid.CreateVersion7(),
-            IntegrationId = integration.Id,
-            Provider = Provider,
-            ReceivedAt = now,
-            Headers = kept.ToJsonString(),
-            ContentType = contentType,
-            Body = body,
-            Status = DeliveryStatus.Queued,
-            PublishedAt = now,
-        };
-        await using (var db = NewContext())
-        {
-            db.Deliveries.Add(delivery);
-            await db.SaveChangesAsync();
-        }
-        await Worker.SendAsync(delivery);
-        return await WaitForOutcomeAsync(delivery.Id);
-    }
+    /// <summary>
+    /// Post as the sender does (its content type and headers, <paramref name="headers"/> added, and its signature if it
+    /// signs), send the stored delivery through the broker to this worker, wait for the outcome.
+    /// </summary>
+    public Task<Delivery> DeliverAsync(Integration integration, byte[] body, IReadOnlyDictionary<string, string>? headers = null) =>
+        WorkerScenario.DeliverAsync(integration, body, Worker, headers);
 
     public ValueTask DisposeAsync() => Worker.DisposeAsync();
 }

@@ -4,7 +4,10 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Providers;
 
-/// <summary>Rally end to end through RabbitMQ and a real worker host (see <see cref="GitHubEndToEndTests"/>).</summary>
+/// <summary>
+/// Rally end to end (see <see cref="GitHubEndToEndTests"/>): change messages posted to the ingress as Rally posts them
+/// (unsigned), then through RabbitMQ to a real worker host.
+/// </summary>
 public sealed class RallyEndToEndTests
 {
     private const string Mappings = """{"statusMappings":{"Defined":"new","In-Progress":"in_progress","Accepted":"shipped"}}""";

@@ -4,7 +4,10 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Providers;
 
-/// <summary>Salesforce end to end through RabbitMQ and a real worker host (see <see cref="GitHubEndToEndTests"/>).</summary>
+/// <summary>
+/// Salesforce end to end (see <see cref="GitHubEndToEndTests"/>): outbound messages posted to the ingress as Salesforce
+/// posts them (SOAP, text/xml, unsigned), then through RabbitMQ to a real worker host.
+/// </summary>
 public sealed class SalesforceEndToEndTests
 {
     private const string Mappings = """{"statusMappings":{"Open - Not Contacted":"triage","Prospecting":"new","Closed Won":"shipped"}}""";
@@ -26,7 +29,7 @@ public sealed class SalesforceEndToEndTests
         var first = await scenario.CreateLinkedRecordAsync(product, integration, externalId: "0123456789ABCDEEAE");
         var third = await scenario.CreateLinkedRecordAsync(product, integration, externalId: "2123456789ABCDEEAE");
 
-        var delivery = await _salesforce.DeliverAsync(integration, PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml"), contentType: "text/xml; charset=utf-8");
+        var delivery = await _salesforce.DeliverAsync(integration, PayloadFixtures.Read(Provider.Salesforce, "outbound_message.lead.xml"));
 
         // Two records linked, each gets status and description; the second lead is linked to nothing.
         Assert.That((delivery.Status, delivery.Applied, delivery.NoTarget), Is.EqualTo((DeliveryStatus.Processed, 4, 2)), delivery.LastError);
@@ -52,7 +55,7 @@ public sealed class SalesforceEndToEndTests
         var redacted = System.Text.RegularExpressions.Regex.Replace(message, "<SessionId>[^<]*</SessionId>", "<SessionId>[redacted]</SessionId>");
         Assert.That(redacted, Is.Not.EqualTo(message), "the fixture carries a session id");
 
-        var delivery = await _salesforce.DeliverAsync(integration, System.Text.Encoding.UTF8.GetBytes(redacted), contentType: "text/xml; charset=utf-8");
+        var delivery = await _salesforce.DeliverAsync(integration, System.Text.Encoding.UTF8.GetBytes(redacted));
 
         Assert.That((delivery.Status, delivery.Applied), Is.EqualTo((DeliveryStatus.Processed, 2)), delivery.LastError);
         var reloaded = await ReloadAsync(record);

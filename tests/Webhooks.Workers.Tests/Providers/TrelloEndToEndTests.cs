@@ -4,7 +4,10 @@ using static Webhooks.Workers.Tests.WorkerScenario;
 
 namespace Webhooks.Workers.Tests.Providers;
 
-/// <summary>Trello end to end through RabbitMQ and a real worker host (see <see cref="GitHubEndToEndTests"/>).</summary>
+/// <summary>
+/// Trello end to end (see <see cref="GitHubEndToEndTests"/>): actions posted to the ingress as Trello posts them (signed
+/// over the body and the callback URL with the integration's secret), then through RabbitMQ to a real worker host.
+/// </summary>
 public sealed class TrelloEndToEndTests
 {
     private const string Mappings = """{"statusMappings":{"Chamados":"new","Chamados Realizados":"shipped","Basics":"in_progress"}}""";
