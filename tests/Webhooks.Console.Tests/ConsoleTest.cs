@@ -65,6 +65,17 @@ public abstract class ConsoleTest : PlaywrightTest
         }
     }
 
+    /// <summary>How many times the page fetches itself (an auto-refresh) from now on.</summary>
+    protected Func<int> CountRefreshes()
+    {
+        var count = 0;
+        Page.Request += (_, request) =>
+        {
+            if (request.ResourceType == "fetch") { Interlocked.Increment(ref count); }
+        };
+        return () => Volatile.Read(ref count);
+    }
+
     /// <summary>
     /// A PNG of the page for docs/console.md: into <c>WEBHOOKS_CONSOLE_SCREENSHOTS</c> when set (docs/console), else
     /// beside the test results, so an ordinary run never changes the committed pictures.

@@ -65,12 +65,20 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await seed.SendAsync(Stack.Senders, "comment_created.json");
         await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(4);
 
-        // A filter being typed is not wiped by a refresh: the page waits until it is sent or undone.
+        // A filter being filled in is not wiped by a refresh: the page waits while a field has the focus, and while the
+        // form has a change not yet sent, and says so; a delivery arriving meanwhile shows once the change is undone.
+        var refreshes = CountRefreshes();
         var search = Page.GetByLabel("Sender's delivery id");
-        await search.FillAsync("half-typed");
+        var status = Page.Locator("#refresh-status");
+        await search.FocusAsync();
+        await Expect(status).ToContainTextAsync("paused: a field has the focus");
+        await search.PressSequentiallyAsync("half-typed");
         await Page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" }).ClickAsync();
+        await Expect(status).ToContainTextAsync("paused: the form has changes not yet sent");
+        var before = refreshes();
         await seed.SendAsync(Stack.Senders, "comment_created.json");
         await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
+        Assert.That(refreshes(), Is.EqualTo(before));
         await Expect(search).ToHaveValueAsync("half-typed");
         await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(4);
         await search.FillAsync("");

@@ -58,8 +58,47 @@ public sealed class OverviewTests : ConsoleTest
 
         await Context.ClearCookiesAsync();
 
-        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Webhooks console" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(Page).ToHaveURLAsync(new Regex("/console/sign-in\\?returnUrl="), new() { Timeout = 10_000 });
         await Expect(Page.GetByLabel("Admin key")).ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// A refresh that gets no answer keeps the page shown and says so beside the box, then tries again; the next page
+    /// that arrives clears the note.
+    /// </summary>
+    [Test]
+    public async Task A_failed_refresh_is_marked_on_the_page_and_retried()
+    {
+        await SignInAsync();
+        await Page.RouteAsync(new Regex("/console/?$"), async route =>
+        {
+            if (route.Request.ResourceType == "fetch") { await route.AbortAsync(); }
+            else { await route.ContinueAsync(); }
+        });
+
+        var status = Page.Locator("#refresh-status");
+        await Expect(status).ToContainTextAsync("not refreshed at");
+        await Expect(status).ToContainTextAsync("did not answer");
+        await Expect(Page.Locator("#providers")).ToBeVisibleAsync();
+
+        await Page.UnrouteAllAsync();
+        await Expect(status).ToHaveCountAsync(0);
+    }
+
+    /// <summary>Text the operator has selected (a delivery id to copy) stays selected: the refresh waits.</summary>
+    [Test]
+    public async Task Selected_text_holds_the_refresh()
+    {
+        await SignInAsync();
+        var fetches = CountRefreshes();
+
+        await Page.EvaluateAsync("window.getSelection().selectAllChildren(document.querySelector('h1'))");
+
+        await Expect(Page.Locator("#refresh-status")).ToContainTextAsync("paused: text is selected");
+        var before = fetches();
+        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
+        Assert.That(fetches(), Is.EqualTo(before));
+        Assert.That(await Page.EvaluateAsync<string>("window.getSelection().toString()"), Is.EqualTo("Overview"));
     }
 
     /// <summary>Unticking "refresh" stops it for the tab, on this page and the next; the box stays usable after refreshes.</summary>
@@ -71,7 +110,13 @@ public sealed class OverviewTests : ConsoleTest
         var first = await asOf.TextContentAsync();
         await Expect(asOf).Not.ToHaveTextAsync(first!); // refreshed in place at least once (the time moves)
 
-        await Page.Locator("#auto-refresh").UncheckAsync();
+        // From the keyboard: the box keeps the focus across refreshes, so the key lands on it.
+        await Page.Locator("#auto-refresh").FocusAsync();
+        var focusedAt = await asOf.TextContentAsync();
+        await Expect(asOf).Not.ToHaveTextAsync(focusedAt!);
+        await Expect(Page.Locator("#auto-refresh")).ToBeFocusedAsync();
+        await Page.Keyboard.PressAsync("Space");
+        await Expect(Page.Locator("#auto-refresh")).Not.ToBeCheckedAsync();
         var kept = await asOf.TextContentAsync();
         await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
         await Expect(asOf).ToHaveTextAsync(kept!);
