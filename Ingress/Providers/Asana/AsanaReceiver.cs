@@ -58,7 +58,8 @@ public sealed class AsanaReceiver : IProviderReceiver
                 && events.ValueKind == JsonValueKind.Array
                 && events.GetArrayLength() == 0;
         }
-        catch (JsonException)
+        // A member name that is an escaped lone surrogate parses, and throws only when TryGetProperty decodes it.
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }

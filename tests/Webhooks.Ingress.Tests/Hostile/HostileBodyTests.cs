@@ -126,6 +126,33 @@ public sealed class HostileBodyTests : IngressFixture
         Assert.That(stored.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Accepted).Or.EqualTo(DeliveryStatus.Queued));
     }
 
+    /// <summary>
+    /// Asana's heartbeat is told apart by its body (<c>{"events":[]}</c>) before the signature is checked: a member name
+    /// that is an escaped lone surrogate, which the reader only finds when it decodes the name, is no heartbeat, and the
+    /// body is judged as any other (it used to be an unhandled exception, a 500 with nothing stored).
+    /// </summary>
+    [Test]
+    public async Task Asana_body_whose_member_name_is_not_text_is_judged_as_any_other()
+    {
+        var integration = await App.CreateIntegrationAsync(Provider.Asana);
+        using (var handshake = await AsanaSender.HandshakeAsync(Client, integration.Path, Secret))
+        {
+            Assert.That(handshake.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        foreach (var body in new[] { "{\"e\\ud800\":[]}"u8.ToArray(), "{\"events\":[],\"\\udc00x\":1}"u8.ToArray() })
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, integration.Path) { Content = content };
+            request.Headers.TryAddWithoutValidation("X-Hook-Signature", SenderSignatures.HexHmacSha256(Secret, body));
+            using var response = await Client.SendAsync(request);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        }
+        var stored = (await App.DeliveriesOfAsync(integration.Id)).Where(d => d.Status != DeliveryStatus.Handshake).ToList();
+        Assert.That(stored, Has.Count.EqualTo(2));
+        Assert.That(stored.Select(d => d.Status), Is.All.EqualTo(DeliveryStatus.Accepted).Or.EqualTo(DeliveryStatus.Queued));
+    }
+
     [Test]
     public async Task Rally_subscription_that_is_not_text_is_refused_as_another_subscription()
     {
