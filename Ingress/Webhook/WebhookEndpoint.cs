@@ -91,11 +91,6 @@ public static partial class WebhookEndpoint
         }
 
         var webhook = new ReceivedWebhook(body.Bytes!, request.Headers, callbackUrl);
-        if (receiver.IsHandshake(webhook))
-        {
-            await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Handshake, signatureVerified: false));
-            return (WebhookResults.Acknowledged("ok"), integration.Provider, "handshake");
-        }
 
         // 4. Signature over the raw bytes: a configured secret with a missing or wrong signature is refused and recorded.
         //    Secrets that have all expired (a rotation's predecessors, left alone) refuse like an unreadable one: an
@@ -112,7 +107,15 @@ public static partial class WebhookEndpoint
             return (receiver.Rejected(signature), integration.Provider, "rejected");
         }
 
-        // 5. Durable accept: 200 only once the raw payload is committed.
+        // 5. Handshakes in the body (GitHub's ping, Asana's heartbeat): answered and recorded, never queued. After the
+        //    signature, as their senders sign them: with a secret set, a stranger holding the token cannot have one stored.
+        if (receiver.IsHandshake(webhook))
+        {
+            await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Handshake, signature == SignatureCheck.Valid));
+            return (WebhookResults.Acknowledged("ok"), integration.Provider, "handshake");
+        }
+
+        // 6. Durable accept: 200 only once the raw payload is committed.
         var row = Row(integration, webhook, receiver, services, DeliveryStatus.Accepted, signature == SignatureCheck.Valid);
         try
         {
@@ -126,7 +129,7 @@ public static partial class WebhookEndpoint
         }
         catch (Exception e)
         {
-            // 5b. PostgreSQL cannot take it: the whole payload goes to RabbitMQ's holding queue (confirmed) instead.
+            // 6b. PostgreSQL cannot take it: the whole payload goes to RabbitMQ's holding queue (confirmed) instead.
             //     A sender that never retries (GitHub) or retries three times (Trello) would lose it to a 503.
             Log.NotStored(services.Logger, e.GetType().Name);
             if (!await services.HoldingQueue.TryHoldAsync(row, integration.AccountId))

@@ -243,6 +243,41 @@ public sealed class WebhookEndpointTests : IngressFixture
         Assert.That(delivery.PublishedAt, Is.Null);
     }
 
+    /// <summary>
+    /// GitHub signs its ping and Asana its heartbeat like any event: with a secret set, one without the signature is a
+    /// stranger's (it holds the token, not the secret), refused and recorded as rejected, never stored as a handshake.
+    /// </summary>
+    [Test]
+    public async Task Ping_and_heartbeat_with_a_secret_set_are_answered_only_when_signed()
+    {
+        const string secret = "ping-and-heartbeat-secret-0123456789";
+        var github = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: secret);
+        var ping = PayloadFixtures.Read(Provider.GitHub, "ping.json");
+        var asana = await App.CreateIntegrationAsync(Provider.Asana);
+        using (var handshake = await AsanaSender.HandshakeAsync(Client, asana.Path, secret))
+        {
+            Assert.That(handshake.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        var heartbeat = """{"events":[]}"""u8.ToArray();
+
+        using var unsignedPing = await PostAsync(github, Body(ping), ("X-GitHub-Event", "ping"));
+        using var signedPing = await PostAsync(github, Body(ping), ("X-GitHub-Event", "ping"), ("X-Hub-Signature-256", GitHubSender.Signature(ping, secret)));
+        using var unsignedHeartbeat = await PostAsync(asana, Body(heartbeat));
+        using var signedHeartbeat = await PostAsync(asana, Body(heartbeat), ("X-Hook-Signature", SenderSignatures.HexHmacSha256(secret, heartbeat)));
+
+        Assert.That((unsignedPing.StatusCode, signedPing.StatusCode), Is.EqualTo((HttpStatusCode.Unauthorized, HttpStatusCode.OK)));
+        Assert.That((unsignedHeartbeat.StatusCode, signedHeartbeat.StatusCode), Is.EqualTo((HttpStatusCode.Unauthorized, HttpStatusCode.OK)));
+        var pings = await App.DeliveriesOfAsync(github.Id);
+        // The Asana handshake that set the secret is a handshake row of its own (no body, nothing to verify).
+        var heartbeats = (await App.DeliveriesOfAsync(asana.Id)).Where(d => d.Body.Length > 0).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(pings.Select(d => (d.Status, d.SignatureVerified)), Is.EquivalentTo(new[] { (DeliveryStatus.Rejected, false), (DeliveryStatus.Handshake, true) }));
+            Assert.That(heartbeats.Select(d => (d.Status, d.SignatureVerified)), Is.EquivalentTo(new[] { (DeliveryStatus.Rejected, false), (DeliveryStatus.Handshake, true) }));
+            Assert.That(pings.Concat(heartbeats).Select(d => d.PublishedAt), Is.All.Null);
+        });
+    }
+
     [Test]
     public async Task Signature_that_does_not_verify_is_401_and_recorded_as_rejected()
     {
