@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Webhooks.Ingress.Console;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -11,18 +13,23 @@ namespace Webhooks.Ingress.Admin;
 /// <c>Authorization: Bearer &lt;Ingress:AdminKey&gt;</c> or 401. An authentication handler rather than an endpoint filter:
 /// it runs before the request body is bound, so an unauthenticated caller never gets a body read or a 400 that
 /// describes the API. Both sides are hashed before the constant-time compare, so neither the content nor the length
-/// of the key leaks through timing. Neither the key nor the presented value is ever logged.
+/// of the key leaks through timing. Neither the key nor the presented value is ever logged. Wrong keys count per client
+/// address with the console's sign-ins (<see cref="SignInThrottle"/>): past the limit the address gets 429 until its
+/// window ends, the right key included, so the API is no faster a way to guess the key than the sign-in page.
 /// </summary>
 public sealed partial class AdminKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggers,
     UrlEncoder encoder,
-    IOptions<IngressOptions> ingress) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
+    IOptions<IngressOptions> ingress,
+    SignInThrottle throttle,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string PolicyName = "AdminKey";
 
     private const string Bearer = "Bearer ";
+    private const string BlockedUntilItem = "webhooks:admin-key-blocked-until";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -31,8 +38,15 @@ public sealed partial class AdminKeyAuthentication(
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
+        var address = Context.Connection.RemoteIpAddress;
+        if (throttle.BlockedUntil(address) is { } until)
+        {
+            Context.Items[BlockedUntilItem] = until;
+            return Task.FromResult(AuthenticateResult.Fail("Too many wrong admin keys from this address."));
+        }
         if (!IsAdminKey(authorization, ingress.Value.AdminKey))
         {
+            throttle.RecordFailure(address);
             return Task.FromResult(AuthenticateResult.Fail("The admin key does not match."));
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
@@ -41,6 +55,17 @@ public sealed partial class AdminKeyAuthentication(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items[BlockedUntilItem] is DateTimeOffset until)
+        {
+            Log.Throttled(Logger, Request.Method, Request.Path.Value ?? "", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many wrong admin keys",
+                detail: $"Too many wrong admin keys from this address: every admin request from it is refused until {until.UtcDateTime:HH:mm:ss} UTC.")
+                .ExecuteAsync(Context);
+            return;
+        }
         Log.Rejected(Logger, Request.Method, Request.Path.Value ?? "", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         Response.Headers.WWWAuthenticate = "Bearer";
         await TypedResults.Problem(
@@ -75,5 +100,8 @@ public sealed partial class AdminKeyAuthentication(
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Admin request {Method} {Path} from {RemoteAddress} refused: missing or wrong admin key")]
         public static partial void Rejected(ILogger logger, string method, string path, string remoteAddress);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Admin request {Method} {Path} from {RemoteAddress} refused: too many wrong admin keys from that address")]
+        public static partial void Throttled(ILogger logger, string method, string path, string remoteAddress);
     }
 }

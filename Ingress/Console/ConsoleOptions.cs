@@ -11,7 +11,10 @@ public sealed class ConsoleOptions
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 
-    /// <summary>Wrong keys one address may present within <see cref="SignInFailureWindow"/> before every sign-in from it is refused until the window ends.</summary>
+    /// <summary>
+    /// Wrong admin keys one address may present within <see cref="SignInFailureWindow"/>, at the sign-in and to the admin
+    /// API together, before every sign-in and admin request from it is refused until the window ends.
+    /// </summary>
     [Range(1, 1000)]
     public int SignInFailureLimit { get; set; } = 5;
 
