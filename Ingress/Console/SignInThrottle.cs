@@ -44,9 +44,29 @@ public sealed class SignInThrottle(IOptions<ConsoleOptions> options, TimeProvide
             (_, window) => window.Ends <= now ? new Window(now + options.Value.SignInFailureWindow, 1) : window with { Failures = window.Failures + 1 });
     }
 
-    /// <summary>IPv4 over IPv6 counts as the IPv4 address; an unknown address (a test server) is one bucket.</summary>
-    private static string Key(IPAddress? address) =>
-        address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    /// <summary>
+    /// IPv4 over IPv6 counts as the IPv4 address; an IPv6 address counts as its /64, the block one subscriber is given
+    /// (one machine can take any address in it); an unknown address (a test server) is one bucket.
+    /// </summary>
+    private static string Key(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
 
     private sealed record Window(DateTimeOffset Ends, int Failures);
 }
