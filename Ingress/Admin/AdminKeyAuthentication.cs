@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,8 +21,7 @@ public sealed partial class AdminKeyAuthentication(
     ILoggerFactory loggers,
     UrlEncoder encoder,
     IOptions<IngressOptions> ingress,
-    SignInThrottle throttle,
-    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
+    SignInThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string PolicyName = "AdminKey";
@@ -58,7 +56,7 @@ public sealed partial class AdminKeyAuthentication(
         if (Context.Items[BlockedUntilItem] is DateTimeOffset until)
         {
             Log.Throttled(Logger, Request.Method, Request.Path.Value ?? "", Context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = throttle.RetryAfterSeconds(until);
             await TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many wrong admin keys",

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,10 @@ public sealed class SignInThrottle(IOptions<ConsoleOptions> options, TimeProvide
             ? window.Ends
             : null;
     }
+
+    /// <summary>The <c>Retry-After</c> of a refusal: whole seconds until the window ends, at least one.</summary>
+    public string RetryAfterSeconds(DateTimeOffset until) =>
+        Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     public void RecordFailure(IPAddress? address)
     {

@@ -47,7 +47,6 @@
     if (!status) {
       status = document.createElement('span');
       status.id = 'refresh-status';
-      status.className = 'refresh-status';
       status.setAttribute('role', 'status');
       box.parentNode.appendChild(status);
     }
