@@ -30,7 +30,9 @@ public sealed class HoldingQueueTests
         var unknown = await stack.PostCommentAsync(client, 99, token: Ingress.Webhook.WebhookToken.New());
         Assert.That(unknown.Status, Is.EqualTo(HttpStatusCode.Gone));
 
-        var degraded = await ReadinessAsync(client);
+        // The report is up to a second old (SharedReadyReport): the outage shows in the next one.
+        var degraded = await Eventually.GetAsync("readiness to report the outage", () => ReadinessAsync(client),
+            ready => ready.Report["status"]?.GetValue<string>() != "Healthy", TimeSpan.FromSeconds(5));
         Assert.Multiple(() =>
         {
             Assert.That(degraded.Status, Is.EqualTo(HttpStatusCode.OK), "database down, holding queue up: still ready");
@@ -54,7 +56,8 @@ public sealed class HoldingQueueTests
             Assert.That(refused.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.ServiceUnavailable));
             Assert.That(refused.Select(a => a.RetryAfter), Is.All.Not.Null);
         });
-        var notReady = await ReadinessAsync(client);
+        var notReady = await Eventually.GetAsync("readiness to report both down", () => ReadinessAsync(client),
+            ready => ready.Report["status"]?.GetValue<string>() == "Unhealthy", TimeSpan.FromSeconds(5));
         Assert.That(notReady.Status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), notReady.Report.ToJsonString());
 
         // Both back, no restart of anything: the held deliveries are stored and processed like any other.

@@ -28,6 +28,39 @@ public sealed class HealthEndpointTests
     }
 
     [Test]
+    public async Task A_flood_of_ready_requests_shares_one_check_a_second()
+    {
+        // Anyone can ask /health/ready: a report checked per request let a stranger make PostgreSQL run queries at will.
+        await using var app = await IngressFixture.StartAsync();
+        using var client = app.CreateClient();
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => CheckedAtAsync(client)));
+        var seen = new List<DateTimeOffset>(burst);
+        var until = DateTimeOffset.UtcNow.AddSeconds(2.5);
+        while (DateTimeOffset.UtcNow < until)
+        {
+            seen.Add(await CheckedAtAsync(client));
+        }
+
+        var checks = seen.Distinct().Order().ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(burst.Distinct().Count(), Is.LessThanOrEqualTo(2), "50 requests at once share a report (two if they straddle its renewal)");
+            Assert.That(checks, Has.Count.GreaterThanOrEqualTo(2), "a report older than a second is checked again");
+            Assert.That(checks.Zip(checks.Skip(1), (a, b) => b - a), Is.All.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)),
+                $"checks started at {string.Join(", ", checks.Select(c => c.ToString("HH:mm:ss.fff")))}");
+        });
+    }
+
+    private static async Task<DateTimeOffset> CheckedAtAsync(HttpClient client)
+    {
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ready.Headers.CacheControl?.NoStore, Is.True, "no proxy keeps a readiness answer");
+        return (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checkedAt").GetDateTimeOffset();
+    }
+
+    [Test]
     public async Task Ready_is_503_when_the_database_is_unreachable()
     {
         await using var app = new IngressApplication(connectionString: "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none;Timeout=2");

@@ -101,6 +101,35 @@ public sealed class AdminListenerTests : IngressFixture
         });
     }
 
+    [Test]
+    public async Task Readiness_on_the_public_port_gives_each_checks_status_without_its_description()
+    {
+        using var http = KeyedClient(null);
+
+        var onPublic = await ReadyChecksAsync(http, _publicPort);
+        var onAdmin = await ReadyChecksAsync(http, _adminPort);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(onPublic.Select(c => c.Name), Is.EquivalentTo(new[] { "broker", "database", "directory", "outbox" }));
+            Assert.That(onPublic.Select(c => c.Status), Is.All.EqualTo("Healthy"), "probes still see which check failed");
+            Assert.That(onPublic.Select(c => c.Description), Is.All.Null, "no backlog or integration count for strangers");
+            Assert.That(onAdmin.Single(c => c.Name == "outbox").Description, Does.Contain("deliveries waiting"), "operators keep the detail");
+            Assert.That(onAdmin.Single(c => c.Name == "directory").Description, Does.EndWith("integrations"));
+        });
+    }
+
+    private static async Task<List<(string Name, string? Status, string? Description)>> ReadyChecksAsync(HttpClient http, int port)
+    {
+        using var ready = await http.GetAsync($"http://127.0.0.1:{port}/health/ready");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"ready on port {port}");
+        using var report = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        return report.RootElement.GetProperty("checks").EnumerateObject()
+            .Select(c => (c.Name, c.Value.GetProperty("status").GetString(),
+                c.Value.TryGetProperty("description", out var description) ? description.GetString() : null))
+            .ToList();
+    }
+
     private static HttpClient KeyedClient(string? key, int? port = null)
     {
         var http = new HttpClient();
