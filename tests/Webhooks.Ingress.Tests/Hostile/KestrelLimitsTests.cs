@@ -28,6 +28,7 @@ public sealed class KestrelLimitsTests : IngressFixture
         .UseSetting("Ingress:Limits:MaxConcurrentConnections", MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture))
         .UseSetting("Ingress:Limits:MaxRequestHeadersTotalSize", "16384");
 
+    // Tests that may store a delivery make an integration of their own: the others check that nothing was stored on this one.
     [OneTimeSetUp]
     public async Task Seed() => _integration = await App.CreateIntegrationAsync(Provider.Jira);
 
@@ -70,6 +71,60 @@ public sealed class KestrelLimitsTests : IngressFixture
         await SendAsync(socket, $"POST {_integration.Path} HTTP/1.1\r\nHost: localhost\r\nX-Padding: {new string('a', 20_000)}\r\nContent-Length: 2\r\n\r\n{{}}");
         var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
         Assert.That(answer, Does.StartWith("HTTP/1.1 431"));
+    }
+
+    [Test]
+    public async Task Two_different_Content_Lengths_are_400_and_nothing_is_stored()
+    {
+        // Which length a proxy in front believed decides where it thinks the next request starts: refused, never guessed.
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{{}}");
+        var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
+        Assert.That(answer, Does.StartWith("HTTP/1.1 400"));
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_request_smuggled_behind_a_Content_Length_under_chunked_encoding_is_not_stored()
+    {
+        // Content-Length 2 would end the body after "{}" and make the rest a second request to the same endpoint; with
+        // Transfer-Encoding chunked the length is ignored (RFC 9112 6.3), so the rest is the first body's chunk data.
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        var smuggled = $"POST {integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}";
+        var body = "{}" + smuggled;
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, $"POST {integration.Path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n" +
+            $"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{body.Length:x}\r\n{body}\r\n0\r\n\r\n");
+        var answer = await ReadAnswerAsync(socket, TimeSpan.FromSeconds(10));
+
+        var stored = await App.DeliveriesOfAsync(integration.Id);
+        Assert.That(answer, Does.StartWith("HTTP/1.1 200"));
+        Assert.That(stored.Select(d => Encoding.UTF8.GetString(d.Body)), Is.EqualTo(new[] { body }),
+            "one delivery, holding the whole chunked body; never the smuggled request on its own");
+    }
+
+    [TestCase("GET")]
+    [TestCase("PUT")]
+    [TestCase("PATCH")]
+    [TestCase("DELETE")]
+    [TestCase("OPTIONS")]
+    [TestCase("TRACE")]
+    public async Task Other_methods_on_a_webhook_url_are_405_naming_POST_and_HEAD_and_store_nothing(string method)
+    {
+        var integration = await App.CreateIntegrationAsync(Provider.Jira);
+        using var http = new HttpClient { BaseAddress = Addresses[0] };
+        using var request = new HttpRequestMessage(new HttpMethod(method), integration.Path);
+        if (method is "PUT" or "PATCH")
+        {
+            request.Content = new StringContent("{\"webhookEvent\":\"comment_created\"}", Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+        Assert.That(response.Content.Headers.Allow, Is.EquivalentTo(new[] { "POST", "HEAD" }));
+        Assert.That(await App.DeliveriesOfAsync(integration.Id), Is.Empty);
     }
 
     [Test]
