@@ -51,6 +51,14 @@ public sealed class ConnectionLimitsOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How much of a refused request's body (a wrong or missing signature, another organization) the delivery log keeps:
+    /// enough to see what was sent, while whoever knows a URL but not its secret cannot fill the database at the
+    /// largest body size; the log's error says how much was left out.
+    /// </summary>
+    [Range(0, 5 * 1024 * 1024)]
+    public int MaxRejectedBodyBytes { get; set; } = 16 * 1024;
 }
 
 /// <summary>

@@ -102,8 +102,8 @@ public static partial class WebhookEndpoint
         if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned or SignatureCheck.TimestampOutsideTolerance)
         {
             Log.Rejected(services.Logger, signature.ToString());
-            await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
-                error: WebhookResults.RejectionReason(signature)));
+            await TryRecordAsync(services, Cut(Row(integration, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
+                error: WebhookResults.RejectionReason(signature)), services.Limits.Value.MaxRejectedBodyBytes));
             return (receiver.Rejected(signature), integration.Provider, "rejected");
         }
 
@@ -208,6 +208,28 @@ public static partial class WebhookEndpoint
             signatureVerified,
             status,
             error);
+
+    /// <summary>
+    /// A refused request's row keeps at most <paramref name="limit"/> bytes of its body, and says so when it keeps fewer.
+    /// The cut falls between characters (UTF-8), so a text body is still shown as text.
+    /// </summary>
+    private static DeliveryRow Cut(DeliveryRow row, int limit)
+    {
+        if (row.Body.Length <= limit)
+        {
+            return row;
+        }
+        var kept = limit;
+        for (var back = 0; back < 3 && kept > 0 && (row.Body[kept] & 0xC0) == 0x80; back++)
+        {
+            kept--;
+        }
+        return row with
+        {
+            Body = row.Body[..kept],
+            LastError = $"{row.LastError} Only the first {kept} of the body's {row.Body.Length} bytes are kept (Ingress:Limits:MaxRejectedBodyBytes).",
+        };
+    }
 
     private const int MaxKeptHeaderLength = 500;
 

@@ -59,6 +59,49 @@ public sealed class HostileBodyTests : IngressFixture
     }
 
     [Test]
+    public async Task Refused_body_is_kept_up_to_16_KiB_cut_between_characters_and_the_log_says_how_much()
+    {
+        // Whoever knows the URL but not the secret must not be able to store 5 MiB per request.
+        var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
+        var text = "\"" + string.Concat(Enumerable.Repeat("é", 2_000_000)) + "\"";
+        var body = Encoding.UTF8.GetBytes(text);
+        var small = "{\"zen\":\"short and refused\"}"u8.ToArray();
+
+        using var refused = await PostWronglySignedAsync(integration, body);
+        using var refusedSmall = await PostWronglySignedAsync(integration, small);
+
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(refusedSmall.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        var stored = await App.DeliveriesOfAsync(integration.Id);
+        var details = new List<System.Text.Json.JsonElement>();
+        foreach (var delivery in stored)
+        {
+            details.Add(await Admin.ExpectAsync(HttpMethod.Get, $"/deliveries/{delivery.Id}", null, HttpStatusCode.OK));
+        }
+        var large = details.Single(d => d.GetProperty("bodySize").GetInt32() != small.Length);
+        var whole = details.Single(d => d.GetProperty("bodySize").GetInt32() == small.Length);
+        Assert.Multiple(() =>
+        {
+            // The 16,384th byte is the first half of an "é": the cut falls before it.
+            Assert.That(large.GetProperty("bodySize").GetInt32(), Is.EqualTo(16_383));
+            Assert.That(large.GetProperty("bodyIsBase64").GetBoolean(), Is.False, "still text");
+            Assert.That(large.GetProperty("body").GetString(), Is.EqualTo(text[..8192]));
+            Assert.That(large.GetProperty("error").GetString(), Does.Contain($"Only the first 16383 of the body's {body.Length} bytes are kept"));
+            Assert.That(whole.GetProperty("body").GetString(), Is.EqualTo(Encoding.UTF8.GetString(small)), "a small refused body is kept whole");
+            Assert.That(whole.GetProperty("error").GetString(), Does.Not.Contain("are kept"));
+            Assert.That(details.Select(d => d.GetProperty("status").GetString()), Is.All.EqualTo("rejected"));
+        });
+    }
+
+    private async Task<HttpResponseMessage> PostWronglySignedAsync(SeededIntegration integration, byte[] body)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+        return await Client.PostAsync(integration.Path, content);
+    }
+
+    [Test]
     public async Task JSON_to_Salesforce_is_refused_with_a_SOAP_fault_when_the_organization_is_checked()
     {
         var integration = await App.CreateIntegrationAsync(Provider.Salesforce, settings: new IntegrationSettings { OrganizationId = "00D000000000062" });
