@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Webhooks.Ingress.Console;
+using Webhooks.Ingress.Limits;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -13,7 +14,7 @@ namespace Webhooks.Ingress.Admin;
 /// it runs before the request body is bound, so an unauthenticated caller never gets a body read or a 400 that
 /// describes the API. Both sides are hashed before the constant-time compare, so neither the content nor the length
 /// of the key leaks through timing. Neither the key nor the presented value is ever logged. Wrong keys count per client
-/// address with the console's sign-ins (<see cref="SignInThrottle"/>): past the limit the address gets 429 until its
+/// address with the console's sign-ins (<see cref="WrongKeyThrottle"/>): past the limit the address gets 429 until its
 /// window ends, the right key included, so the API is no faster a way to guess the key than the sign-in page.
 /// </summary>
 public sealed partial class AdminKeyAuthentication(
@@ -21,7 +22,7 @@ public sealed partial class AdminKeyAuthentication(
     ILoggerFactory loggers,
     UrlEncoder encoder,
     IOptions<IngressOptions> ingress,
-    SignInThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
+    WrongKeyThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggers, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string PolicyName = "AdminKey";
@@ -37,16 +38,16 @@ public sealed partial class AdminKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var address = Context.Connection.RemoteIpAddress;
-        if (throttle.BlockedUntil(address) is { } until)
+        if (throttle.TryKey(address) is { } until)
         {
             Context.Items[BlockedUntilItem] = until;
             return Task.FromResult(AuthenticateResult.Fail("Too many wrong admin keys from this address."));
         }
         if (!IsAdminKey(authorization, ingress.Value.AdminKey))
         {
-            throttle.RecordFailure(address);
             return Task.FromResult(AuthenticateResult.Fail("The admin key does not match."));
         }
+        throttle.KeyWasRight(address);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }

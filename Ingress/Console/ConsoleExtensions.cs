@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Webhooks.Ingress.Limits;
 
 namespace Webhooks.Ingress.Console;
 
@@ -43,7 +44,8 @@ public static partial class ConsoleExtensions
             .BindConfiguration(ConsoleOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<SignInThrottle>();
+        // Wrong keys at the sign-in and to the admin API count together, with these options.
+        builder.Services.AddSingleton<WrongKeyThrottle>();
         builder.Services.AddSingleton<BrokerStatistics>();
         // No redirect is followed: the management credential goes to the configured URL only.
         builder.Services.AddHttpClient(BrokerStatistics.HttpClientName)

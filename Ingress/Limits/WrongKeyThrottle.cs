@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+using Webhooks.Ingress.Console;
+
+namespace Webhooks.Ingress.Limits;
+
+/// <summary>
+/// Counts wrong admin keys per client address, the console's sign-ins and the admin API's Bearer keys together, in a
+/// fixed window (<see cref="ConsoleOptions.SignInFailureLimit"/> per <see cref="ConsoleOptions.SignInFailureWindow"/>).
+/// Once an address reaches the limit, every try from it is refused until its window ends, the right key included, so
+/// guessing costs the whole window per few tries. A try is counted before its key is compared and taken back when the
+/// key was right, so concurrent requests cannot all pass the check before the first wrong one is counted.
+/// </summary>
+public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvider clock)
+{
+    /// <summary>
+    /// Addresses counted at most (~150 bytes each). Past it, ended windows are swept (at most once a second); while it is
+    /// still full, every address it does not hold counts in one shared window, so a guesser with more addresses than this
+    /// gets no more tries, only the same few for all of them.
+    /// </summary>
+    public const int MaxAddresses = 50_000;
+
+    private const string Overflow = "overflow";
+
+    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+    private long _sweptAt = long.MinValue;
+
+    /// <summary>
+    /// Takes a try for the address before its key is compared: null when it may try (the try counts as wrong until
+    /// <see cref="KeyWasRight"/>), otherwise when it may try again (nothing is counted).
+    /// </summary>
+    public DateTimeOffset? TryKey(IPAddress? address)
+    {
+        var now = clock.GetUtcNow();
+        var limit = options.Value.SignInFailureLimit;
+        var length = options.Value.SignInFailureWindow;
+        DateTimeOffset? blockedUntil = null;
+        // The update may run more than once under contention: the run whose result is stored sets blockedUntil last.
+        _windows.AddOrUpdate(
+            KeyOf(address, now),
+            _ =>
+            {
+                blockedUntil = null;
+                return new Window(now + length, 1);
+            },
+            (_, window) =>
+            {
+                if (window.Ends <= now)
+                {
+                    blockedUntil = null;
+                    return new Window(now + length, 1);
+                }
+                blockedUntil = window.Failures >= limit ? window.Ends : null;
+                return blockedUntil is null ? window with { Failures = window.Failures + 1 } : window;
+            });
+        return blockedUntil;
+    }
+
+    /// <summary>The key of a try taken with <see cref="TryKey"/> was right: that try does not count.</summary>
+    public void KeyWasRight(IPAddress? address)
+    {
+        var key = KeyOf(address, clock.GetUtcNow());
+        while (_windows.TryGetValue(key, out var window) && window.Failures > 0)
+        {
+            var settled = window with { Failures = window.Failures - 1 };
+            // Nothing left to remember: the entry goes (unless another try changed it meanwhile).
+            if (settled.Failures == 0 ? _windows.TryRemove(new KeyValuePair<string, Window>(key, window)) : _windows.TryUpdate(key, settled, window))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The <c>Retry-After</c> of a refusal: whole seconds until the window ends, at least one.</summary>
+    public string RetryAfterSeconds(DateTimeOffset until) =>
+        Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The address's window key, or the shared one while the table is full of live windows.</summary>
+    private string KeyOf(IPAddress? address, DateTimeOffset now)
+    {
+        var key = Key(address);
+        if (_windows.Count < MaxAddresses || _windows.ContainsKey(key))
+        {
+            return key;
+        }
+        var ticks = clock.GetTimestamp();
+        var swept = Interlocked.Read(ref _sweptAt);
+        if ((swept == long.MinValue || clock.GetElapsedTime(swept, ticks) >= TimeSpan.FromSeconds(1))
+            && Interlocked.CompareExchange(ref _sweptAt, ticks, swept) == swept)
+        {
+            foreach (var (stored, window) in _windows)
+            {
+                if (window.Ends <= now)
+                {
+                    _windows.TryRemove(stored, out _);
+                }
+            }
+        }
+        return _windows.Count < MaxAddresses ? key : Overflow;
+    }
+
+    /// <summary>
+    /// IPv4 over IPv6 counts as the IPv4 address; an IPv6 address counts as its /64, the block one subscriber is given
+    /// (one machine can take any address in it); an unknown address (a test server) is one bucket.
+    /// </summary>
+    private static string Key(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+
+    private sealed record Window(DateTimeOffset Ends, int Failures);
+}
