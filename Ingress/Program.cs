@@ -7,6 +7,7 @@ using Webhooks.Ingress.Holding;
 using Webhooks.Ingress.Outbox;
 using Webhooks.Ingress.Limits;
 using Webhooks.Ingress.Providers;
+using Webhooks.Ingress.Retention;
 using Webhooks.Ingress.Telemetry;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
@@ -23,6 +24,7 @@ builder.AddHoldingQueue();
 builder.AddOutboxRelay();
 builder.AddAdminApi();
 builder.AddConsole();
+builder.AddDeliveryRetention();
 builder.AddHealth();
 
 var app = builder.Build();

@@ -44,7 +44,8 @@ public sealed class StackFixture : IAsyncDisposable
     /// <summary>A client as a sender uses it: no admin key.</summary>
     public HttpClient Webhooks { get; }
 
-    public static async Task<StackFixture> StartAsync(string connectionString, string virtualHost, bool waitUntilReady = true)
+    public static async Task<StackFixture> StartAsync(string connectionString, string virtualHost, bool waitUntilReady = true,
+        IReadOnlyDictionary<string, string>? ingressSettings = null)
     {
         // As deploy/run.sh does: every provider's queue exists before the ingress sends to it, consumed or not. The host
         // that declared them lives as long as the stack: MassTransit's log context is process-wide, and the worker's bus
@@ -63,7 +64,14 @@ public sealed class StackFixture : IAsyncDisposable
         }
         var ingressSpans = new List<Activity>();
         var ingress = await StartIngressAsync(connectionString, virtualHost,
-            web => web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(ingressSpans))));
+            web =>
+            {
+                web.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(ingressSpans)));
+                foreach (var (key, value) in ingressSettings ?? new Dictionary<string, string>())
+                {
+                    web.UseSetting(key, value);
+                }
+            });
         return new StackFixture(topology, ingress, worker, ingressSpans, workerSpans);
     }
 

@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Webhooks.Ingress.Retention;
+
+/// <summary>
+/// Section <c>Retention</c>: how long the delivery log keeps finished deliveries (their body, headers and outcome). Unset,
+/// every delivery is kept and the table grows with the traffic (~2–4 KB a webhook on disk with its indexes).
+/// </summary>
+public sealed class RetentionOptions
+{
+    public const string SectionName = "Retention";
+
+    /// <summary>
+    /// Finished deliveries received longer ago than this are deleted (e.g. <c>30.00:00:00</c>); null keeps them all.
+    /// Deliveries still waiting or on the broker and dead-lettered ones are never deleted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "36500.00:00:00")]
+    public TimeSpan? Deliveries { get; set; }
+
+    /// <summary>How often the ingress looks for deliveries past <see cref="Deliveries"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Deliveries deleted per statement (each its own transaction), so no pass holds locks for long.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 1_000;
+}

@@ -1,0 +1,42 @@
+using System.Net;
+
+namespace Webhooks.EndToEnd.Tests.Retention;
+
+/// <summary>
+/// <c>Retention:Deliveries</c> through the whole stack: an applied delivery leaves the log once older than the
+/// retention, what it applied stays, and the same event sent again afterwards is still applied only once (the ledger
+/// is not the log).
+/// </summary>
+public sealed class DeliveryRetentionTests
+{
+    [Test]
+    public async Task An_applied_delivery_leaves_the_log_after_the_retention_and_its_event_sent_again_is_not_applied_twice()
+    {
+        // A database of its own: retention deletes whatever in it is old enough.
+        await using var database = await TestDatabase.CreateAsync("endtoend_retention");
+        await using var vhost = await TestVirtualHost.CreateAsync("endtoend-retention");
+        await using var stack = await StackFixture.StartAsync(database.ConnectionString, vhost.Name,
+            ingressSettings: new Dictionary<string, string> { ["Retention:Deliveries"] = "00:00:05", ["Retention:Interval"] = "00:00:00.250" });
+        var seeded = await stack.Admin.SeedLinkedJiraRecordAsync();
+
+        var first = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
+        var firstOutcome = await stack.WaitForOutcomeAsync(first);
+        await Eventually.GetAsync("the applied delivery to leave the log", async () =>
+        {
+            using var response = await stack.Admin.GetAsync($"/deliveries/{first}");
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30));
+
+        // Jira sends the same event again after the delivery is gone from the log.
+        var again = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
+        var againOutcome = await stack.WaitForOutcomeAsync(again);
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
+            Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), againOutcome.ToString());
+            Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "what the deleted delivery applied stays, once");
+        });
+    }
+}

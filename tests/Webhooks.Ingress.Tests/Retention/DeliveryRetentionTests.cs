@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Webhooks.Contracts;
+
+namespace Webhooks.Ingress.Tests.Retention;
+
+/// <summary>
+/// <c>Retention:Deliveries</c>: finished deliveries older than it leave the delivery log; a delivery still waiting for
+/// the broker or a worker stays however old. A database and vhost of its own: it deletes whatever is old enough.
+/// </summary>
+public sealed class DeliveryRetentionTests
+{
+    private const string Secret = "retention-secret-0001";
+
+    [Test]
+    public async Task Finished_deliveries_older_than_the_retention_leave_the_log_and_waiting_ones_stay()
+    {
+        await using var database = await TestDatabase.CreateAsync("retention");
+        await using var vhost = await TestVirtualHost.CreateAsync("retention");
+        await using var app = await IngressFixture.StartAsync(
+            configure: web => web.UseSetting("Retention:Deliveries", "00:00:03").UseSetting("Retention:Interval", "00:00:00.250"),
+            connectionString: database.ConnectionString, virtualHost: vhost.Name);
+        using var client = app.CreateClient();
+        var admin = new AdminClient(app.CreateAdminClient());
+        var seeded = await admin.SeedAsync("github", signingSecret: Secret);
+
+        // Refused (final at once) and accepted (no worker here: it waits on its queue, however old it gets).
+        var refused = await PostAsync(client, seeded.WebhookPath, "sha256=" + new string('0', 64));
+        var waiting = await PostAsync(client, seeded.WebhookPath, GitHubSender.Signature(Body, Secret));
+        Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(waiting.Status, Is.EqualTo(HttpStatusCode.OK));
+        var refusedId = (await app.DeliveriesOfAsync(seeded.IntegrationId)).Single(d => d.Id != waiting.DeliveryId).Id;
+
+        await Eventually.GetAsync("the refused delivery to leave the log", () => StatusOfAsync(admin, refusedId),
+            status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(20));
+        var refusedLater = await PostAsync(client, seeded.WebhookPath, "sha256=" + new string('1', 64));
+
+        var log = await admin.ExpectAsync(HttpMethod.Get, $"/integrations/{seeded.IntegrationId}/deliveries", null, HttpStatusCode.OK);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await StatusOfAsync(admin, waiting.DeliveryId!.Value), Is.EqualTo(HttpStatusCode.OK), "still waiting for a worker: kept");
+            Assert.That(refusedLater.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            // Waiting: accepted (this vhost has no topology, so the relay keeps it) or queued, never deleted either way.
+            Assert.That(log.EnumerateArray().Select(d => d.GetProperty("status").GetString()).Order(), Is.EqualTo(new[] { "accepted", "rejected" }),
+                "the waiting delivery and the refusal younger than the retention");
+        });
+    }
+
+    private static readonly byte[] Body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
+
+    private static async Task<(HttpStatusCode Status, Guid? DeliveryId)> PostAsync(HttpClient client, string path, string signature)
+    {
+        using var content = new ByteArrayContent(Body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", signature);
+        using var response = await client.SendAsync(request);
+        using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, answer.RootElement.TryGetProperty("deliveryId", out var id) ? id.GetGuid() : null);
+    }
+
+    private static async Task<HttpStatusCode> StatusOfAsync(AdminClient admin, Guid deliveryId)
+    {
+        using var response = await admin.GetAsync($"/deliveries/{deliveryId}");
+        return response.StatusCode;
+    }
+}
