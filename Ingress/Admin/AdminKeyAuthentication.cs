@@ -38,16 +38,16 @@ public sealed partial class AdminKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var address = Context.Connection.RemoteIpAddress;
-        if (throttle.TryKey(address) is { } until)
+        var right = IsAdminKey(authorization, ingress.Value.AdminKey);
+        if (throttle.Attempt(address, right) is { } until)
         {
             Context.Items[BlockedUntilItem] = until;
             return Task.FromResult(AuthenticateResult.Fail("Too many wrong admin keys from this address."));
         }
-        if (!IsAdminKey(authorization, ingress.Value.AdminKey))
+        if (!right)
         {
             return Task.FromResult(AuthenticateResult.Fail("The admin key does not match."));
         }
-        throttle.KeyWasRight(address);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }

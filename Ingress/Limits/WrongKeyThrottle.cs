@@ -10,8 +10,10 @@ namespace Webhooks.Ingress.Limits;
 /// Counts wrong admin keys per client address, the console's sign-ins and the admin API's Bearer keys together, in a
 /// fixed window (<see cref="ConsoleOptions.SignInFailureLimit"/> per <see cref="ConsoleOptions.SignInFailureWindow"/>).
 /// Once an address reaches the limit, every try from it is refused until its window ends, the right key included, so
-/// guessing costs the whole window per few tries. A try is counted before its key is compared and taken back when the
-/// key was right, so concurrent requests cannot all pass the check before the first wrong one is counted.
+/// guessing costs the whole window per few tries. A try is judged after its key is compared (in constant time), and a
+/// wrong one is counted in the same atomic step that checks the limit, so however many guesses arrive at once, no more
+/// than the limit are answered as anything but refused, and a right key among them passes only while the count is
+/// under it. Right keys are never counted: an operator's concurrent calls do not block each other.
 /// </summary>
 public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvider clock)
 {
@@ -28,13 +30,19 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
     private long _sweptAt = long.MinValue;
 
     /// <summary>
-    /// Takes a try for the address before its key is compared: null when it may try (the try counts as wrong until
-    /// <see cref="KeyWasRight"/>), otherwise when it may try again (nothing is counted).
+    /// Judges a try whose key was compared: when the address is blocked, until when (refuse it whatever the key; nothing
+    /// more is counted); otherwise null, and a wrong key is counted.
     /// </summary>
-    public DateTimeOffset? TryKey(IPAddress? address)
+    public DateTimeOffset? Attempt(IPAddress? address, bool keyIsRight)
     {
         var now = clock.GetUtcNow();
         var limit = options.Value.SignInFailureLimit;
+        if (keyIsRight)
+        {
+            // Judged by the same window a wrong key from there would be counted in: a right guess from an address the full
+            // table does not hold must not pass where its wrong guesses are refused.
+            return _windows.TryGetValue(KeyOf(address, now), out var window) && window.Ends > now && window.Failures >= limit ? window.Ends : null;
+        }
         var length = options.Value.SignInFailureWindow;
         DateTimeOffset? blockedUntil = null;
         // The update may run more than once under contention: the run whose result is stored sets blockedUntil last.
@@ -56,21 +64,6 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
                 return blockedUntil is null ? window with { Failures = window.Failures + 1 } : window;
             });
         return blockedUntil;
-    }
-
-    /// <summary>The key of a try taken with <see cref="TryKey"/> was right: that try does not count.</summary>
-    public void KeyWasRight(IPAddress? address)
-    {
-        var key = KeyOf(address, clock.GetUtcNow());
-        while (_windows.TryGetValue(key, out var window) && window.Failures > 0)
-        {
-            var settled = window with { Failures = window.Failures - 1 };
-            // Nothing left to remember: the entry goes (unless another try changed it meanwhile).
-            if (settled.Failures == 0 ? _windows.TryRemove(new KeyValuePair<string, Window>(key, window)) : _windows.TryUpdate(key, settled, window))
-            {
-                return;
-            }
-        }
     }
 
     /// <summary>The <c>Retry-After</c> of a refusal: whole seconds until the window ends, at least one.</summary>

@@ -21,13 +21,13 @@ public sealed class WrongKeyThrottleTests
 
         foreach (var address in new[] { "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff" })
         {
-            Assert.That(throttle.TryKey(IPAddress.Parse(address)), Is.Null);
+            Assert.That(throttle.Attempt(IPAddress.Parse(address), keyIsRight: false), Is.Null);
         }
 
         Assert.Multiple(() =>
         {
-            Assert.That(throttle.TryKey(IPAddress.Parse("2001:db8:1:2:abcd::9")), Is.EqualTo(_clock.GetUtcNow().AddMinutes(15)));
-            Assert.That(throttle.TryKey(IPAddress.Parse("2001:db8:1:3::1")), Is.Null, "the next /64 is another subscriber");
+            Assert.That(throttle.Attempt(IPAddress.Parse("2001:db8:1:2:abcd::9"), keyIsRight: false), Is.EqualTo(_clock.GetUtcNow().AddMinutes(15)));
+            Assert.That(throttle.Attempt(IPAddress.Parse("2001:db8:1:3::1"), keyIsRight: false), Is.Null, "the next /64 is another subscriber");
         });
     }
 
@@ -36,53 +36,77 @@ public sealed class WrongKeyThrottleTests
     {
         var throttle = Throttle();
 
-        throttle.TryKey(IPAddress.Parse("198.51.100.7"));
-        throttle.TryKey(IPAddress.Parse("::ffff:198.51.100.7"));
-        throttle.TryKey(IPAddress.Parse("198.51.100.7"));
+        throttle.Attempt(IPAddress.Parse("198.51.100.7"), keyIsRight: false);
+        throttle.Attempt(IPAddress.Parse("::ffff:198.51.100.7"), keyIsRight: false);
+        throttle.Attempt(IPAddress.Parse("198.51.100.7"), keyIsRight: false);
 
         Assert.Multiple(() =>
         {
-            Assert.That(throttle.TryKey(IPAddress.Parse("::ffff:198.51.100.7")), Is.Not.Null);
-            Assert.That(throttle.TryKey(IPAddress.Parse("198.51.100.8")), Is.Null);
+            Assert.That(throttle.Attempt(IPAddress.Parse("::ffff:198.51.100.7"), keyIsRight: false), Is.Not.Null);
+            Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.8"), keyIsRight: false), Is.Null);
         });
     }
 
     [Test]
-    public void A_right_key_does_not_count_and_a_blocked_address_is_refused_before_its_key_is_looked_at()
+    public void Right_keys_never_count_and_a_blocked_address_is_refused_whatever_its_key()
     {
         var throttle = Throttle();
         var address = IPAddress.Parse("203.0.113.5");
 
         for (var i = 0; i < 10; i++)
         {
-            Assert.That(throttle.TryKey(address), Is.Null, $"right key {i + 1}");
-            throttle.KeyWasRight(address);
+            Assert.That(throttle.Attempt(address, keyIsRight: true), Is.Null, $"right key {i + 1}");
         }
         for (var i = 0; i < 3; i++)
         {
-            Assert.That(throttle.TryKey(address), Is.Null, $"wrong key {i + 1}");
+            Assert.That(throttle.Attempt(address, keyIsRight: false), Is.Null, $"wrong key {i + 1}");
         }
 
-        Assert.That(throttle.TryKey(address), Is.Not.Null, "the fourth try, whatever its key");
+        Assert.Multiple(() =>
+        {
+            Assert.That(throttle.Attempt(address, keyIsRight: true), Is.Not.Null, "the right key after the limit");
+            Assert.That(throttle.Attempt(address, keyIsRight: false), Is.Not.Null);
+        });
     }
 
     [Test]
-    public void Tries_at_the_same_moment_get_no_more_than_the_limit_between_them()
+    public void Wrong_keys_at_the_same_moment_get_no_more_than_the_limit_between_them()
     {
-        // Counted before the key is compared: 200 requests in flight at once cannot all pass the check first.
+        // The check and the count are one step: 200 guesses in flight at once cannot all pass the check first.
         var throttle = Throttle();
         var address = IPAddress.Parse("203.0.113.9");
 
-        var allowed = 0;
+        var answered = 0;
         Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
         {
-            if (throttle.TryKey(address) is null)
+            if (throttle.Attempt(address, keyIsRight: false) is null)
             {
-                Interlocked.Increment(ref allowed);
+                Interlocked.Increment(ref answered);
             }
         });
 
-        Assert.That(allowed, Is.EqualTo(3));
+        Assert.That(answered, Is.EqualTo(3), "answered 401 rather than refused");
+        Assert.That(throttle.Attempt(address, keyIsRight: true), Is.Not.Null, "the right key after them");
+    }
+
+    [Test]
+    public void Concurrent_right_keys_never_block_each_other()
+    {
+        var throttle = Throttle();
+        var address = IPAddress.Parse("203.0.113.10");
+        throttle.Attempt(address, keyIsRight: false);
+        throttle.Attempt(address, keyIsRight: false);
+
+        var refused = 0;
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            if (throttle.Attempt(address, keyIsRight: true) is not null)
+            {
+                Interlocked.Increment(ref refused);
+            }
+        });
+
+        Assert.That(refused, Is.Zero);
     }
 
     [Test]
@@ -91,12 +115,12 @@ public sealed class WrongKeyThrottleTests
         var throttle = Throttle();
         for (var i = 0; i < 3; i++)
         {
-            throttle.TryKey(IPAddress.Parse("203.0.113.1"));
+            throttle.Attempt(IPAddress.Parse("203.0.113.1"), keyIsRight: false);
         }
 
         _clock.Advance(TimeSpan.FromMinutes(15));
 
-        Assert.That(throttle.TryKey(IPAddress.Parse("203.0.113.1")), Is.Null);
+        Assert.That(throttle.Attempt(IPAddress.Parse("203.0.113.1"), keyIsRight: false), Is.Null);
     }
 
     [Test]
@@ -107,19 +131,21 @@ public sealed class WrongKeyThrottleTests
         var throttle = Throttle();
         for (var i = 0; i < WrongKeyThrottle.MaxAddresses; i++)
         {
-            throttle.TryKey(new IPAddress(0x0A000000u + (uint)i));
+            throttle.Attempt(new IPAddress(0x0A000000u + (uint)i), keyIsRight: false);
         }
 
-        var newcomers = Enumerable.Range(0, 5).Select(i => throttle.TryKey(IPAddress.Parse($"198.51.100.{i + 1}"))).ToList();
+        var newcomers = Enumerable.Range(0, 5).Select(i => throttle.Attempt(IPAddress.Parse($"198.51.100.{i + 1}"), keyIsRight: false)).ToList();
         Assert.That(newcomers.Take(3), Is.All.Null);
         Assert.That(newcomers.Skip(3), Is.All.Not.Null, "past the limit for all of them together");
-        Assert.That(throttle.TryKey(new IPAddress(0x0A000000u)), Is.Null, "an address the table holds keeps its own count");
+        Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.77"), keyIsRight: true), Is.Not.Null,
+            "a right guess from yet another address is refused like its wrong ones, or the answers would tell them apart");
+        Assert.That(throttle.Attempt(new IPAddress(0x0A000000u), keyIsRight: false), Is.Null, "an address the table holds keeps its own count");
 
         _clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
 
-        Assert.That(throttle.TryKey(IPAddress.Parse("198.51.100.4")), Is.Null, "the ended windows are swept: the newcomer counts alone again");
-        Assert.That(throttle.TryKey(IPAddress.Parse("198.51.100.4")), Is.Null);
-        Assert.That(throttle.TryKey(IPAddress.Parse("198.51.100.4")), Is.Null);
-        Assert.That(throttle.TryKey(IPAddress.Parse("198.51.100.4")), Is.Not.Null);
+        Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Null, "the ended windows are swept: the newcomer counts alone again");
+        Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Null);
+        Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Null);
+        Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Not.Null);
     }
 }
