@@ -119,6 +119,19 @@ public sealed class AdminListenerTests : IngressFixture
         });
     }
 
+    [Test]
+    public async Task Readiness_answers_HEAD_with_its_status_and_no_body()
+    {
+        // Some load balancers probe with HEAD.
+        using var http = KeyedClient(null);
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"http://127.0.0.1:{_publicPort}/health/ready");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
+    }
+
     private static async Task<List<(string Name, string? Status, string? Description)>> ReadyChecksAsync(HttpClient http, int port)
     {
         using var ready = await http.GetAsync($"http://127.0.0.1:{port}/health/ready");
