@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Webhooks.Ingress.Console;
 using Webhooks.Ingress.Limits;
 
 namespace Webhooks.Ingress.Admin;

@@ -31,7 +31,7 @@ internal sealed class SharedReadyReport(HealthCheckService health, TimeProvider 
         }
     }
 
-    public static bool IsReadyCheck(HealthCheckRegistration check) => check.Tags.Contains("ready") || check.Tags.Contains("broker");
+    private static bool IsReadyCheck(HealthCheckRegistration check) => check.Tags.Contains("ready") || check.Tags.Contains("broker");
 }
 
 /// <summary>A readiness report and when its checks started.</summary>

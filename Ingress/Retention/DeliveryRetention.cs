@@ -73,7 +73,7 @@ public sealed partial class DeliveryRetention(
     }
 
     /// <summary>Deletes the finished deliveries received before <paramref name="before"/>; returns how many.</summary>
-    public async Task<long> DeleteReceivedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    private async Task<long> DeleteReceivedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         var batch = options.Value.BatchSize;
         long total = 0;

@@ -12,13 +12,16 @@ public static class GitHubSender
         "sha256=" + SenderSignatures.HexHmacSha256(secret, body);
 
     /// <summary>An <c>issues</c> event with <paramref name="body"/>, signed with <paramref name="secret"/>.</summary>
-    public static HttpRequestMessage Signed(string path, string secret, byte[] body)
+    public static HttpRequestMessage Signed(string path, string secret, byte[] body) => WithSignature(path, Signature(body, secret), body);
+
+    /// <summary>The same request carrying <paramref name="signature"/> as given: a wrong one, to be refused.</summary>
+    public static HttpRequestMessage WithSignature(string path, string signature, byte[] body)
     {
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", Signature(body, secret));
+        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", signature);
         return request;
     }
 

@@ -95,10 +95,8 @@ public sealed class HostileBodyTests : IngressFixture
 
     private async Task<HttpResponseMessage> PostWronglySignedAsync(SeededIntegration integration, byte[] body)
     {
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + new string('0', 64));
-        return await Client.PostAsync(integration.Path, content);
+        using var request = GitHubSender.WithSignature(integration.Path, "sha256=" + new string('0', 64), body);
+        return await Client.SendAsync(request);
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Webhooks.Contracts;
 
@@ -51,11 +50,7 @@ public sealed class DeliveryRetentionTests
 
     private static async Task<(HttpStatusCode Status, Guid? DeliveryId)> PostAsync(HttpClient client, string path, string signature)
     {
-        using var content = new ByteArrayContent(Body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.TryAddWithoutValidation("X-GitHub-Event", "issues");
-        request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", signature);
+        using var request = GitHubSender.WithSignature(path, signature, Body);
         using var response = await client.SendAsync(request);
         using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return (response.StatusCode, answer.RootElement.TryGetProperty("deliveryId", out var id) ? id.GetGuid() : null);
