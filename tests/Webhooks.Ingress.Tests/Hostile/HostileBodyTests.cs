@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 
@@ -49,13 +50,13 @@ public sealed class HostileBodyTests : IngressFixture
     public async Task Hostile_body_with_a_wrong_signature_is_401_and_never_queued()
     {
         var integration = await App.CreateIntegrationAsync(Provider.GitHub, signingSecret: Secret);
-        using var content = new ByteArrayContent(Encoding.ASCII.GetBytes(new string('[', 50_000)));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        content.Headers.TryAddWithoutValidation("X-Hub-Signature-256", "sha256=" + new string('0', 64));
-        using var response = await Client.PostAsync(integration.Path, content);
+        using var response = await PostWronglySignedAsync(integration, Encoding.ASCII.GetBytes(new string('[', 50_000)));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         var stored = await App.DeliveriesOfAsync(integration.Id);
         Assert.That(stored.Select(d => d.Status), Is.EqualTo(new[] { DeliveryStatus.Rejected }));
+        await using var db = App.CreateDbContext();
+        var rejectedId = stored.Single().Id;
+        Assert.That(await db.Outbox.SelectMany(o => o.DeliveryIds).CountAsync(id => id == rejectedId), Is.Zero, "never queued");
     }
 
     [Test]
