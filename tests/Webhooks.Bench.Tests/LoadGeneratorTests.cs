@@ -51,7 +51,8 @@ public sealed class LoadGeneratorTests
     {
         await using var server = await StubWebhookServer.StartAsync();
 
-        // As deploy/bench.sh calls it for the half-load row.
+        // As deploy/bench.sh calls it for the half-load row and the sustained steps.
+        var before = DateTimeOffset.UtcNow;
         var result = await LoadGenerator.RunAsync(LoadSettings.Parse(
             [server.BaseUrl, TokensFile(), _template, "5000", "10", "--rate", "100", "--seconds", "1", "--warmup", "1"]));
 
@@ -62,6 +63,9 @@ public sealed class LoadGeneratorTests
             Assert.That(result.Ok, Is.EqualTo(100));
             Assert.That(result.Seconds, Is.InRange(0.9, 1.9), "the measured second starts after the warm-up");
             Assert.That(result.Line(), Does.StartWith("LOAD requests=100 seconds="));
+            // The server's side of the measured window (deliveries received from then on) starts one second in.
+            Assert.That(result.MeasuredFrom, Is.InRange(before.AddSeconds(0.9), before.AddSeconds(1.9)));
+            Assert.That(result.Line(), Does.Contain(FormattableString.Invariant($" measured_from={result.MeasuredFrom!.Value.ToUnixTimeMilliseconds() / 1000.0:F3}")));
         });
     }
 
@@ -80,6 +84,7 @@ public sealed class LoadGeneratorTests
             Assert.That(server.MostInFlight, Is.LessThanOrEqualTo(4));
             Assert.That(server.DistinctIdentifiers, Is.EqualTo(300), "a repeated webhook identifier would be stored as a duplicate");
             Assert.That(result.WorstSecond, Is.Null, "a closed loop has no schedule to place a second on");
+            Assert.That(result.MeasuredFrom, Is.Null);
         });
     }
 

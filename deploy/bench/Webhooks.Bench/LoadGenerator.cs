@@ -24,9 +24,13 @@ public sealed record LoadSettings(string BaseUrl, string[] Tokens, string Templa
 /// <summary>One second of an open-loop run (its requests by when they were due): where a stall was.</summary>
 public sealed record SecondOfRun(int Offset, DateTimeOffset At, double P99);
 
-/// <summary>What one run measured; <see cref="Line"/> is what deploy/bench.sh reads.</summary>
+/// <summary>
+/// What one run measured; <see cref="Line"/> is what deploy/bench.sh reads. <paramref name="MeasuredFrom"/> (an open
+/// loop's) is when the first counted request was due, after the warm-up: deploy/bench.sh takes the server's side of the
+/// same window (deliveries received from then on) from it.
+/// </summary>
 public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2xx, long Failed, double P50, double P99, double Max,
-    SecondOfRun? WorstSecond = null)
+    SecondOfRun? WorstSecond = null, DateTimeOffset? MeasuredFrom = null)
 {
     public bool AllAnswered2xx => Non2xx + Failed == 0;
 
@@ -34,7 +38,8 @@ public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2
         $"LOAD requests={Requests} seconds={Seconds:F1} rate={Requests / Seconds:F0} ok={Ok} non2xx={Non2xx} failed={Failed} p50_ms={P50:F1} p99_ms={P99:F1} max_ms={Max:F1}")
         + (WorstSecond is { } worst
             ? FormattableString.Invariant($" worst_second=+{worst.Offset} worst_second_at={worst.At:HH:mm:ss} worst_second_p99_ms={worst.P99:F1}")
-            : "");
+            : "")
+        + (MeasuredFrom is { } from ? FormattableString.Invariant($" measured_from={from.ToUnixTimeMilliseconds() / 1000.0:F3}") : "");
 }
 
 /// <summary>
@@ -150,9 +155,10 @@ public static class LoadGenerator
 
         var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var sorted = latencies.Order().ToArray();
-        var worstSecond = settings.Rate > 0 ? WorstSecond(latencies, settings.Rate, startedAt + Stopwatch.GetElapsedTime(started, measuredFrom)) : null;
+        DateTimeOffset? measuredFromAt = settings.Rate > 0 ? startedAt + Stopwatch.GetElapsedTime(started, measuredFrom) : null;
+        var worstSecond = measuredFromAt is { } at ? WorstSecond(latencies, settings.Rate, at) : null;
         return new LoadResult(sorted.Length, seconds, ok, non2xx, failed, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99),
-            sorted.Length > 0 ? sorted[^1] : 0, worstSecond);
+            sorted.Length > 0 ? sorted[^1] : 0, worstSecond, measuredFromAt);
     }
 
     /// <summary>The second of the measured run, by when its requests were due, with the highest p99.</summary>
