@@ -569,7 +569,7 @@ run_step() {
   local over seconds worst_at worst_offset worst_p99 vacuuming
   IFS='|' read -r over seconds worst_at worst_offset worst_p99 <<<"$(sql "SELECT count(*) FILTER (WHERE p99 > $sustain_lag_ms), count(*),
          coalesce((array_agg(extract(epoch FROM s)::bigint ORDER BY p99 DESC))[1], 0),
-         coalesce((array_agg(extract(epoch FROM s - $from)::int ORDER BY p99 DESC))[1], 0), coalesce(round(max(p99)), 0)
+         coalesce((array_agg(extract(epoch FROM s - date_trunc('second', $from))::int ORDER BY p99 DESC))[1], 0), coalesce(round(max(p99)), 0)
     FROM (SELECT date_trunc('second', received_at) AS s,
                  1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_at - received_at)) AS p99
             FROM deliveries WHERE $measured AND processed_at IS NOT NULL GROUP BY 1) per_second")"
