@@ -85,6 +85,9 @@ public sealed class LoadGeneratorTests
             Assert.That(server.DistinctIdentifiers, Is.EqualTo(300), "a repeated webhook identifier would be stored as a duplicate");
             Assert.That(result.WorstSecond, Is.Null, "a closed loop has no schedule to place a second on");
             Assert.That(result.MeasuredFrom, Is.Null);
+            // Nothing paused this machine: the wall clock and the tool's clock agree (a pause shows as a gap of seconds).
+            Assert.That(result.ClockGap.TotalSeconds, Is.InRange(-0.04, 0.04));
+            Assert.That(result.Line(), Does.EndWith(" clock_gap_s=0.0"));
         });
     }
 

@@ -27,10 +27,12 @@ public sealed record SecondOfRun(int Offset, DateTimeOffset At, double P99);
 /// <summary>
 /// What one run measured; <see cref="Line"/> is what deploy/bench.sh reads. <paramref name="MeasuredFrom"/> (an open
 /// loop's) is when the first counted request was due, after the warm-up: deploy/bench.sh takes the server's side of the
-/// same window (deliveries received from then on) from it.
+/// same window (deliveries received from then on) from it. <paramref name="ClockGap"/> is how far the wall clock ran
+/// ahead of the tool's monotonic clock over the run: a virtual machine paused (for a snapshot, say) stops the second and
+/// not the first, so its requests' latencies do not show the pause while the server's timestamps jump by it.
 /// </summary>
 public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2xx, long Failed, double P50, double P99, double Max,
-    SecondOfRun? WorstSecond = null, DateTimeOffset? MeasuredFrom = null)
+    SecondOfRun? WorstSecond = null, DateTimeOffset? MeasuredFrom = null, TimeSpan ClockGap = default)
 {
     public bool AllAnswered2xx => Non2xx + Failed == 0;
 
@@ -39,7 +41,9 @@ public sealed record LoadResult(int Requests, double Seconds, long Ok, long Non2
         + (WorstSecond is { } worst
             ? FormattableString.Invariant($" worst_second=+{worst.Offset} worst_second_at={worst.At:HH:mm:ss} worst_second_p99_ms={worst.P99:F1}")
             : "")
-        + (MeasuredFrom is { } from ? FormattableString.Invariant($" measured_from={from.ToUnixTimeMilliseconds() / 1000.0:F3}") : "");
+        + (MeasuredFrom is { } from ? FormattableString.Invariant($" measured_from={from.ToUnixTimeMilliseconds() / 1000.0:F3}") : "")
+        // + 0.0 turns a negative zero (a few microseconds behind) into 0.0.
+        + FormattableString.Invariant($" clock_gap_s={Math.Round(ClockGap.TotalSeconds, 1) + 0.0:F1}");
 }
 
 /// <summary>
@@ -152,13 +156,14 @@ public static class LoadGenerator
         }
         Answered();
         await allAnswered.Task;
+        var clockGap = (DateTimeOffset.UtcNow - startedAt) - Stopwatch.GetElapsedTime(started);
 
         var seconds = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var sorted = latencies.Order().ToArray();
         DateTimeOffset? measuredFromAt = settings.Rate > 0 ? startedAt + Stopwatch.GetElapsedTime(started, measuredFrom) : null;
         var worstSecond = measuredFromAt is { } at ? WorstSecond(latencies, settings.Rate, at) : null;
         return new LoadResult(sorted.Length, seconds, ok, non2xx, failed, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99),
-            sorted.Length > 0 ? sorted[^1] : 0, worstSecond, measuredFromAt);
+            sorted.Length > 0 ? sorted[^1] : 0, worstSecond, measuredFromAt, clockGap);
     }
 
     /// <summary>The second of the measured run, by when its requests were due, with the highest p99.</summary>
