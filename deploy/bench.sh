@@ -548,8 +548,8 @@ run_step() {
   : >"$work/vacuum.txt"; vacuum_watch "$work/vacuum.txt" & vacuum_watch_pid=$!
   step_load=$(bench load "$ingress_url" "$tokens" "$template" "$id_base" "$issues" --rate "$1" --seconds "$2" --warmup "$step_warmup" | grep '^LOAD ' || true)
   # The measured window on the deliveries' side: received from when its first request was due (the same clock).
-  local from="'$since'::timestamptz"
-  [ -n "$(kv "$step_load" measured_from)" ] && from="to_timestamp($(kv "$step_load" measured_from))"
+  local from="'$since'::timestamptz" measured_from; measured_from=$(kv "$step_load" measured_from)
+  [ -n "$measured_from" ] && from="to_timestamp($measured_from)"
   local measured="received_at >= $from"
   # Every request of the step, its warm-up's too: what the CPU and WAL measured around it are divided by.
   local measured_requests; measured_requests=$(kv "$step_load" requests)
