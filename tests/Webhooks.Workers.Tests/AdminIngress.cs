@@ -22,7 +22,22 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// <summary>The fake provider APIs listen on loopback: both the admin API and the workers must allow them.</summary>
     public const string LoopbackApis = "http://127.0.0.1:";
 
+    /// <summary>How long a relay started with <c>sweeps: false</c> waits for its sweep: longer than any test.</summary>
+    private const string NoSweep = "00:10:00";
+
+    /// <summary>The ingresses alive now whose relay sweeps the run's database (see <see cref="SweepingCount"/>).</summary>
+    private static int s_sweeping;
+
     private HttpClient _senders = null!;
+
+    private bool _countedAsSweeping;
+
+    /// <summary>
+    /// How many ingresses are alive now whose outbox relay sweeps: every sweep claims and sends every outbox row of the run's
+    /// database, so <see cref="WorkerScenario.StoreDeliveryAsync(CreatedIntegration, byte[], IReadOnlyDictionary{string, string}, string)"/>
+    /// refuses to run while there is one rather than race it.
+    /// </summary>
+    public static int SweepingCount => Volatile.Read(ref s_sweeping);
 
     /// <summary>The admin API, with the key.</summary>
     public AdminClient Admin { get; private set; } = null!;
@@ -30,9 +45,18 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// <summary>
     /// Starts the ingress (allowing loopback provider APIs unless told otherwise, with any further <paramref name="settings"/>,
     /// e.g. a vhost of the test's own, and services changed by <paramref name="configure"/>) and waits for its directory.
+    /// With <paramref name="sweeps"/> false its relay runs only when woken (a webhook posted to it, a replay, a worker's
+    /// hand-back, its own start), never on a sweep, so tests that store deliveries through the run's admin API for
+    /// themselves can run while it is alive.
     /// </summary>
-    public static async Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null,
-        Action<IWebHostBuilder>? configure = null)
+    public static Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IWebHostBuilder>? configure = null, bool sweeps = true) =>
+        StartConfiguredAsync(allowedBaseUrls, settings, configure, sweeps ? RelayRuns.OnWakeAndSweep : RelayRuns.OnWakeOnly);
+
+    private enum RelayRuns { OnWakeAndSweep, OnWakeOnly, Never }
+
+    private static async Task<AdminIngress> StartConfiguredAsync(string? allowedBaseUrls, IReadOnlyDictionary<string, string?>? settings,
+        Action<IWebHostBuilder>? configure, RelayRuns relay)
     {
         var all = Settings(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name, AdminKey);
         all["Fetching:AllowedBaseUrls"] = allowedBaseUrls;
@@ -41,8 +65,26 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
         {
             all[key] = value;
         }
+        if (relay == RelayRuns.OnWakeOnly)
+        {
+            all["Outbox:SweepInterval"] = NoSweep;
+        }
         var ingress = new AdminIngress(all, configure);
-        await ingress.StartAsync();
+        if (relay == RelayRuns.OnWakeAndSweep)
+        {
+            // Counted before it starts: its first sweep may come before StartAsync returns.
+            ingress._countedAsSweeping = true;
+            Interlocked.Increment(ref s_sweeping);
+        }
+        try
+        {
+            await ingress.StartAsync();
+        }
+        catch
+        {
+            await ingress.DisposeAsync();
+            throw;
+        }
         ingress.Admin = new AdminClient(ingress.CreateAdminClient());
         ingress._senders = ingress.CreateClient();
         return ingress;
@@ -54,7 +96,7 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// of their own, on vhosts of their own or to a broker they stop on purpose.
     /// </summary>
     public static Task<AdminIngress> StartWithoutRelayAsync() =>
-        StartNewAsync(configure: web => web.ConfigureTestServices(RemoveOutboxRelay));
+        StartConfiguredAsync(LoopbackApis, null, web => web.ConfigureTestServices(RemoveOutboxRelay), RelayRuns.Never);
 
     private static void RemoveOutboxRelay(IServiceCollection services)
     {
@@ -113,5 +155,10 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
         Admin?.Http.Dispose();
         _senders?.Dispose();
         await base.DisposeAsync();
+        if (_countedAsSweeping)
+        {
+            _countedAsSweeping = false;
+            Interlocked.Decrement(ref s_sweeping);
+        }
     }
 }

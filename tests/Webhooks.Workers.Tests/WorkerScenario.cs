@@ -161,11 +161,17 @@ public sealed class WorkerScenario
     public static async Task<Delivery> StoreDeliveryAsync(CreatedIntegration integration, byte[] body, IReadOnlyDictionary<string, string> headers,
         string contentType = "application/json")
     {
+        if (AdminIngress.SweepingCount > 0)
+        {
+            throw new InvalidOperationException(
+                $"{AdminIngress.SweepingCount} ingress(es) with a sweeping outbox relay are alive: a sweep between the POST and taking the delivery "
+                + "out of the outbox would send it first. Start the test's ingress with AdminIngress.StartNewAsync(sweeps: false).");
+        }
         var deliveryId = await WorkersSetUp.AdminApi.PostWebhookAsync(integration, body, headers, contentType);
         await using var db = NewContext();
         var sent = await db.Outbox.Where(row => row.DeliveryIds.Length == 1 && row.DeliveryIds[0] == deliveryId).ExecuteDeleteAsync();
         Assert.That(sent, Is.EqualTo(1),
-            $"the outbox row of delivery {deliveryId} alone (none: the relay of an ingress running a sweep on this database sent it first)");
+            $"the outbox row of delivery {deliveryId} alone (none: the relay of an ingress alive on this database was woken and sent it first)");
         return await ReadAsync<Delivery>(deliveryId);
     }
 

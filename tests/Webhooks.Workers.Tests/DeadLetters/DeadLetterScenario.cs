@@ -45,13 +45,8 @@ public sealed class DeadLetterScenario : IAsyncDisposable
     {
         var vhost = await TestVirtualHost.CreateAsync("deadletters");
         var worker = await WorkerApplication.StartAsync($"--RabbitMqTransport:VHost={vhost.Name}");
-        // Its relay runs when something notifies it (a replay, a hand-back, a webhook posted to this ingress), never on a
-        // sweep: the tests store deliveries through the run's admin API (WorkerScenario.StoreDeliveryAsync), which takes
-        // them out of the outbox for the test to send itself, and a sweep in between would send them first.
-        var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?>
-        {
-            ["RabbitMqTransport:VHost"] = vhost.Name, ["Outbox:SweepInterval"] = "00:10:00",
-        });
+        // Without a sweep: the tests store deliveries through the run's admin API (WorkerScenario.StoreDeliveryAsync).
+        var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = vhost.Name }, sweeps: false);
         return new DeadLetterScenario(vhost, worker, ingress);
     }
 

@@ -71,10 +71,8 @@ public sealed partial class StoredDeliveryReplayCommandTests : WorkerWithLinkedR
         var delivery = await StoreWithStatusAsync(DeliveryStatus.Failed, "woken");
         // An ingress whose sweep would not come for ten minutes: only the replay's notification can wake its relay.
         await Broker.StopIngressAsync();
-        await using var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?>
-        {
-            ["RabbitMqTransport:VHost"] = Broker.VirtualHost.Name, ["Outbox:SweepInterval"] = "00:10:00",
-        });
+        await using var ingress = await AdminIngress.StartNewAsync(settings: new Dictionary<string, string?> { ["RabbitMqTransport:VHost"] = Broker.VirtualHost.Name },
+            sweeps: false);
         await ingress.WaitUntilListeningAsync();
         var clock = Stopwatch.StartNew();
 
