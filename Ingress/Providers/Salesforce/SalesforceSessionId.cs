@@ -8,7 +8,10 @@ namespace Webhooks.Ingress.Providers.Salesforce;
 /// <remarks>
 /// A byte scan rather than an XML reader: the stored body must stay byte for byte what was sent, and a malformed
 /// message (stored for the worker to judge) must lose its session id too. Any element named <c>SessionId</c>, with or
-/// without a prefix, is redacted.
+/// without a prefix, whose text runs to its end tag, is redacted. The scan is linear in the body whatever a stranger
+/// sends: a start tag ends before the next <c>&lt;</c> (XML allows none inside one), the value ends at the first
+/// <c>&lt;/</c> after it, and that search is shared by all the candidates (5 MiB of <c>&lt;SessionId </c> or of
+/// <c>&lt;SessionId&gt;</c> once held a core for minutes, one rescan of the rest of the body per candidate).
 /// </remarks>
 public static class SalesforceSessionId
 {
@@ -20,6 +23,7 @@ public static class SalesforceSessionId
     {
         var span = body.Span;
         List<(int Start, int End)>? values = null;
+        var endTags = new EndTagCursor(span);
         for (var from = 0; from < span.Length;)
         {
             var found = span[from..].IndexOf(Name);
@@ -29,7 +33,7 @@ public static class SalesforceSessionId
             }
             var nameAt = from + found;
             from = nameAt + Name.Length;
-            if (ValueOf(span, nameAt) is { } value)
+            if (ValueOf(span, nameAt, ref endTags) is { } value)
             {
                 (values ??= []).Add(value);
                 from = value.End;
@@ -55,7 +59,7 @@ public static class SalesforceSessionId
     }
 
     /// <summary>The value's byte range when <paramref name="nameAt"/> is the name of a start tag with content; otherwise null.</summary>
-    private static (int Start, int End)? ValueOf(ReadOnlySpan<byte> span, int nameAt)
+    private static (int Start, int End)? ValueOf(ReadOnlySpan<byte> span, int nameAt, ref EndTagCursor endTags)
     {
         // '<' directly before the name, or '<prefix:'.
         var open = nameAt - 1;
@@ -101,32 +105,52 @@ public static class SalesforceSessionId
             {
                 break;
             }
+            if (b == '<')
+            {
+                return null;
+            }
         }
         if (close >= span.Length || span[close - 1] == '/')
         {
             return null;
         }
 
-        // The matching end tag: '</' + the same qualified name.
-        var qualifiedName = span[prefixStart..afterName];
+        // Text up to its end tag: the first '</' after the start tag, which must close this element (a session id
+        // has no child elements).
         var start = close + 1;
-        for (var at = start; at < span.Length;)
+        var at = endTags.FirstAtOrAfter(start);
+        if (at < 0)
         {
-            var endTag = span[at..].IndexOf("</"u8);
-            if (endTag < 0)
-            {
-                return null;
-            }
-            at += endTag;
-            var rest = span[(at + 2)..];
-            if (rest.StartsWith(qualifiedName) && rest.Length > qualifiedName.Length
-                && (rest[qualifiedName.Length] == '>' || IsSpace(rest[qualifiedName.Length])))
-            {
-                return at > start ? (start, at) : null;
-            }
-            at += 2;
+            return null;
         }
-        return null;
+        var qualifiedName = span[prefixStart..afterName];
+        var rest = span[(at + 2)..];
+        var closes = rest.StartsWith(qualifiedName) && rest.Length > qualifiedName.Length
+            && (rest[qualifiedName.Length] == '>' || IsSpace(rest[qualifiedName.Length]));
+        return closes && at > start ? (start, at) : null;
+    }
+
+    /// <summary>
+    /// Where the next <c>&lt;/</c> is, remembered between candidates: they come in body order, so no byte is searched
+    /// twice, and once there is none left every later candidate is answered at once.
+    /// </summary>
+    private ref struct EndTagCursor(ReadOnlySpan<byte> span)
+    {
+        private readonly ReadOnlySpan<byte> _span = span;
+        private int _searchedFrom = int.MaxValue;
+        private int _found = -1;
+
+        /// <summary>The index of the first <c>&lt;/</c> at or after <paramref name="from"/>, or -1.</summary>
+        public int FirstAtOrAfter(int from)
+        {
+            if (_searchedFrom <= from && (_found < 0 || _found >= from))
+            {
+                return _found;
+            }
+            var found = _span[from..].IndexOf("</"u8);
+            (_searchedFrom, _found) = (from, found < 0 ? -1 : from + found);
+            return _found;
+        }
     }
 
     private static bool IsNameByte(byte b) => b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'

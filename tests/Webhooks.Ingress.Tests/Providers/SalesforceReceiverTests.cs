@@ -1,3 +1,4 @@
+using System.Text;
 using Webhooks.Contracts;
 using Webhooks.Ingress.Providers;
 using Webhooks.Ingress.Providers.Salesforce;
@@ -44,6 +45,39 @@ public sealed class SalesforceReceiverTests
     {
         // Salesforce re-sends unacknowledged notifications beside new ones; the worker deduplicates each notification.
         Assert.That(_receiver.FindSourceDeliveryId(Received(LeadMessage)), Is.Null);
+    }
+
+    /// <summary>
+    /// Bodies near <c>Ingress:MaxBodyBytes</c> (5 MiB) made of session id candidates that never complete: each one once
+    /// rescanned the rest of the body, minutes of a core for one request.
+    /// </summary>
+    [TestCase("<SessionId ", "")]
+    [TestCase("<SessionId>", "")]
+    [TestCase("<out:SessionId a=\"", "")]
+    [TestCase("<SessionId>", "</a>")]
+    public void Session_id_candidates_filling_a_whole_body_are_scanned_at_once_and_the_body_is_kept(string candidate, string after)
+    {
+        var count = (5 * 1024 * 1024 - 1024) / (candidate.Length + after.Length);
+        var hostile = Utf8(string.Concat(Enumerable.Repeat(candidate, count)) + string.Concat(Enumerable.Repeat(after, count)));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var stored = _receiver.BodyToStore(Received(hostile));
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        Assert.That(stored.ToArray(), Is.EqualTo(hostile), "nothing there is a session id's value");
+    }
+
+    [TestCase("<SessionId ")]
+    [TestCase("<SessionId>")]
+    [TestCase("<SessionId>x</a>")]
+    public void Session_id_of_a_message_after_a_mass_of_decoys_is_still_redacted(string decoy)
+    {
+        var message = PayloadFixtures.ReadText(Provider.Salesforce, "outbound_message.lead.xml");
+        var hostile = Utf8(string.Concat(Enumerable.Repeat(decoy, 100_000)) + message);
+
+        var stored = Encoding.UTF8.GetString(_receiver.BodyToStore(Received(hostile)).Span);
+
+        Assert.That(stored, Does.Contain("<SessionId>[redacted]</SessionId>").And.Not.Contain("BSGSRAzG9lPxyKRPjJ3"));
     }
 
     [Test]

@@ -73,6 +73,24 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
         Assert.That(body, Is.EqualTo(message.Replace(element, stored, StringComparison.Ordinal)));
     }
 
+    [TestCase(null)]
+    [TestCase("00D000000000001AAA")]
+    public async Task Salesforce_body_of_5_MiB_of_unclosed_session_id_tags_is_answered_at_once_and_shown_as_sent(string? organizationId)
+    {
+        // Accepted unverified without an organization, rejected (and its body cut) with one: both paths redact first.
+        var seeded = await Admin.SeedAsync("salesforce", organizationId is null ? null : new { organizationId });
+        var hostile = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<SessionId ", (5 * 1024 * 1024 - 1024) / 11)));
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var content = new ByteArrayContent(hostile);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("text/xml; charset=utf-8");
+        using var response = await Client.PostAsync(seeded.WebhookPath, content, patience.Token);
+
+        Assert.That(response.StatusCode, Is.EqualTo(organizationId is null ? HttpStatusCode.OK : HttpStatusCode.Unauthorized));
+        var body = (await OnlyDeliveryAsync(seeded)).GetProperty("body").GetString()!;
+        Assert.That(body, Does.StartWith("<SessionId <SessionId "));
+    }
+
     [Test]
     public async Task Rally_delivery_whose_subscription_matches_is_accepted_unverified()
     {
