@@ -17,16 +17,10 @@ public sealed partial class SigningSecretStore(
 {
     public async Task<HandshakeSecretOutcome> AddFromHandshakeAsync(Guid integrationId, string secret, CancellationToken cancellationToken)
     {
+        HandshakeSecretOutcome outcome;
         try
         {
-            var outcome = await AddAsync(integrationId, secret, cancellationToken);
-            if (outcome == HandshakeSecretOutcome.Stored)
-            {
-                Log.Stored(logger, integrationId);
-                // The first signed event follows the handshake closely: verify it with the new secret on this replica at once.
-                await integrationsByToken.RefreshAsync(cancellationToken);
-            }
-            return outcome;
+            outcome = await AddAsync(integrationId, secret, cancellationToken);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or CryptographicException or OperationCanceledException)
         {
@@ -34,6 +28,22 @@ public sealed partial class SigningSecretStore(
             Log.NotStored(logger, integrationId, e.GetType().Name);
             return HandshakeSecretOutcome.Unavailable;
         }
+        if (outcome == HandshakeSecretOutcome.Stored)
+        {
+            Log.Stored(logger, integrationId);
+            try
+            {
+                // The first signed event follows the handshake closely: verify it with the new secret on this replica at once.
+                await integrationsByToken.RefreshAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // Stored all the same, so the sender must see it confirmed: a 503 would make it try again with a new secret,
+                // refused once this one is in force. The directory's next poll reads it.
+                Log.RefreshAfterStoreFailed(logger, integrationId, e.GetType().Name);
+            }
+        }
+        return outcome;
     }
 
     private async Task<HandshakeSecretOutcome> AddAsync(Guid integrationId, string secret, CancellationToken cancellationToken)
@@ -107,5 +117,8 @@ public sealed partial class SigningSecretStore(
 
         [LoggerMessage(1402, LogLevel.Error, "Could not store the handshake's signing secret for integration {IntegrationId} ({ExceptionType})")]
         public static partial void NotStored(ILogger logger, Guid integrationId, string exceptionType);
+
+        [LoggerMessage(1403, LogLevel.Warning, "Stored the handshake's signing secret for integration {IntegrationId}, but could not reload the directory ({ExceptionType}): its next poll will")]
+        public static partial void RefreshAfterStoreFailed(ILogger logger, Guid integrationId, string exceptionType);
     }
 }
