@@ -25,7 +25,7 @@ public sealed class FetchOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// The longest 429 Retry-After waited in place. A longer one is not waited out while holding the message: the fetch
+    /// The longest Retry-After (of a 429, a 408 or a 5xx) waited in place. A longer one is not waited out while holding the message: the fetch
     /// fails (transient) and the delivery's own retry comes back later.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Fetching:MaxRetryAfter must be between {1} and {2}.")]

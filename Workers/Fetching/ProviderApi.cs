@@ -139,20 +139,20 @@ public sealed partial class ProviderApi(IHttpClientFactory clients, IOptions<Fet
                     .Handle<IOException>()
                     .Handle<TimeoutRejectedException>()
                     .HandleResult(answer => IsRetryable(answer, options.MaxRetryAfter)),
-                // A 429's Retry-After wins over the backoff; null lets Polly compute the exponential delay.
+                // A Retry-After wins over the backoff; null lets Polly compute the exponential delay.
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
             });
         }
         return pipeline.AddTimeout(options.AttemptTimeout).Build();
     }
 
+    /// <summary>
+    /// A 429, a 408 or a 5xx, unless its Retry-After is longer than <paramref name="maxRetryAfter"/>: a 503 with an hour's
+    /// Retry-After waited out in place held the integration's API slot, and the message, for hours.
+    /// </summary>
     private static bool IsRetryable(Answer answer, TimeSpan maxRetryAfter) =>
-        answer.Status switch
-        {
-            HttpStatusCode.TooManyRequests => answer.RetryAfter is not { } wait || wait <= maxRetryAfter,
-            HttpStatusCode.RequestTimeout => true,
-            _ => (int)answer.Status >= 500,
-        };
+        (answer.Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)answer.Status >= 500)
+        && (answer.RetryAfter is not { } wait || wait <= maxRetryAfter);
 
     /// <summary>One attempt's answer: its status, a Retry-After, and the body of a 2xx (null when over the limit).</summary>
     private sealed record Answer(HttpStatusCode Status, TimeSpan? RetryAfter, byte[]? Body, bool TooLarge)

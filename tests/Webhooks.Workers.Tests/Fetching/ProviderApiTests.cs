@@ -49,14 +49,17 @@ public sealed class ProviderApiTests
         Assert.That(requests[1].At - requests[0].At, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(950)), "the second call came before Retry-After allowed it");
     }
 
-    [Test]
-    public void Retry_After_longer_than_the_limit_is_not_waited_out_in_place_but_fails_the_attempt_transiently()
+    [TestCase(429)]
+    [TestCase(503)]
+    [TestCase(408)]
+    public void Retry_After_longer_than_the_limit_is_not_waited_out_in_place_but_fails_the_attempt_transiently(int status)
     {
-        _fake.On("tasks/1", Status(429, retryAfterSeconds: "3600"));
+        _fake.On("tasks/1", Status(status, retryAfterSeconds: "3600"));
 
         var failure = Assert.ThrowsAsync<ItemFetchException>(() => Session().GetAsync("tasks/1", CancellationToken.None));
 
-        Assert.That(failure!.Message, Does.Contain("429").And.Contain("Retry-After 3600"));
+        Assert.That(failure!.Message, Does.Contain($"{status}").And.Contain("Retry-After 3600"));
+        Assert.That(failure.Permanent, Is.False, "the delivery's own retry comes back later");
         Assert.That(_fake.CountOf("tasks/1"), Is.EqualTo(1));
     }
 
