@@ -71,6 +71,11 @@ public static class IntegrationSettingsJson
                 {
                     return (null, $"settings.statusMappings['{name}'] must be a non-empty string.");
                 }
+                if (value.GetValue<string>().Length > Record.MaxStatusLength)
+                {
+                    // The record's status column: a longer one failed every delivery it mapped, as if PostgreSQL were down.
+                    return (null, $"settings.statusMappings['{name}'] is at most {Record.MaxStatusLength} characters (a record's status).");
+                }
             }
         }
 

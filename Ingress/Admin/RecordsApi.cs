@@ -34,7 +34,7 @@ public static class RecordsApi
         {
             return AdminResults.Invalid("name", "The name is required, at most 1000 characters.");
         }
-        if (request.Status is { Length: > 200 })
+        if (request.Status is { Length: > Record.MaxStatusLength })
         {
             return AdminResults.Invalid("status", "The status is at most 200 characters.");
         }

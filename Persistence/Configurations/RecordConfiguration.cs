@@ -12,7 +12,7 @@ internal sealed class RecordConfiguration : IEntityTypeConfiguration<Record>
         builder.Property(r => r.Kind).HasMaxLength(40);
         builder.Property(r => r.ReferenceNum).HasMaxLength(40);
         builder.Property(r => r.Name).HasMaxLength(1000);
-        builder.Property(r => r.Status).HasMaxLength(200);
+        builder.Property(r => r.Status).HasMaxLength(Record.MaxStatusLength);
         builder.HasOne<Product>().WithMany().HasForeignKey(r => r.ProductId);
         builder.HasIndex(r => new { r.ProductId, r.ReferenceNum }).IsUnique();
     }

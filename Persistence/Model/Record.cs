@@ -3,6 +3,9 @@ namespace Webhooks.Persistence.Model;
 /// <summary>A feature, epic or requirement in a product.</summary>
 public sealed class Record
 {
+    /// <summary>The column's length: what an operator sets, and what a status mapping may name.</summary>
+    public const int MaxStatusLength = 200;
+
     public Guid Id { get; set; }
     public Guid ProductId { get; set; }
     public required string Kind { get; set; }

@@ -209,6 +209,25 @@ public sealed class IntegrationsApiTests : IngressFixture
     }
 
     [Test]
+    public async Task Status_mapping_longer_than_a_record_status_is_answered_400_and_one_that_fits_is_kept()
+    {
+        var seeded = await Admin.SeedAsync();
+        var tooLong = new { statusMappings = new Dictionary<string, string> { ["Done"] = new string('s', 201) } };
+        var fits = new { statusMappings = new Dictionary<string, string> { ["Done"] = new string('s', 200) } };
+
+        using var created = await Admin.PostAsync("/integrations",
+            new { productId = seeded.ProductId, provider = "jira", version = 1, name = "x", runAsUserId = seeded.UserId, settings = tooLong });
+        using var patched = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { settings = tooLong });
+        using var kept = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { settings = fits });
+
+        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(patched.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await patched.Content.ReadAsStringAsync(), Does.Contain("at most 200 characters"));
+        var integration = await AdminClient.ExpectAsync(kept, HttpStatusCode.OK);
+        Assert.That(integration.GetProperty("settings").GetProperty("statusMappings").GetProperty("Done").GetString(), Has.Length.EqualTo(200));
+    }
+
+    [Test]
     public async Task Run_as_user_of_another_account_is_answered_400()
     {
         var seeded = await Admin.SeedAsync();
