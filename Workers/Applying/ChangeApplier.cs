@@ -226,8 +226,32 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
 
     private void DeleteComment(ApplyContext context, Record record, CommentDeleted deleted)
     {
-        _comments.TryGetValue((record.Id, context.Provider, StoredCommentId(deleted.CommentId)), out var comment);
-        if (comment is null || comment.Deleted)
+        var commentId = StoredCommentId(deleted.CommentId);
+        _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
+        if (comment is null)
+        {
+            // The deletion came first (another replica's batch, or the creation handed back or replayed later): a
+            // tombstone, so that the creation and any edit find the comment deleted instead of making it visible again.
+            var now = clock.GetUtcNow();
+            var tombstone = new Comment
+            {
+                Id = Guid.CreateVersion7(),
+                RecordId = record.Id,
+                Body = "",
+                AuthorUserId = context.RunAsUserId,
+                SourceProvider = context.Provider,
+                SourceExternalId = commentId,
+                SourceUpdatedAt = deleted.SourceTimestamp,
+                SourceReceivedAt = context.ReceivedAt,
+                Deleted = true,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            _newComments.Add(tombstone);
+            _comments[(record.Id, context.Provider, commentId)] = tombstone;
+            return;
+        }
+        if (comment.Deleted)
         {
             return;
         }

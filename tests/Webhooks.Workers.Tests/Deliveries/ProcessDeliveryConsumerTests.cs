@@ -302,6 +302,24 @@ public sealed class ProcessDeliveryConsumerTests
     }
 
     [Test]
+    public async Task Comment_deleted_before_its_creation_is_applied_stays_deleted_through_the_creation_and_an_edit()
+    {
+        // Out of order as two replicas, a hand-back or a replay can make it: the deletion is applied first.
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+
+        var deletion = await DeliverAsync(integration, JiraPayloads.CommentDeleted());
+        var creation = await DeliverFixtureAsync(integration, "comment_created.json");
+        var edit = await DeliverFixtureAsync(integration, "comment_updated.json");
+
+        Assert.That(new[] { deletion.Status, creation.Status, edit.Status }, Is.All.EqualTo(DeliveryStatus.Processed));
+        Assert.That((await CommentsOnAsync(record)).Where(c => !c.Deleted), Is.Empty, "a comment deleted in Jira is not shown");
+        Assert.That(await AuditOfAsync(record), Is.Empty, "nothing visible changed");
+    }
+
+    [Test]
     public async Task Status_mappings_are_inherited_from_the_template_and_own_entries_win()
     {
         var scenario = await CreateAsync();
