@@ -185,22 +185,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         if (comment is null)
         {
             // An edit that arrives before its creation (or for a comment older than the link) creates the comment.
-            comment = new Comment
-            {
-                Id = Guid.CreateVersion7(),
-                RecordId = record.Id,
-                Body = body,
-                AuthorUserId = context.RunAsUserId,
-                SourceProvider = context.Provider,
-                SourceExternalId = commentId,
-                SourceAuthor = author,
-                SourceUpdatedAt = sourceAt,
-                SourceReceivedAt = context.ReceivedAt,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
-            _newComments.Add(comment);
-            _comments[(record.Id, context.Provider, commentId)] = comment;
+            AddComment(context, record, commentId, body, author, sourceAt, deleted: false);
             Audit(context, record, action, null, body);
             Touch(context, record);
             return;
@@ -224,6 +209,28 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         _changedComments.Add(comment);
     }
 
+    private void AddComment(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, bool deleted)
+    {
+        var now = clock.GetUtcNow();
+        var comment = new Comment
+        {
+            Id = Guid.CreateVersion7(),
+            RecordId = record.Id,
+            Body = body,
+            AuthorUserId = context.RunAsUserId,
+            SourceProvider = context.Provider,
+            SourceExternalId = commentId,
+            SourceAuthor = author,
+            SourceUpdatedAt = sourceAt,
+            SourceReceivedAt = context.ReceivedAt,
+            Deleted = deleted,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        _newComments.Add(comment);
+        _comments[(record.Id, context.Provider, commentId)] = comment;
+    }
+
     private void DeleteComment(ApplyContext context, Record record, CommentDeleted deleted)
     {
         var commentId = StoredCommentId(deleted.CommentId);
@@ -232,23 +239,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         {
             // The deletion came first (another replica's batch, or the creation handed back or replayed later): a
             // tombstone, so that the creation and any edit find the comment deleted instead of making it visible again.
-            var now = clock.GetUtcNow();
-            var tombstone = new Comment
-            {
-                Id = Guid.CreateVersion7(),
-                RecordId = record.Id,
-                Body = "",
-                AuthorUserId = context.RunAsUserId,
-                SourceProvider = context.Provider,
-                SourceExternalId = commentId,
-                SourceUpdatedAt = deleted.SourceTimestamp,
-                SourceReceivedAt = context.ReceivedAt,
-                Deleted = true,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
-            _newComments.Add(tombstone);
-            _comments[(record.Id, context.Provider, commentId)] = tombstone;
+            AddComment(context, record, commentId, "", null, deleted.SourceTimestamp, deleted: true);
             return;
         }
         if (comment.Deleted)
