@@ -36,7 +36,7 @@ public static class RecordsApi
         }
         if (request.Status is { Length: > Record.MaxStatusLength })
         {
-            return AdminResults.Invalid("status", "The status is at most 200 characters.");
+            return AdminResults.Invalid("status", $"The status is at most {Record.MaxStatusLength} characters.");
         }
 
         var now = clock.GetUtcNow();

@@ -49,14 +49,8 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// hand-back, its own start), never on a sweep, so tests that store deliveries through the run's admin API for
     /// themselves can run while it is alive.
     /// </summary>
-    public static Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null,
-        Action<IWebHostBuilder>? configure = null, bool sweeps = true) =>
-        StartConfiguredAsync(allowedBaseUrls, settings, configure, sweeps ? RelayRuns.OnWakeAndSweep : RelayRuns.OnWakeOnly);
-
-    private enum RelayRuns { OnWakeAndSweep, OnWakeOnly, Never }
-
-    private static async Task<AdminIngress> StartConfiguredAsync(string? allowedBaseUrls, IReadOnlyDictionary<string, string?>? settings,
-        Action<IWebHostBuilder>? configure, RelayRuns relay)
+    public static async Task<AdminIngress> StartNewAsync(string? allowedBaseUrls = LoopbackApis, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IWebHostBuilder>? configure = null, bool sweeps = true)
     {
         var all = Settings(WorkersSetUp.Database.ConnectionString, WorkersSetUp.VirtualHost.Name, AdminKey);
         all["Fetching:AllowedBaseUrls"] = allowedBaseUrls;
@@ -65,12 +59,12 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
         {
             all[key] = value;
         }
-        if (relay == RelayRuns.OnWakeOnly)
+        if (!sweeps)
         {
             all["Outbox:SweepInterval"] = NoSweep;
         }
         var ingress = new AdminIngress(all, configure);
-        if (relay == RelayRuns.OnWakeAndSweep)
+        if (sweeps)
         {
             // Counted before it starts: its first sweep may come before StartAsync returns.
             ingress._countedAsSweeping = true;
@@ -96,7 +90,7 @@ public sealed class AdminIngress(IReadOnlyDictionary<string, string?> settings, 
     /// of their own, on vhosts of their own or to a broker they stop on purpose.
     /// </summary>
     public static Task<AdminIngress> StartWithoutRelayAsync() =>
-        StartConfiguredAsync(LoopbackApis, null, web => web.ConfigureTestServices(RemoveOutboxRelay), RelayRuns.Never);
+        StartNewAsync(configure: web => web.ConfigureTestServices(RemoveOutboxRelay), sweeps: false);
 
     private static void RemoveOutboxRelay(IServiceCollection services)
     {

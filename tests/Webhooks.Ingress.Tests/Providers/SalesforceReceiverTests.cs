@@ -57,7 +57,7 @@ public sealed class SalesforceReceiverTests
     [TestCase("<SessionId>", "</a>")]
     public void Session_id_candidates_filling_a_whole_body_are_scanned_at_once_and_the_body_is_kept(string candidate, string after)
     {
-        var count = (5 * 1024 * 1024 - 1024) / (candidate.Length + after.Length);
+        var count = ((int)new IngressOptions().MaxBodyBytes - 1024) / (candidate.Length + after.Length);
         var hostile = Utf8(string.Concat(Enumerable.Repeat(candidate, count)) + string.Concat(Enumerable.Repeat(after, count)));
 
         var clock = System.Diagnostics.Stopwatch.StartNew();

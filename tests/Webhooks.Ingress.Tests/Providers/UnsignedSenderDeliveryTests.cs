@@ -79,7 +79,7 @@ public sealed class UnsignedSenderDeliveryTests : IngressFixture
     {
         // Accepted unverified without an organization, rejected (and its body cut) with one: both paths redact first.
         var seeded = await Admin.SeedAsync("salesforce", organizationId is null ? null : new { organizationId });
-        var hostile = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<SessionId ", (5 * 1024 * 1024 - 1024) / 11)));
+        var hostile = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<SessionId ", ((int)new IngressOptions().MaxBodyBytes - 1024) / 11)));
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
         var content = new ByteArrayContent(hostile);
