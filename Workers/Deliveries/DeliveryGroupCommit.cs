@@ -274,10 +274,9 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             }
             catch (Exception e)
             {
-                await CountFailedAttemptsAsync(batch);
                 foreach (var waiter in batch)
                 {
-                    waiter.Outcome.TrySetException(e);
+                    await FailAloneAsync(waiter, e);
                 }
                 return;
             }
@@ -304,10 +303,39 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
             }
             catch (Exception e)
             {
-                await CountFailedAttemptsAsync([waiter]);
-                waiter.Outcome.TrySetException(e);
+                await FailAloneAsync(waiter, e);
             }
         }
+    }
+
+    /// <summary>
+    /// The delivery's own transaction failed. What PostgreSQL refused as data fails the same way on every attempt: the
+    /// delivery is recorded failed with the reason (<see cref="DeliveryProcessor.RecordRefusedAsync"/>), so its message
+    /// is acked rather than retried into a dead letter. Anything else is counted and thrown, to be retried.
+    /// </summary>
+    private async Task FailAloneAsync(Waiter waiter, Exception failure)
+    {
+        if (DeliveryProcessor.RefusedAsData(failure) is { } refusal && !_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var scope = _scopes.CreateAsyncScope();
+                var recorded = await scope.ServiceProvider.GetRequiredService<DeliveryProcessor>()
+                    .RecordRefusedAsync(waiter.DeliveryId, refusal, waiter.SentAt, _stopping.Token);
+                if (recorded is not null)
+                {
+                    waiter.Outcome.TrySetResult(recorded);
+                    return;
+                }
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                // Not recorded (the database is away): thrown as it came, so the retry finds it again.
+                Log.RefusalNotRecorded(_logger, waiter.DeliveryId, e.GetType().Name);
+            }
+        }
+        await CountFailedAttemptsAsync([waiter]);
+        waiter.Outcome.TrySetException(failure);
     }
 
     private async Task<IReadOnlyDictionary<Guid, DeliveryOutcome>> RunTransactionAsync(IReadOnlyList<Waiter> batch)

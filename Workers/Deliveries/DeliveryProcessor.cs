@@ -16,8 +16,9 @@ namespace Webhooks.Workers.Deliveries;
 /// Processes stored deliveries, one batch per transaction: re-check each integration and account, parse, resolve
 /// targets, apply, record each outcome. The batch is set-based (one query per step for all its deliveries) because
 /// round trips, not work, are what a delivery costs. Expected problems (inactive, unknown event, malformed payload,
-/// mapping errors) are recorded outcomes, never exceptions; anything thrown is transient and fails the whole batch,
-/// which <see cref="DeliveryGroupCommit"/> then retries one delivery at a time to pin the failure on its message.
+/// mapping errors) are recorded outcomes, never exceptions; anything thrown fails the whole batch, which
+/// <see cref="DeliveryGroupCommit"/> then retries one delivery at a time to pin the failure on its message. Thrown is
+/// transient, except what PostgreSQL refuses as data (<see cref="RefusedAsData"/>): that delivery alone is recorded failed.
 /// Callable without a bus.
 /// </summary>
 public sealed class DeliveryProcessor(
@@ -133,6 +134,48 @@ public sealed class DeliveryProcessor(
                 Log.AttemptNotCounted(logger, id, e.GetType().Name);
             }
         }
+    }
+
+    /// <summary>
+    /// The PostgreSQL error in <paramref name="failure"/> that refused what a delivery's transaction wrote as data (SQLSTATE
+    /// class 22: a value too long for its column, out of range, not valid for its type), or null. Unlike a lost
+    /// connection or a conflict, that write fails the same way on every attempt.
+    /// </summary>
+    public static PostgresException? RefusedAsData(Exception failure)
+    {
+        for (Exception? cause = failure; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is PostgresException { SqlState: var state } refusal && state.StartsWith("22", StringComparison.Ordinal))
+            {
+                return refusal;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Records the delivery <c>failed</c> with PostgreSQL's reason, in a statement of its own, when its transaction alone
+    /// was refused as data (<see cref="RefusedAsData"/>): retrying would only fail it again and dead-letter it. The
+    /// operator fixes the cause and replays it, as for any failed delivery. Null when it is no longer waiting (another
+    /// attempt recorded an outcome first).
+    /// </summary>
+    public async Task<DeliveryOutcome?> RecordRefusedAsync(Guid deliveryId, PostgresException refusal, DateTimeOffset? sentAt, CancellationToken cancellationToken)
+    {
+        var outcome = DeliveryOutcome.Failed(
+            $"PostgreSQL refused to store what the delivery describes ({refusal.SqlState}: {refusal.MessageText}); not retried: fix the cause, then replay the delivery.");
+        var now = clock.GetUtcNow();
+        var published = (sentAt ?? now).ToUniversalTime();
+        var recorded = await db.Deliveries.Where(d => d.Id == deliveryId && Waiting.Contains(d.Status))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Status, outcome.Status)
+                .SetProperty(d => d.Attempts, d => d.Attempts + 1)
+                .SetProperty(d => d.LastError, SenderText.Clean(outcome.Reason))
+                .SetProperty(d => d.Applied, 0)
+                .SetProperty(d => d.Duplicates, 0)
+                .SetProperty(d => d.NoTarget, 0)
+                .SetProperty(d => d.ProcessedAt, now)
+                .SetProperty(d => d.PublishedAt, d => d.PublishedAt ?? published), cancellationToken);
+        return recorded == 1 ? outcome : null;
     }
 
     /// <summary>

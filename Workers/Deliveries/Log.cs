@@ -54,4 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Count} failed deliveries of a batch message could not be handed back to the outbox ({ExceptionType}: {Reason}); trying them again in {Backoff}, the message stays unacked meanwhile (is PostgreSQL reachable?)")]
     public static partial void HandBackFailed(ILogger logger, int count, string exceptionType, string reason, TimeSpan backoff);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Delivery {DeliveryId}: PostgreSQL refused its data, and recording it failed did not work either ({ExceptionType}); it is retried")]
+    public static partial void RefusalNotRecorded(ILogger logger, Guid deliveryId, string exceptionType);
 }

@@ -4,7 +4,8 @@ namespace Webhooks.Testing;
 
 /// <summary>
 /// Test-only faults, made in the run's database itself so the worker has no seam for them: a trigger on the
-/// applied-changes ledger raises a serialization failure (SQLSTATE 40001, a real transient NpgsqlException) or sleeps,
+/// applied-changes ledger raises a serialization failure (SQLSTATE 40001, a real transient NpgsqlException), another
+/// chosen error (<see cref="FailWithAsync"/>) or sleeps,
 /// for a chosen delivery while its count of earlier attempts is under a limit (an attempt is counted with its outcome, or
 /// after it failed), or for every delivery of a chosen integration (so a delivery the sender posts fails before anyone
 /// knows its id) until the integration is healed. One test database per test process, so <see cref="InstallAsync"/>
@@ -21,6 +22,7 @@ public static class FailureInjection
             CREATE TABLE IF NOT EXISTS test_injected_faults (
               delivery_id uuid PRIMARY KEY,
               failing_attempts int NOT NULL DEFAULT 0,
+              sql_state text NOT NULL DEFAULT '40001',
               sleep_seconds double precision NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS test_failing_integrations (integration_id uuid PRIMARY KEY);
             -- SECURITY DEFINER: the worker's role (grants.sql) may not read these test tables, and must not need to.
@@ -28,15 +30,17 @@ public static class FailureInjection
             DECLARE
               fault record;
             BEGIN
-              SELECT f.failing_attempts, f.sleep_seconds, d.attempts INTO fault
+              SELECT f.failing_attempts, f.sql_state, f.sleep_seconds, d.attempts INTO fault
                 FROM test_injected_faults f JOIN deliveries d ON d.id = f.delivery_id
                WHERE f.delivery_id = NEW.delivery_id;
               IF FOUND THEN
                 -- Until the transaction ends, so a test can see that an attempt is under way (WaitUntilAttemptingAsync).
                 PERFORM set_config('application_name', 'attempting ' || NEW.delivery_id, true);
                 PERFORM pg_sleep(fault.sleep_seconds);
-                IF fault.attempts < fault.failing_attempts THEN
+                IF fault.attempts < fault.failing_attempts AND fault.sql_state = '40001' THEN
                   RAISE EXCEPTION 'injected transient failure' USING ERRCODE = '40001';
+                ELSIF fault.attempts < fault.failing_attempts THEN
+                  RAISE EXCEPTION 'injected failure %', fault.sql_state USING ERRCODE = fault.sql_state;
                 END IF;
               ELSIF EXISTS (SELECT FROM test_failing_integrations i JOIN deliveries d ON d.integration_id = i.integration_id
                              WHERE d.id = NEW.delivery_id) THEN
@@ -52,6 +56,17 @@ public static class FailureInjection
     /// <summary>The delivery's first <paramref name="attempts"/> attempts fail with a transient database error.</summary>
     public static Task FailAttemptsAsync(Guid deliveryId, int attempts) =>
         ExecuteAsync("INSERT INTO test_injected_faults (delivery_id, failing_attempts) VALUES ($1, $2)", deliveryId, attempts);
+
+    /// <summary>
+    /// Every attempt of the delivery fails with the PostgreSQL error <paramref name="sqlState"/> (e.g. 22001, a value too
+    /// long for its column), until <see cref="HealAsync"/>.
+    /// </summary>
+    public static Task FailWithAsync(Guid deliveryId, string sqlState) =>
+        ExecuteAsync("INSERT INTO test_injected_faults (delivery_id, failing_attempts, sql_state) VALUES ($1, $2, $3)", deliveryId, int.MaxValue, sqlState);
+
+    /// <summary>The delivery's attempts no longer fail.</summary>
+    public static Task HealAsync(Guid deliveryId) =>
+        ExecuteAsync("DELETE FROM test_injected_faults WHERE delivery_id = $1", deliveryId);
 
     /// <summary>Every attempt of the delivery spends <paramref name="delay"/> inside its transaction.</summary>
     public static Task SlowDownAsync(Guid deliveryId, TimeSpan delay) =>

@@ -160,6 +160,38 @@ public sealed class BatchMessageTests
     }
 
     [Test]
+    public async Task A_delivery_whose_data_PostgreSQL_refuses_is_failed_after_one_attempt_while_the_rest_apply_and_applies_once_replayed()
+    {
+        var (_, record, deliveries) = await PostWhileTheBrokerIsAwayAsync(6);
+        var refused = deliveries[2];
+        // As a value too long for its column (22001) does: the same write fails on every attempt.
+        await FailureInjection.FailWithAsync(refused, "22001");
+        await UnblockForOnePassAsync(deliveries);
+        await WaitUntilPublishedAsync(deliveries);
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
+
+        await StartWorkerAsync();
+
+        foreach (var delivery in deliveries.Where(d => d != refused))
+        {
+            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        }
+        // Recorded at once, not retried into a dead letter (which would end dead_lettered after Workers:RetryLimit retries).
+        var failed = await WaitForOutcomeAsync(refused);
+        Assert.That((failed.Status, failed.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), failed.LastError);
+        Assert.That(failed.LastError, Does.Contain("PostgreSQL refused").And.Contain("22001: injected failure 22001"));
+        Assert.That((await CommentsAsync(record)).Count, Is.EqualTo(5));
+        await WaitForCountAsync(MainQueue, 0);
+
+        // The operator fixes the cause and replays the stored delivery: it applies, once.
+        await FailureInjection.HealAsync(refused);
+        await _ingress!.Admin.ExpectAsync(HttpMethod.Post, $"/deliveries/{refused}/replay", null, HttpStatusCode.Accepted);
+        var replayed = await WaitForOutcomeAsync(refused, DeliveryStatus.Processed);
+        Assert.That((replayed.Applied, replayed.Attempts), Is.EqualTo((1, 2)));
+        Assert.That((await CommentsAsync(record)).Count, Is.EqualTo(6));
+    }
+
+    [Test]
     public async Task A_queue_of_single_delivery_messages_from_before_the_upgrade_drains()
     {
         // An ingress from before batch messages sent one ProcessDelivery per delivery (Outbox:DeliveriesPerMessage=1 still does).

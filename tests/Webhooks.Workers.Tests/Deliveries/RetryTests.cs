@@ -51,6 +51,25 @@ public sealed class RetryTests
     }
 
     [Test]
+    public async Task A_write_PostgreSQL_refuses_as_data_fails_the_delivery_after_one_attempt_with_the_reason()
+    {
+        var scenario = await CreateAsync();
+        var product = await scenario.CreateProductAsync("P");
+        var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
+        var record = await scenario.CreateLinkedRecordAsync(product, integration);
+        var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
+        // 22003, a number out of range for its column: retrying writes the same number again.
+        await FailureInjection.FailWithAsync(delivery.Id, "22003");
+
+        await WorkersSetUp.Worker.SendAsync(delivery);
+        var outcome = await WaitForOutcomeAsync(delivery.Id);
+
+        Assert.That((outcome.Status, outcome.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), outcome.LastError);
+        Assert.That(outcome.LastError, Does.Contain("22003"));
+        Assert.That(await CommentsOnAsync(record), Is.Empty);
+    }
+
+    [Test]
     public async Task Stopping_a_worker_lets_its_in_flight_delivery_finish()
     {
         // A worker of its own on a vhost of its own, so no other replica can take the message.
