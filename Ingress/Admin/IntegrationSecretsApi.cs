@@ -26,6 +26,8 @@ public static partial class IntegrationSecretsApi
     {
         integrations.MapPost("/{id:guid}/handshake-window", OpenHandshakeWindowAsync).WithName("OpenHandshakeWindow")
             .WithSummary("For 15 minutes, take the signing secret from another Asana webhook's handshake (Asana integrations only)");
+        integrations.MapPost("/{id:guid}/secrets", AddSigningSecretAsync).WithName("AddSigningSecret")
+            .WithSummary("Add a signing secret beside those in force, to rotate a sender's secret without refusing its deliveries; remove the old one by fingerprint once the sender switched");
         integrations.MapDelete("/{id:guid}/secrets/{fingerprint}", DeleteSigningSecretAsync).WithName("DeleteSigningSecret")
             .WithSummary("Remove one signing secret, named by its fingerprint; signatures made with it stop verifying");
         return integrations;
@@ -50,6 +52,72 @@ public static partial class IntegrationSecretsApi
         await db.SaveChangesAsync(cancellationToken);
         Log.WindowOpened(Logger(loggers), id, integration.HandshakeWindowUntil.Value);
         return TypedResults.Ok(new HandshakeWindowResponse(integration.HandshakeWindowUntil.Value));
+    }
+
+    /// <summary>
+    /// Adds <c>secret</c> to the integration's secrets in force, with no end: both the old and the new verify while the
+    /// operator switches the sender (GitHub, Jira, Smartsheet and Trello keep one secret and switch at once), then the old
+    /// one is removed by fingerprint. 201 with the new secret's fingerprint; 200 when that secret is already in force (it
+    /// then keeps no end, as PATCH does); 409 when the integration already keeps <see cref="IntegrationSigningSecret.MaxPerIntegration"/>.
+    /// </summary>
+    public static async Task<Results<Created<SigningSecretResponse>, Ok<SigningSecretResponse>, ValidationProblem, ProblemHttpResult>> AddSigningSecretAsync(
+        Guid id, AddSigningSecretRequest request, WebhooksDbContext db, IntegrationsByToken integrationsByToken, SecretProtector secrets,
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.Secret))
+        {
+            return AdminResults.Invalid("secret", "The secret is required.");
+        }
+        var provider = await db.Integrations.Where(i => i.Id == id).Select(i => (Provider?)i.Provider).FirstOrDefaultAsync(cancellationToken);
+        if (provider is null)
+        {
+            return AdminResults.NotFound("integration", id);
+        }
+        if (SecretProblem(provider.Value, request.Secret) is { } problem)
+        {
+            return AdminResults.Invalid("secret", problem);
+        }
+        var now = clock.GetUtcNow();
+        var fingerprint = IntegrationSigningSecret.Fingerprint(request.Secret);
+        var (added, kept) = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Taken in turn with a handshake or a PATCH changing the same secrets (they lock the same row).
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM integrations WHERE id = {id} FOR NO KEY UPDATE", cancellationToken);
+            var inForce = await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == id && (s.ExpiresAt == null || s.ExpiresAt > now))
+                .ToListAsync(cancellationToken);
+            var same = inForce.FirstOrDefault(s => secrets.TryUnprotect(s.Secret, out var value) && value == request.Secret);
+            IntegrationSigningSecret? fresh = null;
+            if (same is not null)
+            {
+                same.ExpiresAt = null;
+            }
+            else if (inForce.Count >= IntegrationSigningSecret.MaxPerIntegration)
+            {
+                return (null, null);
+            }
+            else
+            {
+                fresh = NewSecret(id, request.Secret, secrets, now);
+                db.IntegrationSigningSecrets.Add(fresh);
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (fresh, same);
+        });
+        if (added is null && kept is null)
+        {
+            return AdminResults.Conflict(
+                $"The integration already keeps {IntegrationSigningSecret.MaxPerIntegration} signing secrets; remove one by fingerprint (DELETE …/secrets/{{fingerprint}}) first.");
+        }
+        await integrationsByToken.RefreshAsync(cancellationToken);
+        if (kept is not null)
+        {
+            return TypedResults.Ok(new SigningSecretResponse(fingerprint, kept.CreatedAt, kept.ExpiresAt));
+        }
+        Log.SecretAdded(Logger(loggers), id, fingerprint);
+        return TypedResults.Created($"{AdminApi.Prefix}/integrations/{id}", new SigningSecretResponse(fingerprint, added!.CreatedAt, added.ExpiresAt));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSigningSecretAsync(
@@ -171,6 +239,9 @@ public static partial class IntegrationSecretsApi
 
         [LoggerMessage(EventId = 4024, Level = LogLevel.Information, Message = "Integration {IntegrationId}: signing secret {Fingerprint} removed")]
         public static partial void SecretRemoved(ILogger logger, Guid integrationId, string fingerprint);
+
+        [LoggerMessage(EventId = 4025, Level = LogLevel.Information, Message = "Integration {IntegrationId}: signing secret {Fingerprint} added")]
+        public static partial void SecretAdded(ILogger logger, Guid integrationId, string fingerprint);
     }
 }
 
@@ -182,3 +253,6 @@ public sealed record SigningSecretResponse(string Fingerprint, DateTimeOffset Cr
 
 /// <summary>Until when a handshake's secret is taken although the integration already has one.</summary>
 public sealed record HandshakeWindowResponse(DateTimeOffset OpenUntil);
+
+/// <summary>POST <c>/integrations/{id}/secrets</c>: the secret to add (its value is never shown again, only its fingerprint).</summary>
+public sealed record AddSigningSecretRequest(string? Secret);

@@ -63,6 +63,17 @@ public sealed class SecretsNeverLoggedTests
         await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", wrong));
 
         await Expect(admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { signingSecret = patchedSecret }), HttpStatusCode.OK);
+        // A secret added beside it (a rotation without refused deliveries), and one refused in the wrong form.
+        const string addedSecret = "never-logged-added-secret-3c9b";
+        const string refusedAddedSecret = "never-logged-refused-added-secret-8e20";
+        secrets.AddRange([addedSecret, refusedAddedSecret]);
+        using (var added = await admin.PostAsync($"/integrations/{seeded.IntegrationId}/secrets", new { secret = addedSecret }))
+        {
+            answers.Append(await added.Content.ReadAsStringAsync());
+            Assert.That(added.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        }
+        await Post(seeded.WebhookPath, body, ("X-Hub-Signature-256", GitHubSender.Signature(body, addedSecret)));
+        secrets.Add(GitHubSender.Signature(body, addedSecret)["sha256=".Length..]);
         var rotated = await AdminClient.ExpectAsync(await admin.PostAsync($"/integrations/{seeded.IntegrationId}/token", new { }), HttpStatusCode.OK);
         var newToken = rotated.GetProperty("token").GetString()!;
         secrets.Add(newToken);
@@ -102,6 +113,11 @@ public sealed class SecretsNeverLoggedTests
             await Post(standard.WebhookPath, standardBody, headers);
         }
         await Expect(admin.PatchAsync($"/integrations/{standard.IntegrationId}", new { signingSecret = rotatedStandardSecret }), HttpStatusCode.OK);
+        using (var refused = await admin.PostAsync($"/integrations/{standard.IntegrationId}/secrets", new { secret = refusedAddedSecret }))
+        {
+            answers.Append(await refused.Content.ReadAsStringAsync());
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
 
         // Unknown and wrong admin keys are refused without echoing them.
         const string wrongAdminKey = "never-logged-wrong-admin-key-d00d";
