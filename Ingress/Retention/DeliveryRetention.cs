@@ -9,8 +9,9 @@ namespace Webhooks.Ingress.Retention;
 /// Deletes finished deliveries older than <see cref="RetentionOptions.Deliveries"/>, every
 /// <see cref="RetentionOptions.Interval"/>, a batch per transaction. It runs where the admin API is served (the admin
 /// connection may delete; the webhook path's role may not). Replicas delete disjoint rows (<c>SKIP LOCKED</c>), and a
-/// delivery replayed meanwhile is left alone: the status is checked again on the locked row. The applied-change ledger,
-/// comments and history are not touched: a sender's retry after the delivery is gone is still applied only once.
+/// delivery replayed meanwhile is left alone: the status is checked again on the locked row. Comments and history are
+/// not touched, nor the applied-change ledger unless <see cref="RetentionOptions.AppliedChanges"/> is set (it is at
+/// least as long): a sender's retry after the delivery is gone is still applied only once.
 /// </summary>
 public sealed partial class DeliveryRetention(
     [FromKeyedServices(PersistenceExtensions.DbContextDataSourceKey)] NpgsqlDataSource dataSource,
@@ -50,6 +51,15 @@ public sealed partial class DeliveryRetention(
                 if (deleted > 0)
                 {
                     Log.Deleted(logger, deleted, before);
+                }
+                if (options.Value.AppliedChanges is { } keepLedger)
+                {
+                    var appliedBefore = clock.GetUtcNow() - keepLedger;
+                    var forgotten = await DeleteAppliedBeforeAsync(appliedBefore, stoppingToken);
+                    if (forgotten > 0)
+                    {
+                        Log.LedgerDeleted(logger, forgotten, appliedBefore);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -100,8 +110,38 @@ public sealed partial class DeliveryRetention(
         }
     }
 
+    /// <summary>
+    /// Deletes the ledger entries applied before <paramref name="before"/>; returns how many. The entries are never
+    /// updated, and a worker taking the same key meanwhile waits for this statement and then takes it anew, so no row is
+    /// locked first. <c>IX_applied_changes_applied_at</c> is a BRIN index: nearly free for the workers' inserts, and
+    /// it lets each batch skip the block ranges holding only newer entries.
+    /// </summary>
+    private async Task<long> DeleteAppliedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var batch = options.Value.BatchSize;
+        long total = 0;
+        while (true)
+        {
+            await using var command = dataSource.CreateCommand("""
+                DELETE FROM applied_changes WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM applied_changes WHERE applied_at < $1 LIMIT $2))
+                """);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+            if (deleted < batch)
+            {
+                return total;
+            }
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(1604, LogLevel.Information, "Deleted {Count} applied-change ledger entries applied before {Before} (Retention:AppliedChanges)")]
+        public static partial void LedgerDeleted(ILogger logger, long count, DateTimeOffset before);
+
         [LoggerMessage(1601, LogLevel.Information, "Deleted {Count} finished deliveries received before {Before} (Retention:Deliveries)")]
         public static partial void Deleted(ILogger logger, long count, DateTimeOffset before);
 

@@ -71,6 +71,11 @@ namespace Webhooks.Persistence.Migrations
 
                     b.HasKey("RecordId", "DedupKey");
 
+                    b.HasIndex("AppliedAt")
+                        .HasAnnotation("Npgsql:StorageParameter:autosummarize", true);
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("AppliedAt"), "brin");
+
                     b.ToTable("applied_changes", (string)null);
                 });
 

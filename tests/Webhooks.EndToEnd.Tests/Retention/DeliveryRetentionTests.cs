@@ -5,7 +5,7 @@ namespace Webhooks.EndToEnd.Tests.Retention;
 /// <summary>
 /// <c>Retention:Deliveries</c> through the whole stack: an applied delivery leaves the log once older than the
 /// retention, what it applied stays, and the same event sent again afterwards is still applied only once (the ledger
-/// is not the log).
+/// is not the log); past <c>Retention:AppliedChanges</c> the ledger forgets it too.
 /// </summary>
 public sealed class DeliveryRetentionTests
 {
@@ -37,6 +37,38 @@ public sealed class DeliveryRetentionTests
             Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
             Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), againOutcome.ToString());
             Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "what the deleted delivery applied stays, once");
+        });
+    }
+
+    [Test]
+    public async Task Past_the_ledger_retention_the_same_event_is_applied_again_and_its_comment_is_still_one()
+    {
+        await using var database = await TestDatabase.CreateAsync("endtoend_ledger");
+        await using var vhost = await TestVirtualHost.CreateAsync("endtoend-ledger");
+        await using var stack = await StackFixture.StartAsync(database.ConnectionString, vhost.Name, ingressSettings: new Dictionary<string, string>
+        {
+            ["Retention:Deliveries"] = "00:00:02",
+            ["Retention:AppliedChanges"] = "00:00:04",
+            ["Retention:Interval"] = "00:00:00.250",
+        });
+        var seeded = await stack.Admin.SeedLinkedJiraRecordAsync();
+
+        var first = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
+        var firstOutcome = await stack.WaitForOutcomeAsync(first);
+        // Read as the owner, only to know when the pass has run: nothing is written by hand.
+        await Eventually.GetAsync("the ledger to forget the applied comment", async () => (long)(await database.ExecuteAsync("SELECT count(*) FROM applied_changes"))!,
+            count => count == 0, TimeSpan.FromSeconds(30));
+
+        // Jira sends the same event again after the ledger let it go: applied again, onto the comment it made before.
+        var again = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
+        var againOutcome = await stack.WaitForOutcomeAsync(again);
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
+            Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), "not a duplicate: the ledger forgot it");
+            Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "the comment is found by its Jira id, not added twice");
         });
     }
 }

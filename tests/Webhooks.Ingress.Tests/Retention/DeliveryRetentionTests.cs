@@ -46,6 +46,30 @@ public sealed class DeliveryRetentionTests
         });
     }
 
+    [TestCase(null, "1.00:00:00", TestName = "Ledger_retention_without_a_delivery_retention_stops_the_ingress_at_start")]
+    [TestCase("30.00:00:00", "7.00:00:00", TestName = "Ledger_retention_shorter_than_the_delivery_retention_stops_the_ingress_at_start")]
+    public void Ledger_retention_that_would_let_a_replay_apply_twice_stops_the_ingress_at_start(string? deliveries, string appliedChanges)
+    {
+        // A delivery still in the log can be replayed: its changes must still be in the ledger then.
+        using var app = new IngressApplication(configure: web =>
+        {
+            web.UseSetting("Retention:AppliedChanges", appliedChanges);
+            if (deliveries is not null)
+            {
+                web.UseSetting("Retention:Deliveries", deliveries);
+            }
+        });
+
+        var stopped = Assert.Catch(() => app.CreateClient());
+
+        var messages = new List<string>();
+        for (Exception? e = stopped; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+        Assert.That(string.Join(" | ", messages), Does.Contain("Retention:AppliedChanges needs Retention:Deliveries"));
+    }
+
     private static readonly byte[] Body = PayloadFixtures.Read(Provider.GitHub, "issues.opened.json");
 
     private static async Task<(HttpStatusCode Status, Guid? DeliveryId)> PostAsync(HttpClient client, string path, string signature)
