@@ -55,6 +55,7 @@ public sealed class DeliveryRetentionTests
 
         var first = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
         var firstOutcome = await stack.WaitForOutcomeAsync(first);
+        var historyBefore = (await stack.Admin.GetRecordAsync(seeded.RecordId)).GetProperty("history").GetArrayLength();
         // Read as the owner, only to know when the pass has run: nothing is written by hand.
         await Eventually.GetAsync("the ledger to forget the applied comment", async () => (long)(await database.ExecuteAsync("SELECT count(*) FROM applied_changes"))!,
             count => count == 0, TimeSpan.FromSeconds(30));
@@ -69,6 +70,7 @@ public sealed class DeliveryRetentionTests
             Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
             Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), "not a duplicate: the ledger forgot it");
             Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "the comment is found by its Jira id, not added twice");
+            Assert.That(record.GetProperty("history").GetArrayLength(), Is.EqualTo(historyBefore), "the same comment again changes nothing");
         });
     }
 }
