@@ -111,10 +111,9 @@ public sealed partial class DeliveryRetention(
     }
 
     /// <summary>
-    /// Deletes the ledger entries applied before <paramref name="before"/>; returns how many. The entries are never
-    /// updated, and a worker taking the same key meanwhile waits for this statement and then takes it anew, so no row is
-    /// locked first. <c>IX_applied_changes_applied_at</c> is a BRIN index: nearly free for the workers' inserts, and
-    /// it lets each batch skip the block ranges holding only newer entries.
+    /// Deletes the ledger entries applied before <paramref name="before"/>, oldest first along
+    /// <c>IX_applied_changes_applied_at</c>; returns how many. The entries are never updated, and a worker taking the
+    /// same key meanwhile waits for this statement and then takes it anew, so no row is locked first.
     /// </summary>
     private async Task<long> DeleteAppliedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
@@ -124,7 +123,7 @@ public sealed partial class DeliveryRetention(
         {
             await using var command = dataSource.CreateCommand("""
                 DELETE FROM applied_changes WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM applied_changes WHERE applied_at < $1 LIMIT $2))
+                    SELECT ctid FROM applied_changes WHERE applied_at < $1 ORDER BY applied_at LIMIT $2))
                 """);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });

@@ -72,9 +72,7 @@ namespace Webhooks.Persistence.Migrations
                     b.HasKey("RecordId", "DedupKey");
 
                     b.HasIndex("AppliedAt")
-                        .HasAnnotation("Npgsql:StorageParameter:autosummarize", true);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("AppliedAt"), "brin");
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.ToTable("applied_changes", (string)null);
                 });

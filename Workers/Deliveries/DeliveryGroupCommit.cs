@@ -328,8 +328,14 @@ public sealed class DeliveryGroupCommit : IAsyncDisposable
                     return;
                 }
             }
-            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            catch (Exception e)
             {
+                if (_stopping.IsCancellationRequested)
+                {
+                    // Unacked, the message comes back to the next worker; this waiter must not outlive the lane.
+                    waiter.Outcome.TrySetCanceled();
+                    return;
+                }
                 // Not recorded (the database is away): thrown as it came, so the retry finds it again.
                 Log.RefusalNotRecorded(_logger, waiter.DeliveryId, e.GetType().Name);
             }

@@ -137,15 +137,27 @@ public sealed class DeliveryProcessor(
     }
 
     /// <summary>
-    /// The PostgreSQL error in <paramref name="failure"/> that refused what a delivery's transaction wrote as data (SQLSTATE
-    /// class 22: a value too long for its column, out of range, not valid for its type), or null. Unlike a lost
-    /// connection or a conflict, that write fails the same way on every attempt.
+    /// The data errors that only the values a delivery's changes write can cause (too long for its column, a number out
+    /// of range, a date or text PostgreSQL cannot take): the same write fails the same way on every attempt. Not the
+    /// whole class 22: 2200H (a sequence exhausted), for one, is the database's problem and not the delivery's.
+    /// </summary>
+    private static readonly HashSet<string> DataRefusals =
+    [
+        PostgresErrorCodes.StringDataRightTruncation, PostgresErrorCodes.NumericValueOutOfRange, PostgresErrorCodes.InvalidDatetimeFormat,
+        PostgresErrorCodes.DatetimeFieldOverflow, PostgresErrorCodes.CharacterNotInRepertoire, PostgresErrorCodes.InvalidTextRepresentation,
+        PostgresErrorCodes.UntranslatableCharacter,
+    ];
+
+    /// <summary>
+    /// The PostgreSQL error in <paramref name="failure"/> that refused what a delivery's transaction wrote as data
+    /// (<see cref="DataRefusals"/>, e.g. 22001 a value too long for its column), or null. Unlike a lost connection or a
+    /// conflict, that write fails the same way on every attempt.
     /// </summary>
     public static PostgresException? RefusedAsData(Exception failure)
     {
         for (Exception? cause = failure; cause is not null; cause = cause.InnerException)
         {
-            if (cause is PostgresException { SqlState: var state } refusal && state.StartsWith("22", StringComparison.Ordinal))
+            if (cause is PostgresException refusal && DataRefusals.Contains(refusal.SqlState))
             {
                 return refusal;
             }

@@ -48,7 +48,7 @@ public sealed class DeliveryRetentionTests
         await using var stack = await StackFixture.StartAsync(database.ConnectionString, vhost.Name, ingressSettings: new Dictionary<string, string>
         {
             ["Retention:Deliveries"] = "00:00:02",
-            ["Retention:AppliedChanges"] = "00:00:04",
+            ["Retention:AppliedChanges"] = "00:00:08",
             ["Retention:Interval"] = "00:00:00.250",
         });
         var seeded = await stack.Admin.SeedLinkedJiraRecordAsync();
@@ -56,7 +56,7 @@ public sealed class DeliveryRetentionTests
         var first = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
         var firstOutcome = await stack.WaitForOutcomeAsync(first);
         var historyBefore = (await stack.Admin.GetRecordAsync(seeded.RecordId)).GetProperty("history").GetArrayLength();
-        // Read as the owner, only to know when the pass has run: nothing is written by hand.
+        // Read as the owner, only to know when a pass has deleted it: nothing is written by hand.
         await Eventually.GetAsync("the ledger to forget the applied comment", async () => (long)(await database.ExecuteAsync("SELECT count(*) FROM applied_changes"))!,
             count => count == 0, TimeSpan.FromSeconds(30));
 
@@ -65,12 +65,22 @@ public sealed class DeliveryRetentionTests
         var againOutcome = await stack.WaitForOutcomeAsync(again);
         var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
 
+        // That entry is younger than the ledger's retention: the passes that delete this delivery from the log keep it.
+        await Eventually.GetAsync("the second delivery to leave the log", async () =>
+        {
+            using var response = await stack.Admin.GetAsync($"/deliveries/{again}");
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30));
+        var third = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
+        var thirdOutcome = await stack.WaitForOutcomeAsync(third);
+
         Assert.Multiple(() =>
         {
             Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
             Assert.That(againOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), "not a duplicate: the ledger forgot it");
             Assert.That(record.GetProperty("comments").GetArrayLength(), Is.EqualTo(1), "the comment is found by its Jira id, not added twice");
             Assert.That(record.GetProperty("history").GetArrayLength(), Is.EqualTo(historyBefore), "the same comment again changes nothing");
+            Assert.That(thirdOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), "an entry younger than the retention stays");
         });
     }
 }

@@ -50,22 +50,25 @@ public sealed class RetryTests
         await Eventually.GetAsync($"a new message in {errorQueue}", () => WorkersSetUp.VirtualHost.CountMessagesAsync(errorQueue), count => count > before);
     }
 
-    [Test]
-    public async Task A_write_PostgreSQL_refuses_as_data_fails_the_delivery_after_one_attempt_with_the_reason()
+    // 22003, a number out of range for its column, and 22P02, text not valid for its type: retrying writes the same
+    // value again. 2200H, a sequence exhausted, is the database's problem, not the delivery's: retried as any other.
+    [TestCase("22003", DeliveryStatus.Failed, 1)]
+    [TestCase("22P02", DeliveryStatus.Failed, 1)]
+    [TestCase("2200H", DeliveryStatus.DeadLettered, 3)]
+    public async Task A_write_PostgreSQL_refuses_as_data_fails_the_delivery_after_one_attempt_with_the_reason(string sqlState, DeliveryStatus expected, int attempts)
     {
         var scenario = await CreateAsync();
         var product = await scenario.CreateProductAsync("P");
         var integration = await scenario.CreateIntegrationAsync(product, await scenario.CreateWriterAsync("Runner", product));
         var record = await scenario.CreateLinkedRecordAsync(product, integration);
         var delivery = await StoreDeliveryAsync(integration, JiraPayloads.Fixture("comment_created.json"));
-        // 22003, a number out of range for its column: retrying writes the same number again.
-        await FailureInjection.FailWithAsync(delivery.Id, "22003");
+        await FailureInjection.FailWithAsync(delivery.Id, sqlState);
 
         await WorkersSetUp.Worker.SendAsync(delivery);
         var outcome = await WaitForOutcomeAsync(delivery.Id);
 
-        Assert.That((outcome.Status, outcome.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), outcome.LastError);
-        Assert.That(outcome.LastError, Does.Contain("22003"));
+        Assert.That((outcome.Status, outcome.Attempts), Is.EqualTo((expected, attempts)), outcome.LastError);
+        Assert.That(outcome.LastError, Does.Contain(sqlState));
         Assert.That(await CommentsOnAsync(record), Is.Empty);
     }
 

@@ -5,7 +5,7 @@
 namespace Webhooks.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class AppliedChangesAppliedAtBrin : Migration
+    public partial class AppliedChangesAppliedAtIndex : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -14,8 +14,7 @@ namespace Webhooks.Persistence.Migrations
                 name: "IX_applied_changes_applied_at",
                 table: "applied_changes",
                 column: "applied_at")
-                .Annotation("Npgsql:IndexMethod", "brin")
-                .Annotation("Npgsql:StorageParameter:autosummarize", true);
+                .Annotation("Npgsql:CreatedConcurrently", true);
         }
 
         /// <inheritdoc />

@@ -12,8 +12,8 @@ using Webhooks.Persistence;
 namespace Webhooks.Persistence.Migrations
 {
     [DbContext(typeof(WebhooksDbContext))]
-    [Migration("20261203092024_AppliedChangesAppliedAtBrin")]
-    partial class AppliedChangesAppliedAtBrin
+    [Migration("20261203094302_AppliedChangesAppliedAtIndex")]
+    partial class AppliedChangesAppliedAtIndex
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -75,9 +75,7 @@ namespace Webhooks.Persistence.Migrations
                     b.HasKey("RecordId", "DedupKey");
 
                     b.HasIndex("AppliedAt")
-                        .HasAnnotation("Npgsql:StorageParameter:autosummarize", true);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("AppliedAt"), "brin");
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.ToTable("applied_changes", (string)null);
                 });
