@@ -85,6 +85,72 @@ public sealed class IntegrationPagesTests : ConsoleTest
         await Expect(Page.GetByText(new System.Text.RegularExpressions.Regex("open until \\d{4}-"))).ToBeVisibleAsync();
     }
 
+    [Test]
+    public async Task A_new_signing_secret_is_added_and_the_old_one_removed_with_no_delivery_refused_in_between()
+    {
+        var seed = await JiraSeed.CreateAsync(Admin);
+        await Admin.PatchIntegrationAsync(seed.IntegrationId, new { signingSecret = "jira-secret-before-rotation" });
+        await SignInAsync();
+        await Page.GotoAsync(Url($"/integrations/{seed.IntegrationId}"));
+
+        await Page.GetByLabel("New signing secret").FillAsync("jira-secret-after-rotation");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add secret" }).ClickAsync();
+
+        await Expect(Page.GetByText("Secret added")).ToBeVisibleAsync();
+        await Expect(Page.Locator("div.secret")).ToHaveCountAsync(2);
+        await Expect(Page.Locator("div.secret", new() { HasText = Fingerprint("jira-secret-after-rotation") })).ToBeVisibleAsync();
+        Assert.That(await Page.ContentAsync(), Does.Not.Contain("jira-secret-after-rotation").And.Not.Contain("jira-secret-before-rotation"));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await PostSignedCommentAsync(seed.WebhookPath, "jira-secret-before-rotation"), Is.EqualTo(HttpStatusCode.OK), "Jira has not switched yet");
+            Assert.That(await PostSignedCommentAsync(seed.WebhookPath, "jira-secret-after-rotation"), Is.EqualTo(HttpStatusCode.OK));
+        });
+
+        var old = Page.Locator("div.secret", new() { HasText = Fingerprint("jira-secret-before-rotation") });
+        await old.GetByLabel("its signatures are refused").CheckAsync();
+        await old.GetByRole(AriaRole.Button, new() { Name = $"Remove secret {Fingerprint("jira-secret-before-rotation")}" }).ClickAsync();
+
+        await Expect(Page.GetByText("Secret removed")).ToBeVisibleAsync();
+        await Expect(Page.Locator("div.secret")).ToHaveCountAsync(1);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await PostSignedCommentAsync(seed.WebhookPath, "jira-secret-before-rotation"), Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(await PostSignedCommentAsync(seed.WebhookPath, "jira-secret-after-rotation"), Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task A_refused_secret_is_shown_as_the_admin_API_would_answer_it_and_never_echoed()
+    {
+        var seed = await JiraSeed.CreateAsync(Admin);
+        var standard = await Admin.CreateIntegrationAsync(seed.ProductId, seed.RunAsUserId, "standard");
+        await SignInAsync();
+        await Page.GotoAsync(Url($"/integrations/{standard.GetProperty("id").GetGuid()}"));
+
+        await Page.GetByLabel("New signing secret").FillAsync("not-a-whsec-secret-0042");
+        var answer = await Page.RunAndWaitForResponseAsync(
+            () => Page.GetByRole(AriaRole.Button, new() { Name = "Add secret" }).ClickAsync(), r => r.Request.Method == "POST");
+
+        Assert.That(answer.Status, Is.EqualTo(400));
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("whsec_");
+        await Expect(Page.Locator("div.secret")).ToHaveCountAsync(0);
+        Assert.That(await Page.ContentAsync(), Does.Not.Contain("not-a-whsec-secret-0042"));
+    }
+
+    private static string Fingerprint(string secret) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)))[..12];
+
+    /// <summary>The recorded comment_created, as Jira sends it with a webhook secret: <c>X-Hub-Signature: sha256=…</c>.</summary>
+    private static async Task<HttpStatusCode> PostSignedCommentAsync(string path, string secret)
+    {
+        var body = PayloadFixtures.Read(Provider.Jira, "comment_created.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-Hub-Signature", "sha256=" + SenderSignatures.HexHmacSha256(secret, body));
+        using var response = await Stack.Senders.SendAsync(request);
+        return response.StatusCode;
+    }
+
     private static async Task<HttpStatusCode> PostCommentAsync(string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(PayloadFixtures.Read(Provider.Jira, "comment_created.json")) };
