@@ -57,7 +57,9 @@ public static class PersistenceExtensions
 
     public static async Task MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        var options = new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(connectionString).Options;
+        // No command timeout: building an index on a table already large (CONCURRENTLY, so the stack keeps running) can
+        // take longer than 30 s, and a build cut short leaves an invalid index behind.
+        var options = new DbContextOptionsBuilder<WebhooksDbContext>().UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(0)).Options;
         await using var db = new WebhooksDbContext(options);
         await db.Database.MigrateAsync(cancellationToken);
         await GrantRolesAsync(connectionString, cancellationToken);
