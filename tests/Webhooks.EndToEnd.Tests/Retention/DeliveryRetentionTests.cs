@@ -21,11 +21,7 @@ public sealed class DeliveryRetentionTests
 
         var first = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
         var firstOutcome = await stack.WaitForOutcomeAsync(first);
-        await Eventually.GetAsync("the applied delivery to leave the log", async () =>
-        {
-            using var response = await stack.Admin.GetAsync($"/deliveries/{first}");
-            return response.StatusCode;
-        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30));
+        await WaitUntilOutOfTheLogAsync(stack, first);
 
         // Jira sends the same event again after the delivery is gone from the log.
         var again = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
@@ -66,11 +62,7 @@ public sealed class DeliveryRetentionTests
         var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
 
         // That entry is younger than the ledger's retention: the passes that delete this delivery from the log keep it.
-        await Eventually.GetAsync("the second delivery to leave the log", async () =>
-        {
-            using var response = await stack.Admin.GetAsync($"/deliveries/{again}");
-            return response.StatusCode;
-        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30));
+        await WaitUntilOutOfTheLogAsync(stack, again);
         var third = await JiraWebhook.PostCommentCreatedAsync(stack.Webhooks, seeded.WebhookPath);
         var thirdOutcome = await stack.WaitForOutcomeAsync(third);
 
@@ -83,4 +75,11 @@ public sealed class DeliveryRetentionTests
             Assert.That(thirdOutcome.GetProperty("status").GetString(), Is.EqualTo("duplicate"), "an entry younger than the retention stays");
         });
     }
+
+    private static Task WaitUntilOutOfTheLogAsync(StackFixture stack, Guid delivery) =>
+        Eventually.GetAsync($"delivery {delivery} to leave the log", async () =>
+        {
+            using var response = await stack.Admin.GetAsync($"/deliveries/{delivery}");
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30));
 }

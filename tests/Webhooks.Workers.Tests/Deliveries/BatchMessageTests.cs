@@ -122,16 +122,7 @@ public sealed class BatchMessageTests
         var failing = deliveries[3];
         // Its attempt in the batch, then alone: the first attempt and Workers:RetryLimit=2 retries; the fifth (a replay) succeeds.
         await FailureInjection.FailAttemptsAsync(failing, 4);
-        await UnblockForOnePassAsync(deliveries);
-        await WaitUntilPublishedAsync(deliveries);
-        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
-
-        await StartWorkerAsync();
-
-        foreach (var delivery in deliveries.Where(d => d != failing))
-        {
-            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
-        }
+        await SendAsOneMessageAndApplyAllButAsync(deliveries, failing);
         var deadLettered = await WaitForOutcomeAsync(failing, DeliveryStatus.DeadLettered);
         Assert.That(deadLettered.Attempts, Is.EqualTo(4), deadLettered.LastError);
         Assert.That(deadLettered.LastError, Does.Contain("injected transient failure"));
@@ -166,16 +157,7 @@ public sealed class BatchMessageTests
         var refused = deliveries[2];
         // As a value too long for its column (22001) does: the same write fails on every attempt.
         await FailureInjection.FailWithAsync(refused, "22001");
-        await UnblockForOnePassAsync(deliveries);
-        await WaitUntilPublishedAsync(deliveries);
-        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), "the six went as one message");
-
-        await StartWorkerAsync();
-
-        foreach (var delivery in deliveries.Where(d => d != refused))
-        {
-            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
-        }
+        await SendAsOneMessageAndApplyAllButAsync(deliveries, refused);
         // Recorded at once, not retried into a dead letter (which would end dead_lettered after Workers:RetryLimit retries).
         var failed = await WaitForOutcomeAsync(refused);
         Assert.That((failed.Status, failed.Attempts), Is.EqualTo((DeliveryStatus.Failed, 1)), failed.LastError);
@@ -271,6 +253,24 @@ public sealed class BatchMessageTests
         await StartWorkerAsync();
 
         await AssertAppliedOnceAsync(record, deliveries);
+    }
+
+    /// <summary>
+    /// One relay pass sends the deliveries as one batch message; a worker then applies every one but <paramref name="singledOut"/>,
+    /// whose outcome the test awaits itself.
+    /// </summary>
+    private async Task SendAsOneMessageAndApplyAllButAsync(List<Guid> deliveries, Guid singledOut)
+    {
+        await UnblockForOnePassAsync(deliveries);
+        await WaitUntilPublishedAsync(deliveries);
+        Assert.That(await TestBroker.CountAsync(_vhost.Name, MainQueue), Is.EqualTo(1), $"the {deliveries.Count} went as one message");
+
+        await StartWorkerAsync();
+
+        foreach (var delivery in deliveries.Where(d => d != singledOut))
+        {
+            Assert.That((await WaitForOutcomeAsync(delivery)).Status, Is.EqualTo(DeliveryStatus.Processed));
+        }
     }
 
     private async Task StopIngressAsync()
