@@ -83,11 +83,10 @@ public static partial class IntegrationSecretsApi
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // Taken in turn with a handshake or a PATCH changing the same secrets (they lock the same row).
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM integrations WHERE id = {id} FOR NO KEY UPDATE", cancellationToken);
+            await LockSecretsAsync(db, id, cancellationToken);
             var inForce = await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == id && (s.ExpiresAt == null || s.ExpiresAt > now))
                 .ToListAsync(cancellationToken);
-            var same = inForce.FirstOrDefault(s => secrets.TryUnprotect(s.Secret, out var value) && value == request.Secret);
+            var same = inForce.FirstOrDefault(s => IsSecret(s, request.Secret, secrets));
             IntegrationSigningSecret? fresh = null;
             if (same is not null)
             {
@@ -131,8 +130,7 @@ public static partial class IntegrationSecretsApi
         var removed = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // Taken in turn with a handshake adding a secret (SigningSecretStore locks the same row).
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM integrations WHERE id = {id} FOR NO KEY UPDATE", cancellationToken);
+            await LockSecretsAsync(db, id, cancellationToken);
             var stored = await db.IntegrationSigningSecrets.Where(s => s.IntegrationId == id).ToListAsync(cancellationToken);
             var matching = stored.Where(s => string.Equals(FingerprintOf(s, secrets), fingerprint, StringComparison.OrdinalIgnoreCase)).ToList();
             db.IntegrationSigningSecrets.RemoveRange(matching);
@@ -199,7 +197,7 @@ public static partial class IntegrationSecretsApi
             {
                 db.IntegrationSigningSecrets.Remove(old);
             }
-            else if (same is null && secrets.TryUnprotect(old.Secret, out var value) && value == secret)
+            else if (same is null && IsSecret(old, secret, secrets))
             {
                 // The secret in force set again: it stays, with no end, and is not stored twice.
                 same = old;
@@ -222,6 +220,17 @@ public static partial class IntegrationSecretsApi
         }
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Locks the integration's row for the rest of the transaction: a handshake (<see cref="SigningSecretStore"/>), a PATCH
+    /// and these endpoints change its secrets in turn, never deciding on what another is changing.
+    /// </summary>
+    private static Task LockSecretsAsync(WebhooksDbContext db, Guid integrationId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT 1 FROM integrations WHERE id = {integrationId} FOR NO KEY UPDATE", cancellationToken);
+
+    /// <summary>Whether <paramref name="stored"/> holds <paramref name="secret"/> (one that cannot be decrypted holds none).</summary>
+    private static bool IsSecret(IntegrationSigningSecret stored, string secret, SecretProtector secrets) =>
+        secrets.TryUnprotect(stored.Secret, out var value) && value == secret;
 
     /// <summary>
     /// The fingerprint of the secret behind a stored value. A value that cannot be decrypted (its key is gone) gets the

@@ -83,50 +83,46 @@ public sealed partial class DeliveryRetention(
     }
 
     /// <summary>Deletes the finished deliveries received before <paramref name="before"/>; returns how many.</summary>
-    private async Task<long> DeleteReceivedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
-    {
-        var batch = options.Value.BatchSize;
-        long total = 0;
-        while (true)
-        {
-            // Oldest first along ix_deliveries_received_at_id; FOR UPDATE re-checks the status of a row changed meanwhile.
-            await using var command = dataSource.CreateCommand("""
-                DELETE FROM deliveries WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE received_at < $1 AND status = ANY($2)
-                    ORDER BY received_at
-                    LIMIT $3
-                    FOR UPDATE SKIP LOCKED)
-                """);
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = Deletable });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-            total += deleted;
-            if (deleted < batch)
-            {
-                return total;
-            }
-        }
-    }
+    private Task<long> DeleteReceivedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        // Oldest first along ix_deliveries_received_at_id; FOR UPDATE re-checks the status of a row changed meanwhile.
+        DeleteInBatchesAsync("""
+            DELETE FROM deliveries WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE received_at < $1 AND status = ANY($3)
+                ORDER BY received_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            """, before, cancellationToken, () => new NpgsqlParameter<string[]> { TypedValue = Deletable });
 
     /// <summary>
     /// Deletes the ledger entries applied before <paramref name="before"/>, oldest first along
     /// <c>IX_applied_changes_applied_at</c>; returns how many. The entries are never updated, and a worker taking the
     /// same key meanwhile waits for this statement and then takes it anew, so no row is locked first.
     /// </summary>
-    private async Task<long> DeleteAppliedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    private Task<long> DeleteAppliedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        DeleteInBatchesAsync("""
+            DELETE FROM applied_changes WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM applied_changes WHERE applied_at < $1 ORDER BY applied_at LIMIT $2))
+            """, before, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> ($1 the cutoff, $2 <see cref="RetentionOptions.BatchSize"/>, $3 what
+    /// <paramref name="more"/> makes) until a run deletes fewer rows than a batch, each run its own transaction so no
+    /// pass holds locks for long; returns how many rows in all.
+    /// </summary>
+    private async Task<long> DeleteInBatchesAsync(string sql, DateTimeOffset before, CancellationToken cancellationToken, Func<NpgsqlParameter>? more = null)
     {
         var batch = options.Value.BatchSize;
         long total = 0;
         while (true)
         {
-            await using var command = dataSource.CreateCommand("""
-                DELETE FROM applied_changes WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM applied_changes WHERE applied_at < $1 ORDER BY applied_at LIMIT $2))
-                """);
+            await using var command = dataSource.CreateCommand(sql);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch });
+            if (more is not null)
+            {
+                command.Parameters.Add(more());
+            }
             var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
             total += deleted;
             if (deleted < batch)
