@@ -12,7 +12,10 @@ namespace Webhooks.Persistence.Model;
 ///                              "commentId": "/data/comment/id", "commentBody": "/data/comment/body",
 ///                              "commentAuthor": "/data/comment/author", "deleted": true}}}
 /// </code>
-/// Every key of a type is optional, but a type maps at least one change. <c>timestamp</c> (default <c>/timestamp</c>)
+/// Every key of a type is optional, but a type maps at least one change. <c>deleted: true</c> with a <c>commentId</c> and
+/// no <c>commentBody</c> is a comment's deletion (a deletion event carries no body); otherwise it is the item's,
+/// recorded after whatever else the type maps, so the example above, every key in one type, is taken as written.
+/// <c>timestamp</c> (default <c>/timestamp</c>)
 /// names the event's time, for senders that call it otherwise (<c>/created_at</c>). One reader serves the admin API,
 /// which refuses a mapping naming its first problem, and the workers.
 /// </summary>
@@ -126,8 +129,6 @@ public sealed record PayloadMapping(JsonPointer ItemId, JsonPointer Timestamp, I
         {
             { CommentId: null, CommentBody: not null } => $"{path}.commentBody needs commentId: comments are kept by the sender's id.",
             { CommentId: null, CommentAuthor: not null } => $"{path}.commentAuthor needs commentId and commentBody.",
-            { CommentId: not null, Deleted: true, CommentBody: not null } =>
-                $"{path}: with commentId, deleted: true means the comment was deleted; a commentBody cannot go with it.",
             { CommentId: not null, Deleted: false, CommentBody: null } =>
                 $"{path}.commentId needs commentBody (a comment added or edited), or deleted: true (the comment was deleted).",
             { Status: null, Name: null, Description: null, CommentId: null, Deleted: false } =>
@@ -188,9 +189,15 @@ public sealed record PayloadMapping(JsonPointer ItemId, JsonPointer Timestamp, I
 }
 
 /// <summary>
-/// What one event type changes: each pointer is optional; <see cref="Deleted"/> with <see cref="CommentId"/> deletes
-/// the comment, without it records the item's deletion.
+/// What one event type changes: each pointer is optional; <see cref="Deleted"/> deletes the comment when the type names
+/// a comment id and no body (<see cref="DeletesComment"/>), and otherwise records the item's deletion
+/// (<see cref="DeletesItem"/>).
 /// </summary>
 public sealed record EventMapping(
     JsonPointer? Status, JsonPointer? Name, JsonPointer? Description, JsonPointer? CommentId, JsonPointer? CommentBody, JsonPointer? CommentAuthor,
-    bool Deleted);
+    bool Deleted)
+{
+    public bool DeletesComment => Deleted && CommentId is not null && CommentBody is null;
+
+    public bool DeletesItem => Deleted && !DeletesComment;
+}

@@ -189,7 +189,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
                 missing.Add(comment.Missing!);
             }
         }
-        else if (eventMapping.Deleted)
+        if (eventMapping.DeletesItem)
         {
             changes.Add(new ItemDeleted(item, $"{key}:deleted", at));
         }
@@ -216,7 +216,7 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             return new CommentRead(null, null, $"The comment id at {Shown(idPointer)} is longer than {MaxCommentIdLength} characters.");
         }
         var commentKey = $"{key}:comment:{id.Text}";
-        if (mapping.Deleted)
+        if (mapping.DeletesComment)
         {
             return new CommentRead(new CommentDeleted(item, commentKey, at, id.Text), null, null);
         }

@@ -73,6 +73,47 @@ public sealed class StandardEndToEndTests
     }
 
     [Test]
+    public async Task The_issues_example_mapping_with_every_key_in_one_type_applies_each_change_and_records_the_deletion()
+    {
+        // The issue's settings.mapping as written there, every key in one type ("deleted": true among them), given through
+        // the admin API; one signed event carrying a status, a title, a body and a comment.
+        var settings = new
+        {
+            statusMappings = new Dictionary<string, string> { ["done"] = "shipped" },
+            mapping = JsonNode.Parse("""
+                {"itemId": "/data/id", "types": {"issue.closed": {"status": "/data/status", "name": "/data/title", "description": "/data/body", "commentId": "/data/comment/id", "commentBody": "/data/comment/body", "commentAuthor": "/data/comment/author", "deleted": true}}}
+                """),
+        };
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, settings);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var closed = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["type"] = "issue.closed",
+            ["timestamp"] = "2026-12-03T11:00:00Z",
+            ["data"] = new JsonObject
+            {
+                ["id"] = ContactId, ["status"] = "done", ["title"] = "Printer on floor 3", ["body"] = "Replaced the fuser.",
+                ["comment"] = new JsonObject { ["id"] = "cmt_77", ["body"] = "Closing: fixed on site.", ["author"] = "Jane Doe" },
+            },
+        }.ToJsonString());
+
+        var outcome = await stack.WaitForOutcomeAsync(await PostSignedAsync(stack, seeded.WebhookPath, secret, $"msg_{Guid.NewGuid():N}", closed));
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.GetProperty("status").GetString(), Is.EqualTo("processed"), outcome.ToString());
+            Assert.That(outcome.GetProperty("outcome").GetProperty("applied").GetInt32(), Is.EqualTo(5), outcome.ToString());
+            Assert.That((record.GetProperty("status").GetString(), record.GetProperty("name").GetString(), record.GetProperty("description").GetString()),
+                Is.EqualTo(("shipped", "Printer on floor 3", "Replaced the fuser.")), record.ToString());
+            Assert.That(record.GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()), Is.EqualTo(new[] { "Closing: fixed on site." }));
+            Assert.That(record.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("action").GetString()), Has.Member("item_deleted"),
+                record.GetProperty("history").ToString());
+        });
+    }
+
+    [Test]
     public async Task One_event_fanned_out_to_two_integrations_applies_once_to_a_record_both_reach()
     {
         // A sender fanning one message out to two endpoints sends it with the same webhook-id, each signed with its own secret.

@@ -243,6 +243,34 @@ public sealed class StandardPayloadParserTests
     }
 
     [Test]
+    public void The_issues_example_with_every_key_in_one_type_changes_each_and_records_the_items_deletion_last()
+    {
+        // The issue's own example: one type naming every key, deleted: true among them (a comment id with a body is
+        // not a comment's deletion, so deleted is the item's).
+        const string IssuesExample = """
+            {"mapping": {"itemId": "/data/id", "types": {"contact.changed": {"status": "/data/status", "name": "/data/fullName",
+              "description": "/data/occupation", "commentId": "/data/comment/id", "commentBody": "/data/comment/body",
+              "commentAuthor": "/data/comment/author", "deleted": true}}}}
+            """;
+        var result = Parse(Contact(json =>
+        {
+            json["type"] = "contact.changed";
+            json["data"]!["status"] = "archived";
+            json["data"]!["comment"] = new JsonObject { ["id"] = "c-9", ["body"] = "Closing this contact.", ["author"] = "Jane Doe" };
+        }), IssuesExample);
+
+        var key = $"standard:{MessageId}:contact.changed:{ContactId}";
+        Assert.That(result.Changes, Is.EqualTo(new NormalizedChange[]
+        {
+            new StatusChanged(ContactId, $"{key}:status", SpecTime, null, "archived"),
+            new FieldChanged(ContactId, $"{key}:name", SpecTime, RecordFields.Name, null, "John Smith"),
+            new FieldChanged(ContactId, $"{key}:description", SpecTime, RecordFields.Description, null, "Engineer, ACME"),
+            new CommentAdded(ContactId, $"{key}:comment:c-9", SpecTime, "c-9", "Closing this contact.", "Jane Doe"),
+            new ItemDeleted(ContactId, $"{key}:deleted", SpecTime),
+        }), result.Reason);
+    }
+
+    [Test]
     public void Pointers_follow_RFC_6901_into_escaped_names_and_arrays()
     {
         var settings = """{"mapping": {"itemId": "/data/a~1b/items/1/id", "types": {"x.y": {"name": "/data/m~0n"}}}}""";
