@@ -32,6 +32,25 @@ public static class ConsoleText
     public static string? LocalInput(DateTimeOffset? at) =>
         at?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A whole number from a query parameter read as text (Blazor's own binding of an <c>int?</c> throws on a value that does
+    /// not parse, an error page instead of a 400 naming it); absent or blank is null. False when it does not parse.
+    /// </summary>
+    public static bool TryReadWholeNumber(string? text, out int? value)
+    {
+        value = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+        value = parsed;
+        return true;
+    }
+
     /// <summary>A query string from the non-empty values, for links that keep the filters.</summary>
     public static string Query(params (string Name, string? Value)[] values)
     {
