@@ -52,13 +52,13 @@ public static partial class AccountsApi
             }
             query = query.Where(a => a.Status == wanted);
         }
-        if (!string.IsNullOrWhiteSpace(q))
+        if (!Paging.TryReadSearch(q, Paging.MaxSearchLength, out var text, out var searchError))
         {
-            if (q.Trim().Length > Paging.MaxSearchLength)
-            {
-                return AdminResults.Invalid("q", $"The search text is at most {Paging.MaxSearchLength} characters.");
-            }
-            var pattern = Paging.ContainsPattern(q.Trim());
+            return AdminResults.Invalid("q", searchError);
+        }
+        if (text is not null)
+        {
+            var pattern = Paging.ContainsPattern(text);
             query = query.Where(a => EF.Functions.ILike(a.Name, pattern, "\\"));
         }
         var total = await query.CountAsync(cancellationToken);

@@ -80,10 +80,10 @@ public sealed record DeliveryLogFilter
             (field, error) = ("until", "until must be a date and time (ISO 8601; UTC unless an offset is given).");
             return false;
         }
-        var trimmed = string.IsNullOrWhiteSpace(text) ? null : text.Trim();
-        if (trimmed is { Length: > MaxTextLength })
+        // No sender's delivery id is longer than MaxTextLength.
+        if (!Paging.TryReadSearch(text, MaxTextLength, out var trimmed, out var searchError))
         {
-            (field, error) = ("q", $"The search text is at most {MaxTextLength} characters (the sender's delivery id is no longer).");
+            (field, error) = ("q", searchError);
             return false;
         }
         DeliveryLogCursor? cursor = null;

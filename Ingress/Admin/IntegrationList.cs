@@ -58,10 +58,9 @@ public sealed record IntegrationListFilter
             }
             wantedEnabled = parsed;
         }
-        var trimmed = string.IsNullOrWhiteSpace(text) ? null : text.Trim();
-        if (trimmed is { Length: > Paging.MaxSearchLength })
+        if (!Paging.TryReadSearch(text, Paging.MaxSearchLength, out var trimmed, out var searchError))
         {
-            (field, error) = ("q", $"The search text is at most {Paging.MaxSearchLength} characters.");
+            (field, error) = ("q", searchError);
             return false;
         }
         filter = new IntegrationListFilter { AccountId = account, Provider = wantedProvider, Enabled = wantedEnabled, Text = trimmed, Page = number, PageSize = size };

@@ -33,6 +33,27 @@ public static class Paging
     }
 
     /// <summary>Escapes a search text for <c>ILIKE … ESCAPE '\'</c> and wraps it in <c>%…%</c>.</summary>
+    /// <summary>
+    /// A search text (<c>q</c>) trimmed, null when blank; or why it cannot be searched: longer than
+    /// <paramref name="maxLength"/>, or holding a NUL (<c>%00</c>), which PostgreSQL's text cannot take and would refuse
+    /// as an error, not a 400.
+    /// </summary>
+    public static bool TryReadSearch(string? q, int maxLength, out string? text, out string error)
+    {
+        (text, error) = (string.IsNullOrWhiteSpace(q) ? null : q.Trim(), "");
+        if (text is { Length: var length } && length > maxLength)
+        {
+            error = $"The search text is at most {maxLength} characters.";
+            return false;
+        }
+        if (text is not null && text.Contains('\0', StringComparison.Ordinal))
+        {
+            error = "The search text contains a NUL character (%00), which no stored text holds.";
+            return false;
+        }
+        return true;
+    }
+
     public static string ContainsPattern(string text) =>
         "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Webhooks.Ingress.Admin;
 
@@ -14,6 +15,8 @@ public static class NulCharacterCheck
 {
     private const string Reason = "The value contains a NUL character (\\u0000), which cannot be stored.";
     private const string NameReason = "A property name contains a NUL character (\\u0000), which cannot be stored.";
+    private const string NotTextReason = "The value is not text (bytes that are not UTF-8, or a lone surrogate escape such as \\ud800) and cannot be stored.";
+    private const string NotTextNameReason = "A property name is not text (bytes that are not UTF-8, or a lone surrogate escape such as \\ud800) and cannot be stored.";
 
     public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -28,8 +31,7 @@ public static class NulCharacterCheck
         var json = buffer.ToArray();
         if (FindNul(json) is { } found)
         {
-            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { [found.Path] = [found.InName ? NameReason : Reason] })
-                .ExecuteAsync(context);
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { [found.Path] = [found.Reason] }).ExecuteAsync(context);
             return;
         }
         // The endpoint binds from what was read here.
@@ -37,8 +39,12 @@ public static class NulCharacterCheck
         await next(context);
     }
 
-    /// <summary>The path of the first string or property name holding a NUL, or null (none, or not JSON).</summary>
-    public static (string Path, bool InName)? FindNul(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// The path of the first string or property name holding a NUL, or that is not text: bytes that are not UTF-8, or an
+    /// escaped lone surrogate (no UTF-8 text, PostgreSQL's included, holds either; a setting, kept as JSON, reached the
+    /// database with them and failed there), with the reason; or null (none, or not JSON).
+    /// </summary>
+    public static (string Path, string Reason)? FindNul(ReadOnlySpan<byte> json)
     {
         var frames = new List<Frame>();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -49,10 +55,13 @@ public static class NulCharacterCheck
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName:
-                        var name = reader.GetString()!;
+                        if (!IsText(ref reader, out var name))
+                        {
+                            return (PathOf(frames, includeLast: false), NotTextNameReason);
+                        }
                         if (name.Contains('\0', StringComparison.Ordinal))
                         {
-                            return (PathOf(frames, includeLast: false), true);
+                            return (PathOf(frames, includeLast: false), NameReason);
                         }
                         frames[^1].Property = name;
                         break;
@@ -65,10 +74,22 @@ public static class NulCharacterCheck
                         break;
                     case JsonTokenType.String:
                         NextElement(frames);
-                        // Only an escape can put a NUL in a JSON string: a raw one is not valid JSON.
-                        if (reader.ValueIsEscaped && reader.GetString()!.Contains('\0', StringComparison.Ordinal))
+                        // Only an escape can put a NUL or a lone surrogate in a JSON string (a raw NUL is not valid JSON):
+                        // an unescaped one is only checked for UTF-8, without decoding it.
+                        if (!reader.ValueIsEscaped)
                         {
-                            return (PathOf(frames, includeLast: true), false);
+                            if (!Utf8.IsValid(reader.ValueSpan))
+                            {
+                                return (PathOf(frames, includeLast: true), NotTextReason);
+                            }
+                        }
+                        else if (!IsText(ref reader, out var value))
+                        {
+                            return (PathOf(frames, includeLast: true), NotTextReason);
+                        }
+                        else if (value.Contains('\0', StringComparison.Ordinal))
+                        {
+                            return (PathOf(frames, includeLast: true), Reason);
                         }
                         break;
                     default:
@@ -82,6 +103,24 @@ public static class NulCharacterCheck
             // Not JSON: the endpoint's binding answers that.
         }
         return null;
+    }
+
+    /// <summary>
+    /// The token's text; false when it is not text (bytes that are not UTF-8, an escaped lone surrogate), on which
+    /// <see cref="Utf8JsonReader.GetString"/> throws.
+    /// </summary>
+    private static bool IsText(ref Utf8JsonReader reader, out string text)
+    {
+        try
+        {
+            text = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
     }
 
     private static void NextElement(List<Frame> frames)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 
 namespace Webhooks.Ingress.Tests.Admin;
@@ -89,6 +90,64 @@ public sealed class NulCharacterTests : IngressFixture
         var account = await AdminClient.ExpectAsync(await Admin.PostJsonAsync("/accounts", """{"name":"Path C:\\u0000 literally"}"""), HttpStatusCode.Created);
 
         Assert.That(account.GetProperty("name").GetString(), Is.EqualTo(@"Path C:\u0000 literally"));
+    }
+
+    [TestCase("/accounts", """{"name":"Acme \ud800"}""", "name")]
+    [TestCase("/accounts", """{"name":"Acme \udc00 trailing"}""", "name")]
+    [TestCase("/accounts", """{"\ud800name":"Acme"}""", "$")]
+    public async Task An_escaped_lone_surrogate_is_400_naming_the_field(string path, string body, string field)
+    {
+        var problem = await AdminClient.ExpectAsync(await Admin.PostJsonAsync(path, body), HttpStatusCode.BadRequest);
+
+        Assert.That(problem.GetProperty("errors").EnumerateObject().Select(e => (e.Name, e.Value[0].GetString())),
+            Has.One.Matches<(string Name, string? Reason)>(e => e.Name == field && e.Reason!.Contains("not text")), problem.ToString());
+    }
+
+    [Test]
+    public async Task Integration_settings_with_a_lone_surrogate_are_400_naming_the_setting_and_nothing_is_created()
+    {
+        var seeded = await Admin.SeedAsync("jira");
+
+        var problem = await AdminClient.ExpectAsync(await Admin.PostJsonAsync("/integrations",
+            $$$$"""{"productId":"{{{{seeded.ProductId}}}}","provider":"jira","version":1,"name":"Surrogate","runAsUserId":"{{{{seeded.UserId}}}}","settings":{"statusMappings":{"Done":"\udfff"}}}"""),
+            HttpStatusCode.BadRequest);
+
+        Assert.That(problem.GetProperty("errors").TryGetProperty("settings.statusMappings.Done", out _), Is.True, problem.ToString());
+        await using var db = App.CreateDbContext();
+        Assert.That(db.Integrations.Count(i => i.ProductId == seeded.ProductId), Is.EqualTo(1), "only the integration SeedAsync made");
+    }
+
+    [Test]
+    public async Task Bytes_that_are_not_UTF_8_in_a_name_or_in_settings_are_400_and_nothing_is_created()
+    {
+        var seeded = await Admin.SeedAsync("jira");
+        var name = $"Acme {Guid.NewGuid():N}";
+        static ByteArrayContent Raw(string before, string after)
+        {
+            var content = new ByteArrayContent([.. Encoding.UTF8.GetBytes(before), 0xC3, 0x28, 0xFF, .. Encoding.UTF8.GetBytes(after)]);
+            content.Headers.ContentType = new("application/json");
+            return content;
+        }
+
+        using var account = await Admin.Http.PostAsync($"{AdminClient.Prefix}/accounts", Raw($$"""{"name":"{{name}}""", "\"}"));
+        using var integration = await Admin.Http.PostAsync($"{AdminClient.Prefix}/integrations", Raw(
+            $$$"""{"productId":"{{{seeded.ProductId}}}","provider":"jira","version":1,"name":"Bytes","runAsUserId":"{{{seeded.UserId}}}","settings":{"statusMappings":{"Done":"x""",
+            "\"}}}"));
+
+        Assert.That((account.StatusCode, integration.StatusCode), Is.EqualTo((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest)),
+            await account.Content.ReadAsStringAsync() + await integration.Content.ReadAsStringAsync());
+        await using var db = App.CreateDbContext();
+        Assert.That((db.Accounts.Count(a => a.Name.StartsWith(name)), db.Integrations.Count(i => i.ProductId == seeded.ProductId)), Is.EqualTo((0, 1)));
+    }
+
+    [TestCase("/deliveries")]
+    [TestCase("/integrations")]
+    [TestCase("/accounts")]
+    public async Task A_search_text_with_a_NUL_is_400_naming_q(string path)
+    {
+        var problem = await AdminClient.ExpectAsync(await Admin.GetAsync($"{path}?q=abc%00def"), HttpStatusCode.BadRequest);
+
+        Assert.That(problem.GetProperty("errors").GetProperty("q")[0].GetString(), Does.Contain("NUL"), problem.ToString());
     }
 
     private static async Task<JsonElement> ExpectNulProblemAsync(HttpResponseMessage response)
