@@ -42,7 +42,7 @@ trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
 bash "$root/deploy/services/install.sh"
-mapfile -t started_services < <(bash "$root/deploy/services/start.sh")
+start_services
 bash "$root/deploy/build.sh"
 
 # The key ring's certificate lives outside the database (docs/security.md): made once, kept under .run/ (git-ignored).

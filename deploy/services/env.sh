@@ -57,3 +57,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MASSTRANSIT_USAGE_TELEMETRY
 
 log() { printf '\033[1m[webhooks]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# Runs start.sh and sets started_services to what it started (for stop.sh), stopping the calling script when it fails:
+# read through `mapfile < <(…)`, its failure went unseen and the caller went on to build and migrate against nothing.
+start_services() {
+  local started
+  started=$(bash "$(dirname "${BASH_SOURCE[0]}")/start.sh") || die "deploy/services/start.sh failed (above)"
+  started_services=()
+  [ -z "$started" ] || mapfile -t started_services <<< "$started"
+}
