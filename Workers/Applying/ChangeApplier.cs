@@ -94,6 +94,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
     {
         CommentAdded added => StoredCommentId(added.CommentId),
         CommentEdited edited => StoredCommentId(edited.CommentId),
+        CommentRestored restored => StoredCommentId(restored.CommentId),
         CommentDeleted deleted => StoredCommentId(deleted.CommentId),
         _ => null,
     };
@@ -117,6 +118,9 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 break;
             case CommentDeleted deleted:
                 DeleteComment(context, record, deleted);
+                break;
+            case CommentRestored restored:
+                RestoreComment(context, record, restored);
                 break;
             case StatusChanged status:
                 var mapped = context.StatusMappings[status.NewStatus];
@@ -248,6 +252,39 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         }
         Audit(context, record, "comment_deleted", comment.Body, null);
         comment.Deleted = true;
+        comment.UpdatedAt = clock.GetUtcNow();
+        // The deletion's time, so that only a restore made after it shows the comment again.
+        if (IsNewer(deleted.SourceTimestamp, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
+        {
+            (comment.SourceUpdatedAt, comment.SourceReceivedAt) = (deleted.SourceTimestamp, context.ReceivedAt);
+        }
+        _changedComments.Add(comment);
+        Touch(context, record);
+    }
+
+    /// <summary>
+    /// A restore newer than the comment's deletion shows it again with the restored body; an older one (deleted again
+    /// since) changes nothing. A comment never seen, or not deleted, is added or edited as any comment is.
+    /// </summary>
+    private void RestoreComment(ApplyContext context, Record record, CommentRestored restored)
+    {
+        var commentId = StoredCommentId(restored.CommentId);
+        _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
+        if (comment is not { Deleted: true })
+        {
+            UpsertComment(context, record, commentId, restored.Body, restored.Author, restored.SourceTimestamp, "comment_restored");
+            return;
+        }
+        if (!IsNewer(restored.SourceTimestamp, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
+        {
+            return;
+        }
+        Audit(context, record, "comment_restored", null, restored.Body);
+        comment.Deleted = false;
+        comment.Body = restored.Body;
+        comment.AuthorUserId = context.RunAsUserId;
+        comment.SourceAuthor = restored.Author is null ? comment.SourceAuthor : SenderText.Cut(restored.Author, MaxAuthorLength);
+        (comment.SourceUpdatedAt, comment.SourceReceivedAt) = (restored.SourceTimestamp, context.ReceivedAt);
         comment.UpdatedAt = clock.GetUtcNow();
         _changedComments.Add(comment);
         Touch(context, record);

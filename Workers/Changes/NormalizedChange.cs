@@ -35,6 +35,13 @@ public sealed record CommentAdded(string ExternalItemId, string SourceEventId, D
 public sealed record CommentEdited(string ExternalItemId, string SourceEventId, DateTimeOffset SourceTimestamp, string CommentId, string Body, string? Author)
     : NormalizedChange(ExternalItemId, SourceEventId, SourceTimestamp);
 
+/// <summary>
+/// A deleted comment was restored in the sender (Asana's <c>undeleted</c> story): shown again with its body, unless it was
+/// deleted again after this event.
+/// </summary>
+public sealed record CommentRestored(string ExternalItemId, string SourceEventId, DateTimeOffset SourceTimestamp, string CommentId, string Body, string? Author)
+    : NormalizedChange(ExternalItemId, SourceEventId, SourceTimestamp);
+
 /// <summary>A comment was deleted.</summary>
 public sealed record CommentDeleted(string ExternalItemId, string SourceEventId, DateTimeOffset SourceTimestamp, string CommentId)
     : NormalizedChange(ExternalItemId, SourceEventId, SourceTimestamp);

@@ -71,6 +71,7 @@ public static class SenderText
             StatusChanged c => c with { OldStatus = Clean(c.OldStatus), NewStatus = Clean(c.NewStatus) },
             CommentAdded c => c with { CommentId = Clean(c.CommentId), Body = Clean(c.Body), Author = Clean(c.Author) },
             CommentEdited c => c with { CommentId = Clean(c.CommentId), Body = Clean(c.Body), Author = Clean(c.Author) },
+            CommentRestored c => c with { CommentId = Clean(c.CommentId), Body = Clean(c.Body), Author = Clean(c.Author) },
             CommentDeleted c => c with { CommentId = Clean(c.CommentId) },
             ChangedInSender c => c with
             {
@@ -95,6 +96,7 @@ public static class SenderText
             StatusChanged c => [c.OldStatus, c.NewStatus],
             CommentAdded c => [c.CommentId, c.Body, c.Author],
             CommentEdited c => [c.CommentId, c.Body, c.Author],
+            CommentRestored c => [c.CommentId, c.Body, c.Author],
             CommentDeleted c => [c.CommentId],
             ChangedInSender c => [c.Description, c.Fetch?.Kind, c.Fetch?.Id, c.Fetch?.ContainerId, c.Fetch?.Field],
             _ => [],

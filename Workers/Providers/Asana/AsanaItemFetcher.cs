@@ -42,9 +42,12 @@ public sealed class AsanaItemFetcher : IItemFetcher
                 }
                 taskGid = gid;
             }
-            return FetchedItem.Found(item.Field == "changed"
-                ? [new CommentEdited(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]
-                : [new CommentAdded(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)]);
+            return FetchedItem.Found(item.Field switch
+            {
+                "changed" => [new CommentEdited(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)],
+                "undeleted" => [new CommentRestored(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)],
+                _ => [new CommentAdded(taskGid, change.SourceEventId, change.SourceTimestamp, item.Id, text, author)],
+            });
         }
 
         var task = await api.GetAsync($"tasks/{Uri.EscapeDataString(item.Id)}?opt_fields=name,notes,completed,memberships.section.name", cancellationToken);

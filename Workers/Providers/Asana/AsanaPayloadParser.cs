@@ -116,14 +116,21 @@ public sealed class AsanaPayloadParser : IPayloadParser
         }
         if (e.Parent is not { ResourceType: "task", Gid: { Length: > 0 } task })
         {
-            // Asana names the parent on added/removed only (providers.md §4.1): an edit's task comes with the fetched story.
-            return e.Action == "changed"
-                ? new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} edited", new ItemReference("story", storyGid, Field: "changed", ItemUnknown: true))
-                : null;
+            // Asana names the parent on added/removed only (providers.md §4.1): an edit's or a restore's task comes with
+            // the fetched story.
+            return e.Action switch
+            {
+                "changed" => new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} edited",
+                    new ItemReference("story", storyGid, Field: "changed", ItemUnknown: true)),
+                "undeleted" => new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} restored",
+                    new ItemReference("story", storyGid, Field: "undeleted", ItemUnknown: true)),
+                _ => null,
+            };
         }
         return e.Action switch
         {
-            "added" or "undeleted" => new ChangedInSender(task, key, at, $"comment {storyGid} added", new ItemReference("story", storyGid, Field: "added")),
+            "added" => new ChangedInSender(task, key, at, $"comment {storyGid} added", new ItemReference("story", storyGid, Field: "added")),
+            "undeleted" => new ChangedInSender(task, key, at, $"comment {storyGid} restored", new ItemReference("story", storyGid, Field: "undeleted")),
             "changed" => new ChangedInSender(task, key, at, $"comment {storyGid} edited", new ItemReference("story", storyGid, Field: "changed")),
             "removed" or "deleted" => new CommentDeleted(task, key, at, storyGid),
             _ => null,

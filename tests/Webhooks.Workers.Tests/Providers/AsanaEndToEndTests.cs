@@ -118,6 +118,38 @@ public sealed class AsanaEndToEndTests : FetchingFixture
     }
 
     [Test]
+    public async Task A_comment_restored_in_Asana_is_shown_again_unless_the_restore_is_older_than_its_deletion()
+    {
+        Api.On("stories/556", Json("""{"data":{"gid":"556","text":"Ready for review","created_by":{"name":"Ada Asana"},"target":{"gid":"1199170056173519"}}}"""));
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await AsanaIntegrationAsync(tenant);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        async Task<Delivery> StoryAsync(string action, string createdAt, bool withParent) => await DeliverAsync(integration, Encoding.UTF8.GetBytes(
+            AsanaPayloadParserTests.Events(withParent
+                ? AsanaPayloadParserTests.Event("556", "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
+                : AsanaPayloadParserTests.Event("556", "story", action, subtype: "comment_added", createdAt: createdAt))));
+        async Task<string[]> ShownAsync() =>
+            [.. (await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()!)];
+
+        await StoryAsync("added", "2021-10-29T02:45:00.000Z", withParent: true);
+        await StoryAsync("removed", "2021-10-29T02:50:00.000Z", withParent: true);
+        var hidden = await ShownAsync();
+        // A restore from before the deletion (Asana delivers late and out of order) leaves it deleted.
+        var stale = await StoryAsync("undeleted", "2021-10-29T02:48:00.000Z", withParent: false);
+        var afterStale = await ShownAsync();
+        var restored = await StoryAsync("undeleted", "2021-10-29T02:55:00.000Z", withParent: false);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((hidden, afterStale), Is.EqualTo((Array.Empty<string>(), Array.Empty<string>())));
+            Assert.That((stale.Status, restored.Status, restored.Applied), Is.EqualTo((DeliveryStatus.Processed, DeliveryStatus.Processed, 1)), restored.LastError);
+            Assert.That(await ShownAsync(), Is.EqualTo(new[] { "Ready for review" }));
+            Assert.That(History(await Ingress.Admin.GetRecordAsync(record)).Select(h => h.Action),
+                Is.EqualTo(new[] { "comment_added", "comment_deleted", "comment_restored" }));
+        });
+    }
+
+    [Test]
     public async Task Without_API_credentials_the_change_is_recorded_in_history_and_the_delivery_says_why()
     {
         var tenant = await Ingress.Admin.CreateTenantAsync();

@@ -118,6 +118,16 @@ public sealed class AsanaPayloadParserTests
     }
 
     [Test]
+    public void A_restored_comment_without_a_parent_is_a_restore_whose_task_the_fetch_finds()
+    {
+        // Asana names a parent on added and removed only (providers.md §4.1): an undeleted story comes without one.
+        var change = (ChangedInSender)Parse(Events(Event("55", "story", "undeleted", subtype: "comment_added"))).Changes.Single();
+
+        Assert.That((change.ExternalItemId, change.Description), Is.EqualTo(("asana:story:55", "comment 55 restored")));
+        Assert.That(change.Fetch, Is.EqualTo(new ItemReference("story", "55", Field: "undeleted", ItemUnknown: true)));
+    }
+
+    [Test]
     public void Task_added_deleted_undeleted_and_section_moves()
     {
         var changes = Parse(Events(
