@@ -77,8 +77,8 @@ public sealed class DeliveryReplayTests : ConsoleTest
         await Expect(status).ToContainTextAsync("paused: the form has changes not yet sent");
         var before = refreshes();
         await seed.SendAsync(Stack.Senders, "comment_created.json");
-        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
-        Assert.That(refreshes(), Is.EqualTo(before));
+        // Past two refreshes of this stack's 1 s.
+        await Consistently.HoldsAsync("no refresh while the form has changes", () => refreshes() == before, TimeSpan.FromSeconds(2.5));
         await Expect(search).ToHaveValueAsync("half-typed");
         await Expect(Page.Locator("tbody tr")).ToHaveCountAsync(4);
         await search.FillAsync("");

@@ -24,6 +24,34 @@ public sealed class OverviewTests : ConsoleTest
     }
 
     /// <summary>
+    /// Deliveries of the last hour by provider and status, each count a link to the log so filtered: a Jira delivery
+    /// that fails adds one to Jira's failed count. Every status a delivery can be stored with has its column,
+    /// handshakes (Asana, Smartsheet) included.
+    /// </summary>
+    [Test]
+    public async Task The_last_hours_deliveries_are_counted_per_provider_and_status_and_link_to_the_log()
+    {
+        var seed = await JiraSeed.CreateAsync(Admin);
+        await SignInAsync();
+        var headers = await Page.Locator("#providers thead th").AllTextContentsAsync();
+        var failedColumn = headers.ToList().FindIndex(h => h.StartsWith("failed", StringComparison.Ordinal));
+        var jira = Page.Locator("#providers tbody tr").Filter(new() { Has = Page.GetByRole(AriaRole.Link, new() { Name = "jira", Exact = true }) });
+        // The row's first cell is its heading (th): a header's index is its data cell's plus one.
+        var failed = jira.Locator("td").Nth(failedColumn - 1);
+        var before = int.Parse((await failed.TextContentAsync())!.Trim().Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+
+        var deliveryId = await seed.SendAsync(Stack.Senders, "jira_issue_updated.status_done.json", "overview-" + Guid.NewGuid().ToString("N")[..8]);
+        await Eventually.GetAsync("the worker to fail the delivery", () => StatusAsync(deliveryId), status => status == "failed");
+
+        Assert.That(headers.Select(h => h.Split(' ')[0]), Is.SupersetOf(new[]
+            { "accepted", "queued", "processed", "duplicate", "ignored", "failed", "dead_lettered", "rejected", "handshake" }));
+        await Expect(failed).ToHaveTextAsync((before + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 10_000 });
+        await failed.GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("/console/deliveries\\?provider=jira&status=failed&since="));
+        await Expect(Page.Locator("tbody tr").Filter(new() { HasText = seed.IntegrationName })).ToHaveCountAsync(1);
+    }
+
+    /// <summary>
     /// The overview refreshes itself every second in this stack. A page that is slow to answer a clicked link or an
     /// address must still open: a reload of the overview in flight meanwhile would cancel it and keep the operator here.
     /// </summary>
@@ -96,9 +124,9 @@ public sealed class OverviewTests : ConsoleTest
 
         await Expect(Page.Locator("#refresh-status")).ToContainTextAsync("paused: text is selected");
         var before = fetches();
-        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
-        Assert.That(fetches(), Is.EqualTo(before));
-        Assert.That(await Page.EvaluateAsync<string>("window.getSelection().toString()"), Is.EqualTo("Overview"));
+        // Past two refreshes of this stack's 1 s.
+        await Consistently.HoldsAsync("no refresh while text is selected", async () =>
+            fetches() == before && await Page.EvaluateAsync<string>("window.getSelection().toString()") == "Overview", TimeSpan.FromSeconds(2.5));
     }
 
     /// <summary>Unticking "refresh" stops it for the tab, on this page and the next; the box stays usable after refreshes.</summary>
@@ -118,8 +146,8 @@ public sealed class OverviewTests : ConsoleTest
         await Page.Keyboard.PressAsync("Space");
         await Expect(Page.Locator("#auto-refresh")).Not.ToBeCheckedAsync();
         var kept = await asOf.TextContentAsync();
-        await Page.WaitForTimeoutAsync(2_500); // past two refreshes of this stack's 1 s
-        await Expect(asOf).ToHaveTextAsync(kept!);
+        // Past two refreshes of this stack's 1 s.
+        await Consistently.HoldsAsync("the page as it was", async () => await asOf.TextContentAsync() == kept, TimeSpan.FromSeconds(2.5));
 
         await Page.ReloadAsync();
         await Expect(Page.Locator("#auto-refresh")).Not.ToBeCheckedAsync();

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Webhooks.Console.Tests;
 
@@ -56,6 +59,71 @@ public sealed partial class SessionCookieTests
             Assert.That(page, Does.Contain("Too many wrong keys from this address"));
             Assert.That(right.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("webhooks-console=", StringComparison.Ordinal)), Is.False);
         });
+    }
+
+    /// <summary>
+    /// A session ends at <c>Console:SessionLifetime</c> after signing in, however busy (no sliding renewal): past it the
+    /// console sends the operator to the sign-in page. The ingress's clock is moved, not waited for.
+    /// </summary>
+    [Test]
+    public async Task A_session_past_its_lifetime_is_sent_to_the_sign_in_page()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = TestIngress.Settings(ConsoleSetUp.Database.ConnectionString, ConsoleSetUp.VirtualHost.Name, ConsoleStack.AdminKey);
+        settings["Console:SessionLifetime"] = "00:30:00";
+        settings["Logging:LogLevel:Default"] = "Warning";
+        await using var ingress = new TestIngress(settings, web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(clock)));
+        using var client = ingress.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var session = SessionCookie(await SignInAsync(client, ConsoleStack.AdminKey));
+
+        clock.Advance(TimeSpan.FromMinutes(29));
+        using var within = await GetWithAsync(client, "/console", session);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        using var past = await GetWithAsync(client, "/console", session);
+
+        Assert.That(within.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(past.StatusCode, Is.EqualTo(HttpStatusCode.Found));
+        Assert.That(past.Headers.Location?.ToString(), Does.Contain("/console/sign-in"));
+    }
+
+    /// <summary>
+    /// A session carries which admin key it was made with: once the key is changed (the ingress restarted with another),
+    /// sessions made with the old one are refused, although the key ring still decrypts their cookie.
+    /// </summary>
+    [Test]
+    public async Task A_session_made_with_another_admin_key_is_refused()
+    {
+        const string NewKey = "console-tests-the-rotated-admin-key-0123456";
+        var settings = TestIngress.Settings(ConsoleSetUp.Database.ConnectionString, ConsoleSetUp.VirtualHost.Name, NewKey);
+        settings["Logging:LogLevel:Default"] = "Warning";
+        await using var rotated = new TestIngress(settings);
+        using var before = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var after = rotated.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var oldSession = SessionCookie(await SignInAsync(before, ConsoleStack.AdminKey));
+        var newSession = SessionCookie(await SignInAsync(after, NewKey));
+
+        using var refused = await GetWithAsync(after, "/console", oldSession);
+        using var accepted = await GetWithAsync(after, "/console", newSession);
+
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Found));
+        Assert.That(refused.Headers.Location?.ToString(), Does.Contain("/console/sign-in"));
+        Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the same key ring reads the new key's session");
+    }
+
+    private static string SessionCookie(HttpResponseMessage signIn)
+    {
+        using (signIn)
+        {
+            Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.Found), "signed in");
+            return signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("webhooks-console=", StringComparison.Ordinal)).Split(';')[0];
+        }
+    }
+
+    private static Task<HttpResponseMessage> GetWithAsync(HttpClient client, string path, string cookie)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", cookie);
+        return client.SendAsync(request);
     }
 
     /// <summary>The sign-in form as a browser posts it: its anti-forgery token and cookie from the page, then the key.</summary>
