@@ -16,11 +16,13 @@ namespace Webhooks.Workers.Providers.Rally;
 /// message id, <c>rally:{object_id}:v{state.VersionId}:{field}</c>.
 /// </para>
 /// <para>
-/// Ordering: <c>state.VersionId</c>, an integer per object revision, made a timestamp-like value
-/// (<see cref="VersionTime"/>: the Unix epoch plus VersionId seconds) so the applier's last-writer-wins compares
-/// revisions: a lower VersionId never overwrites a higher one, whatever the arrival order. These values are not wall
-/// clock times; a record linked to Rally and to another sender at once would compare them with that sender's times.
-/// A Created or Deleted without a VersionId falls back to <c>transaction.timestamp</c>: those only add history.
+/// Ordering (<see cref="RevisionTime"/>): the revision's own time, <c>transaction.timestamp</c> (epoch milliseconds,
+/// the revision's <c>LastUpdateDate</c>), plus <c>state.VersionId</c> microseconds (up to 999) so that revisions of one
+/// millisecond keep VersionId's order: a later revision never loses to an earlier one, whatever the arrival order, and a
+/// record also linked to another sender compares real times with that sender's. Without a transaction time, the
+/// VersionId alone orders (<see cref="VersionTime"/>, the Unix epoch plus VersionId seconds), comparable with other
+/// Rally revisions only. A Created or Deleted without a VersionId takes <c>transaction.timestamp</c>: those only add
+/// history.
 /// </para>
 /// <para>
 /// Discussion posts: a <c>ConversationPost</c> is a comment on the artifact its <c>Artifact</c> attribute names
@@ -107,7 +109,7 @@ public sealed class RallyPayloadParser : IPayloadParser
             && ms is >= 0 and <= MaxEpochMilliseconds
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
-        DateTimeOffset? at = version is { } ver ? VersionTime(ver) : transactionTime;
+        DateTimeOffset? at = version is { } ver ? RevisionTime(transactionTime, ver) : transactionTime;
 
         var context = new RallyMessage(action, objectType, objectId, keyPrefix, version, at, state, changes);
         if (objectType == "ConversationPost")
@@ -147,11 +149,10 @@ public sealed class RallyPayloadParser : IPayloadParser
     private static ParseResult Updated(RallyMessage m)
     {
         // Only the revision orders field writes: a send or transaction time could let an older revision win.
-        if (m.Version is not { } version)
+        if (m.Version is null || m.At is not { } at)
         {
             return ParseResult.Failed($"Not a Rally webhook: Updated {m.ObjectType} {m.ObjectId} has no state.VersionId to order it by.");
         }
-        var at = VersionTime(version);
         var result = new List<NormalizedChange>();
         foreach (var change in Attributes(m.Changes))
         {
@@ -245,6 +246,13 @@ public sealed class RallyPayloadParser : IPayloadParser
 
     /// <summary>The revision order as a timestamp-like value: one second per VersionId after the Unix epoch.</summary>
     public static DateTimeOffset VersionTime(long versionId) => DateTimeOffset.UnixEpoch.AddSeconds(versionId);
+
+    /// <summary>
+    /// A revision's source time: its transaction time plus VersionId microseconds (at most 999, so still within that
+    /// millisecond), which orders revisions of one millisecond; <see cref="VersionTime"/> without a transaction time.
+    /// </summary>
+    public static DateTimeOffset RevisionTime(DateTimeOffset? transactionTime, long versionId) =>
+        transactionTime is { } time ? time.AddTicks(Math.Min(versionId, 999) * TimeSpan.TicksPerMicrosecond) : VersionTime(versionId);
 
     private static JsonElement? StatusAttribute(JsonElement? state) => Attribute(state, "ScheduleState") is { } schedule && Value(schedule) is { ValueKind: not JsonValueKind.Null }
         ? schedule

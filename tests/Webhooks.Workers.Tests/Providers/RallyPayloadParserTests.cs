@@ -12,6 +12,9 @@ public sealed class RallyPayloadParserTests
 {
     private const string InvestmentId = "a75e6aba-670c-4954-8c34-4cd3f7ffbc8f";
     private static readonly Dictionary<string, string> NoHeaders = [];
+    /// <summary>The recorded messages' transaction.timestamp (epoch milliseconds), each its state's LastUpdateDate.</summary>
+    private static readonly DateTimeOffset CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_667_525_429_619);
+    private static readonly DateTimeOffset UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_667_525_660_529);
     private readonly RallyPayloadParser _parser = new();
 
     private ParseResult Parse(byte[] body) => _parser.Parse(body, NoHeaders);
@@ -30,7 +33,9 @@ public sealed class RallyPayloadParserTests
         Assert.That(result.Changes, Is.Not.Empty);
         Assert.That(result.Changes.Select(c => c.ExternalItemId), Has.All.EqualTo(InvestmentId));
         Assert.That(result.Changes.Select(c => c.SourceEventId), Has.All.StartsWith($"rally:{messageId}:"));
-        Assert.That(result.Changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(RallyPayloadParser.VersionTime(2)));
+        // The revision's own time (its transaction's, in epoch milliseconds), VersionId 2 microseconds after it.
+        var revisionAt = DateTimeOffset.FromUnixTimeMilliseconds(json["message"]!["transaction"]!["timestamp"]!.GetValue<long>());
+        Assert.That(result.Changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(revisionAt.AddTicks(2 * TimeSpan.TicksPerMicrosecond)));
     }
 
     [Test]
@@ -39,7 +44,7 @@ public sealed class RallyPayloadParserTests
         var change = Parse(PayloadFixtures.Read(Provider.Rally, "investment.created.json")).Changes.Single();
 
         Assert.That(change, Is.EqualTo(new ItemCreated(InvestmentId, "rally:a51f6dc9-c049-457a-93c1-21faeffd52e4:created",
-            RallyPayloadParser.VersionTime(2), "Test reflector create new Investment")));
+            CreatedAt.AddTicks(2 * TimeSpan.TicksPerMicrosecond), "Test reflector create new Investment")));
     }
 
     [Test]
@@ -67,7 +72,7 @@ public sealed class RallyPayloadParserTests
             Is.EqualTo((RallyPayloads.StoryId, "In-Progress", "Accepted", "rally:m-1:ScheduleState")));
         Assert.That(changes.Skip(1).Cast<FieldChanged>().Select(c => (c.Field, c.NewValue)),
             Is.EqualTo(new[] { (RecordFields.Name, (string?)"Better name"), (RecordFields.Description, (string?)"<p>New</p>") }));
-        Assert.That(changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(RallyPayloadParser.VersionTime(7)));
+        Assert.That(changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(UpdatedAt.AddTicks(7 * TimeSpan.TicksPerMicrosecond)));
     }
 
     [Test]
@@ -83,9 +88,27 @@ public sealed class RallyPayloadParserTests
     }
 
     [Test]
+    public void The_source_time_is_the_revisions_own_time_comparable_with_other_senders()
+    {
+        // The recorded update's transaction.timestamp is its state's LastUpdateDate: 2022-11-04T01:34:20.529Z.
+        var change = Parse(PayloadFixtures.Read(Provider.Rally, "investment.updated.json")).Changes.Single();
+
+        Assert.That(change.SourceTimestamp, Is.EqualTo(DateTimeOffset.Parse("2022-11-04T01:34:20.529002Z", CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public void Without_a_transaction_time_the_VersionId_alone_orders()
+    {
+        var older = Parse(RallyPayloads.StoryUpdated("m-5", version: 9, changes: [RallyPayloads.Attribute("Name", "a", "b")], withTransaction: false)).Changes.Single();
+        var newer = Parse(RallyPayloads.StoryUpdated("m-6", version: 10, changes: [RallyPayloads.Attribute("Name", "b", "a")], withTransaction: false)).Changes.Single();
+
+        Assert.That((older.SourceTimestamp, newer.SourceTimestamp), Is.EqualTo((RallyPayloadParser.VersionTime(9), RallyPayloadParser.VersionTime(10))));
+    }
+
+    [Test]
     public void A_lower_version_orders_before_a_higher_one_whatever_the_send_time()
     {
-        Assert.That(RallyPayloadParser.VersionTime(9), Is.LessThan(RallyPayloadParser.VersionTime(10)));
+        // Two revisions in the same millisecond (the recorded update's transaction time): VersionId orders them.
         var older = Parse(RallyPayloads.StoryUpdated("m-3", version: 9, changes: [RallyPayloads.Attribute("Name", "a", "b")])).Changes.Single();
         var newer = Parse(RallyPayloads.StoryUpdated("m-4", version: 10, changes: [RallyPayloads.Attribute("Name", "b", "a")])).Changes.Single();
 
@@ -119,7 +142,7 @@ public sealed class RallyPayloadParserTests
     {
         var change = Parse(RallyPayloads.Edit("investment.updated.json", message => message["action"] = "Deleted")).Changes.Single();
 
-        Assert.That(change, Is.EqualTo(new ItemDeleted(InvestmentId, "rally:8b43d47f-f227-4fe3-a935-74316cd51fd0:deleted", RallyPayloadParser.VersionTime(2))));
+        Assert.That(change, Is.EqualTo(new ItemDeleted(InvestmentId, "rally:8b43d47f-f227-4fe3-a935-74316cd51fd0:deleted", UpdatedAt.AddTicks(2 * TimeSpan.TicksPerMicrosecond))));
     }
 
     [Test]
@@ -160,7 +183,7 @@ public sealed class RallyPayloadParserTests
 
         Assert.That(asString.Outcome, Is.EqualTo(ParseOutcome.Parsed), asString.Reason);
         Assert.That(asString.Changes, Is.EqualTo(asNumber.Changes));
-        Assert.That(asString.Changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(RallyPayloadParser.VersionTime(2)));
+        Assert.That(asString.Changes.Select(c => c.SourceTimestamp), Has.All.EqualTo(UpdatedAt.AddTicks(2 * TimeSpan.TicksPerMicrosecond)));
     }
 
     [TestCase("\"two\"", "\"two\"")]
@@ -250,9 +273,13 @@ public static class RallyPayloads
     };
 
     /// <summary>An Updated message for the story <see cref="StoryId"/> at <paramref name="version"/> with these changed attributes.</summary>
-    public static byte[] StoryUpdated(string? messageId, long version, JsonObject[] changes, string objectType = "HierarchicalRequirement") =>
+    public static byte[] StoryUpdated(string? messageId, long version, JsonObject[] changes, string objectType = "HierarchicalRequirement", bool withTransaction = true) =>
         Edit("investment.updated.json", message =>
         {
+            if (!withTransaction)
+            {
+                message.Remove("transaction");
+            }
             message["object_type"] = objectType;
             message["object_id"] = StoryId;
             message["id"] = StoryId;
