@@ -19,10 +19,17 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
 {
     /// <summary>
     /// Addresses counted at most (~150 bytes each). Past it, ended windows are swept (at most once a second); while it is
-    /// still full, every address it does not hold counts in one shared window, so a guesser with more addresses than this
-    /// gets no more tries, only the same few for all of them.
+    /// still full, every address it does not hold counts with its network (<see cref="MaxNetworks"/>), so a guesser with
+    /// more addresses than this gets no more tries, only the same few for all of them, and an operator on another
+    /// network keeps their own.
     /// </summary>
     public const int MaxAddresses = 50_000;
+
+    /// <summary>
+    /// Networks (IPv4 /16, IPv6 /32) counted at most while the address table is full; past them too, every address the
+    /// tables do not hold shares one window. Filling both takes addresses in more than this many networks.
+    /// </summary>
+    public const int MaxNetworks = 10_000;
 
     private const string Overflow = "overflow";
 
@@ -70,7 +77,10 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
     public string RetryAfterSeconds(DateTimeOffset until) =>
         Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The address's window key, or the shared one while the table is full of live windows.</summary>
+    /// <summary>
+    /// The address's window key; while the table is full of live windows, its network's (a guesser's many addresses
+    /// share one count, and one that filled the table does not lock out an operator elsewhere), or the shared one.
+    /// </summary>
     private string KeyOf(IPAddress? address, DateTimeOffset now)
     {
         var key = Key(address);
@@ -91,7 +101,27 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
                 }
             }
         }
-        return _windows.Count < MaxAddresses ? key : Overflow;
+        if (_windows.Count < MaxAddresses)
+        {
+            return key;
+        }
+        var network = NetworkKey(address);
+        return _windows.Count < MaxAddresses + MaxNetworks || _windows.ContainsKey(network) ? network : Overflow;
+    }
+
+    /// <summary>The address's network: its IPv4 /16 or IPv6 /32.</summary>
+    private static string NetworkKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        var v4 = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        Span<byte> bytes = stackalloc byte[16];
+        v4.TryWriteBytes(bytes, out var length);
+        var prefix = length == 4 ? 2 : 4;
+        bytes[prefix..length].Clear();
+        return $"network {new IPAddress(bytes[..length])}/{prefix * 8}";
     }
 
     /// <summary>

@@ -126,8 +126,8 @@ public sealed class WrongKeyThrottleTests
     [Test]
     public void Past_its_size_the_table_counts_new_addresses_together_and_makes_room_as_windows_end()
     {
-        // One guesser with more addresses than the table holds gets the same three tries for all the new ones, and the
-        // table does not grow past its size.
+        // One guesser with more addresses than the table holds gets the same three tries for all the new ones of its
+        // network (198.51.0.0/16), and the table does not grow past its size.
         var throttle = Throttle();
         for (var i = 0; i < WrongKeyThrottle.MaxAddresses; i++)
         {
@@ -147,5 +147,41 @@ public sealed class WrongKeyThrottleTests
         Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Null);
         Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Null);
         Assert.That(throttle.Attempt(IPAddress.Parse("198.51.100.4"), keyIsRight: false), Is.Not.Null);
+    }
+    [Test]
+    public void While_the_table_is_full_a_guessers_network_locks_out_no_operator_on_another()
+    {
+        // A guesser whose addresses (one IPv6 /48: 65,536 /64s) filled the table, then used up its network's tries.
+        var throttle = Throttle();
+        for (var i = 0; i < WrongKeyThrottle.MaxAddresses + 4; i++)
+        {
+            throttle.Attempt(IPAddress.Parse($"2001:db8:1:{i:x}::1"), keyIsRight: false);
+        }
+
+        Assert.That(throttle.Attempt(IPAddress.Parse("2001:db8:2:1::1"), keyIsRight: true), Is.Not.Null, "the guesser's /32 is blocked, right key or not");
+        Assert.That(throttle.Attempt(IPAddress.Parse("203.0.113.9"), keyIsRight: true), Is.Null, "an operator elsewhere signs in");
+        Assert.That(Enumerable.Range(0, 4).Select(_ => throttle.Attempt(IPAddress.Parse("203.0.113.9"), keyIsRight: false)).ToList(),
+            Is.EqualTo(new DateTimeOffset?[] { null, null, null, _clock.GetUtcNow() + TimeSpan.FromMinutes(15) }), "whose own wrong keys still count");
+    }
+
+    [Test]
+    public void Past_its_networks_too_every_address_the_table_does_not_hold_shares_one_window()
+    {
+        var throttle = Throttle();
+        for (var i = 0; i < WrongKeyThrottle.MaxAddresses; i++)
+        {
+            throttle.Attempt(new IPAddress(0x0A000000u + (uint)i), keyIsRight: false);
+        }
+        for (var network = 0; network < WrongKeyThrottle.MaxNetworks; network++)
+        {
+            // One address in each of as many /16s.
+            throttle.Attempt(new IPAddress([(byte)(20 + network / 256), (byte)(network % 256), 0, 1]), keyIsRight: false);
+        }
+
+        var newcomers = new[] { "198.51.100.1", "203.0.113.1", "192.0.2.1", "100.64.0.1" }
+            .Select(address => throttle.Attempt(IPAddress.Parse(address), keyIsRight: false)).ToList();
+
+        Assert.That(newcomers.Take(3), Is.All.Null);
+        Assert.That(newcomers[3], Is.Not.Null, "four networks, one shared window of three tries");
     }
 }
