@@ -105,4 +105,16 @@ public sealed class SalesforceReceiverTests
 
         Assert.That(_receiver.CheckSignature(Received(Utf8(text)), null, settings), Is.EqualTo(SignatureCheck.Mismatch));
     }
+    [TestCase(99_000, "SenderMatched")]
+    [TestCase(100_001, "Mismatch")]
+    public void Elements_past_100_000_before_the_organization_stop_the_scan_and_are_refused(int siblings, string expected)
+    {
+        // Flat, not deep: the element count bounds a scan the depth limit does not.
+        var flat = string.Concat(Enumerable.Repeat("<a/>", siblings));
+        var text = PayloadFixtures.ReadText(Provider.Salesforce, "outbound_message.lead.xml")
+            .Replace("<soapenv:Body>", "<soapenv:Header>" + flat + "</soapenv:Header><soapenv:Body>", StringComparison.Ordinal);
+        var settings = new IntegrationSettings { OrganizationId = "0123456789ABCDE" };
+
+        Assert.That(_receiver.CheckSignature(Received(Utf8(text)), null, settings), Is.EqualTo(Enum.Parse<SignatureCheck>(expected)));
+    }
 }
