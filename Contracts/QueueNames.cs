@@ -17,6 +17,12 @@ public static class QueueNames
     /// <summary>The quorum queue (and its fanout exchange) holding whole deliveries while PostgreSQL is unreachable.</summary>
     public const string Holding = "webhooks-holding";
 
+    /// <summary>The quorum queue of dead-letter records the workers could not write while PostgreSQL was unreachable.</summary>
+    public const string Faults = "webhooks-faults";
+
+    /// <summary>The queues beside the providers': holding and faults, and their error queues (messages a worker refused).</summary>
+    public static IReadOnlyList<string> SideQueues { get; } = [Holding, Holding + "_error", Faults, Faults + "_error"];
+
     /// <summary>Where the ingress sends a <see cref="HeldDelivery"/>: the exchange, never <c>queue:</c> (see <see cref="SendAddressFor"/>).</summary>
     public static Uri HoldingSendAddress { get; } = new($"exchange:{Holding}");
 }

@@ -16,7 +16,7 @@ namespace Webhooks.Workers.DeadLetters;
 /// </summary>
 public sealed class DeliveryFaultConsumer(WebhooksDbContext db, WorkerTelemetry telemetry, ILogger<DeliveryFaultConsumer> logger) : IConsumer<Fault<ProcessDelivery>>
 {
-    public const string QueueName = "webhooks-faults";
+    public const string QueueName = QueueNames.Faults;
 
     public async Task Consume(ConsumeContext<Fault<ProcessDelivery>> context)
     {

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using RabbitMQ.Client;
+using Webhooks.Contracts;
 
 namespace Webhooks.Console.Tests;
 
@@ -49,6 +51,33 @@ public sealed class OverviewTests : ConsoleTest
         await failed.GetByRole(AriaRole.Link).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/console/deliveries\\?provider=jira&status=failed&since="));
         await Expect(Page.Locator("tbody tr").Filter(new() { HasText = seed.IntegrationName })).ToHaveCountAsync(1);
+    }
+
+    /// <summary>
+    /// A held delivery a worker refuses (a forgery, or a worker that cannot verify the ingress's seal: Workers
+    /// <c>HeldDeliveryTrustTests</c>) lands in <c>webhooks-holding_error</c>, which no dead-letter tool reads: the
+    /// overview shows that queue's depth, marked, beside the holding and fault queues. The refused message is put there
+    /// as MassTransit moves one (a persistent message in the error queue it declares), as the broker's administrator.
+    /// </summary>
+    [Test]
+    public async Task A_message_in_the_holding_error_queue_is_shown_and_marked_on_the_overview()
+    {
+        await SignInAsync();
+        var holdingError = Page.Locator("#side-queues tbody tr").Filter(new() { Has = Page.GetByRole(AriaRole.Rowheader, new() { Name = QueueNames.Holding + "_error", Exact = true }) });
+        await Expect(holdingError.Locator("td").Nth(0)).ToHaveTextAsync(new Regex(@"^\d+$"), new() { Timeout = 10_000 });
+        var before = int.Parse((await holdingError.Locator("td").Nth(0).TextContentAsync())!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        await using (var connection = await TestBroker.ConnectAsync(ConsoleSetUp.VirtualHost.Name))
+        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+        {
+            await channel.QueueDeclareAsync(QueueNames.Holding + "_error", durable: true, exclusive: false, autoDelete: false);
+            await channel.BasicPublishAsync("", QueueNames.Holding + "_error", mandatory: true,
+                new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent }, "{}"u8.ToArray());
+        }
+
+        await Expect(holdingError.Locator("td").Nth(0)).ToHaveTextAsync((before + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 30_000 });
+        await Expect(holdingError.Locator(".status.bad")).ToHaveCountAsync(1);
+        await Expect(Page.Locator("#side-queues tbody th")).ToHaveTextAsync(QueueNames.SideQueues.ToArray());
     }
 
     /// <summary>
