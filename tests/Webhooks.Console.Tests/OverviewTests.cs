@@ -57,7 +57,7 @@ public sealed class OverviewTests : ConsoleTest
     /// A held delivery a worker refuses (a forgery, or a worker that cannot verify the ingress's seal: Workers
     /// <c>HeldDeliveryTrustTests</c>) lands in <c>webhooks-holding_error</c>, which no dead-letter tool reads: the
     /// overview shows that queue's depth, marked, beside the holding and fault queues. The refused message is put there
-    /// as MassTransit moves one (a persistent message in the error queue it declares), as the broker's administrator.
+    /// as MassTransit moves one (a persistent message in the quorum error queue it declares), as the broker's administrator.
     /// </summary>
     [Test]
     public async Task A_message_in_the_holding_error_queue_is_shown_and_marked_on_the_overview()
@@ -70,7 +70,10 @@ public sealed class OverviewTests : ConsoleTest
         await using (var connection = await TestBroker.ConnectAsync(ConsoleSetUp.VirtualHost.Name))
         await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
         {
-            await channel.QueueDeclareAsync(QueueNames.Holding + "_error", durable: true, exclusive: false, autoDelete: false);
+            // A quorum queue, as MassTransit declares the error queue of a quorum endpoint: one of another type would make
+            // the worker's next move there fail (406) and hold the holding queue in a loop for the rest of the run.
+            await channel.QueueDeclareAsync(QueueNames.Holding + "_error", durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
             await channel.BasicPublishAsync("", QueueNames.Holding + "_error", mandatory: true,
                 new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent }, "{}"u8.ToArray());
         }
