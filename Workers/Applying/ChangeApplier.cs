@@ -250,6 +250,12 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         {
             return;
         }
+        // Strictly older than the comment's latest change: a restore made after this deletion came first. (GitHub and Jira
+        // date a deletion with the comment's last update, equal to the stored time, so theirs always delete.)
+        if (comment.SourceUpdatedAt is { } current && deleted.SourceTimestamp < current)
+        {
+            return;
+        }
         Audit(context, record, "comment_deleted", comment.Body, null);
         comment.Deleted = true;
         comment.UpdatedAt = clock.GetUtcNow();

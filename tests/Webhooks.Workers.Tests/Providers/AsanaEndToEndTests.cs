@@ -150,6 +150,29 @@ public sealed class AsanaEndToEndTests : FetchingFixture
     }
 
     [Test]
+    public async Task A_deletion_that_arrives_after_a_newer_restore_leaves_the_comment_shown()
+    {
+        // Asana delivers late and out of order: the restore (02:55) is applied before the removal (02:50) it undid.
+        Api.On("stories/557", Json("""{"data":{"gid":"557","text":"Ready for review","created_by":{"name":"Ada Asana"},"target":{"gid":"1199170056173519"}}}"""));
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await AsanaIntegrationAsync(tenant);
+        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        async Task<Delivery> StoryAsync(string action, string createdAt, bool withParent) => await DeliverAsync(integration, Encoding.UTF8.GetBytes(
+            AsanaPayloadParserTests.Events(withParent
+                ? AsanaPayloadParserTests.Event("557", "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
+                : AsanaPayloadParserTests.Event("557", "story", action, subtype: "comment_added", createdAt: createdAt))));
+
+        await StoryAsync("added", "2021-10-29T02:45:00.000Z", withParent: true);
+        await StoryAsync("undeleted", "2021-10-29T02:55:00.000Z", withParent: false);
+        var late = await StoryAsync("removed", "2021-10-29T02:50:00.000Z", withParent: true);
+
+        Assert.That(late.Status, Is.EqualTo(DeliveryStatus.Processed), late.LastError);
+        var shown = await Ingress.Admin.GetRecordAsync(record);
+        Assert.That(shown.GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()), Is.EqualTo(new[] { "Ready for review" }));
+        Assert.That(History(shown).Select(h => h.Action), Has.No.Member("comment_deleted"));
+    }
+
+    [Test]
     public async Task Without_API_credentials_the_change_is_recorded_in_history_and_the_delivery_says_why()
     {
         var tenant = await Ingress.Admin.CreateTenantAsync();
