@@ -32,7 +32,6 @@ public static class Paging
         return true;
     }
 
-    /// <summary>Escapes a search text for <c>ILIKE … ESCAPE '\'</c> and wraps it in <c>%…%</c>.</summary>
     /// <summary>
     /// A search text (<c>q</c>) trimmed, null when blank; or why it cannot be searched: longer than
     /// <paramref name="maxLength"/>, or holding a NUL (<c>%00</c>), which PostgreSQL's text cannot take and would refuse
@@ -54,6 +53,7 @@ public static class Paging
         return true;
     }
 
+    /// <summary>Escapes a search text for <c>ILIKE … ESCAPE '\'</c> and wraps it in <c>%…%</c>.</summary>
     public static string ContainsPattern(string text) =>
         "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 }

@@ -13,8 +13,9 @@ namespace Webhooks.Persistence.Model;
 ///                              "commentAuthor": "/data/comment/author", "deleted": true}}}
 /// </code>
 /// Every key of a type is optional, but a type maps at least one change. <c>deleted: true</c> with a <c>commentId</c> and
-/// no <c>commentBody</c> is a comment's deletion (a deletion event carries no body); otherwise it is the item's,
-/// recorded after whatever else the type maps, so the example above, every key in one type, is taken as written.
+/// no <c>commentBody</c> is a comment's deletion (map a comment-deletion type so, even if its payload still carries the
+/// body); otherwise it is the item's, recorded after whatever else the type maps, so the example above, every
+/// key in one type, is taken as written.
 /// <c>timestamp</c> (default <c>/timestamp</c>)
 /// names the event's time, for senders that call it otherwise (<c>/created_at</c>). One reader serves the admin API,
 /// which refuses a mapping naming its first problem, and the workers.

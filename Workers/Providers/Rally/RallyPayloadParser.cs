@@ -20,8 +20,9 @@ namespace Webhooks.Workers.Providers.Rally;
 /// the revision's <c>LastUpdateDate</c>), plus <c>state.VersionId</c> microseconds (up to 999) so that revisions of one
 /// millisecond keep VersionId's order: a later revision never loses to an earlier one, whatever the arrival order, and a
 /// record also linked to another sender compares real times with that sender's. Without a transaction time, the
-/// VersionId alone orders (<see cref="VersionTime"/>, the Unix epoch plus VersionId seconds), comparable with other
-/// Rally revisions only. A Created or Deleted without a VersionId takes <c>transaction.timestamp</c>: those only add
+/// VersionId alone orders (<see cref="VersionTime"/>, the Unix epoch plus VersionId seconds): comparable only with other
+/// revisions that lack one too (any revision with a transaction time is newer). From VersionId 999 on, two revisions of
+/// one millisecond tie, and the later received wins. A Created or Deleted without a VersionId takes <c>transaction.timestamp</c>: those only add
 /// history.
 /// </para>
 /// <para>
@@ -148,7 +149,7 @@ public sealed class RallyPayloadParser : IPayloadParser
 
     private static ParseResult Updated(RallyMessage m)
     {
-        // Only the revision orders field writes: a send or transaction time could let an older revision win.
+        // Field writes need a VersionId: it orders revisions within their transaction's millisecond (RevisionTime).
         if (m.Version is null || m.At is not { } at)
         {
             return ParseResult.Failed($"Not a Rally webhook: Updated {m.ObjectType} {m.ObjectId} has no state.VersionId to order it by.");
