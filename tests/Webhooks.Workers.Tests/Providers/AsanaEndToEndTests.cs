@@ -117,6 +117,15 @@ public sealed class AsanaEndToEndTests : FetchingFixture
         Assert.That((await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Single().GetProperty("body").GetString(), Is.EqualTo("Ready for review, v2"));
     }
 
+    /// <summary>
+    /// A comment story's event on <see cref="TaskGid"/>, signed and delivered: added and removed name the task as their
+    /// parent, undeleted names none (providers.md §4.1), so the story's fetch says which task it is on.
+    /// </summary>
+    private Task<Delivery> CommentStoryAsync(CreatedIntegration integration, string storyGid, string action, string createdAt) =>
+        DeliverAsync(integration, Encoding.UTF8.GetBytes(AsanaPayloadParserTests.Events(action is "added" or "removed"
+            ? AsanaPayloadParserTests.Event(storyGid, "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
+            : AsanaPayloadParserTests.Event(storyGid, "story", action, subtype: "comment_added", createdAt: createdAt))));
+
     [Test]
     public async Task A_comment_restored_in_Asana_is_shown_again_unless_the_restore_is_older_than_its_deletion()
     {
@@ -124,20 +133,16 @@ public sealed class AsanaEndToEndTests : FetchingFixture
         var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
         var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
-        async Task<Delivery> StoryAsync(string action, string createdAt, bool withParent) => await DeliverAsync(integration, Encoding.UTF8.GetBytes(
-            AsanaPayloadParserTests.Events(withParent
-                ? AsanaPayloadParserTests.Event("556", "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
-                : AsanaPayloadParserTests.Event("556", "story", action, subtype: "comment_added", createdAt: createdAt))));
         async Task<string[]> ShownAsync() =>
             [.. (await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()!)];
 
-        await StoryAsync("added", "2021-10-29T02:45:00.000Z", withParent: true);
-        await StoryAsync("removed", "2021-10-29T02:50:00.000Z", withParent: true);
+        await CommentStoryAsync(integration, "556", "added", "2021-10-29T02:45:00.000Z");
+        await CommentStoryAsync(integration, "556", "removed", "2021-10-29T02:50:00.000Z");
         var hidden = await ShownAsync();
         // A restore from before the deletion (Asana delivers late and out of order) leaves it deleted.
-        var stale = await StoryAsync("undeleted", "2021-10-29T02:48:00.000Z", withParent: false);
+        var stale = await CommentStoryAsync(integration, "556", "undeleted", "2021-10-29T02:48:00.000Z");
         var afterStale = await ShownAsync();
-        var restored = await StoryAsync("undeleted", "2021-10-29T02:55:00.000Z", withParent: false);
+        var restored = await CommentStoryAsync(integration, "556", "undeleted", "2021-10-29T02:55:00.000Z");
 
         Assert.Multiple(async () =>
         {
@@ -157,14 +162,10 @@ public sealed class AsanaEndToEndTests : FetchingFixture
         var tenant = await Ingress.Admin.CreateTenantAsync();
         var integration = await AsanaIntegrationAsync(tenant);
         var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
-        async Task<Delivery> StoryAsync(string action, string createdAt, bool withParent) => await DeliverAsync(integration, Encoding.UTF8.GetBytes(
-            AsanaPayloadParserTests.Events(withParent
-                ? AsanaPayloadParserTests.Event("557", "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
-                : AsanaPayloadParserTests.Event("557", "story", action, subtype: "comment_added", createdAt: createdAt))));
 
-        await StoryAsync("added", "2021-10-29T02:45:00.000Z", withParent: true);
-        await StoryAsync("undeleted", "2021-10-29T02:55:00.000Z", withParent: false);
-        var late = await StoryAsync("removed", "2021-10-29T02:50:00.000Z", withParent: true);
+        await CommentStoryAsync(integration, "557", "added", "2021-10-29T02:45:00.000Z");
+        await CommentStoryAsync(integration, "557", "undeleted", "2021-10-29T02:55:00.000Z");
+        var late = await CommentStoryAsync(integration, "557", "removed", "2021-10-29T02:50:00.000Z");
 
         Assert.That(late.Status, Is.EqualTo(DeliveryStatus.Processed), late.LastError);
         var shown = await Ingress.Admin.GetRecordAsync(record);
