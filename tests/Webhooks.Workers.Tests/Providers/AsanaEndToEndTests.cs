@@ -126,13 +126,19 @@ public sealed class AsanaEndToEndTests : FetchingFixture
             ? AsanaPayloadParserTests.Event(storyGid, "story", action, parentGid: TaskGid, parentType: "task", subtype: "comment_added", createdAt: createdAt)
             : AsanaPayloadParserTests.Event(storyGid, "story", action, subtype: "comment_added", createdAt: createdAt))));
 
+    /// <summary>An Asana integration, a record linked to <see cref="TaskGid"/>, and the comment story the fake API serves on it.</summary>
+    private async Task<(CreatedIntegration Integration, Guid Record)> RecordWithCommentStoryAsync(string storyGid)
+    {
+        Api.On($"stories/{storyGid}", Json($$$$"""{"data":{"gid":"{{{{storyGid}}}}","text":"Ready for review","created_by":{"name":"Ada Asana"},"target":{"gid":"{{{{TaskGid}}}}"}}}"""));
+        var tenant = await Ingress.Admin.CreateTenantAsync();
+        var integration = await AsanaIntegrationAsync(tenant);
+        return (integration, await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid));
+    }
+
     [Test]
     public async Task A_comment_restored_in_Asana_is_shown_again_unless_the_restore_is_older_than_its_deletion()
     {
-        Api.On("stories/556", Json("""{"data":{"gid":"556","text":"Ready for review","created_by":{"name":"Ada Asana"},"target":{"gid":"1199170056173519"}}}"""));
-        var tenant = await Ingress.Admin.CreateTenantAsync();
-        var integration = await AsanaIntegrationAsync(tenant);
-        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var (integration, record) = await RecordWithCommentStoryAsync("556");
         async Task<string[]> ShownAsync() =>
             [.. (await Ingress.Admin.GetRecordAsync(record)).GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()!)];
 
@@ -158,10 +164,7 @@ public sealed class AsanaEndToEndTests : FetchingFixture
     public async Task A_deletion_that_arrives_after_a_newer_restore_leaves_the_comment_shown()
     {
         // Asana delivers late and out of order: the restore (02:55) is applied before the removal (02:50) it undid.
-        Api.On("stories/557", Json("""{"data":{"gid":"557","text":"Ready for review","created_by":{"name":"Ada Asana"},"target":{"gid":"1199170056173519"}}}"""));
-        var tenant = await Ingress.Admin.CreateTenantAsync();
-        var integration = await AsanaIntegrationAsync(tenant);
-        var record = await Ingress.Admin.CreateLinkedRecordAsync(tenant, integration, TaskGid);
+        var (integration, record) = await RecordWithCommentStoryAsync("557");
 
         await CommentStoryAsync(integration, "557", "added", "2021-10-29T02:45:00.000Z");
         await CommentStoryAsync(integration, "557", "undeleted", "2021-10-29T02:55:00.000Z");
