@@ -8,9 +8,10 @@ source "$root/deploy/services/env.sh"
 # tests/Webhooks.Console.Tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 WEBHOOKS_INSTALL_CHROMIUM=1 bash "$root/deploy/services/install.sh"
-start_services
+started_services=()
 stop_started() { if [ ${#started_services[@]} -gt 0 ] && [ "${WEBHOOKS_KEEP_SERVICES:-0}" != 1 ]; then bash "$root/deploy/services/stop.sh" "${started_services[@]}"; fi; }
 trap stop_started EXIT
+start_services
 
 dotnet test "$root/Webhooks.sln" --nologo --filter "FullyQualifiedName!~Webhooks.Reliability.Tests" "$@"
 

@@ -60,9 +60,11 @@ die() { log "error: $*"; exit 1; }
 
 # Runs start.sh and sets started_services to what it started (for stop.sh), stopping the calling script when it fails:
 # read through `mapfile < <(…)`, its failure went unseen and the caller went on to build and migrate against nothing.
+# What it started before failing is kept, so the caller's exit trap still stops it.
 start_services() {
-  local started
-  started=$(bash "$(dirname "${BASH_SOURCE[0]}")/start.sh") || die "deploy/services/start.sh failed (above)"
+  local started status=0
+  started=$(bash "$(dirname "${BASH_SOURCE[0]}")/start.sh") || status=$?
   started_services=()
   [ -z "$started" ] || mapfile -t started_services <<< "$started"
+  [ "$status" -eq 0 ] || die "deploy/services/start.sh failed (above)"
 }

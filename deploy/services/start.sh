@@ -5,7 +5,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 
-started=()
+# Each service is named as soon as it is started, so a caller can stop it even when a later step fails.
+started() { echo "$1"; }
 
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi; }
 
@@ -29,7 +30,7 @@ if ! pg_ready; then
   pg_lsclusters -h | grep -q '^15 *main' || pg_createcluster 15 main >/dev/null
   install_pg_settings || true
   pg_ctlcluster 15 main start
-  started+=(postgresql)
+  started postgresql
   await_pg "come up"
 elif install_pg_settings; then
   pg_ctlcluster 15 main reload
@@ -81,7 +82,7 @@ CONF
   chown -R rabbitmq:rabbitmq /var/log/rabbitmq /var/lib/rabbitmq 2>/dev/null || true
   # No systemd on our machines: run the server in the background, detached from this shell's job control.
   setsid nohup runuser -u rabbitmq -- rabbitmq-server >> /var/log/rabbitmq/webhooks-start.log 2>&1 < /dev/null &
-  started+=(rabbitmq)
+  started rabbitmq
   # await_startup gives up at once while the node is not yet registered, so poll it.
   for _ in $(seq 1 90); do rabbit_up && break; sleep 1; done
   rabbit_up || die "RabbitMQ did not come up in 90 s; see /var/log/rabbitmq/webhooks-start.log"
@@ -132,4 +133,3 @@ for _ in $(seq 1 30); do
 done
 
 log "PostgreSQL on $WEBHOOKS_PG_HOST:$WEBHOOKS_PG_PORT (database $WEBHOOKS_PG_DATABASE), RabbitMQ on $WEBHOOKS_RABBITMQ_HOST:$WEBHOOKS_RABBITMQ_PORT (vhost $WEBHOOKS_RABBITMQ_VHOST)"
-printf '%s\n' "${started[@]}"
