@@ -120,7 +120,8 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 DeleteComment(context, record, deleted);
                 break;
             case CommentRestored restored:
-                RestoreComment(context, record, restored);
+                UpsertComment(context, record, StoredCommentId(restored.CommentId), restored.Body, restored.Author, restored.SourceTimestamp,
+                    "comment_restored", restores: true);
                 break;
             case StatusChanged status:
                 var mapped = context.StatusMappings[status.NewStatus];
@@ -181,7 +182,12 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         }
     }
 
-    private void UpsertComment(ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action)
+    /// <summary>
+    /// Adds or edits a comment, newer changes over older ones. A deleted comment stays deleted, unless <paramref name="restores"/>
+    /// (a restore made after its deletion: it is shown again with this body).
+    /// </summary>
+    private void UpsertComment(
+        ApplyContext context, Record record, string commentId, string body, string? author, DateTimeOffset sourceAt, string action, bool restores = false)
     {
         author = author is null ? null : SenderText.Cut(author, MaxAuthorLength);
         _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
@@ -195,11 +201,20 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
             return;
         }
 
-        if (comment.Deleted || !IsNewer(sourceAt, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
+        if ((comment.Deleted && !restores) || !IsNewer(sourceAt, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
         {
             return;
         }
-        if (comment.Body != body)
+        if (comment.Deleted)
+        {
+            Audit(context, record, "comment_restored", null, body);
+            comment.Deleted = false;
+            comment.Body = body;
+            comment.AuthorUserId = context.RunAsUserId;
+            comment.UpdatedAt = now;
+            Touch(context, record);
+        }
+        else if (comment.Body != body)
         {
             Audit(context, record, "comment_edited", comment.Body, body);
             comment.Body = body;
@@ -264,34 +279,6 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
         {
             (comment.SourceUpdatedAt, comment.SourceReceivedAt) = (deleted.SourceTimestamp, context.ReceivedAt);
         }
-        _changedComments.Add(comment);
-        Touch(context, record);
-    }
-
-    /// <summary>
-    /// A restore newer than the comment's deletion shows it again with the restored body; an older one (deleted again
-    /// since) changes nothing. A comment never seen, or not deleted, is added or edited as any comment is.
-    /// </summary>
-    private void RestoreComment(ApplyContext context, Record record, CommentRestored restored)
-    {
-        var commentId = StoredCommentId(restored.CommentId);
-        _comments.TryGetValue((record.Id, context.Provider, commentId), out var comment);
-        if (comment is not { Deleted: true })
-        {
-            UpsertComment(context, record, commentId, restored.Body, restored.Author, restored.SourceTimestamp, "comment_restored");
-            return;
-        }
-        if (!IsNewer(restored.SourceTimestamp, context.ReceivedAt, comment.SourceUpdatedAt, comment.SourceReceivedAt))
-        {
-            return;
-        }
-        Audit(context, record, "comment_restored", null, restored.Body);
-        comment.Deleted = false;
-        comment.Body = restored.Body;
-        comment.AuthorUserId = context.RunAsUserId;
-        comment.SourceAuthor = restored.Author is null ? comment.SourceAuthor : SenderText.Cut(restored.Author, MaxAuthorLength);
-        (comment.SourceUpdatedAt, comment.SourceReceivedAt) = (restored.SourceTimestamp, context.ReceivedAt);
-        comment.UpdatedAt = clock.GetUtcNow();
         _changedComments.Add(comment);
         Touch(context, record);
     }

@@ -114,26 +114,25 @@ public sealed class AsanaPayloadParser : IPayloadParser
         {
             return null;
         }
-        if (e.Parent is not { ResourceType: "task", Gid: { Length: > 0 } task })
+        var task = e.Parent is { ResourceType: "task", Gid: { Length: > 0 } parent } ? parent : null;
+        if (e.Action is "removed" or "deleted")
         {
-            // Asana names the parent on added/removed only (providers.md §4.1): an edit's or a restore's task comes with
-            // the fetched story.
-            return e.Action switch
-            {
-                "changed" => new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} edited",
-                    new ItemReference("story", storyGid, Field: "changed", ItemUnknown: true)),
-                "undeleted" => new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} restored",
-                    new ItemReference("story", storyGid, Field: "undeleted", ItemUnknown: true)),
-                _ => null,
-            };
+            return task is null ? null : new CommentDeleted(task, key, at, storyGid);
         }
-        return e.Action switch
+        // The fetched story is the comment (the fetcher reads the action from Field).
+        var done = e.Action switch { "added" => "added", "changed" => "edited", "undeleted" => "restored", _ => null };
+        if (done is null)
         {
-            "added" => new ChangedInSender(task, key, at, $"comment {storyGid} added", new ItemReference("story", storyGid, Field: "added")),
-            "undeleted" => new ChangedInSender(task, key, at, $"comment {storyGid} restored", new ItemReference("story", storyGid, Field: "undeleted")),
-            "changed" => new ChangedInSender(task, key, at, $"comment {storyGid} edited", new ItemReference("story", storyGid, Field: "changed")),
-            "removed" or "deleted" => new CommentDeleted(task, key, at, storyGid),
-            _ => null,
-        };
+            return null;
+        }
+        if (task is not null)
+        {
+            return new ChangedInSender(task, key, at, $"comment {storyGid} {done}", new ItemReference("story", storyGid, Field: e.Action));
+        }
+        // Asana names the parent on added/removed only (providers.md §4.1): an edit's or a restore's task comes with the
+        // fetched story.
+        return e.Action == "added"
+            ? null
+            : new ChangedInSender($"asana:story:{storyGid}", key, at, $"comment {storyGid} {done}", new ItemReference("story", storyGid, Field: e.Action, ItemUnknown: true));
     }
 }
