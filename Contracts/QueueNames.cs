@@ -20,7 +20,7 @@ public static class QueueNames
     /// <summary>The quorum queue of dead-letter records the workers could not write while PostgreSQL was unreachable.</summary>
     public const string Faults = "webhooks-faults";
 
-    /// <summary>The queues beside the providers': holding and faults, and their error queues (messages a worker refused).</summary>
+    /// <summary>The queues beside the providers': holding and faults, and their error queues (what a worker gave up on).</summary>
     public static IReadOnlyList<string> SideQueues { get; } = [Holding, Holding + "_error", Faults, Faults + "_error"];
 
     /// <summary>Where the ingress sends a <see cref="HeldDelivery"/>: the exchange, never <c>queue:</c> (see <see cref="SendAddressFor"/>).</summary>

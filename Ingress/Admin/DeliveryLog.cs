@@ -28,6 +28,7 @@ public sealed record DeliveryLogFilter
     public int Limit { get; init; } = DeliveriesApi.DefaultLimit;
 
     public const int MaxTextLength = Delivery.MaxSourceDeliveryIdLength;
+    public static readonly string LimitError = $"The limit must be between 1 and {DeliveriesApi.MaxLimit}.";
 
     /// <summary>Reads the query parameters; the first one that is wrong is named in <paramref name="field"/> with why.</summary>
     public static bool TryParse(
@@ -98,7 +99,7 @@ public sealed record DeliveryLogFilter
         }
         if (limit is < 1 or > DeliveriesApi.MaxLimit)
         {
-            (field, error) = ("limit", $"The limit must be between 1 and {DeliveriesApi.MaxLimit}.");
+            (field, error) = ("limit", LimitError);
             return false;
         }
         filter = new DeliveryLogFilter

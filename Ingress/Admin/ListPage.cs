@@ -15,18 +15,20 @@ public static class Paging
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
     public const int MaxSearchLength = 200;
+    public const string PageError = "The page must be between 1 and 1000000.";
+    public static readonly string PageSizeError = $"The pageSize must be between 1 and {MaxPageSize}.";
 
     public static bool TryParse(int? page, int? pageSize, out int number, out int size, out string field, out string error)
     {
         (number, size, field, error) = (page ?? 1, pageSize ?? DefaultPageSize, "", "");
         if (number is < 1 or > 1_000_000)
         {
-            (field, error) = ("page", "The page must be between 1 and 1000000.");
+            (field, error) = ("page", PageError);
             return false;
         }
         if (size is < 1 or > MaxPageSize)
         {
-            (field, error) = ("pageSize", $"The pageSize must be between 1 and {MaxPageSize}.");
+            (field, error) = ("pageSize", PageSizeError);
             return false;
         }
         return true;

@@ -29,7 +29,7 @@ public static class NulCharacterCheck
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
         var json = buffer.ToArray();
-        if (FindNul(json) is { } found)
+        if (FindUnstorableText(json) is { } found)
         {
             await TypedResults.ValidationProblem(new Dictionary<string, string[]> { [found.Path] = [found.Reason] }).ExecuteAsync(context);
             return;
@@ -44,7 +44,7 @@ public static class NulCharacterCheck
     /// escaped lone surrogate (no UTF-8 text, PostgreSQL's included, holds either; a setting, kept as JSON, reached the
     /// database with them and failed there), with the reason; or null (none, or not JSON).
     /// </summary>
-    public static (string Path, string Reason)? FindNul(ReadOnlySpan<byte> json)
+    public static (string Path, string Reason)? FindUnstorableText(ReadOnlySpan<byte> json)
     {
         var frames = new List<Frame>();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });

@@ -110,42 +110,27 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
     }
 
     /// <summary>The address's network: its IPv4 /16 or IPv6 /32.</summary>
-    private static string NetworkKey(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-        var v4 = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        Span<byte> bytes = stackalloc byte[16];
-        v4.TryWriteBytes(bytes, out var length);
-        var prefix = length == 4 ? 2 : 4;
-        bytes[prefix..length].Clear();
-        return $"network {new IPAddress(bytes[..length])}/{prefix * 8}";
-    }
+    private static string NetworkKey(IPAddress? address) => "network " + Masked(address, ipv4Bits: 16, ipv6Bits: 32);
 
     /// <summary>
     /// IPv4 over IPv6 counts as the IPv4 address; an IPv6 address counts as its /64, the block one subscriber is given
     /// (one machine can take any address in it); an unknown address (a test server) is one bucket.
     /// </summary>
-    private static string Key(IPAddress? address)
+    private static string Key(IPAddress? address) => Masked(address, ipv4Bits: 32, ipv6Bits: 64);
+
+    /// <summary>The address (IPv4 over IPv6 as IPv4) with all but its first bits cleared, as <c>address/bits</c>; "unknown" for none.</summary>
+    private static string Masked(IPAddress? address, int ipv4Bits, int ipv6Bits)
     {
         if (address is null)
         {
             return "unknown";
         }
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4().ToString();
-        }
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        bytes[8..].Clear();
-        return new IPAddress(bytes).ToString() + "/64";
+        plain.TryWriteBytes(bytes, out var length);
+        var bits = length == 4 ? ipv4Bits : ipv6Bits;
+        bytes[(bits / 8)..length].Clear();
+        return $"{new IPAddress(bytes[..length])}/{bits}";
     }
 
     private sealed record Window(DateTimeOffset Ends, int Failures);
