@@ -13,8 +13,8 @@ namespace Webhooks.Ingress.Admin;
 /// it runs before the request body is bound, so an unauthenticated caller never gets a body read or a 400 that
 /// describes the API. Both sides are hashed before the constant-time compare, so neither the content nor the length
 /// of the key leaks through timing. Neither the key nor the presented value is ever logged. Wrong keys count per client
-/// address with the console's sign-ins (<see cref="WrongKeyThrottle"/>): past the limit the address gets 429 until its
-/// window ends, the right key included, so the API is no faster a way to guess the key than the sign-in page.
+/// address with the console's sign-ins (<see cref="WrongKeyThrottle"/>): past the limit the address's wrong keys get 429
+/// until its window ends; the right key always passes.
 /// </summary>
 public sealed partial class AdminKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -60,7 +60,7 @@ public sealed partial class AdminKeyAuthentication(
             await TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many wrong admin keys",
-                detail: $"Too many wrong admin keys from this address: every admin request from it is refused until {until.UtcDateTime:HH:mm:ss} UTC.")
+                detail: $"Too many wrong admin keys from this address: its wrong keys are refused until {until.UtcDateTime:HH:mm:ss} UTC.")
                 .ExecuteAsync(Context);
             return;
         }

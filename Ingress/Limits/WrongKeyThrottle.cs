@@ -9,11 +9,11 @@ namespace Webhooks.Ingress.Limits;
 /// <summary>
 /// Counts wrong admin keys per client address, the console's sign-ins and the admin API's Bearer keys together, in a
 /// fixed window (<see cref="ConsoleOptions.SignInFailureLimit"/> per <see cref="ConsoleOptions.SignInFailureWindow"/>).
-/// Once an address reaches the limit, every try from it is refused until its window ends, the right key included, so
-/// guessing costs the whole window per few tries. A try is judged after its key is compared (in constant time), and a
-/// wrong one is counted in the same atomic step that checks the limit, so however many guesses arrive at once, no more
-/// than the limit are answered as anything but refused, and a right key among them passes only while the count is
-/// under it. Right keys are never counted: an operator's concurrent calls do not block each other.
+/// Past the limit, every wrong key from the address is refused (429) until its window ends; a wrong key is counted in the
+/// same atomic step that checks the limit, so however many arrive at once, no more than the limit are answered as
+/// anything but refused. The right key is never counted and never refused: anyone sharing an
+/// operator's address (a proxy, a NAT, a script with a stale key) could otherwise lock every operator out, and a key of at
+/// least 32 characters (checked at start) is out of reach of guessing at any rate.
 /// </summary>
 public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvider clock)
 {
@@ -37,19 +37,17 @@ public sealed class WrongKeyThrottle(IOptions<ConsoleOptions> options, TimeProvi
     private long _sweptAt = long.MinValue;
 
     /// <summary>
-    /// Judges a try whose key was compared: when the address is blocked, until when (refuse it whatever the key; nothing
-    /// more is counted); otherwise null, and a wrong key is counted.
+    /// Judges a try whose key was compared: a right key passes (null); a wrong one is counted, or, when its address is past
+    /// the limit, refused until the returned time.
     /// </summary>
     public DateTimeOffset? Attempt(IPAddress? address, bool keyIsRight)
     {
-        var now = clock.GetUtcNow();
-        var limit = options.Value.SignInFailureLimit;
         if (keyIsRight)
         {
-            // Judged by the same window a wrong key from there would be counted in: a right guess from an address the full
-            // table does not hold must not pass where its wrong guesses are refused.
-            return _windows.TryGetValue(KeyOf(address, now), out var window) && window.Ends > now && window.Failures >= limit ? window.Ends : null;
+            return null;
         }
+        var now = clock.GetUtcNow();
+        var limit = options.Value.SignInFailureLimit;
         var length = options.Value.SignInFailureWindow;
         DateTimeOffset? blockedUntil = null;
         // The update may run more than once under contention: the run whose result is stored sets blockedUntil last.

@@ -15,12 +15,13 @@ public interface IProviderReceiver
     IReadOnlyList<string> KeptHeaders { get; }
 
     /// <summary>
-    /// A handshake the sender makes in its headers, answered before any body is read (Asana's <c>X-Hook-Secret</c>,
-    /// Smartsheet's <c>Smartsheet-Hook-Challenge</c>); null when the request is not one. The endpoint sends the answer,
-    /// records it in the delivery log and never queues it.
+    /// A handshake made in the headers, answered before any body is read; null when the request is not one. The endpoint
+    /// sends the answer, records it in the delivery log and never queues it. Every live token echoes both header
+    /// handshakes (<see cref="HandshakeAnswer.Echo"/>); a sender whose handshake hands over state (Asana's secret) keeps it
+    /// first, under its own rules.
     /// </summary>
     ValueTask<HandshakeAnswer?> AnswerHandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<HandshakeAnswer?>(null);
+        ValueTask.FromResult(HandshakeAnswer.Echo(request.Headers));
 
     /// <summary>A request answered 200 and logged but never queued (GitHub's ping, Asana's heartbeat).</summary>
     bool IsHandshake(ReceivedWebhook webhook) => false;

@@ -57,8 +57,8 @@ public static partial class WebhookEndpoint
         var receiver = services.Receivers[integration.Provider];
         var callbackUrl = CallbackUrlAsReceived(options.PublicBaseUrl, context);
 
-        // 2. Handshakes in the headers, answered by the sender's receiver before any body is read (Asana's X-Hook-Secret,
-        //    Smartsheet's challenge): recorded, never queued.
+        // 2. Handshakes in the headers (X-Hook-Secret, Smartsheet-Hook-Challenge), answered for every live token before any
+        //    body is read; Asana's receiver keeps the secret first: recorded, never queued.
         var handshakeRequest = new HandshakeRequest(integration, request.Headers, services.Secrets, options.RetryAfterSeconds);
         if (await receiver.AnswerHandshakeAsync(handshakeRequest, context.RequestAborted) is { } handshake)
         {

@@ -12,8 +12,6 @@ namespace Webhooks.Ingress.Providers.Asana;
 /// </summary>
 public sealed class AsanaReceiver : IProviderReceiver
 {
-    private const string HandshakeKind = "x-hook-secret";
-
     public Provider Provider => Provider.Asana;
 
     public IReadOnlyList<string> KeptHeaders { get; } = [];
@@ -25,26 +23,21 @@ public sealed class AsanaReceiver : IProviderReceiver
     /// </summary>
     public async ValueTask<HandshakeAnswer?> AnswerHandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken)
     {
-        if (!request.Headers.TryGetValue("X-Hook-Secret", out var values) || values.All(string.IsNullOrEmpty))
+        var echo = HandshakeAnswer.Echo(request.Headers);
+        if (echo is not { Outcome: HandshakeOutcome.Answered } || !HandshakeAnswer.TryReadSecret(request.Headers, out var secret))
         {
-            return null;
-        }
-        if (!HandshakeAnswer.TryReadValue(values, out var secret))
-        {
-            return HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status400BadRequest, "invalid_handshake",
-                $"X-Hook-Secret must be sent once, as visible ASCII of at most {HandshakeAnswer.MaxValueLength} characters. Nothing was stored.");
+            return echo;
         }
         return await request.Secrets.AddFromHandshakeAsync(request.Integration.Id, secret, cancellationToken) switch
         {
-            HandshakeSecretOutcome.Stored or HandshakeSecretOutcome.AlreadyKept =>
-                HandshakeAnswer.Answered(HandshakeKind, WebhookResults.WithHeader("X-Hook-Secret", secret, WebhookResults.Acknowledged("ok"))),
-            HandshakeSecretOutcome.WindowClosed => HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status409Conflict, "handshake_window_closed",
+            HandshakeSecretOutcome.Stored or HandshakeSecretOutcome.AlreadyKept => echo,
+            HandshakeSecretOutcome.WindowClosed => HandshakeAnswer.Refused(HandshakeAnswer.SecretKind, StatusCodes.Status409Conflict, "handshake_window_closed",
                 "This integration already has a signing secret. Another Asana webhook's secret is taken only while a handshake window is open: "
                 + "an administrator opens one for 15 minutes with POST /api/v1/admin/integrations/{id}/handshake-window. Nothing was stored."),
-            HandshakeSecretOutcome.LimitReached => HandshakeAnswer.Refused(HandshakeKind, StatusCodes.Status409Conflict, "too_many_secrets",
+            HandshakeSecretOutcome.LimitReached => HandshakeAnswer.Refused(HandshakeAnswer.SecretKind, StatusCodes.Status409Conflict, "too_many_secrets",
                 $"This integration already keeps {IntegrationSigningSecret.MaxPerIntegration} signing secrets, one per webhook. An administrator must "
                 + "remove one (DELETE /api/v1/admin/integrations/{id}/secrets/{fingerprint}) first. Nothing was stored."),
-            _ => HandshakeAnswer.Unavailable(HandshakeKind, request.RetryAfterSeconds),
+            _ => HandshakeAnswer.Unavailable(HandshakeAnswer.SecretKind, request.RetryAfterSeconds),
         };
     }
 
