@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
 using Webhooks.Operations.Replay;
 using Webhooks.Ingress.Providers.Salesforce;
+using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
@@ -94,14 +95,14 @@ public static partial class DeliveriesApi
             return AdminResults.NotFound("delivery", id);
         }
 
-        // The ingress redacts a Salesforce message's live session id before storing it; rows stored before it did are
-        // redacted here, so the delivery log never shows one.
+        // The ingress redacts a Salesforce message's live session id and the webhook token in an echoed callback URL before
+        // storing a body; rows stored before it did are redacted here, so the delivery log never shows either.
         var stored = delivery.Provider == Provider.Salesforce ? SalesforceSessionId.Redact(delivery.Body).ToArray() : delivery.Body;
         string body;
         var encoding = "utf-8";
         try
         {
-            body = StrictUtf8.GetString(stored);
+            body = BodyToken.RedactCallbackUrls(StrictUtf8.GetString(stored));
         }
         catch (DecoderFallbackException)
         {

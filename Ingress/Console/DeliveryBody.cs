@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml;
+using Webhooks.Ingress.Webhook;
 
 namespace Webhooks.Ingress.Console;
 
@@ -57,12 +58,15 @@ public static partial class DeliveryBody
         return SecretNameParts.Any(part => normalized.Contains(part, StringComparison.Ordinal));
     }
 
-    /// <summary>Values that are secrets whatever they are called: bearer and basic credentials, Standard Webhooks secrets.</summary>
+    /// <summary>
+    /// Values that are secrets whatever they are called: bearer and basic credentials, Standard Webhooks secrets, and a
+    /// webhook token in a callback URL (<see cref="BodyToken"/>).
+    /// </summary>
     public static string RedactByShape(string text)
     {
         try
         {
-            return SecretShape().Replace(text, match => match.Groups["keep"].Value + Redacted);
+            return BodyToken.RedactCallbackUrls(SecretShape().Replace(text, match => match.Groups["keep"].Value + Redacted));
         }
         catch (RegexMatchTimeoutException)
         {

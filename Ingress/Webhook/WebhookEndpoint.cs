@@ -102,7 +102,7 @@ public static partial class WebhookEndpoint
         if (signature is SignatureCheck.Mismatch or SignatureCheck.NotSigned or SignatureCheck.TimestampOutsideTolerance)
         {
             Log.Rejected(services.Logger, signature.ToString());
-            await TryRecordAsync(services, Cut(Row(integration, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
+            await TryRecordAsync(services, Cut(Row(integration, token, webhook, receiver, services, DeliveryStatus.Rejected, signatureVerified: false,
                 error: WebhookResults.RejectionReason(signature)), services.Limits.Value.MaxRejectedBodyBytes));
             return (receiver.Rejected(signature), integration.Provider, "rejected");
         }
@@ -111,12 +111,12 @@ public static partial class WebhookEndpoint
         //    signature, as their senders sign them: with a secret set, a stranger holding the token cannot have one stored.
         if (receiver.IsHandshake(webhook))
         {
-            await TryRecordAsync(services, Row(integration, webhook, receiver, services, DeliveryStatus.Handshake, signature == SignatureCheck.Valid));
+            await TryRecordAsync(services, Row(integration, token, webhook, receiver, services, DeliveryStatus.Handshake, signature == SignatureCheck.Valid));
             return (WebhookResults.Acknowledged("ok"), integration.Provider, "handshake");
         }
 
         // 6. Durable accept: 200 only once the raw payload is committed.
-        var row = Row(integration, webhook, receiver, services, DeliveryStatus.Accepted, signature == SignatureCheck.Valid);
+        var row = Row(integration, token, webhook, receiver, services, DeliveryStatus.Accepted, signature == SignatureCheck.Valid);
         try
         {
             await services.Writer.WriteAsync(row, CancellationToken.None);
@@ -195,7 +195,7 @@ public static partial class WebhookEndpoint
             refused ? DeliveryStatus.Rejected : DeliveryStatus.Handshake, handshake.Reason));
     }
 
-    private static DeliveryRow Row(LiveIntegration integration, ReceivedWebhook webhook, IProviderReceiver receiver, WebhookEndpointDependencies services,
+    private static DeliveryRow Row(LiveIntegration integration, string token, ReceivedWebhook webhook, IProviderReceiver receiver, WebhookEndpointDependencies services,
         DeliveryStatus status, bool signatureVerified, string? error = null) =>
         new(Guid.CreateVersion7(),
             integration.Id,
@@ -203,7 +203,7 @@ public static partial class WebhookEndpoint
             services.Time.GetUtcNow(),
             KeptHeaders(webhook.Headers, receiver.KeptHeaders),
             webhook.Headers.ContentType.ToString() is { Length: > 0 } contentType ? contentType : null,
-            StoredBody(receiver.BodyToStore(webhook)),
+            StoredBody(BodyToken.Redact(receiver.BodyToStore(webhook), token)),
             status == DeliveryStatus.Accepted ? receiver.FindSourceDeliveryId(webhook) : null,
             signatureVerified,
             status,
