@@ -24,7 +24,7 @@ public sealed record DeliveryRow(
 {
     public string? ContentType { get; } = StoredText.Bound(ContentType, Delivery.MaxContentTypeLength);
 
-    public string? SourceDeliveryId { get; } = StoredText.Bound(SourceDeliveryId, Delivery.MaxSourceDeliveryIdLength);
+    public string? SourceDeliveryId { get; } = StoredText.Identifier(SourceDeliveryId, Delivery.MaxSourceDeliveryIdLength);
 
     /// <summary>
     /// The W3C traceparent of the request the row was made in (rows are made inside the request, written later by

@@ -1,4 +1,5 @@
 using System.Text;
+using Webhooks.Persistence;
 
 namespace Webhooks.Ingress.Webhook;
 
@@ -36,6 +37,14 @@ public static class StoredText
         }
         return bounded.ToString();
     }
+
+    /// <summary>
+    /// An identifier (a sender's delivery id, a header a parser keys on) made storable the same way, then shortened to fit
+    /// without two becoming one (<see cref="UniqueText"/>): a cut would make a later delivery whose id differs only past
+    /// the column's length look like a retry of the earlier one.
+    /// </summary>
+    public static string? Identifier(string? value, int maxLength) =>
+        value is null ? null : UniqueText.Fit(Bound(value, int.MaxValue)!, maxLength);
 
     private static bool IsStorable(string value)
     {

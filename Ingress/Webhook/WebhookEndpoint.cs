@@ -260,7 +260,7 @@ public static partial class WebhookEndpoint
     {
         if (headers.TryGetValue(name, out var value) && value.Count > 0)
         {
-            json.WriteString(name, StoredText.Bound(value.ToString(), MaxKeptHeaderLength));
+            json.WriteString(name, StoredText.Identifier(value.ToString(), MaxKeptHeaderLength));
         }
     }
 

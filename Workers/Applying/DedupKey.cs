@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Webhooks.Persistence;
 using Webhooks.Workers.Changes;
 
 namespace Webhooks.Workers.Applying;
@@ -16,22 +15,6 @@ public static class DedupKey
 
     public static string Fit(string key) => Fit(key, MaxLength);
 
-    /// <summary>
-    /// The key as it fits a column of <paramref name="maxLength"/> characters: itself, or a prefix plus a SHA-256 of
-    /// the whole key, never cut between the two halves of a surrogate pair (PostgreSQL could not store half of one).
-    /// </summary>
-    public static string Fit(string key, int maxLength)
-    {
-        if (key.Length <= maxLength)
-        {
-            return key;
-        }
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-        var prefix = maxLength - hash.Length - 1;
-        if (char.IsHighSurrogate(key[prefix - 1]))
-        {
-            prefix--;
-        }
-        return $"{key[..prefix]}#{hash}";
-    }
+    /// <summary>The key as it fits a column of <paramref name="maxLength"/> characters (<see cref="UniqueText"/>).</summary>
+    public static string Fit(string key, int maxLength) => UniqueText.Fit(key, maxLength);
 }

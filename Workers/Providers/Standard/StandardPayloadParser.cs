@@ -77,27 +77,39 @@ public sealed partial class StandardPayloadParser : IPayloadParser
         }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                return ParseResult.Failed("Not a Standard Webhooks payload: the body is not a JSON object.");
+                return Parse(document.RootElement, headers, mapping);
             }
-            if (!root.TryGetProperty("type", out var typeValue) || typeValue.ValueKind != JsonValueKind.String
-                || string.IsNullOrWhiteSpace(typeValue.GetString()))
+            catch (InvalidOperationException e)
             {
-                return ParseResult.Failed("Not a Standard Webhooks payload: it has no \"type\" naming the event.");
+                // A string escaping half a surrogate pair (\ud800): JSON, but no text.
+                return ParseResult.Failed($"Not a Standard Webhooks payload: a string in the body is not valid Unicode ({e.Message}).");
             }
-            var type = typeValue.GetString()!;
-            if (mapping is null)
-            {
-                return ParseResult.Ignored($"Event '{type}' is not applied: the integration has no settings.mapping saying what its events change.");
-            }
-            if (!mapping.Types.TryGetValue(type, out var eventMapping))
-            {
-                return ParseResult.Ignored($"Event type '{type}' is not in the integration's settings.mapping.types.");
-            }
-            return Changes(root, type, FindHeader(headers, IdHeader), mapping, eventMapping);
         }
+    }
+
+    private static ParseResult Parse(JsonElement root, IReadOnlyDictionary<string, string> headers, PayloadMapping? mapping)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return ParseResult.Failed("Not a Standard Webhooks payload: the body is not a JSON object.");
+        }
+        if (!root.TryGetProperty("type", out var typeValue) || typeValue.ValueKind != JsonValueKind.String
+            || string.IsNullOrWhiteSpace(typeValue.GetString()))
+        {
+            return ParseResult.Failed("Not a Standard Webhooks payload: it has no \"type\" naming the event.");
+        }
+        var type = typeValue.GetString()!;
+        if (mapping is null)
+        {
+            return ParseResult.Ignored($"Event '{type}' is not applied: the integration has no settings.mapping saying what its events change.");
+        }
+        if (!mapping.Types.TryGetValue(type, out var eventMapping))
+        {
+            return ParseResult.Ignored($"Event type '{type}' is not in the integration's settings.mapping.types.");
+        }
+        return Changes(root, type, FindHeader(headers, IdHeader), mapping, eventMapping);
     }
 
     private static ParseResult Changes(JsonElement root, string type, string? webhookId, PayloadMapping mapping, EventMapping eventMapping)

@@ -54,6 +54,31 @@ public sealed class StandardEndToEndTests
     }
 
     [Test]
+    public async Task Two_messages_whose_long_ids_differ_only_past_the_stored_length_are_both_applied()
+    {
+        // The specification sets no length on webhook-id. Cut to the column, these two ids were one, and the second
+        // message was taken for the sender's retry of the first and never applied.
+        var stack = EndToEndSetUp.Stack;
+        var seeded = await stack.Admin.SeedLinkedRecordAsync("standard", ContactId, Settings);
+        var secret = await SetSecretAsync(stack, seeded.IntegrationId);
+        var sharedStart = "msg_" + new string('x', 596) + Guid.NewGuid().ToString("N");
+        var first = Contact("contact.commented", data => data["comment"] = new JsonObject { ["id"] = "cmt_41", ["body"] = "First call.", ["author"] = "Jane Doe" });
+        var second = Contact("contact.commented", data => data["comment"] = new JsonObject { ["id"] = "cmt_42", ["body"] = "Second call.", ["author"] = "Jane Doe" });
+
+        var firstOutcome = await stack.WaitForOutcomeAsync(await PostSignedAsync(stack, seeded.WebhookPath, secret, sharedStart + "-1", first));
+        var secondOutcome = await stack.WaitForOutcomeAsync(await PostSignedAsync(stack, seeded.WebhookPath, secret, sharedStart + "-2", second));
+        var record = await stack.Admin.GetRecordAsync(seeded.RecordId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), firstOutcome.ToString());
+            Assert.That(secondOutcome.GetProperty("status").GetString(), Is.EqualTo("processed"), secondOutcome.ToString());
+            Assert.That(record.GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()),
+                Is.EquivalentTo(new[] { "First call.", "Second call." }), record.ToString());
+        });
+    }
+
+    [Test]
     public async Task A_comment_event_becomes_a_comment_by_the_run_as_user_keeping_the_senders_author()
     {
         var stack = EndToEndSetUp.Stack;

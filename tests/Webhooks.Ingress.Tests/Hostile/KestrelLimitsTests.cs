@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Webhooks.Contracts;
 using static Webhooks.Ingress.Tests.Hostile.RawHttp;
 
+using Webhooks.Ingress.Webhook;
+
 namespace Webhooks.Ingress.Tests.Hostile;
 
 /// <summary>
@@ -100,7 +102,8 @@ public sealed class KestrelLimitsTests : IngressFixture
 
         var stored = await App.DeliveriesOfAsync(integration.Id);
         Assert.That(answer, Does.StartWith("HTTP/1.1 200"));
-        Assert.That(stored.Select(d => Encoding.UTF8.GetString(d.Body)), Is.EqualTo(new[] { body }),
+        // The body echoes the callback URL, whose token is never stored (BodyToken).
+        Assert.That(stored.Select(d => Encoding.UTF8.GetString(d.Body)), Is.EqualTo(new[] { body.Replace(integration.Token, BodyToken.Placeholder, StringComparison.Ordinal) }),
             "one delivery, holding the whole chunked body; never the smuggled request on its own");
     }
 

@@ -64,6 +64,19 @@ public sealed class StandardPayloadParserTests
         return json;
     }
 
+    [TestCase("""{"type":"\ud800","data":{"id":"1"}}""", TestName = "the type")]
+    [TestCase("""{"type":"contact.updated","timestamp":"2022-11-03T20:26:10Z","data":{"id":"\udc00","status":"active"}}""", TestName = "the item id")]
+    [TestCase("""{"type":"contact.updated","timestamp":"2022-11-03T20:26:10Z","data":{"id":"1f81eb52","status":"\ud800x"}}""", TestName = "a mapped value")]
+    [TestCase("""{"type":"contact.commented","timestamp":"2022-11-03T20:26:10Z","data":{"id":"1f81eb52","comment":{"id":"c1","body":"\udfff","author":"J"}}}""", TestName = "a comment body")]
+    [TestCase("""{"type":"contact.updated","timestamp":"\ud800","data":{"id":"1f81eb52","status":"active"}}""", TestName = "the timestamp")]
+    public void A_string_escaping_half_a_surrogate_pair_fails_with_a_reason_and_never_throws(string payload)
+    {
+        var result = _parser.Parse(Encoding.UTF8.GetBytes(payload), new Dictionary<string, string> { ["webhook-id"] = MessageId }, Integration(Mapping));
+
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Failed), result.Reason);
+        Assert.That(result.Reason, Does.Contain("not valid Unicode"));
+    }
+
     [TestCaseSource(nameof(Fixtures))]
     public void Every_recorded_payload_parses_or_is_refused_with_a_reason(string fixture)
     {
