@@ -20,6 +20,10 @@ admin_key="${WEBHOOKS_ADMIN_KEY:-}"
 if [ -z "$admin_key" ]; then
   admin_key="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   generated_key=1
+elif [ "${#admin_key}" -lt 32 ]; then
+  # The ingress refuses to start with a shorter key; say so now rather than after a minute of waiting for it.
+  echo "WEBHOOKS_ADMIN_KEY is ${#admin_key} characters; the admin key needs at least 32 (e.g. openssl rand -hex 24)." >&2
+  exit 2
 fi
 mkdir -p "$root/.run/logs"
 # A program's JSON log lines go whole to .run/logs/<name>.log; the terminal shows one readable line per warning or
@@ -121,7 +125,7 @@ cat <<INFO
     logs         .run/logs/ (JSON lines; warnings and errors also show here)
 
   Try it (a Jira comment to the demo integration):
-    curl -i -X POST $base_url/api/v1/webhooks/$token -H 'Content-Type: application/json' --data-binary @tests/Fixtures/Providers/Jira/comment_created.json
+    curl -i -X POST $base_url/api/v1/webhooks/$token -H 'Content-Type: application/json' --data-binary @$root/tests/Fixtures/Providers/Jira/comment_created.json
   then the linked record, with the comment written as the run-as user:
     curl -s $base_url/api/v1/admin/records/$record -H 'Authorization: Bearer $admin_key'
 

@@ -31,7 +31,7 @@ public sealed class CommandEnvironment(string[] configurationArguments, TextWrit
 
     public TextWriter Error { get; } = error;
 
-    /// <summary>Where purge reads its y/N answer; null means the console when it is a terminal, else no answer.</summary>
+    /// <summary>Where purge reads its y/N answer: standard input, a terminal or a pipe (<c>echo y | … purge</c>); null: none.</summary>
     public TextReader? Confirm { get; } = confirm;
 
     /// <summary>A builder with the host's configuration sources; verbs add only what they use.</summary>

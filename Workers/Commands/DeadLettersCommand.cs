@@ -34,6 +34,7 @@ public static class DeadLettersCommand
         public Option<string> Exception { get; } = new("--exception") { Description = "Exception type, e.g. PostgresException" };
         public Option<string> Since { get; } = new("--since") { Description = "Failed at or after (ISO 8601, UTC unless an offset is given)" };
         public Option<string> Until { get; } = new("--until") { Description = "Failed before (ISO 8601)" };
+        public Argument<string[]> Ids { get; } = new("ids") { Description = "Message ids or delivery ids (the same as --message-id)", Arity = ArgumentArity.ZeroOrMore };
 
         public void AddTo(Command command)
         {
@@ -44,11 +45,21 @@ public static class DeadLettersCommand
             command.Options.Add(Until);
         }
 
+        /// <summary>Also takes the ids as arguments: <c>replay &lt;id&gt;</c>, as <c>show &lt;id&gt;</c> does.</summary>
+        public void AddWithIdsTo(Command command)
+        {
+            AddTo(command);
+            command.Arguments.Add(Ids);
+        }
+
+        /// <summary>A provider named is a selection too: every message of its error queue.</summary>
+        public bool NamesProvider(ParseResult result) => result.GetValue(Provider) is { Length: > 0 };
+
         public IReadOnlyList<Provider> Providers(ParseResult result) => CommandOptions.Providers(result.GetValue(Provider));
 
         public DeadLetterFilter Read(ParseResult result) => new()
         {
-            Ids = new HashSet<string>(result.GetValue(Id) ?? [], StringComparer.OrdinalIgnoreCase),
+            Ids = new HashSet<string>((result.GetValue(Id) ?? []).Concat(result.GetValue(Ids) ?? []), StringComparer.OrdinalIgnoreCase),
             ExceptionType = result.GetValue(Exception) is { Length: > 0 } type ? type : null,
             Since = CommandOptions.Time(result.GetValue(Since), "--since"),
             Until = CommandOptions.Time(result.GetValue(Until), "--until"),
@@ -167,11 +178,11 @@ public static class DeadLettersCommand
         var max = new Option<int?>("--max") { Description = "Replay at most this many messages (all by default)" };
         var replay = new Command("replay",
             "Put the deliveries the messages name back in the outbox (a running ingress sends them), then remove the messages") { all, dryRun, max };
-        filter.AddTo(replay);
+        filter.AddWithIdsTo(replay);
         replay.SetAction(async (result, cancellationToken) =>
         {
             var providers = filter.Providers(result);
-            var criteria = RequireSelection(filter.Read(result), result.GetValue(all), "replay");
+            var criteria = RequireSelection(filter.Read(result), result.GetValue(all) || filter.NamesProvider(result), "replay");
             var limit = result.GetValue(max) is { } given ? CommandOptions.Positive(given, "--max") : int.MaxValue;
             var isDryRun = result.GetValue(dryRun);
             var replayId = Guid.CreateVersion7();
@@ -228,11 +239,11 @@ public static class DeadLettersCommand
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
         var archive = new Option<string>("--archive") { Description = "Append each purged message (properties, headers, base64 body) to this JSON-lines file first" };
         var purge = new Command("purge", "Remove dead letters for good") { all, yes, archive };
-        filter.AddTo(purge);
+        filter.AddWithIdsTo(purge);
         purge.SetAction(async (result, cancellationToken) =>
         {
             var providers = filter.Providers(result);
-            var criteria = RequireSelection(filter.Read(result), result.GetValue(all), "purge");
+            var criteria = RequireSelection(filter.Read(result), result.GetValue(all) || filter.NamesProvider(result), "purge");
             if (!result.GetValue(yes) && !await ConfirmAsync(environment, criteria, providers))
             {
                 return WorkerCommands.Failed;
@@ -263,18 +274,19 @@ public static class DeadLettersCommand
     private static DeadLetterFilter RequireSelection(DeadLetterFilter filter, bool all, string verb) =>
         filter.SelectsSomething || all
             ? filter
-            : throw new UsageException($"dead-letters {verb}: give --message-id, --exception, --since or --until, or --all for every message.");
+            : throw new UsageException($"dead-letters {verb}: give ids, --message-id, --provider, --exception, --since or --until, or --all for every message.");
 
     private static async Task<bool> ConfirmAsync(CommandEnvironment environment, DeadLetterFilter filter, IReadOnlyList<Provider> providers)
     {
-        var input = environment.Confirm ?? (Console.IsInputRedirected ? null : Console.In);
-        if (input is null)
-        {
-            throw new UsageException("purge: no terminal to confirm on; add --yes to purge without asking.");
-        }
+        var input = environment.Confirm ?? throw new UsageException("purge: nothing to read an answer from; add --yes to purge without asking.");
         var what = filter.SelectsSomething ? "the matching messages" : "EVERY message";
         await environment.Error.WriteAsync($"Purge {what} from {string.Join(", ", providers.Select(QueueNames.ErrorQueueFor))}? This cannot be undone without --archive. [y/N] ");
-        var answer = (await input.ReadLineAsync())?.Trim();
+        var line = await input.ReadLineAsync();
+        if (line is null)
+        {
+            throw new UsageException("purge: no answer on standard input; add --yes to purge without asking.");
+        }
+        var answer = line.Trim();
         if (answer is "y" or "Y" or "yes")
         {
             return true;

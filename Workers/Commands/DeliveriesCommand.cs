@@ -20,6 +20,7 @@ public static class DeliveriesCommand
     private static Command Replay(CommandEnvironment environment)
     {
         var ids = new Option<string[]>("--id") { Description = "A delivery id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var idArguments = new Argument<string[]>("ids") { Description = "Delivery ids (the same as --id)", Arity = ArgumentArity.ZeroOrMore };
         var statuses = new Option<string[]>("--status")
         {
             Description = $"{string.Join(", ", StoredDeliveryFilter.Replayable.Select(SnakeCaseEnumConverter<Persistence.Model.DeliveryStatus>.ToName))} (repeatable)",
@@ -34,13 +35,13 @@ public static class DeliveriesCommand
         var replay = new Command("replay",
             "Put stored deliveries back in the outbox, where a running ingress sends them again (the ledger makes re-applying harmless)")
         {
-            ids, statuses, integration, provider, since, until, dryRun, max,
+            idArguments, ids, statuses, integration, provider, since, until, dryRun, max,
         };
         replay.SetAction(async (result, cancellationToken) =>
         {
             var filter = new StoredDeliveryFilter
             {
-                Ids = (result.GetValue(ids) ?? []).Select(id => CommandOptions.Id(id, "--id")).ToList(),
+                Ids = (result.GetValue(ids) ?? []).Concat(result.GetValue(idArguments) ?? []).Select(id => CommandOptions.Id(id, "--id")).ToList(),
                 Statuses = (result.GetValue(statuses) ?? []).Select(s => CommandOptions.Status(s, StoredDeliveryFilter.Replayable)).ToList(),
                 IntegrationId = result.GetValue(integration) is { Length: > 0 } integrationId ? CommandOptions.Id(integrationId, "--integration") : null,
                 Provider = result.GetValue(provider) is { Length: > 0 } name ? CommandOptions.Providers([name])[0] : null,
@@ -49,7 +50,7 @@ public static class DeliveriesCommand
             };
             if (!filter.SelectsSomething)
             {
-                throw new UsageException("deliveries replay: give --id, --status, --integration, --provider, --since or --until (replaying every delivery is never what you meant).");
+                throw new UsageException("deliveries replay: give ids, --id, --status, --integration, --provider, --since or --until (replaying every delivery is never what you meant).");
             }
             var limit = CommandOptions.Positive(result.GetValue(max), "--max");
             var output = environment.Output;

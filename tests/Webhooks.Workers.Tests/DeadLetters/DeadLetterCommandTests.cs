@@ -32,7 +32,8 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
         await DeadLetterScenario.RemoveFaultAsync(delivery);
-        var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", "--message-id", delivery.Id.ToString());
+        // The id as an argument, as `show <id>` takes it (the same as --message-id).
+        var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", delivery.Id.ToString());
 
         Assert.That(replayed, Is.Zero, replay);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed, DeliveryStatus.Duplicate);
@@ -112,13 +113,26 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         await Broker.SendOrphanAsync(Integration);
 
         var (answeredNo, output) = await Broker.RunAsync(new StringReader("n\n"), "dead-letters", "purge", "--all");
-        var (noTerminal, refusal) = await Broker.RunAsync("dead-letters", "purge", "--all");
+        var (noAnswer, refusal) = await Broker.RunAsync(new StringReader(""), "dead-letters", "purge", "--all");
 
         Assert.That(answeredNo, Is.EqualTo(1), output);
         Assert.That(output, Does.Contain("[y/N]").And.Contain("Nothing purged"));
-        Assert.That(noTerminal, Is.EqualTo(2), "tests have no terminal: without --yes it is a usage error");
+        Assert.That(noAnswer, Is.EqualTo(2), "standard input ended without an answer: without --yes it is a usage error");
         Assert.That(refusal, Does.Contain("--yes"));
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
+    }
+
+    [Test]
+    public async Task Purge_of_one_providers_queue_takes_a_yes_piped_on_standard_input()
+    {
+        // echo y | webhooks-worker dead-letters purge --provider jira: the provider alone selects its whole error queue.
+        await Broker.SendOrphanAsync(Integration);
+
+        var (exitCode, output) = await Broker.RunAsync(new StringReader("y\n"), "dead-letters", "purge", "--provider", "jira");
+
+        Assert.That(exitCode, Is.Zero, output);
+        Assert.That(output, Does.Contain("webhooks-jira_error").And.Contain("Purged 1 message(s)"));
+        await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 0);
     }
 
     [Test]

@@ -44,7 +44,8 @@ public sealed partial class StoredDeliveryReplayCommandTests : WorkerWithLinkedR
         Assert.That((await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString())).ExitCode, Is.Zero);
         await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
 
-        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--id", delivery.Id.ToString());
+        // The id as an argument this time (the same as --id).
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", delivery.Id.ToString());
 
         Assert.That(exitCode, Is.Zero, output);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Duplicate);
