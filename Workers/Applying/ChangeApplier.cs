@@ -171,7 +171,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
                 Audit(context, record, "item_created", null, created.Title);
                 break;
             case ChangedInSender changed:
-                Audit(context, record, SenderText.Cut($"changed_in_{context.Provider.ToWireName()}", 60), null, changed.Description);
+                Audit(context, record, SenderText.Cut($"changed in {context.Provider.ToWireName()}", 60), null, changed.Description);
                 break;
             case ItemDeleted:
                 // The record stays: deleting product data because a linked item went away is a person's decision.

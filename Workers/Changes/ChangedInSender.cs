@@ -2,7 +2,7 @@ namespace Webhooks.Workers.Changes;
 
 /// <summary>
 /// A change whose new value the sender's event does not carry (Asana, Smartsheet send ids only). Recorded in the
-/// record's history as <c>changed_in_&lt;provider&gt;</c> with <see cref="Description"/> (what the event names).
+/// record's history as <c>changed in &lt;provider&gt;</c> (the words) with <see cref="Description"/> (what the event names).
 /// When <see cref="Fetch"/> names an item and the integration has API credentials, the fetch step replaces this
 /// change with the concrete ones read from the sender's API before anything is applied.
 /// </summary>

@@ -287,6 +287,31 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task History_entries_written_as_changed_in_underscore_provider_read_changed_in_provider_after_the_migration()
+    {
+        await using var database = await DatabaseMigratedToAsync("historyaction", "AppliedChangesAppliedAtIndex");
+        await using (var before = DbOf(database))
+        {
+            var integrationId = await NewIntegrationAsync(before);
+            var integration = await before.Integrations.AsNoTracking().SingleAsync(i => i.Id == integrationId);
+            var now = DateTimeOffset.UtcNow;
+            var record = new Record { Id = Guid.NewGuid(), ProductId = integration.ProductId, Kind = "feature", ReferenceNum = "APP-1", Name = "R", CreatedAt = now, UpdatedAt = now };
+            before.Add(record);
+            foreach (var action in new[] { "changed_in_asana", "changed_in_smartsheet", "status_changed" })
+            {
+                before.Add(new AuditEntry { RecordId = record.Id, UserId = integration.RunAsUserId, Action = action, At = now, IntegrationId = integrationId });
+            }
+            await before.SaveChangesAsync();
+        }
+
+        await PersistenceExtensions.MigrateAsync(database.ConnectionString);
+
+        await using var after = DbOf(database);
+        Assert.That(await after.AuditEntries.AsNoTracking().OrderBy(a => a.Id).Select(a => a.Action).ToListAsync(),
+            Is.EqualTo(new[] { "changed in asana", "changed in smartsheet", "status_changed" }));
+    }
+
+    [Test]
     public async Task No_index_on_deliveries_names_its_status_or_publication()
     {
         // Any index that names status or published_at, even only in its predicate, turns the relay's mark and every

@@ -27,6 +27,7 @@ internal sealed class JiraIssue
 internal sealed class JiraIssueFields
 {
     public string? Summary { get; set; }
+    public string? Updated { get; set; }
 }
 
 internal sealed class JiraChangelog

@@ -59,34 +59,39 @@ public sealed partial class JiraPayloadParser : IPayloadParser
         {
             return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has no issue.id.");
         }
-        if (payload.Timestamp is not { } epochMs)
-        {
-            return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has no timestamp.");
-        }
-
-        if (epochMs is < MinEpochMilliseconds or > MaxEpochMilliseconds)
-        {
-            return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has a timestamp ({epochMs}) that is no time: Jira sends milliseconds since 1970.");
-        }
-
         var issueId = payload.Issue.Id;
-        var at = DateTimeOffset.FromUnixTimeMilliseconds(epochMs);
-
+        // A comment event is ordered by the comment's own time; the webhook's timestamp is not needed for it.
         switch (webhookEvent)
         {
-            case "jira:issue_created":
-                return ParseResult.Parsed([new ItemCreated(issueId, $"jira:{issueId}:{webhookEvent}", at, payload.Issue.Fields?.Summary)]);
-            case "jira:issue_deleted":
-                return ParseResult.Parsed([new ItemDeleted(issueId, $"jira:{issueId}:{webhookEvent}", at)]);
             case "comment_created":
                 return Comment(payload, issueId, CommentKind.Created);
             case "comment_updated":
                 return Comment(payload, issueId, CommentKind.Updated);
             case "comment_deleted":
                 return Comment(payload, issueId, CommentKind.Deleted);
-            default:
-                return IssueUpdated(payload, issueId, at);
         }
+
+        DateTimeOffset at;
+        if (payload.Timestamp is { } epochMs)
+        {
+            if (epochMs is < MinEpochMilliseconds or > MaxEpochMilliseconds)
+            {
+                return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has a timestamp ({epochMs}) that is no time: Jira sends milliseconds since 1970.");
+            }
+            at = DateTimeOffset.FromUnixTimeMilliseconds(epochMs);
+        }
+        // Jira always sends the webhook's timestamp; a payload made by hand may carry only the issue's updated time.
+        else if (!TryParseJiraTime(payload.Issue.Fields?.Updated, out at))
+        {
+            return ParseResult.Failed($"Not a Jira webhook: '{webhookEvent}' has no timestamp (nor an issue.fields.updated to order it by).");
+        }
+
+        return webhookEvent switch
+        {
+            "jira:issue_created" => ParseResult.Parsed([new ItemCreated(issueId, $"jira:{issueId}:{webhookEvent}", at, payload.Issue.Fields?.Summary)]),
+            "jira:issue_deleted" => ParseResult.Parsed([new ItemDeleted(issueId, $"jira:{issueId}:{webhookEvent}", at)]),
+            _ => IssueUpdated(payload, issueId, at),
+        };
     }
 
     private static ParseResult IssueUpdated(JiraPayload payload, string issueId, DateTimeOffset at)

@@ -64,7 +64,7 @@ public sealed class AsanaEndToEndTests : FetchingFixture
         Assert.That((again.Status, again.Applied, again.Duplicates), Is.EqualTo((DeliveryStatus.Duplicate, 0, 2)));
         var shown = await Ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("status").GetString(), shown.GetProperty("updatedByUserId").GetGuid()), Is.EqualTo(("shipped", tenant.UserId)));
-        Assert.That(History(shown), Is.EquivalentTo(new[] { ("status_changed", "shipped"), ("changed_in_asana", "task completed_at changed") }));
+        Assert.That(History(shown), Is.EquivalentTo(new[] { ("status_changed", "shipped"), ("changed in asana", "task completed_at changed") }));
         // The admin API stored the token encrypted; the worker decrypted it and sent the token the operator gave.
         Assert.That(Api.Requests.Select(r => r.Authorization), Is.Not.Empty.And.All.EqualTo($"Bearer {Token}"));
     }
@@ -187,7 +187,7 @@ public sealed class AsanaEndToEndTests : FetchingFixture
 
         Assert.That((delivery.Status, delivery.Applied, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, ItemFetching.NoCredentials)));
         var shown = await Ingress.Admin.GetRecordAsync(record);
-        Assert.That(History(shown), Is.EqualTo(new[] { ("changed_in_asana", "task completed changed"), ("changed_in_asana", "task completed_at changed") }));
+        Assert.That(History(shown), Is.EqualTo(new[] { ("changed in asana", "task completed changed"), ("changed in asana", "task completed_at changed") }));
         Assert.That(shown.GetProperty("status").GetString(), Is.EqualTo("new"));
         Assert.That(Api.Requests, Is.Empty);
     }

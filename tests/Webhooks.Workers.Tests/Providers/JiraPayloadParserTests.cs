@@ -120,6 +120,29 @@ public sealed class JiraPayloadParserTests
     }
 
     [Test]
+    public void A_comment_event_without_the_webhooks_timestamp_is_ordered_by_the_comments_own_time()
+    {
+        var body = JiraPayloads.Edit("comment_created.json", json => json.Remove("timestamp"));
+
+        var result = Parse(body);
+
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Parsed), result.Reason);
+        Assert.That(result.Changes.Single().SourceTimestamp, Is.EqualTo(DateTimeOffset.Parse("2019-02-15T19:11:18.321-08:00", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public void An_issue_event_without_the_webhooks_timestamp_is_ordered_by_the_issues_updated_time()
+    {
+        var body = JiraPayloads.Edit("jira_issue_updated.status_done.json", json => json.Remove("timestamp"));
+
+        var result = Parse(body);
+
+        Assert.That(result.Outcome, Is.EqualTo(ParseOutcome.Parsed), result.Reason);
+        Assert.That(result.Changes.Select(c => c.SourceTimestamp).Distinct(),
+            Is.EqualTo(new[] { DateTimeOffset.Parse("2019-02-15T19:15:40.477-08:00", System.Globalization.CultureInfo.InvariantCulture) }));
+    }
+
+    [Test]
     public void A_NUL_in_a_comment_is_kept_as_the_replacement_character_in_the_body_the_author_and_the_reason_never_as_NUL()
     {
         // JSON may carry \u0000; PostgreSQL's text cannot.

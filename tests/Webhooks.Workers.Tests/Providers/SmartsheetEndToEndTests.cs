@@ -85,7 +85,7 @@ public sealed class SmartsheetEndToEndTests : FetchingFixture
         Assert.That((again.Applied, again.Duplicates, again.NoTarget), Is.EqualTo((0, 2, 2)));
         var shown = await Ingress.Admin.GetRecordAsync(record);
         Assert.That((shown.GetProperty("status").GetString(), shown.GetProperty("updatedByUserId").GetGuid()), Is.EqualTo(("shipped", tenant.UserId)));
-        Assert.That(History(shown), Is.EquivalentTo(new[] { ("changed_in_smartsheet", "row updated"), ("status_changed", "shipped") }));
+        Assert.That(History(shown), Is.EquivalentTo(new[] { ("changed in smartsheet", "row updated"), ("status_changed", "shipped") }));
         Assert.That(Api.Requests.Select(r => r.Path), Has.None.Contains(OtherRowId), "a row no record links to is not fetched");
         Assert.That(Api.Requests.Select(r => r.Authorization), Is.Not.Empty.And.All.EqualTo($"Bearer {Token}"));
     }
@@ -147,8 +147,8 @@ public sealed class SmartsheetEndToEndTests : FetchingFixture
         Assert.That((delivery.Status, delivery.Applied, delivery.LastError), Is.EqualTo((DeliveryStatus.Processed, 2, ItemFetching.NoCredentials)));
         Assert.That(History(await Ingress.Admin.GetRecordAsync(record)), Is.EqualTo(new[]
         {
-            ("changed_in_smartsheet", "row updated"),
-            ("changed_in_smartsheet", "cell in column 2477271520333700 updated"),
+            ("changed in smartsheet", "row updated"),
+            ("changed in smartsheet", "cell in column 2477271520333700 updated"),
         }));
         Assert.That(Api.Requests, Is.Empty);
     }
