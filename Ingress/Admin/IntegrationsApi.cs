@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -87,7 +88,7 @@ public static partial class IntegrationsApi
             return userProblem;
         }
         if (request.TemplateId is { } templateId
-            && await CheckTemplateAsync(db, product.AccountId, provider.Value, templateId, integrationId: null, cancellationToken) is { } templateProblem)
+            && await CheckTemplateAsync(db, product.AccountId, provider.Value, templateId, cancellationToken) is { } templateProblem)
         {
             return templateProblem;
         }
@@ -165,6 +166,7 @@ public static partial class IntegrationsApi
         }
 
         var changed = new List<string>();
+        var warnings = new List<string>();
         var replacesSecrets = false;
         string? newSecret = null;
         foreach (var property in body.EnumerateObject())
@@ -208,11 +210,17 @@ public static partial class IntegrationsApi
                     }
                     else if (value.ValueKind == JsonValueKind.String && value.TryGetGuid(out var templateId))
                     {
-                        if (await CheckTemplateAsync(db, integration.AccountId, integration.Provider, templateId, integration.Id, cancellationToken) is { } templateProblem)
+                        if (await CheckTemplateAsync(db, integration.AccountId, integration.Provider, templateId, cancellationToken) is { } templateProblem)
                         {
                             return templateProblem;
                         }
                         integration.TemplateId = templateId;
+                        // Taken, as the design brief has the worker record a circular chain on each delivery; the answer says so.
+                        if (await LeadsBackAsync(db, templateId, integration.Id, cancellationToken))
+                        {
+                            warnings.Add("The template chain is circular: it leads back to this integration. Its deliveries, and those of every integration "
+                                + "whose chain reaches it, fail with that reason until a templateId is changed.");
+                        }
                     }
                     else
                     {
@@ -273,7 +281,12 @@ public static partial class IntegrationsApi
             await integrationsByToken.RefreshAsync(cancellationToken);
             Log.Updated(Logger(loggers), integration.Id, string.Join(',', changed));
         }
-        return TypedResults.Ok(IntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken)));
+        if (warnings.Count > 0)
+        {
+            Log.CircularTemplate(Logger(loggers), integration.Id);
+        }
+        return TypedResults.Ok(IntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken))
+            with { Warnings = warnings.Count > 0 ? warnings : null });
     }
 
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RotateTokenAsync(
@@ -300,39 +313,36 @@ public static partial class IntegrationsApi
         return userAccount == accountId ? null : AdminResults.Invalid("runAsUserId", "The run-as user must be a user of the integration's account.");
     }
 
-    /// <summary>The template must be another integration of the same account and provider, and must not lead back here.</summary>
+    /// <summary>The template must be an integration of the same account and provider.</summary>
     private static async Task<ValidationProblem?> CheckTemplateAsync(
-        WebhooksDbContext db, Guid accountId, Provider provider, Guid templateId, Guid? integrationId, CancellationToken cancellationToken)
+        WebhooksDbContext db, Guid accountId, Provider provider, Guid templateId, CancellationToken cancellationToken)
     {
         var template = await db.Integrations.AsNoTracking()
-            .Where(i => i.Id == templateId).Select(i => new { i.AccountId, i.Provider, i.TemplateId }).FirstOrDefaultAsync(cancellationToken);
+            .Where(i => i.Id == templateId).Select(i => new { i.AccountId, i.Provider }).FirstOrDefaultAsync(cancellationToken);
         if (template is null || template.AccountId != accountId)
         {
             return AdminResults.Invalid("templateId", "The template must be an integration of the same account.");
         }
-        if (template.Provider != provider)
+        return template.Provider != provider ? AdminResults.Invalid("templateId", "The template must be an integration of the same provider.") : null;
+    }
+
+    /// <summary>Whether the chain from <paramref name="templateId"/> reaches <paramref name="self"/> (itself included).</summary>
+    private static async Task<bool> LeadsBackAsync(WebhooksDbContext db, Guid templateId, Guid self, CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<Guid>();
+        for (Guid? next = templateId; next is { } current; )
         {
-            return AdminResults.Invalid("templateId", "The template must be an integration of the same provider.");
-        }
-        if (integrationId is { } self)
-        {
-            // Walk the chain from the new template; reaching this integration would make it circular.
-            var seen = new HashSet<Guid> { templateId };
-            Guid? next = templateId == self ? self : template.TemplateId;
-            while (next is { } current)
+            if (current == self)
             {
-                if (current == self)
-                {
-                    return AdminResults.Invalid("templateId", "The template chain would be circular.");
-                }
-                if (!seen.Add(current))
-                {
-                    break;
-                }
-                next = await db.Integrations.Where(i => i.Id == current).Select(i => i.TemplateId).FirstOrDefaultAsync(cancellationToken);
+                return true;
             }
+            if (!seen.Add(current))
+            {
+                return false;
+            }
+            next = await db.Integrations.Where(i => i.Id == current).Select(i => i.TemplateId).FirstOrDefaultAsync(cancellationToken);
         }
-        return null;
+        return false;
     }
 
     private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(typeof(IntegrationsApi).FullName!);
@@ -344,6 +354,9 @@ public static partial class IntegrationsApi
 
         [LoggerMessage(EventId = 4021, Level = LogLevel.Information, Message = "Integration {IntegrationId} changed: {Fields}")]
         public static partial void Updated(ILogger logger, Guid integrationId, string fields);
+
+        [LoggerMessage(EventId = 4026, Level = LogLevel.Warning, Message = "Integration {IntegrationId}'s template chain is circular: its deliveries fail until a templateId is changed")]
+        public static partial void CircularTemplate(ILogger logger, Guid integrationId);
 
         [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "Integration {IntegrationId} token rotated; the old token is gone")]
         public static partial void TokenRotated(ILogger logger, Guid integrationId);
@@ -375,6 +388,9 @@ public record IntegrationResponse
     public required bool HasApiToken { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>What a change was taken with but will make fail (a circular template chain); absent when nothing.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 
     public static IntegrationResponse From(Integration integration, IReadOnlyList<SigningSecretResponse> signingSecrets) => new()
     {

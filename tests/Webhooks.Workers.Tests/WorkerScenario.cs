@@ -89,18 +89,9 @@ public sealed class WorkerScenario
     public static Task PatchIntegrationAsync(Guid integrationId, object change) =>
         Admin.PatchIntegrationAsync(integrationId, change);
 
-    /// <summary>
-    /// Writes a state the admin API refuses (a circular template chain), for the tests of the worker's own guard against
-    /// one: rows older than the API's check, or two operators' edits crossing.
-    /// </summary>
-    public static async Task WriteRefusedStateAsync(Guid integrationId, Action<Integration> change)
-    {
-        await using var db = NewContext();
-        var integration = await db.Integrations.SingleAsync(i => i.Id == integrationId);
-        change(integration);
-        integration.UpdatedAt = DateTimeOffset.UtcNow;
-        await db.SaveChangesAsync();
-    }
+    /// <summary>Points the integration at a template through the admin API (which takes a circular chain, with a warning).</summary>
+    public static Task<JsonElement> SetTemplateAsync(Guid integrationId, Guid templateId) =>
+        Admin.PatchIntegrationAsync(integrationId, new { templateId });
 
     public Task SetAccountStatusAsync(AccountStatus status) => Admin.SetAccountStatusAsync(AccountId, status);
 

@@ -171,23 +171,29 @@ public sealed class IntegrationsApiTests : IngressFixture
     }
 
     [Test]
-    public async Task Template_of_the_same_account_and_provider_is_accepted_and_a_circular_chain_is_refused()
+    public async Task Template_of_the_same_account_and_provider_is_accepted_and_a_circular_chain_is_taken_with_a_warning()
     {
+        // The design brief: a circular template dependency is a delivery's recorded error, so the chain can be made.
         var seeded = await Admin.SeedAsync();
         var second = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId);
         var secondId = second.GetProperty("id").GetGuid();
 
         var withTemplate = await Admin.PatchIntegrationAsync(secondId, new { templateId = seeded.IntegrationId });
-        using var circular = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = secondId });
-        using var self = await Admin.PatchAsync($"/integrations/{seeded.IntegrationId}", new { templateId = seeded.IntegrationId });
+        var circular = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { templateId = secondId });
+        var self = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { templateId = seeded.IntegrationId });
+        var undone = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { templateId = (Guid?)null });
         var otherProvider = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, provider: "github");
         using var wrongProvider = await Admin.PatchAsync($"/integrations/{otherProvider.GetProperty("id").GetGuid()}", new { templateId = seeded.IntegrationId });
 
         Assert.Multiple(() =>
         {
             Assert.That(withTemplate.GetProperty("templateId").GetGuid(), Is.EqualTo(seeded.IntegrationId));
-            Assert.That(circular.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-            Assert.That(self.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(withTemplate.TryGetProperty("warnings", out _), Is.False, "no warning for a chain that ends");
+            Assert.That(circular.GetProperty("templateId").GetGuid(), Is.EqualTo(secondId));
+            Assert.That(circular.GetProperty("warnings")[0].GetString(), Does.Contain("circular"));
+            Assert.That(self.GetProperty("templateId").GetGuid(), Is.EqualTo(seeded.IntegrationId));
+            Assert.That(self.GetProperty("warnings")[0].GetString(), Does.Contain("circular"));
+            Assert.That(undone.GetProperty("templateId").ValueKind, Is.EqualTo(JsonValueKind.Null));
             Assert.That(wrongProvider.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         });
     }

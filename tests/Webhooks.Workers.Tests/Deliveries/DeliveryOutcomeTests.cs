@@ -51,7 +51,7 @@ public sealed class DeliveryOutcomeTests
     {
         var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}");
         var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", templateId: first.Id);
-        await WriteRefusedStateAsync(first.Id, i => i.TemplateId = second.Id);
+        await SetTemplateAsync(first.Id, second.Id);
         var record = await _scenario.CreateLinkedRecordAsync(_product, first);
 
         var delivery = await DeliverFixtureAsync(first, "jira_issue_updated.status_done.json");
@@ -69,7 +69,7 @@ public sealed class DeliveryOutcomeTests
         var first = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: "{}", provider: Provider.Standard, signingSecret: HostileSender.StandardSecret);
         var second = await _scenario.CreateIntegrationAsync(_product, _runAs, settings: """{"mapping":{"itemId":"/data/id","types":{}}}""",
             templateId: first.Id, provider: Provider.Standard);
-        await WriteRefusedStateAsync(first.Id, i => i.TemplateId = second.Id);
+        await SetTemplateAsync(first.Id, second.Id);
 
         await using var worker = await WorkerApplication.StartAsync("--Workers:Providers=standard");
 
