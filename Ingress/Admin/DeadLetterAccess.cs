@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using MassTransit;
-using RabbitMQ.Client.Exceptions;
 using Microsoft.Extensions.Options;
+using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
-using Webhooks.Operations;
-using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Operations;
+using Webhooks.Persistence.Operations.DeadLetters;
 
 namespace Webhooks.Ingress.Admin;
 

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Webhooks.Contracts;
-using Webhooks.Operations;
-using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Operations;
+using Webhooks.Persistence.Operations.DeadLetters;
 
 namespace Webhooks.Ingress.Admin;
 

@@ -3,11 +3,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
-using Webhooks.Operations.Replay;
 using Webhooks.Ingress.Providers.Salesforce;
 using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Operations.Replay;
 
 namespace Webhooks.Ingress.Admin;
 

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Webhooks.Contracts;
-using Webhooks.Operations.Replay;
 using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Operations.Replay;
 
 namespace Webhooks.Ingress.Admin;
 

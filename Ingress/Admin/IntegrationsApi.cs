@@ -87,10 +87,15 @@ public static partial class IntegrationsApi
         {
             return userProblem;
         }
-        if (request.TemplateId is { } templateId
-            && await CheckTemplateAsync(db, product.AccountId, provider.Value, templateId, cancellationToken) is { } templateProblem)
+        string? templateWarning = null;
+        if (request.TemplateId is { } templateId)
         {
-            return templateProblem;
+            if (await CheckTemplateAsync(db, product.AccountId, provider.Value, templateId, cancellationToken) is { } templateProblem)
+            {
+                return templateProblem;
+            }
+            // A new integration cannot be in a loop itself, but its template can lead into one.
+            templateWarning = await CircularChainWarningAsync(db, templateId, Guid.Empty, cancellationToken);
         }
 
         var token = WebhookToken.New();
@@ -120,8 +125,12 @@ public static partial class IntegrationsApi
         await integrationsByToken.RefreshAsync(cancellationToken);
         Log.Created(Logger(loggers), integration.Id, integration.AccountId, provider.Value.ToWireName(), integration.Version);
 
+        if (templateWarning is not null)
+        {
+            Log.CircularTemplate(Logger(loggers), integration.Id);
+        }
         var answer = CreatedIntegrationResponse.From(integration, await IntegrationSecretsApi.ListAsync(db, secrets, integration.Id, now, cancellationToken),
-            token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token));
+            token, WebhookToken.CallbackUrl(options.Value.PublicBaseUrl, token)) with { Warnings = templateWarning is null ? null : [templateWarning] };
         return TypedResults.Created($"{AdminApi.Prefix}/integrations/{integration.Id}", answer);
     }
 
@@ -216,10 +225,9 @@ public static partial class IntegrationsApi
                         }
                         integration.TemplateId = templateId;
                         // Taken, as the design brief has the worker record a circular chain on each delivery; the answer says so.
-                        if (await LeadsBackAsync(db, templateId, integration.Id, cancellationToken))
+                        if (await CircularChainWarningAsync(db, templateId, integration.Id, cancellationToken) is { } warning)
                         {
-                            warnings.Add("The template chain is circular: it leads back to this integration. Its deliveries, and those of every integration "
-                                + "whose chain reaches it, fail with that reason until a templateId is changed.");
+                            warnings.Add(warning);
                         }
                     }
                     else
@@ -326,23 +334,27 @@ public static partial class IntegrationsApi
         return template.Provider != provider ? AdminResults.Invalid("templateId", "The template must be an integration of the same provider.") : null;
     }
 
-    /// <summary>Whether the chain from <paramref name="templateId"/> reaches <paramref name="self"/> (itself included).</summary>
-    private static async Task<bool> LeadsBackAsync(WebhooksDbContext db, Guid templateId, Guid self, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why the chain from <paramref name="templateId"/> never ends, when it does not: it leads back to
+    /// <paramref name="self"/>, or into a loop of other integrations. Null when it ends.
+    /// </summary>
+    private static async Task<string?> CircularChainWarningAsync(WebhooksDbContext db, Guid templateId, Guid self, CancellationToken cancellationToken)
     {
+        const string Fails = "Its deliveries fail with that reason until a templateId in the chain is changed.";
         var seen = new HashSet<Guid>();
         for (Guid? next = templateId; next is { } current; )
         {
             if (current == self)
             {
-                return true;
+                return "The template chain is circular: it leads back to this integration, so every integration whose chain reaches it fails too. " + Fails;
             }
             if (!seen.Add(current))
             {
-                return false;
+                return "The template chain is circular: it runs into a loop of other integrations' templates. " + Fails;
             }
             next = await db.Integrations.Where(i => i.Id == current).Select(i => i.TemplateId).FirstOrDefaultAsync(cancellationToken);
         }
-        return false;
+        return null;
     }
 
     private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(typeof(IntegrationsApi).FullName!);

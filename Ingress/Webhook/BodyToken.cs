@@ -47,7 +47,7 @@ public static partial class BodyToken
 
     /// <summary>
     /// Text shown from a stored body with any webhook token in a callback URL (<c>/webhooks/&lt;32 hex&gt;</c>, its
-    /// slashes JSON-escaped or not) replaced: rows stored before the ingress redacted them are shown without it too.
+    /// slash JSON-escaped, percent-encoded or neither) replaced: rows stored before the ingress redacted them are shown without it too.
     /// </summary>
     public static string RedactCallbackUrls(string text) => CallbackUrlToken().Replace(text, match => match.Groups["keep"].Value + Placeholder);
 
@@ -73,6 +73,6 @@ public static partial class BodyToken
     }
 
     // Linear (no nested quantifier), so no timeout: a body is never shown unredacted for taking long.
-    [GeneratedRegex(@"(?<keep>webhooks\\?/)[0-9A-Fa-f]{32}(?![0-9A-Fa-f])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: Timeout.Infinite)]
+    [GeneratedRegex(@"(?<keep>webhooks(?:\\?/|%2[Ff]))[0-9A-Fa-f]{32}(?![0-9A-Fa-f])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: Timeout.Infinite)]
     private static partial Regex CallbackUrlToken();
 }

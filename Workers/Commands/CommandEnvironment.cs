@@ -6,9 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Webhooks.Operations;
-using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Operations;
+using Webhooks.Persistence.Operations.DeadLetters;
 using Webhooks.Workers.Bus;
 
 namespace Webhooks.Workers.Commands;

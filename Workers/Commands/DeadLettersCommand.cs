@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Webhooks.Contracts;
-using Webhooks.Operations.DeadLetters;
+using Webhooks.Persistence.Operations.DeadLetters;
 
 namespace Webhooks.Workers.Commands;
 
@@ -29,8 +29,8 @@ public static class DeadLettersCommand
 
     private sealed class FilterOptions
     {
-        public Option<string[]> Provider { get; } = new("--provider", "-p") { Description = "Only this provider's error queue (repeatable); all by default", AllowMultipleArgumentsPerToken = true };
-        public Option<string[]> Id { get; } = new("--message-id", "--id") { Description = "A message id or delivery id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        public Option<string[]> Provider { get; } = new("--provider", "-p") { Description = "Only this provider's error queue (repeatable); all by default" };
+        public Option<string[]> Id { get; } = new("--message-id", "--id") { Description = "A message id or delivery id (repeatable)" };
         public Option<string> Exception { get; } = new("--exception") { Description = "Exception type, e.g. PostgresException" };
         public Option<string> Since { get; } = new("--since") { Description = "Failed at or after (ISO 8601, UTC unless an offset is given)" };
         public Option<string> Until { get; } = new("--until") { Description = "Failed before (ISO 8601)" };
@@ -117,7 +117,7 @@ public static class DeadLettersCommand
     private static Command Show(CommandEnvironment environment)
     {
         var id = new Argument<string>("id") { Description = "Message id or delivery id" };
-        var provider = new Option<string[]>("--provider", "-p") { Description = "Only look in this provider's error queue", AllowMultipleArgumentsPerToken = true };
+        var provider = new Option<string[]>("--provider", "-p") { Description = "Only look in this provider's error queue" };
         var show = new Command("show", "Everything known about one dead letter: fault headers, the delivery, the integration") { id, provider };
         show.SetAction(async (result, cancellationToken) =>
         {

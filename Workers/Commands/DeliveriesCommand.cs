@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Webhooks.Contracts;
-using Webhooks.Operations.Replay;
 using Webhooks.Persistence;
+using Webhooks.Persistence.Operations.Replay;
 
 namespace Webhooks.Workers.Commands;
 
@@ -19,12 +19,11 @@ public static class DeliveriesCommand
 
     private static Command Replay(CommandEnvironment environment)
     {
-        var ids = new Option<string[]>("--id") { Description = "A delivery id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var ids = new Option<string[]>("--id") { Description = "A delivery id (repeatable)" };
         var idArguments = new Argument<string[]>("ids") { Description = "Delivery ids (the same as --id)", Arity = ArgumentArity.ZeroOrMore };
         var statuses = new Option<string[]>("--status")
         {
             Description = $"{string.Join(", ", StoredDeliveryFilter.Replayable.Select(SnakeCaseEnumConverter<Persistence.Model.DeliveryStatus>.ToName))} (repeatable)",
-            AllowMultipleArgumentsPerToken = true,
         };
         var integration = new Option<string>("--integration") { Description = "Only this integration's deliveries" };
         var provider = new Option<string>("--provider", "-p") { Description = "Only this provider's deliveries" };

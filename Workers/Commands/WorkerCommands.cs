@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using Npgsql;
 using RabbitMQ.Client.Exceptions;
-using Webhooks.Operations;
+using Webhooks.Persistence.Operations;
 
 namespace Webhooks.Workers.Commands;
 

@@ -14,14 +14,12 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY Contracts/Webhooks.Contracts.csproj Contracts/
 COPY Persistence/Webhooks.Persistence.csproj Persistence/
-COPY Operations/Webhooks.Operations.csproj Operations/
 COPY Workers/Webhooks.Workers.csproj Workers/
 RUN dotnet restore Workers/Webhooks.Workers.csproj
 # .editorconfig too: the build enforces code style with warnings as errors, as on a developer's machine.
 COPY .editorconfig ./
 COPY Contracts/ Contracts/
 COPY Persistence/ Persistence/
-COPY Operations/ Operations/
 COPY Workers/ Workers/
 RUN dotnet publish Workers/Webhooks.Workers.csproj -c Release -o /app --no-restore -p:UseAppHost=false
 

@@ -12,7 +12,8 @@ namespace Webhooks.Workers.Providers.Jira;
 /// comment arrives both as <c>comment_created</c> and as <c>jira:issue_updated</c>/<c>issue_commented</c>), changelog items
 /// <c>jira:changelog:{changelog.id}:{field}</c> (<c>…:{field}:{n}</c> for the n-th item of one field in the same change
 /// group), create and delete <c>jira:{issue.id}:{webhookEvent}</c>.
-/// Ordering: the top-level <c>timestamp</c> (epoch ms); for comments <c>comment.updated</c>.
+/// Ordering: the top-level <c>timestamp</c> (epoch ms), or <c>issue.fields.updated</c> in a payload without one; for
+/// comments <c>comment.updated</c>.
 /// </summary>
 public sealed partial class JiraPayloadParser : IPayloadParser
 {

@@ -83,8 +83,8 @@ public sealed partial class StandardPayloadParser : IPayloadParser
             }
             catch (InvalidOperationException e)
             {
-                // A string escaping half a surrogate pair (\ud800): JSON, but no text.
-                return ParseResult.Failed($"Not a Standard Webhooks payload: a string in the body is not valid Unicode ({e.Message}).");
+                // Typically a string escaping half a surrogate pair (\ud800): JSON, but no text.
+                return ParseResult.Failed($"Not a Standard Webhooks payload: a value in the body could not be read as text, e.g. one that is not valid Unicode ({e.Message}).");
             }
         }
     }

@@ -198,6 +198,22 @@ public sealed class IntegrationsApiTests : IngressFixture
         });
     }
 
+    [Test]
+    public async Task A_template_leading_into_a_loop_of_other_integrations_is_taken_with_a_warning_on_create_and_on_change()
+    {
+        // B and C name each other; A, made or changed to start at B, never reaches itself but its chain never ends either.
+        var seeded = await Admin.SeedAsync();
+        var b = (await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId)).GetProperty("id").GetGuid();
+        var c = (await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, templateId: b)).GetProperty("id").GetGuid();
+        await Admin.PatchIntegrationAsync(b, new { templateId = c });
+
+        var created = await Admin.CreateIntegrationAsync(seeded.ProductId, seeded.UserId, templateId: b);
+        var changed = await Admin.PatchIntegrationAsync(seeded.IntegrationId, new { templateId = b });
+
+        Assert.That(created.GetProperty("warnings")[0].GetString(), Does.Contain("loop of other integrations"));
+        Assert.That(changed.GetProperty("warnings")[0].GetString(), Does.Contain("loop of other integrations"));
+    }
+
     [TestCase("""{"provider":"bitbucket","version":1,"name":"x"}""", "provider")]
     [TestCase("""{"provider":"jira","version":3,"name":"x"}""", "version")]
     [TestCase("""{"provider":"jira","version":1}""", "name")]

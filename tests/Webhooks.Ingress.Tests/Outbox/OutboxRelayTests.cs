@@ -1,13 +1,13 @@
 using System.Net;
-using Npgsql;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Npgsql;
 using Webhooks.Contracts;
-using Webhooks.Operations.Replay;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Operations.Replay;
 
 namespace Webhooks.Ingress.Tests.Outbox;
 

@@ -58,15 +58,31 @@ public sealed class TokenInBodyTests : IngressFixture
     }
 
     [Test]
+    public async Task A_refused_request_keeps_its_body_without_the_token_too()
+    {
+        // Whoever holds the URL but not the secret: the refused body is kept (its first 16 KiB) for the log, minus the token.
+        var integration = await App.CreateIntegrationAsync(Provider.Trello, signingSecret: "trello-app-secret");
+        var body = WithCallbackUrl(Provider.Trello, "updateCard.moved_to_list.json", integration.CallbackUrl, ["webhook", "callbackURL"]);
+
+        using var response = await SendAsync(integration, body, ("X-Trello-Webhook", SenderSignatures.Trello("not-the-secret", body, integration.CallbackUrl)));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        var stored = (await App.DeliveriesOfAsync(integration.Id)).Single();
+        Assert.That(stored.Status, Is.EqualTo(Persistence.Model.DeliveryStatus.Rejected));
+        await AssertNotKeptAsync(integration, stored.Id, expectedPlaceholders: 1);
+    }
+
+    [Test]
     public void A_body_stored_before_the_ingress_redacted_it_is_shown_without_the_token()
     {
         const string token = "0123456789abcdef0123456789ABCDEF";
-        var stored = $$"""{"webhook":{"callbackURL":"https:\/\/hooks.example.com\/api\/v1\/webhooks\/{{token}}"},"other":"https://hooks.example.com/api/v1/webhooks/{{token}}?x=1","id":"{{token}}"}""";
+        var stored = $$"""{"webhook":{"callbackURL":"https:\/\/hooks.example.com\/api\/v1\/webhooks\/{{token}}"},"other":"https://hooks.example.com/api/v1/webhooks/{{token}}?x=1","form":"url=https%3A%2F%2Fhooks.example.com%2Fapi%2Fv1%2Fwebhooks%2F{{token}}","id":"{{token}}"}""";
 
         var shown = BodyToken.RedactCallbackUrls(stored);
 
         Assert.That(shown, Does.Not.Contain("webhooks\\/" + token).And.Not.Contain("webhooks/" + token));
-        Assert.That(shown, Does.Contain("webhooks\\/[token]").And.Contain("webhooks/[token]?x=1"));
+        Assert.That(shown, Does.Contain("webhooks\\/[token]").And.Contain("webhooks/[token]?x=1").And.Contain("webhooks%2F[token]"));
+        Assert.That(shown, Does.Not.Contain("webhooks%2F" + token));
         Assert.That(shown, Does.Contain($"\"id\":\"{token}\""), "a 32-hex value outside a callback URL is left alone");
     }
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MassTransit;
 using Webhooks.Contracts;
-using Webhooks.Operations.DeadLetters;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Operations.DeadLetters;
 using Webhooks.Workers.Commands;
 using static Webhooks.Workers.Tests.WorkerScenario;
 
@@ -32,8 +32,8 @@ public sealed class DeadLetterCommandTests : WorkerWithLinkedRecord
         await Broker.WaitForCountAsync(DeadLetterScenario.ErrorQueue, 1);
 
         await DeadLetterScenario.RemoveFaultAsync(delivery);
-        // The id as an argument, as `show <id>` takes it (the same as --message-id).
-        var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", delivery.Id.ToString());
+        // The id as an argument, as `show <id>` takes it (the same as --message-id), after an option.
+        var (replayed, replay) = await Broker.RunAsync("dead-letters", "replay", "--provider", "jira", delivery.Id.ToString());
 
         Assert.That(replayed, Is.Zero, replay);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed, DeliveryStatus.Duplicate);

@@ -1,7 +1,7 @@
 using System.Text;
 using RabbitMQ.Client;
 using Webhooks.Contracts;
-using Webhooks.Operations.DeadLetters;
+using Webhooks.Persistence.Operations.DeadLetters;
 
 namespace Webhooks.Workers.Tests.DeadLetters;
 

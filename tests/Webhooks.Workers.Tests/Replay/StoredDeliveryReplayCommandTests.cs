@@ -45,7 +45,7 @@ public sealed partial class StoredDeliveryReplayCommandTests : WorkerWithLinkedR
         await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Processed);
 
         // The id as an argument this time (the same as --id).
-        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", delivery.Id.ToString());
+        var (exitCode, output) = await Broker.RunAsync("deliveries", "replay", "--status", "processed", delivery.Id.ToString());
 
         Assert.That(exitCode, Is.Zero, output);
         var outcome = await WaitForOutcomeAsync(delivery.Id, DeliveryStatus.Duplicate);

@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.Replay;
+namespace Webhooks.Persistence.Operations.Replay;
 
 /// <summary>
 /// A replay of stored deliveries: <see cref="Selected"/> matched the filter, <see cref="Replayed"/> of them were put back

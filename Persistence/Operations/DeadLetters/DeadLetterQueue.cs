@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>A provider's error queue; <see cref="MessageCount"/> null when it does not exist (nothing ever failed there).</summary>
 public sealed record DeadLetterQueue(string Provider, string Queue, uint? MessageCount);

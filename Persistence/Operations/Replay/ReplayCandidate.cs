@@ -1,7 +1,7 @@
 using Webhooks.Contracts;
 using Webhooks.Persistence.Model;
 
-namespace Webhooks.Operations.Replay;
+namespace Webhooks.Persistence.Operations.Replay;
 
 /// <summary>A stored delivery a replay would take, as a dry run shows it.</summary>
 public sealed record ReplayCandidate(Guid Id, Guid IntegrationId, Provider Provider, DeliveryStatus Status, DateTimeOffset ReceivedAt);

@@ -3,7 +3,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// An AMQP connection to the providers' error queues (RabbitMQ.Client, the client MassTransit itself uses), described

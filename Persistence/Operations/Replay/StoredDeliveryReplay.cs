@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
-namespace Webhooks.Operations.Replay;
+namespace Webhooks.Persistence.Operations.Replay;
 
 /// <summary>
 /// The one way a delivery is processed again: it is put back in the outbox (status <c>accepted</c>, unpublished, the

@@ -4,7 +4,7 @@ using System.Text.Json;
 using RabbitMQ.Client;
 using Webhooks.Contracts;
 
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// One message taken (and still held, unacked) from a provider's error queue, with MassTransit's fault headers decoded

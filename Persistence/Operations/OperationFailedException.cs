@@ -1,4 +1,4 @@
-namespace Webhooks.Operations;
+namespace Webhooks.Persistence.Operations;
 
 /// <summary>
 /// An operation that could not be done for a reason the operator can act on (the broker refused or is unreachable):

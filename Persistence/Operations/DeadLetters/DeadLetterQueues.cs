@@ -1,9 +1,8 @@
 using Webhooks.Contracts;
-using Webhooks.Operations.Replay;
-using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
+using Webhooks.Persistence.Operations.Replay;
 
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// What can be done with a provider's error queue (<c>webhooks-&lt;provider&gt;_error</c>): count, list, show, replay

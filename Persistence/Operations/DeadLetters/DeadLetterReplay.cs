@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// What a dead-letter replay did (or, with <see cref="DryRun"/>, would do): <see cref="Replayed"/> messages removed

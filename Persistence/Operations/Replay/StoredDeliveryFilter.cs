@@ -1,8 +1,7 @@
 using Webhooks.Contracts;
-using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
-namespace Webhooks.Operations.Replay;
+namespace Webhooks.Persistence.Operations.Replay;
 
 /// <summary>
 /// Which stored deliveries a replay takes (<c>deliveries replay</c>, <c>POST /api/v1/admin/deliveries/replay</c>).

@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// Everything known about one dead letter: the message (null when it is in no error queue any more) with every header

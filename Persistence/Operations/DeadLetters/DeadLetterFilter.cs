@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// Which messages of an error queue an operation acts on. Empty criteria match everything; several criteria must all

@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// One page of a provider's dead letters, newest failure first. <see cref="MessageCount"/> is the queue's length (null:

@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.Replay;
+namespace Webhooks.Persistence.Operations.Replay;
 
 /// <summary>
 /// Where the deliveries of one replay are now. <see cref="Accepted"/> wait in the outbox, <see cref="Queued"/> are on

@@ -1,9 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Contracts;
-using Webhooks.Persistence;
 using Webhooks.Persistence.Model;
 
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>What the database knows about a dead letter's delivery and integration: never bodies, tokens or secrets.</summary>
 public sealed record DeliveryFacts(

@@ -1,4 +1,4 @@
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// A dead letter as lists show it: the message, MassTransit's fault (exception type, reason, when), and what the

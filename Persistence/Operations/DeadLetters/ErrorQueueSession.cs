@@ -2,7 +2,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Webhooks.Contracts;
 
-namespace Webhooks.Operations.DeadLetters;
+namespace Webhooks.Persistence.Operations.DeadLetters;
 
 /// <summary>
 /// One pass over one error queue on one channel. Every message taken stays unacked until it is removed (acked: after
