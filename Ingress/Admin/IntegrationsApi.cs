@@ -95,7 +95,7 @@ public static partial class IntegrationsApi
                 return templateProblem;
             }
             // A new integration cannot be in a loop itself, but its template can lead into one.
-            templateWarning = await CircularChainWarningAsync(db, templateId, Guid.Empty, cancellationToken);
+            templateWarning = await CircularChainWarningAsync(db, templateId, self: null, cancellationToken);
         }
 
         var token = WebhookToken.New();
@@ -336,9 +336,10 @@ public static partial class IntegrationsApi
 
     /// <summary>
     /// Why the chain from <paramref name="templateId"/> never ends, when it does not: it leads back to
-    /// <paramref name="self"/>, or into a loop of other integrations. Null when it ends.
+    /// <paramref name="self"/> (the integration being changed; null for one being made), or into a loop of other
+    /// integrations. Null when it ends.
     /// </summary>
-    private static async Task<string?> CircularChainWarningAsync(WebhooksDbContext db, Guid templateId, Guid self, CancellationToken cancellationToken)
+    private static async Task<string?> CircularChainWarningAsync(WebhooksDbContext db, Guid templateId, Guid? self, CancellationToken cancellationToken)
     {
         const string Fails = "Its deliveries fail with that reason until a templateId in the chain is changed.";
         var seen = new HashSet<Guid>();

@@ -11,17 +11,17 @@ public sealed record HandshakeAnswer(string Kind, IResult Result, HandshakeOutco
     /// <summary>The longest handshake value echoed or stored.</summary>
     public const int MaxValueLength = 1024;
 
+    public const string SecretHeader = "X-Hook-Secret";
+    public const string ChallengeHeader = "Smartsheet-Hook-Challenge";
+    public const string SecretKind = "x-hook-secret";
+    public const string ChallengeKind = "smartsheet-hook-challenge";
+
     public static HandshakeAnswer Answered(string kind, IResult result) => new(kind, result, HandshakeOutcome.Answered);
 
     /// <summary>Refused with a JSON reason (<c>{"error", "detail"}</c>); the detail is recorded with the delivery.</summary>
     public static HandshakeAnswer Refused(string kind, int statusCode, string error, string detail) =>
         new(kind, Results.Json(new ErrorResponse(error, detail), IngressJsonContext.Default.ErrorResponse, statusCode: statusCode),
             HandshakeOutcome.Refused, detail);
-
-    public const string SecretHeader = "X-Hook-Secret";
-    public const string ChallengeHeader = "Smartsheet-Hook-Challenge";
-    public const string SecretKind = "x-hook-secret";
-    public const string ChallengeKind = "smartsheet-hook-challenge";
 
     /// <summary>
     /// The header handshakes of the ingress contract, answered for every live token whatever its sender (the design

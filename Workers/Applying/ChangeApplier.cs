@@ -103,7 +103,7 @@ public sealed class ChangeApplier(WebhooksDbContext db, TimeProvider clock)
     /// A sender's comment id as the comments table keeps it: a longer one is shortened the way ledger keys are (a
     /// prefix and a hash of the whole id), so it still names one comment instead of failing every attempt (22001).
     /// </summary>
-    private static string StoredCommentId(string commentId) => DedupKey.Fit(commentId, MaxCommentIdLength);
+    private static string StoredCommentId(string commentId) => UniqueText.Fit(commentId, MaxCommentIdLength);
 
     /// <summary>Applies one change whose ledger key this batch took; comments must have been loaded first.</summary>
     public void Apply(ApplyContext context, Record record, NormalizedChange change)

@@ -13,8 +13,5 @@ public static class DedupKey
 
     public static string For(NormalizedChange change) => Fit(change.SourceEventId);
 
-    public static string Fit(string key) => Fit(key, MaxLength);
-
-    /// <summary>The key as it fits a column of <paramref name="maxLength"/> characters (<see cref="UniqueText"/>).</summary>
-    public static string Fit(string key, int maxLength) => UniqueText.Fit(key, maxLength);
+    public static string Fit(string key) => UniqueText.Fit(key, MaxLength);
 }

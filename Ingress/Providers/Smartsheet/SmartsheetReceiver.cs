@@ -1,5 +1,4 @@
 using Webhooks.Contracts;
-using Webhooks.Ingress.Webhook;
 using Webhooks.Persistence.Model;
 
 namespace Webhooks.Ingress.Providers.Smartsheet;
